@@ -1,6 +1,10 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace LifelongPrefs.Tensors;
 
-/// <summary>Whether a GEMM operand is used as stored or transposed.</summary>
+/// <summary>Whether a GEMM or GEMV operand is used as stored or transposed.</summary>
 public enum Transpose
 {
     /// <summary>Use the matrix as stored: op(X) = X.</summary>
@@ -12,11 +16,660 @@ public enum Transpose
 
 public static partial class Kernels
 {
-    /// <summary>STUB</summary>
+    /// <summary>
+    /// General matrix multiply on row-major storage: <c>C = alpha · op(A) · op(B) + beta · C</c>, where
+    /// op(A) is <paramref name="m"/> × <paramref name="k"/>, op(B) is <paramref name="k"/> × <paramref name="n"/>
+    /// and C is <paramref name="m"/> × <paramref name="n"/>.
+    /// </summary>
+    /// <param name="transA">Whether A is stored as op(A) (<see cref="Transpose.None"/>, m × k) or as its transpose (k × m).</param>
+    /// <param name="transB">Whether B is stored as op(B) (<see cref="Transpose.None"/>, k × n) or as its transpose (n × k).</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="n">Columns of op(B) and C.</param>
+    /// <param name="k">Columns of op(A) and rows of op(B): the inner dimension.</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="a">Storage of A, row-major with row stride <paramref name="lda"/>.</param>
+    /// <param name="lda">Distance between consecutive stored rows of A; at least the stored column count.</param>
+    /// <param name="b">Storage of B, row-major with row stride <paramref name="ldb"/>.</param>
+    /// <param name="ldb">Distance between consecutive stored rows of B; at least the stored column count.</param>
+    /// <param name="beta">
+    /// Scale of the existing C. When it is exactly 0, C is write-only: its previous contents (even NaN) are
+    /// never read, as in BLAS.
+    /// </param>
+    /// <param name="c">Storage of C, row-major with row stride <paramref name="ldc"/>; must not overlap A or B.</param>
+    /// <param name="ldc">Distance between consecutive rows of C; at least <paramref name="n"/>.</param>
+    /// <param name="maxDegreeOfParallelism">
+    /// Largest number of threads to use. The default, 1, runs on the calling thread and allocates nothing.
+    /// Larger values split the rows of C across thread-pool threads when the product is big enough to
+    /// pay for it (about 2²¹ multiply-adds); that path allocates the thread-pool bookkeeping.
+    /// </param>
+    /// <remarks>
+    /// The product is cache-blocked (BLIS-style loops), both operands are packed into contiguous panels
+    /// (which is also where the transposes are absorbed), and a register-tiled micro-kernel accumulates
+    /// with fused multiply-adds on 512-bit vectors where AVX-512 is accelerated, else 256-bit vectors,
+    /// else scalar code. NaN and infinity propagate as IEEE arithmetic dictates (except through a zero
+    /// <paramref name="beta"/>, see above). Summation order depends on the vector width, so results can
+    /// differ in the last bits between machines; on one machine they are deterministic.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A dimension is negative, a leading dimension is smaller than its stored row, or
+    /// <paramref name="maxDegreeOfParallelism"/> is less than 1.
+    /// </exception>
+    /// <exception cref="ArgumentException">
+    /// A span is too short for its dimensions and leading dimension, or <paramref name="c"/> overlaps
+    /// <paramref name="a"/> or <paramref name="b"/>.
+    /// </exception>
     public static void Gemm(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
         int maxDegreeOfParallelism = 1)
     {
-        throw new NotImplementedException();
+        ValidateTranspose(transA);
+        ValidateTranspose(transB);
+        Guard.NonNegative(m);
+        Guard.NonNegative(n);
+        Guard.NonNegative(k);
+        if (maxDegreeOfParallelism < 1)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(maxDegreeOfParallelism), maxDegreeOfParallelism,
+                $"'{nameof(maxDegreeOfParallelism)}' must be at least 1 but was {maxDegreeOfParallelism}.");
+        }
+
+        bool aT = transA == Transpose.Transpose;
+        bool bT = transB == Transpose.Transpose;
+        ValidateMatrix(a, aT ? k : m, aT ? m : k, lda, nameof(a), nameof(lda));
+        ValidateMatrix(b, bT ? n : k, bT ? k : n, ldb, nameof(b), nameof(ldb));
+        ValidateMatrix(c, m, n, ldc, nameof(c), nameof(ldc));
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        Span<float> cUsed = c[..((m - 1) * ldc + n)];
+        if (k > 0)
+        {
+            Guard.NoOverlap(a[..StorageLength(aT ? k : m, aT ? m : k, lda)], cUsed, nameof(a), nameof(c));
+            Guard.NoOverlap(b[..StorageLength(bT ? n : k, bT ? k : n, ldb)], cUsed, nameof(b), nameof(c));
+        }
+
+        if (k == 0 || alpha == 0f)
+        {
+            // No product to add: C = beta * C (with beta == 0 meaning "overwrite", never "multiply NaN by 0").
+            ScaleMatrix(cUsed, m, n, ldc, beta);
+            return;
+        }
+
+        GemmDriver.Run(aT, bT, m, n, k, alpha, a, lda, b, ldb, beta, cUsed, ldc, maxDegreeOfParallelism);
+    }
+
+    /// <summary>
+    /// Dense matrix product of contiguous row-major matrices: <c>C = A · B</c> with A of shape
+    /// <paramref name="m"/> × <paramref name="k"/>, B of shape <paramref name="k"/> × <paramref name="n"/>
+    /// and C of shape <paramref name="m"/> × <paramref name="n"/> (overwritten).
+    /// </summary>
+    /// <param name="a">A, exactly m·k elements.</param>
+    /// <param name="b">B, exactly k·n elements.</param>
+    /// <param name="c">C, exactly m·n elements; must not overlap A or B.</param>
+    /// <param name="m">Rows of A and C.</param>
+    /// <param name="k">Columns of A, rows of B.</param>
+    /// <param name="n">Columns of B and C.</param>
+    /// <exception cref="ArgumentException">A span's length does not match its shape, or C overlaps an input.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative.</exception>
+    public static void MatMul(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
+    {
+        Guard.NonNegative(m);
+        Guard.NonNegative(k);
+        Guard.NonNegative(n);
+        Guard.Length(a, m * k);
+        Guard.Length(b, k * n);
+        Guard.Length(c, m * n);
+        Gemm(Transpose.None, Transpose.None, m, n, k, 1f, a, Math.Max(k, 1), b, Math.Max(n, 1), 0f, c, Math.Max(n, 1));
+    }
+
+    /// <summary>
+    /// <c>C = alpha · op(A) · op(B) + beta · C</c> on rank-2 tensors; the dimensions come from the shapes.
+    /// </summary>
+    /// <param name="a">A, stored as op(A) or its transpose according to <paramref name="transA"/>.</param>
+    /// <param name="transA">Whether to use A or Aᵀ.</param>
+    /// <param name="b">B, stored as op(B) or its transpose according to <paramref name="transB"/>.</param>
+    /// <param name="transB">Whether to use B or Bᵀ.</param>
+    /// <param name="c">C, of shape m × n; must not share storage with A or B.</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="beta">Scale of the existing C (exactly 0: C is overwritten without being read).</param>
+    /// <exception cref="ArgumentNullException">A tensor is null.</exception>
+    /// <exception cref="ArgumentException">A tensor is not rank 2, the inner dimensions differ, C has the wrong shape, or C overlaps an input.</exception>
+    public static void Gemm(Tensor a, Transpose transA, Tensor b, Transpose transB, Tensor c, float alpha = 1f, float beta = 0f)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(c);
+        RequireRank2(a, nameof(a));
+        RequireRank2(b, nameof(b));
+        RequireRank2(c, nameof(c));
+        int m = transA == Transpose.Transpose ? a.Shape[1] : a.Shape[0];
+        int k = transA == Transpose.Transpose ? a.Shape[0] : a.Shape[1];
+        int kb = transB == Transpose.Transpose ? b.Shape[1] : b.Shape[0];
+        int n = transB == Transpose.Transpose ? b.Shape[0] : b.Shape[1];
+        if (kb != k)
+        {
+            ThrowHelper.ThrowArgument(nameof(b), $"Inner dimensions differ: op(a) is {m} x {k} but op(b) is {kb} x {n}.");
+        }
+
+        if (c.Shape[0] != m || c.Shape[1] != n)
+        {
+            ThrowHelper.ThrowArgument(nameof(c), $"'{nameof(c)}' is {c} but op(a) · op(b) is {m} x {n}.");
+        }
+
+        Gemm(transA, transB, m, n, k, alpha, a.Span, Math.Max(1, a.Shape[1]), b.Span, Math.Max(1, b.Shape[1]), beta, c.Span, Math.Max(1, n));
+    }
+
+    private static void RequireRank2(Tensor tensor, string name)
+    {
+        if (tensor.Rank != 2)
+        {
+            ThrowHelper.ThrowArgument(name, $"'{name}' must be a rank-2 tensor but is {tensor}.");
+        }
+    }
+
+    private static void ValidateTranspose(Transpose transpose, [CallerArgumentExpression(nameof(transpose))] string name = "")
+    {
+        if (transpose is not (Transpose.None or Transpose.Transpose))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(name, transpose, $"'{name}' must be Transpose.None or Transpose.Transpose but was {transpose}.");
+        }
+    }
+
+    /// <summary>Checks a stored rows × cols matrix with row stride ld fits in a span of the given length.</summary>
+    private static void ValidateMatrix(ReadOnlySpan<float> storage, int rows, int cols, int ld, string name, string ldName)
+    {
+        if (ld < Math.Max(1, cols))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(ldName, ld,
+                $"'{ldName}' must be at least max(1, {cols}) (the stored row length of '{name}') but was {ld}.");
+        }
+
+        int required = StorageLength(rows, cols, ld);
+        if (storage.Length < required)
+        {
+            ThrowHelper.ThrowArgument(name,
+                $"Span '{name}' has length {storage.Length} but a {rows} x {cols} matrix with row stride {ld} needs at least {required}.");
+        }
+    }
+
+    private static int StorageLength(int rows, int cols, int ld) =>
+        rows == 0 || cols == 0 ? 0 : checked((rows - 1) * ld + cols);
+
+    /// <summary>C = beta · C over the m × n window, where beta == 0 overwrites with zeros.</summary>
+    private static void ScaleMatrix(Span<float> c, int m, int n, int ldc, float beta)
+    {
+        if (beta == 1f)
+        {
+            return;
+        }
+
+        for (int i = 0; i < m; i++)
+        {
+            Span<float> row = c.Slice(i * ldc, n);
+            if (beta == 0f)
+            {
+                row.Clear();
+            }
+            else
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The blocked GEMM: loop order, packing and micro-kernels. Arguments arrive validated.
+/// </summary>
+/// <remarks>
+/// Loop nest (after Goto and van de Geijn, "Anatomy of high-performance matrix multiplication", and the
+/// BLIS framework): columns of C in blocks of <see cref="NC"/>; the inner dimension in blocks of
+/// <see cref="KC"/>, packing a KC × NC block of op(B) into NR-wide column panels (sized for L3/L2);
+/// rows of C in blocks of <see cref="MC"/>, packing an MC × KC block of alpha·op(A) into MR-tall row panels
+/// (sized for L2); then an MR × NR register tile per micro-kernel call, streaming one A panel and one
+/// B panel (sized for L1). Packing makes every micro-kernel load contiguous and absorbs both transposes
+/// and alpha, so there is one micro-kernel per vector width. Edge tiles are zero-padded in the packs and
+/// computed into a scratch tile, then merged into C.
+/// </remarks>
+internal static unsafe class GemmDriver
+{
+    /// <summary>Rows of the register tile (broadcast A values per k step).</summary>
+    internal const int MR = 6;
+
+    /// <summary>Inner-dimension block: one A panel (MR·KC floats) plus one B panel stay in L1.</summary>
+    internal const int KC = 256;
+
+    /// <summary>Row block: an MC × KC packed A block (144 KiB) stays in L2.</summary>
+    internal const int MC = 144;
+
+    /// <summary>Column block: a KC × NC packed B block (4 MiB) stays in L3.</summary>
+    internal const int NC = 4096;
+
+    /// <summary>Multiply-add count above which the optional multi-threaded path engages.</summary>
+    internal const long ParallelThreshold = 1L << 21;
+
+    /// <summary>Tile width (columns of C per micro-kernel call) for a vector width.</summary>
+    internal static int NR(SimdWidth width) => width switch
+    {
+        SimdWidth.Vector512 => 32,
+        SimdWidth.Vector256 => 16,
+        _ => 4,
+    };
+
+    internal static void Run(bool aT, bool bT, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
+        int maxDegreeOfParallelism)
+    {
+        SimdWidth width = Simd.Current;
+        int nr = NR(width);
+        int mcBlocks = (m + MC - 1) / MC;
+        bool parallel = maxDegreeOfParallelism > 1 && mcBlocks > 1 && (long)m * n * k >= ParallelThreshold;
+
+        GemmWorkspace workspace = GemmWorkspace.ForCurrentThread();
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        {
+            for (int jc = 0; jc < n; jc += NC)
+            {
+                int nc = Math.Min(NC, n - jc);
+                for (int pcIdx = 0; pcIdx < k; pcIdx += KC)
+                {
+                    int kc = Math.Min(KC, k - pcIdx);
+                    // beta applies once, on the first slice of the inner dimension; later slices accumulate.
+                    float betaBlock = pcIdx == 0 ? beta : 1f;
+                    float* bPack = workspace.PackB(kc * RoundUp(nc, nr));
+                    PackB(bT, pb, ldb, pcIdx, jc, kc, nc, nr, bPack);
+
+                    var block = new BlockArgs(aT, pa, lda, pcIdx, kc, jc, nc, alpha, betaBlock, bPack, pc, ldc, m, width);
+                    if (parallel)
+                    {
+                        RunRowBlocksParallel(block, mcBlocks, maxDegreeOfParallelism);
+                    }
+                    else
+                    {
+                        for (int blockIndex = 0; blockIndex < mcBlocks; blockIndex++)
+                        {
+                            RunRowBlock(in block, blockIndex, workspace);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void RunRowBlocksParallel(BlockArgs block, int mcBlocks, int maxDegreeOfParallelism)
+    {
+        // Each worker packs its own A blocks into its own thread-local workspace; the packed B block is shared read-only.
+        var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
+        Parallel.For(0, mcBlocks, options, blockIndex => RunRowBlock(in block, blockIndex, GemmWorkspace.ForCurrentThread()));
+    }
+
+    private static void RunRowBlock(in BlockArgs block, int blockIndex, GemmWorkspace workspace)
+    {
+        int ic = blockIndex * MC;
+        int mc = Math.Min(MC, block.M - ic);
+        int nr = NR(block.Width);
+        float* aPack = workspace.PackA(RoundUp(mc, MR) * block.Kc);
+        PackA(block.ATransposed, block.A, block.Lda, ic, block.Pc, mc, block.Kc, block.Alpha, aPack);
+
+        float* tile = stackalloc float[MR * 32];
+        for (int jr = 0; jr < block.Nc; jr += nr)
+        {
+            int nrEff = Math.Min(nr, block.Nc - jr);
+            float* bPanel = block.BPack + (long)jr * block.Kc;
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int mrEff = Math.Min(MR, mc - ir);
+                float* aPanel = aPack + (long)ir * block.Kc;
+                float* cTile = block.C + (long)(ic + ir) * block.Ldc + block.Jc + jr;
+                if (mrEff == MR && nrEff == nr)
+                {
+                    MicroKernel(block.Width, block.Kc, aPanel, bPanel, cTile, block.Ldc, block.Beta);
+                }
+                else
+                {
+                    // Edge tile: compute the full padded tile into scratch, then merge only the valid part.
+                    MicroKernel(block.Width, block.Kc, aPanel, bPanel, tile, nr, 0f);
+                    MergeTile(tile, nr, cTile, block.Ldc, mrEff, nrEff, block.Beta);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MicroKernel(SimdWidth width, int kc, float* a, float* b, float* c, int ldc, float beta)
+    {
+        switch (width)
+        {
+            case SimdWidth.Vector512:
+                MicroKernel512(kc, a, b, c, ldc, beta);
+                break;
+            case SimdWidth.Vector256:
+                MicroKernel256(kc, a, b, c, ldc, beta);
+                break;
+            default:
+                MicroKernelScalar(kc, a, b, c, ldc, beta);
+                break;
+        }
+    }
+
+    private static void MergeTile(float* tile, int tileStride, float* c, int ldc, int rows, int cols, float beta)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            float* src = tile + i * tileStride;
+            float* dst = c + (long)i * ldc;
+            for (int j = 0; j < cols; j++)
+            {
+                dst[j] = beta == 0f ? src[j] : src[j] + beta * dst[j];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs alpha · op(A)[ic..ic+mc, pc..pc+kc] into MR-row panels: panel r holds, for each p, the MR values
+    /// of column p (so the micro-kernel broadcasts consecutive floats). Rows past mc are zero.
+    /// </summary>
+    private static void PackA(bool transposed, float* a, int lda, int ic, int pc, int mc, int kc, float alpha, float* dest)
+    {
+        for (int ir = 0; ir < mc; ir += MR)
+        {
+            int rows = Math.Min(MR, mc - ir);
+            float* panel = dest + (long)ir * kc;
+            if (!transposed)
+            {
+                // Stored row-major m × k: walk each row contiguously and scatter into the panel with stride MR.
+                for (int r = 0; r < rows; r++)
+                {
+                    float* src = a + (long)(ic + ir + r) * lda + pc;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        panel[p * MR + r] = alpha * src[p];
+                    }
+                }
+            }
+            else
+            {
+                // Stored k × m: the MR values of one panel column are contiguous in a stored row.
+                for (int p = 0; p < kc; p++)
+                {
+                    float* src = a + (long)(pc + p) * lda + ic + ir;
+                    for (int r = 0; r < rows; r++)
+                    {
+                        panel[p * MR + r] = alpha * src[r];
+                    }
+                }
+            }
+
+            for (int r = rows; r < MR; r++)
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    panel[p * MR + r] = 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B)[pc..pc+kc, jc..jc+nc] into nr-column panels: panel j holds, for each p, the nr values of
+    /// row p (one or two vector loads in the micro-kernel). Columns past nc are zero.
+    /// </summary>
+    private static void PackB(bool transposed, float* b, int ldb, int pc, int jc, int kc, int nc, int nr, float* dest)
+    {
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            float* panel = dest + (long)jr * kc;
+            if (!transposed)
+            {
+                // Stored row-major k × n: each panel row is a contiguous run of a stored row.
+                for (int p = 0; p < kc; p++)
+                {
+                    float* src = b + (long)(pc + p) * ldb + jc + jr;
+                    float* dst = panel + p * nr;
+                    new ReadOnlySpan<float>(src, cols).CopyTo(new Span<float>(dst, cols));
+                    if (cols < nr)
+                    {
+                        new Span<float>(dst + cols, nr - cols).Clear();
+                    }
+                }
+            }
+            else
+            {
+                // Stored n × k: a panel column is a contiguous run of a stored row.
+                for (int j = 0; j < cols; j++)
+                {
+                    float* src = b + (long)(jc + jr + j) * ldb + pc;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        panel[p * nr + j] = src[p];
+                    }
+                }
+
+                for (int j = cols; j < nr; j++)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        panel[p * nr + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>6 × 16 tile on 256-bit vectors: 12 accumulators + 2 B vectors + 1 broadcast = 15 of 16 ymm registers.</summary>
+    private static void MicroKernel256(int kc, float* a, float* b, float* c, int ldc, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> ai = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(ai, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(ai, b1, c01);
+            ai = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(ai, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(ai, b1, c11);
+            ai = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(ai, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(ai, b1, c21);
+            ai = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(ai, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(ai, b1, c31);
+            ai = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(ai, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(ai, b1, c41);
+            ai = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(ai, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(ai, b1, c51);
+            a += MR;
+            b += 16;
+        }
+
+        Store256(c, c00, c01, beta);
+        Store256(c + ldc, c10, c11, beta);
+        Store256(c + 2 * ldc, c20, c21, beta);
+        Store256(c + 3 * ldc, c30, c31, beta);
+        Store256(c + 4 * ldc, c40, c41, beta);
+        Store256(c + 5 * ldc, c50, c51, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, float beta)
+    {
+        if (beta == 0f)
+        {
+            Vector256.Store(v0, c);
+            Vector256.Store(v1, c + 8);
+        }
+        else if (beta == 1f)
+        {
+            Vector256.Store(v0 + Vector256.Load(c), c);
+            Vector256.Store(v1 + Vector256.Load(c + 8), c + 8);
+        }
+        else
+        {
+            Vector256<float> vb = Vector256.Create(beta);
+            Vector256.Store(Vector256.FusedMultiplyAdd(vb, Vector256.Load(c), v0), c);
+            Vector256.Store(Vector256.FusedMultiplyAdd(vb, Vector256.Load(c + 8), v1), c + 8);
+        }
+    }
+
+    /// <summary>6 × 32 tile on 512-bit vectors: 12 accumulators, leaving most of the 32 zmm registers free.</summary>
+    private static void MicroKernel512(int kc, float* a, float* b, float* c, int ldc, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> ai = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(ai, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(ai, b1, c01);
+            ai = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(ai, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(ai, b1, c11);
+            ai = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(ai, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(ai, b1, c21);
+            ai = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(ai, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(ai, b1, c31);
+            ai = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(ai, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(ai, b1, c41);
+            ai = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(ai, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(ai, b1, c51);
+            a += MR;
+            b += 32;
+        }
+
+        Store512(c, c00, c01, beta);
+        Store512(c + ldc, c10, c11, beta);
+        Store512(c + 2 * ldc, c20, c21, beta);
+        Store512(c + 3 * ldc, c30, c31, beta);
+        Store512(c + 4 * ldc, c40, c41, beta);
+        Store512(c + 5 * ldc, c50, c51, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, float beta)
+    {
+        if (beta == 0f)
+        {
+            Vector512.Store(v0, c);
+            Vector512.Store(v1, c + 16);
+        }
+        else if (beta == 1f)
+        {
+            Vector512.Store(v0 + Vector512.Load(c), c);
+            Vector512.Store(v1 + Vector512.Load(c + 16), c + 16);
+        }
+        else
+        {
+            Vector512<float> vb = Vector512.Create(beta);
+            Vector512.Store(Vector512.FusedMultiplyAdd(vb, Vector512.Load(c), v0), c);
+            Vector512.Store(Vector512.FusedMultiplyAdd(vb, Vector512.Load(c + 16), v1), c + 16);
+        }
+    }
+
+    /// <summary>6 × 4 tile in scalar code: the path without SIMD, kept simple and exact in its summation order.</summary>
+    private static void MicroKernelScalar(int kc, float* a, float* b, float* c, int ldc, float beta)
+    {
+        const int nr = 4;
+        float* acc = stackalloc float[MR * nr];
+        for (int i = 0; i < MR * nr; i++)
+        {
+            acc[i] = 0f;
+        }
+
+        for (int p = 0; p < kc; p++)
+        {
+            for (int r = 0; r < MR; r++)
+            {
+                float ar = a[r];
+                float* row = acc + r * nr;
+                row[0] += ar * b[0];
+                row[1] += ar * b[1];
+                row[2] += ar * b[2];
+                row[3] += ar * b[3];
+            }
+
+            a += MR;
+            b += nr;
+        }
+
+        for (int r = 0; r < MR; r++)
+        {
+            float* dst = c + (long)r * ldc;
+            for (int j = 0; j < nr; j++)
+            {
+                dst[j] = beta == 0f ? acc[r * nr + j] : acc[r * nr + j] + beta * dst[j];
+            }
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>Everything a row block needs, bundled so the parallel path can capture one value.</summary>
+    private readonly struct BlockArgs(bool aTransposed, float* a, int lda, int pc, int kc, int jc, int nc,
+        float alpha, float beta, float* bPack, float* c, int ldc, int m, SimdWidth width)
+    {
+        public readonly bool ATransposed = aTransposed;
+        public readonly float* A = a;
+        public readonly int Lda = lda;
+        public readonly int Pc = pc;
+        public readonly int Kc = kc;
+        public readonly int Jc = jc;
+        public readonly int Nc = nc;
+        public readonly float Alpha = alpha;
+        public readonly float Beta = beta;
+        public readonly float* BPack = bPack;
+        public readonly float* C = c;
+        public readonly int Ldc = ldc;
+        public readonly int M = m;
+        public readonly SimdWidth Width = width;
+    }
+}
+
+/// <summary>
+/// Per-thread packing buffers for GEMM, grown on demand and then reused, so that steady-state calls
+/// allocate nothing. The arrays live on the pinned object heap and are used from a 64-byte aligned
+/// offset, so packed panels never straddle cache lines.
+/// </summary>
+internal sealed unsafe class GemmWorkspace
+{
+    [ThreadStatic]
+    private static GemmWorkspace? t_current;
+
+    private float[] _a = [];
+    private float[] _b = [];
+
+    internal static GemmWorkspace ForCurrentThread() => t_current ??= new GemmWorkspace();
+
+    internal float* PackA(int length) => Aligned(ref _a, length);
+
+    internal float* PackB(int length) => Aligned(ref _b, length);
+
+    private static float* Aligned(ref float[] buffer, int length)
+    {
+        const int alignFloats = 16;
+        if (buffer.Length < length + alignFloats)
+        {
+            buffer = GC.AllocateUninitializedArray<float>(length + alignFloats, pinned: true);
+        }
+
+        // The array is pinned for its lifetime, so the address is stable.
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+        nint aligned = (address + 63) & ~(nint)63;
+        return (float*)aligned;
     }
 }
