@@ -4,24 +4,28 @@ using System.Runtime.Intrinsics;
 
 namespace LifelongPrefs.Tensors;
 
-/// <summary>The maths of an element-wise unary operation at every width our kernels support.</summary>
+/// <summary>
+/// The maths of an element-wise unary operation at every width our kernels support. Operators are small
+/// readonly structs; a runtime parameter (a slope, a scale) rides in the instance, and the struct constraint
+/// on the driver makes the JIT specialise and inline each one.
+/// </summary>
 internal interface IUnaryOperator
 {
-    static abstract float Invoke(float x);
+    float Invoke(float x);
 
-    static abstract Vector256<float> Invoke(Vector256<float> x);
+    Vector256<float> Invoke(Vector256<float> x);
 
-    static abstract Vector512<float> Invoke(Vector512<float> x);
+    Vector512<float> Invoke(Vector512<float> x);
 }
 
 /// <summary>The maths of an element-wise binary operation at every width our kernels support.</summary>
 internal interface IBinaryOperator
 {
-    static abstract float Invoke(float x, float y);
+    float Invoke(float x, float y);
 
-    static abstract Vector256<float> Invoke(Vector256<float> x, Vector256<float> y);
+    Vector256<float> Invoke(Vector256<float> x, Vector256<float> y);
 
-    static abstract Vector512<float> Invoke(Vector512<float> x, Vector512<float> y);
+    Vector512<float> Invoke(Vector512<float> x, Vector512<float> y);
 }
 
 /// <summary>
@@ -33,8 +37,8 @@ internal static class ElementwiseDriver
 {
     /// <summary>destination[i] = TOp(x[i]). In place is allowed when the spans start together.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Unary<TOp>(ReadOnlySpan<float> x, Span<float> destination)
-        where TOp : IUnaryOperator
+    internal static void Unary<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> destination)
+        where TOp : struct, IUnaryOperator
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float dr = ref MemoryMarshal.GetReference(destination);
@@ -49,10 +53,10 @@ internal static class ElementwiseDriver
             Vector512<float> tail = Vector512.LoadUnsafe(ref xr, (nuint)last);
             for (int i = 0; i < last; i += Vector512<float>.Count)
             {
-                TOp.Invoke(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref dr, (nuint)i);
+                op.Invoke(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref dr, (nuint)i);
             }
 
-            TOp.Invoke(tail).StoreUnsafe(ref dr, (nuint)last);
+            op.Invoke(tail).StoreUnsafe(ref dr, (nuint)last);
             return;
         }
 
@@ -62,23 +66,23 @@ internal static class ElementwiseDriver
             Vector256<float> tail = Vector256.LoadUnsafe(ref xr, (nuint)last);
             for (int i = 0; i < last; i += Vector256<float>.Count)
             {
-                TOp.Invoke(Vector256.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref dr, (nuint)i);
+                op.Invoke(Vector256.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref dr, (nuint)i);
             }
 
-            TOp.Invoke(tail).StoreUnsafe(ref dr, (nuint)last);
+            op.Invoke(tail).StoreUnsafe(ref dr, (nuint)last);
             return;
         }
 
         for (int i = 0; i < n; i++)
         {
-            Unsafe.Add(ref dr, i) = TOp.Invoke(Unsafe.Add(ref xr, i));
+            Unsafe.Add(ref dr, i) = op.Invoke(Unsafe.Add(ref xr, i));
         }
     }
 
     /// <summary>destination[i] = TOp(x[i], y[i]). In place is allowed when the spans start together.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Binary<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination)
-        where TOp : IBinaryOperator
+    internal static void Binary<TOp>(TOp op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination)
+        where TOp : struct, IBinaryOperator
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
@@ -89,10 +93,10 @@ internal static class ElementwiseDriver
         if (width == SimdWidth.Vector512 && n >= Vector512<float>.Count)
         {
             int last = n - Vector512<float>.Count;
-            Vector512<float> tail = TOp.Invoke(Vector512.LoadUnsafe(ref xr, (nuint)last), Vector512.LoadUnsafe(ref yr, (nuint)last));
+            Vector512<float> tail = op.Invoke(Vector512.LoadUnsafe(ref xr, (nuint)last), Vector512.LoadUnsafe(ref yr, (nuint)last));
             for (int i = 0; i < last; i += Vector512<float>.Count)
             {
-                TOp.Invoke(Vector512.LoadUnsafe(ref xr, (nuint)i), Vector512.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref dr, (nuint)i);
+                op.Invoke(Vector512.LoadUnsafe(ref xr, (nuint)i), Vector512.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref dr, (nuint)i);
             }
 
             tail.StoreUnsafe(ref dr, (nuint)last);
@@ -102,10 +106,10 @@ internal static class ElementwiseDriver
         if (width >= SimdWidth.Vector256 && n >= Vector256<float>.Count)
         {
             int last = n - Vector256<float>.Count;
-            Vector256<float> tail = TOp.Invoke(Vector256.LoadUnsafe(ref xr, (nuint)last), Vector256.LoadUnsafe(ref yr, (nuint)last));
+            Vector256<float> tail = op.Invoke(Vector256.LoadUnsafe(ref xr, (nuint)last), Vector256.LoadUnsafe(ref yr, (nuint)last));
             for (int i = 0; i < last; i += Vector256<float>.Count)
             {
-                TOp.Invoke(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref dr, (nuint)i);
+                op.Invoke(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref dr, (nuint)i);
             }
 
             tail.StoreUnsafe(ref dr, (nuint)last);
@@ -114,7 +118,7 @@ internal static class ElementwiseDriver
 
         for (int i = 0; i < n; i++)
         {
-            Unsafe.Add(ref dr, i) = TOp.Invoke(Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
+            Unsafe.Add(ref dr, i) = op.Invoke(Unsafe.Add(ref xr, i), Unsafe.Add(ref yr, i));
         }
     }
 }

@@ -379,9 +379,25 @@ internal static unsafe class GemmDriver
         {
             int rows = Math.Min(MR, mc - ir);
             float* panel = dest + (long)ir * kc;
-            if (!transposed)
+            if (!transposed && rows == MR)
             {
-                // Stored row-major m × k: walk each row contiguously and scatter into the panel with stride MR.
+                // Stored row-major m × k, full panel: walk the six rows in step so the panel is written
+                // contiguously while the reads stay six sequential streams the prefetcher can follow.
+                float* r0 = a + (long)(ic + ir) * lda + pc;
+                float* r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
+                float* dst = panel;
+                for (int p = 0; p < kc; p++, dst += MR)
+                {
+                    dst[0] = alpha * r0[p];
+                    dst[1] = alpha * r1[p];
+                    dst[2] = alpha * r2[p];
+                    dst[3] = alpha * r3[p];
+                    dst[4] = alpha * r4[p];
+                    dst[5] = alpha * r5[p];
+                }
+            }
+            else if (!transposed)
+            {
                 for (int r = 0; r < rows; r++)
                 {
                     float* src = a + (long)(ic + ir + r) * lda + pc;
@@ -424,9 +440,22 @@ internal static unsafe class GemmDriver
         {
             int cols = Math.Min(nr, nc - jr);
             float* panel = dest + (long)jr * kc;
-            if (!transposed)
+            if (!transposed && cols == nr && nr >= 16)
             {
-                // Stored row-major k × n: each panel row is a contiguous run of a stored row.
+                // Stored row-major k × n, full panel: each panel row is a contiguous run of a stored row,
+                // copied as 256-bit vectors (one 16- or 32-float run per row needs no general memmove).
+                float* src = b + (long)pc * ldb + jc + jr;
+                float* dst = panel;
+                for (int p = 0; p < kc; p++, src += ldb, dst += nr)
+                {
+                    for (int j = 0; j < nr; j += 8)
+                    {
+                        Vector256.Store(Vector256.Load(src + j), dst + j);
+                    }
+                }
+            }
+            else if (!transposed)
+            {
                 for (int p = 0; p < kc; p++)
                 {
                     float* src = b + (long)(pc + p) * ldb + jc + jr;
