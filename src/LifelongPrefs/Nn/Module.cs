@@ -63,9 +63,11 @@ public abstract class Module
     /// <summary>Clears the gradients of every parameter (only the touched rows of sparse ones).</summary>
     public void ZeroGrad()
     {
-        foreach (Parameter parameter in Parameters)
+        // An indexed loop: foreach over the interface would allocate an enumerator on every step.
+        IReadOnlyList<Parameter> parameters = Parameters;
+        for (int i = 0; i < parameters.Count; i++)
         {
-            parameter.ZeroGradient();
+            parameters[i].ZeroGradient();
         }
     }
 
