@@ -241,8 +241,6 @@ public class TrainingStepBenchmarks
         _bagLogits = new float[BagBatch * BagCandidates];
         _bagLogitGrad = new float[BagBatch * BagCandidates];
         _bagUserGrad = new float[BagBatch * BagDim];
-        _bagCandidateGrad = new float[BagBatch * BagCandidates * BagDim];
-        _bagHistoryGrad = new float[BagBatch * BagHistory * BagDim];
         HistoryBagStep();
     }
 
@@ -267,25 +265,31 @@ public class TrainingStepBenchmarks
         }
 
         float loss = Kernels.SoftmaxCrossEntropy(_bagLogits, BagBatch, BagCandidates, _bagTargets, _bagLogitGrad);
+        Span<float> tableGrad = _bagTable.Gradient.Span;
         for (int b = 0; b < BagBatch; b++)
         {
             ReadOnlySpan<float> dLogits = _bagLogitGrad.AsSpan(b * BagCandidates, BagCandidates);
             ReadOnlySpan<float> candidates = _bagCandidateRows.AsSpan(b * BagCandidates * BagDim, BagCandidates * BagDim);
+            ReadOnlySpan<float> user = _bagUsers.AsSpan(b * BagDim, BagDim);
             Span<float> dUser = _bagUserGrad.AsSpan(b * BagDim, BagDim);
-            // dU = Cᵀ·dLogits ; dC = dLogits ⊗ u (outer product, one row per candidate).
+            // dU = Cᵀ·dLogits; each candidate row c receives dLogits[c]·u, straight into the table gradient.
             Kernels.Gemv(Transpose.Transpose, BagCandidates, BagDim, 1f, candidates, BagDim, dLogits, 0f, dUser);
-            Kernels.Gemm(Transpose.None, Transpose.None, BagCandidates, BagDim, 1, 1f, dLogits, 1, _bagUsers.AsSpan(b * BagDim, BagDim), BagDim,
-                0f, _bagCandidateGrad.AsSpan(b * BagCandidates * BagDim, BagCandidates * BagDim), BagDim);
-            // Each history row receives dU / 20.
-            Span<float> dHistory = _bagHistoryGrad.AsSpan(b * BagHistory * BagDim, BagHistory * BagDim);
+            for (int c = 0; c < BagCandidates; c++)
+            {
+                int id = _bagCandidateIds[b * BagCandidates + c];
+                Kernels.Axpy(dLogits[c], user, tableGrad.Slice(id * BagDim, BagDim));
+                _bagTable.MarkRowTouched(id);
+            }
+
+            // Each of the 20 history rows receives dU / 20 (the mean's derivative).
             for (int j = 0; j < BagHistory; j++)
             {
-                Kernels.Scale(dUser, 1f / BagHistory, dHistory.Slice(j * BagDim, BagDim));
+                int id = _bagHistoryIds[b * BagHistory + j];
+                Kernels.Axpy(1f / BagHistory, dUser, tableGrad.Slice(id * BagDim, BagDim));
+                _bagTable.MarkRowTouched(id);
             }
         }
 
-        ItemHead.ScatterRows(_bagTable, _bagHistoryIds, _bagHistoryGrad);
-        ItemHead.ScatterRows(_bagTable, _bagCandidateIds, _bagCandidateGrad);
         _bagOptimizer.Step();
         return loss;
     }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LifelongPrefs.Tensors;
 
@@ -94,6 +95,14 @@ public static partial class Kernels
         {
             // No product to add: C = beta * C (with beta == 0 meaning "overwrite", never "multiply NaN by 0").
             ScaleMatrix(cUsed, m, n, ldc, beta);
+            return;
+        }
+
+        if (n == 1 && ldc == 1 && (bT || ldb == 1))
+        {
+            // A matrix-vector product (e.g. a layer with one output): packing would pad the single column of B
+            // to a whole register tile, 16× the work, so take the GEMV path on the contiguous vectors instead.
+            Gemv(transA, aT ? k : m, aT ? m : k, alpha, a, lda, b[..k], beta, c[..m]);
             return;
         }
 
@@ -313,7 +322,7 @@ internal static unsafe class GemmDriver
         int mc = Math.Min(MC, block.M - ic);
         int nr = NR(block.Width);
         float* aPack = workspace.PackA(RoundUp(mc, MR) * block.Kc);
-        PackA(block.ATransposed, block.A, block.Lda, ic, block.Pc, mc, block.Kc, block.Alpha, aPack);
+        PackA(block.ATransposed, block.A, block.Lda, ic, block.Pc, mc, block.Kc, block.Alpha, block.M, aPack);
 
         float* tile = stackalloc float[MR * 32];
         for (int jr = 0; jr < block.Nc; jr += nr)
@@ -373,7 +382,7 @@ internal static unsafe class GemmDriver
     /// Packs alpha · op(A)[ic..ic+mc, pc..pc+kc] into MR-row panels: panel r holds, for each p, the MR values
     /// of column p (so the micro-kernel broadcasts consecutive floats). Rows past mc are zero.
     /// </summary>
-    private static void PackA(bool transposed, float* a, int lda, int ic, int pc, int mc, int kc, float alpha, float* dest)
+    private static void PackA(bool transposed, float* a, int lda, int ic, int pc, int mc, int kc, float alpha, int m, float* dest)
     {
         for (int ir = 0; ir < mc; ir += MR)
         {
@@ -405,6 +414,18 @@ internal static unsafe class GemmDriver
                     {
                         panel[p * MR + r] = alpha * src[p];
                     }
+                }
+            }
+            else if (rows == MR && ic + ir + Vector256<float>.Count <= m && Vector256.IsHardwareAccelerated)
+            {
+                // Stored k × m, full panel with two readable columns to spare: one 8-wide load and store per p.
+                // The two extra lanes land in the next p's slot, which the next iteration overwrites (the
+                // workspace keeps slack after the last panel for the final spill).
+                float* src = a + (long)pc * lda + ic + ir;
+                var scale = Vector256.Create(alpha);
+                for (int p = 0; p < kc; p++, src += lda)
+                {
+                    Vector256.Store(Vector256.Load(src) * scale, panel + p * MR);
                 }
             }
             else
@@ -467,6 +488,28 @@ internal static unsafe class GemmDriver
                     }
                 }
             }
+            else if (cols == nr && nr % 8 == 0 && Avx.IsSupported)
+            {
+                // Stored n × k, full panel: transpose 8 × 8 blocks in registers, so both the reads (8 floats of a
+                // stored row) and the writes (8 floats of a panel row) are whole vectors.
+                int p8 = kc & ~7;
+                for (int j0 = 0; j0 < nr; j0 += 8)
+                {
+                    float* src = b + (long)(jc + jr + j0) * ldb + pc;
+                    for (int p = 0; p < p8; p += 8)
+                    {
+                        Transpose8x8(src + p, ldb, panel + p * nr + j0, nr);
+                    }
+
+                    for (int j = 0; j < 8; j++)
+                    {
+                        for (int p = p8; p < kc; p++)
+                        {
+                            panel[p * nr + j0 + j] = src[(long)j * ldb + p];
+                        }
+                    }
+                }
+            }
             else
             {
                 // Stored n × k: a panel column is a contiguous run of a stored row.
@@ -488,6 +531,39 @@ internal static unsafe class GemmDriver
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Writes the transpose of the 8 × 8 block at <paramref name="src"/> (row stride <paramref name="srcStride"/>) to
+    /// <paramref name="dst"/> (row stride <paramref name="dstStride"/>): unpack pairs of rows, shuffle pairs of pairs,
+    /// then swap 128-bit halves, the standard AVX in-register transpose.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int srcStride, float* dst, int dstStride)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + srcStride);
+        Vector256<float> r2 = Avx.LoadVector256(src + 2L * srcStride), r3 = Avx.LoadVector256(src + 3L * srcStride);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4L * srcStride), r5 = Avx.LoadVector256(src + 5L * srcStride);
+        Vector256<float> r6 = Avx.LoadVector256(src + 6L * srcStride), r7 = Avx.LoadVector256(src + 7L * srcStride);
+
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2L * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3L * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4L * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5L * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6L * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7L * dstStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     /// <summary>6 × 16 tile on 256-bit vectors: 12 accumulators + 2 B vectors + 1 broadcast = 15 of 16 ymm registers.</summary>
@@ -690,7 +766,8 @@ internal sealed unsafe class GemmWorkspace
 
     private static float* Aligned(ref float[] buffer, int length)
     {
-        const int alignFloats = 16;
+        // 16 floats of alignment slack plus 16 of spill room for the 8-wide panel writes.
+        const int alignFloats = 32;
         if (buffer.Length < length + alignFloats)
         {
             buffer = GC.AllocateUninitializedArray<float>(length + alignFloats, pinned: true);
