@@ -109,11 +109,29 @@ public sealed class Parameter
             return;
         }
 
-        for (int i = 0; i < _touchedCount; i++)
+        Span<float> gradient = Gradient.Span;
+        int rowLength = Gradient.RowLength;
+        if (_touchedCount > Rows / 16)
         {
-            int row = _touchedRows[i];
-            Gradient.Row(row).Clear();
-            _touched[row] = false;
+            // Many rows: sweep the marks in ascending order, so the clears stream through memory instead of
+            // jumping between random rows of a table larger than the caches.
+            for (int row = 0; row < _touched.Length; row++)
+            {
+                if (_touched[row])
+                {
+                    gradient.Slice(row * rowLength, rowLength).Clear();
+                    _touched[row] = false;
+                }
+            }
+        }
+        else
+        {
+            for (int i = 0; i < _touchedCount; i++)
+            {
+                int row = _touchedRows[i];
+                gradient.Slice(row * rowLength, rowLength).Clear();
+                _touched[row] = false;
+            }
         }
 
         _touchedCount = 0;
