@@ -138,6 +138,20 @@ public sealed class Parameter
     }
 
     /// <summary>
+    /// Forgets the touched-row record without clearing any gradient: for an optimizer that has already cleared
+    /// each touched row itself (see <c>Optimizer.StepAndZeroGrad</c>).
+    /// </summary>
+    internal void ForgetTouchedRows()
+    {
+        for (int i = 0; i < _touchedCount; i++)
+        {
+            _touched[_touchedRows[i]] = false;
+        }
+
+        _touchedCount = 0;
+    }
+
+    /// <summary>
     /// Appends rows so that the parameter has <paramref name="newRowCount"/> rows; existing rows (and their
     /// gradients) are kept bit-identical and the new rows are initialised by <paramref name="initializeRows"/>.
     /// </summary>

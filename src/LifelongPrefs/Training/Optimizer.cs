@@ -168,12 +168,29 @@ public abstract class Optimizer
     /// <exception cref="InvalidOperationException">
     /// The <see cref="Schedule"/> returned a negative, NaN or infinite learning rate (nothing is changed).
     /// </exception>
-    public StepResult Step()
+    public StepResult Step() => StepCore(zeroGradients: false);
+
+    /// <summary>
+    /// <see cref="Step"/> followed by <see cref="ZeroGrad"/>, fused: each gradient row is cleared right after it
+    /// was used, while it is still in cache, which saves a second sweep over large embedding tables. If the step
+    /// is skipped because a gradient is NaN or infinite, the gradients are still cleared (the bad batch is
+    /// discarded) and parameters and state are unchanged.
+    /// </summary>
+    /// <returns>As for <see cref="Step"/>.</returns>
+    /// <exception cref="InvalidOperationException">As for <see cref="Step"/> (gradients are then left as they were).</exception>
+    public StepResult StepAndZeroGrad() => StepCore(zeroGradients: true);
+
+    private StepResult StepCore(bool zeroGradients)
     {
         for (int i = 0; i < _parameters.Length; i++)
         {
             if (!GradientIsFinite(_parameters[i], OrderedTouchedRows(_parameters[i])))
             {
+                if (zeroGradients)
+                {
+                    ZeroGrad();
+                }
+
                 return StepResult.SkippedAt(_parameters[i], i, StepCount);
             }
         }
@@ -198,7 +215,7 @@ public abstract class Optimizer
             EnsureState(i);
             float[][] state = _state[i];
             Span<float> value = parameter.Value.Span;
-            ReadOnlySpan<float> gradient = parameter.Gradient.Span;
+            Span<float> gradient = parameter.Gradient.Span;
             Span<float> first = _stateSlots > 0 ? state[0] : default;
             Span<float> second = _stateSlots > 1 ? state[1] : default;
             if (Lazy && parameter.HasSparseRows)
@@ -224,11 +241,24 @@ public abstract class Optimizer
                         gradient.Slice(start, width),
                         first.IsEmpty ? default : first.Slice(start, width),
                         second.IsEmpty ? default : second.Slice(start, width));
+                    if (zeroGradients)
+                    {
+                        gradient.Slice(start, width).Clear();
+                    }
+                }
+
+                if (zeroGradients)
+                {
+                    parameter.ForgetTouchedRows();
                 }
             }
             else
             {
                 Update(value, gradient, first, second);
+                if (zeroGradients)
+                {
+                    parameter.ZeroGradient();
+                }
             }
         }
 
@@ -320,6 +350,11 @@ public abstract class Optimizer
         int width = parameter.Value.RowLength;
         for (int k = 0; k < rows.Length; k++)
         {
+            if (k + PrefetchDistance < rows.Length)
+            {
+                Prefetch(gradient, rows[k + PrefetchDistance] * width, width);
+            }
+
             if (!TensorPrimitives.IsFiniteAll(gradient.Slice(rows[k] * width, width)))
             {
                 return false;
