@@ -1,0 +1,42 @@
+namespace LifelongPrefs.Data;
+
+/// <summary>
+/// One raw shop event with external (string) ids, as a host or a loader produces it. <see cref="InteractionLog"/>
+/// maps the ids to dense indices.
+/// </summary>
+/// <param name="UserId">The shopper's external id (e.g. a customer number).</param>
+/// <param name="ItemId">The item's external id (e.g. a stock code).</param>
+/// <param name="Timestamp">When it happened.</param>
+/// <param name="Kind">What happened.</param>
+/// <param name="Quantity">How many units (1 for views and clicks; negative quantities are returns).</param>
+/// <param name="Value">Unit price for purchases, the rating for ratings, else 0.</param>
+/// <param name="BasketId">The basket, invoice or session the event belongs to, if any.</param>
+/// <param name="Attributes">Optional item attributes seen with the event.</param>
+public sealed record InteractionEvent(
+    string UserId,
+    string ItemId,
+    DateTimeOffset Timestamp,
+    EventKind Kind,
+    float Quantity = 1f,
+    float Value = 0f,
+    string? BasketId = null,
+    ItemAttributes? Attributes = null);
+
+/// <summary>Optional descriptive attributes of an item.</summary>
+/// <param name="Category">A category or department, if known.</param>
+/// <param name="Price">A list price, if known.</param>
+/// <param name="Text">A free-text description, if known.</param>
+public sealed record ItemAttributes(string? Category = null, float? Price = null, string? Text = null);
+
+/// <summary>
+/// One event with dense indices, as models consume it: 28 bytes, no references, so logs of millions of events
+/// stay compact and cache-friendly.
+/// </summary>
+/// <param name="User">Dense user index (see <see cref="InteractionLog.Users"/>).</param>
+/// <param name="Item">Dense item index (see <see cref="InteractionLog.Items"/>).</param>
+/// <param name="Ticks">UTC time stamp in ticks (<see cref="DateTimeOffset.UtcTicks"/>).</param>
+/// <param name="Kind">What happened.</param>
+/// <param name="Quantity">Units.</param>
+/// <param name="Value">Unit price or rating.</param>
+/// <param name="Basket">Dense basket index (see <see cref="InteractionLog.Baskets"/>), or -1 for none.</param>
+public readonly record struct Interaction(int User, int Item, long Ticks, EventKind Kind, float Quantity, float Value, int Basket);
