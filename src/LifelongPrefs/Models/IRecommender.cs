@@ -1,0 +1,65 @@
+using LifelongPrefs.Data;
+
+namespace LifelongPrefs.Models;
+
+/// <summary>
+/// A recommender over dense user and item indices (those of an <see cref="InteractionLog"/>'s id maps).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every model can keep learning after <see cref="Fit"/>: <see cref="Update"/> continues from new events and
+/// grows for users and items it has not seen, so nothing assumes a frozen catalog. Scoring takes the user's
+/// history explicitly (the events the model may use, oldest first), which is what lets an evaluation protocol
+/// hide the future and lets sequence models condition on the latest behaviour.
+/// </para>
+/// <para>
+/// Implementations are not thread-safe for concurrent <see cref="Fit"/>/<see cref="Update"/> and
+/// <see cref="Score"/>; the lifelong tracker publishes immutable model versions for concurrent readers.
+/// </para>
+/// </remarks>
+public interface IRecommender
+{
+    /// <summary>Gets the model's display name (e.g. <c>PersonalPopularity</c>).</summary>
+    string Name { get; }
+
+    /// <summary>Gets the number of items the model scores (grows with <see cref="Update"/>).</summary>
+    int ItemCount { get; }
+
+    /// <summary>Trains from scratch on <paramref name="events"/> (oldest first).</summary>
+    /// <param name="events">Training events.</param>
+    /// <param name="userCount">Number of users in the id map (indices in events are below it).</param>
+    /// <param name="itemCount">Number of items in the id map (indices in events are below it).</param>
+    /// <param name="progress">Optional progress reports (epoch, loss, validation metric, ETA).</param>
+    /// <param name="cancellationToken">Stops training between steps.</param>
+    /// <exception cref="ArgumentException">An event's user or item index is outside the given counts.</exception>
+    void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Continues learning from <paramref name="newEvents"/> without retraining from scratch, growing for new
+    /// users and items (the counts may be larger than at the last call).
+    /// </summary>
+    /// <param name="newEvents">Events that arrived since the last fit or update (oldest first).</param>
+    /// <param name="userCount">The current number of users (not less than before).</param>
+    /// <param name="itemCount">The current number of items (not less than before).</param>
+    /// <exception cref="ArgumentException">The counts shrank, or an event's index is outside them.</exception>
+    void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount);
+
+    /// <summary>Scores every item for <paramref name="user"/> given the user's visible history.</summary>
+    /// <param name="user">The user index (may be a user the model never trained on).</param>
+    /// <param name="history">The user's events the model may use, oldest first.</param>
+    /// <param name="scores">Receives one score per item; exactly <see cref="ItemCount"/> long. Higher is better.</param>
+    /// <exception cref="ArgumentException"><paramref name="scores"/> has the wrong length.</exception>
+    void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores);
+}
+
+/// <summary>One progress report from a training loop.</summary>
+/// <param name="Model">The model's name.</param>
+/// <param name="Epoch">The 1-based epoch just finished (or the phase number for non-iterative models).</param>
+/// <param name="TotalEpochs">The planned number of epochs.</param>
+/// <param name="Loss">The epoch's mean training loss, or NaN when the model has none.</param>
+/// <param name="ValidationMetric">The early-stopping metric on the validation data, or NaN.</param>
+/// <param name="Elapsed">Time since training started.</param>
+/// <param name="Remaining">Estimated time to finish, or null when unknown.</param>
+public readonly record struct TrainingProgress(string Model, int Epoch, int TotalEpochs, double Loss, double ValidationMetric,
+    TimeSpan Elapsed, TimeSpan? Remaining);

@@ -1,0 +1,53 @@
+using LifelongPrefs.Data;
+
+namespace LifelongPrefs.Models;
+
+/// <summary>Argument checks shared by the recommenders.</summary>
+internal static class RecommenderGuard
+{
+    internal static void Counts(int userCount, int itemCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(userCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(itemCount);
+    }
+
+    internal static void Grown(int userCount, int itemCount, int previousUsers, int previousItems)
+    {
+        Counts(userCount, itemCount);
+        if (userCount < previousUsers)
+        {
+            throw new ArgumentException($"'{nameof(userCount)}' shrank from {previousUsers} to {userCount}; id maps only grow.", nameof(userCount));
+        }
+
+        if (itemCount < previousItems)
+        {
+            throw new ArgumentException($"'{nameof(itemCount)}' shrank from {previousItems} to {itemCount}; id maps only grow.", nameof(itemCount));
+        }
+    }
+
+    /// <summary>Validates every event before the model changes anything.</summary>
+    internal static void Events(IReadOnlyList<Interaction> events, int userCount, int itemCount, string name)
+    {
+        ArgumentNullException.ThrowIfNull(events, name);
+        for (int i = 0; i < events.Count; i++)
+        {
+            Interaction e = events[i];
+            if ((uint)e.User >= (uint)userCount || (uint)e.Item >= (uint)itemCount)
+            {
+                throw new ArgumentException(
+                    $"{name}[{i}] has user {e.User} and item {e.Item}, outside the {userCount} users and {itemCount} items given.", name);
+            }
+        }
+    }
+
+    internal static void ScoreLength(Span<float> scores, int itemCount)
+    {
+        if (scores.Length != itemCount)
+        {
+            throw new ArgumentException($"'{nameof(scores)}' has length {scores.Length} but the model scores {itemCount} items.", nameof(scores));
+        }
+    }
+
+    /// <summary>Whether an event counts as positive feedback (a purchase, add-to-cart, click, view or good rating).</summary>
+    internal static bool IsPositive(in Interaction e) => e.Kind != EventKind.Return && e.Quantity > 0f;
+}
