@@ -1,0 +1,266 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using LifelongPrefs.Data;
+using LifelongPrefs.Nn;
+using LifelongPrefs.Nn.Losses;
+using LifelongPrefs.Tensors;
+using LifelongPrefs.Training;
+using Tensor = LifelongPrefs.Tensors.Tensor;
+
+namespace LifelongPrefs.Models;
+
+/// <summary>Hyper-parameters of <see cref="BprMf"/>.</summary>
+/// <param name="Dimensions">Latent factors per user and item.</param>
+/// <param name="Epochs">Passes over the distinct (user, item) pairs in <see cref="BprMf.Fit"/>.</param>
+/// <param name="UpdateEpochs">Passes over the new pairs in <see cref="BprMf.Update"/>.</param>
+/// <param name="BatchSize">Triples per optimizer step.</param>
+/// <param name="LearningRate">Adam's learning rate.</param>
+/// <param name="L2">L2 penalty on the embedding rows a batch touches.</param>
+/// <param name="Seed">Seed for initialisation, shuffling and negative sampling.</param>
+public sealed record BprMfOptions(int Dimensions = 64, int Epochs = 20, int UpdateEpochs = 2, int BatchSize = 1024,
+    float LearningRate = 0.005f, float L2 = 1e-4f, int Seed = 42)
+{
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
+        ArgumentOutOfRangeException.ThrowIfNegative(Epochs, nameof(Epochs));
+        ArgumentOutOfRangeException.ThrowIfNegative(UpdateEpochs, nameof(UpdateEpochs));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, $"'{nameof(LearningRate)}' must be positive and finite.");
+        }
+
+        if (!(L2 >= 0) || !float.IsFinite(L2))
+        {
+            throw new ArgumentOutOfRangeException(nameof(L2), L2, $"'{nameof(L2)}' must be non-negative and finite.");
+        }
+    }
+}
+
+/// <summary>
+/// Matrix factorisation trained with Bayesian Personalized Ranking (Rendle et al., UAI 2009): for a user u, a
+/// bought item i and a sampled item j, maximise log σ(x_ui − x_uj) with x_ui = p_u · q_i + b_i.
+/// </summary>
+/// <remarks>
+/// Built on the engine: embedding rows are gathered and their gradients scattered back with the row kernels,
+/// the loss is <see cref="BprLoss"/>, and a lazy <see cref="Adam"/> updates only the rows each batch touched.
+/// Negatives are drawn uniformly from the catalog (a sampled item the user did buy is kept: with thousands of
+/// items it is rare and unbiased in expectation). <see cref="Update"/> grows both tables for new users and items
+/// and trains a few passes over the new pairs only, so earlier knowledge is kept rather than retrained.
+/// </remarks>
+public sealed class BprMf : IRecommender
+{
+    private readonly BprMfOptions _options;
+    private readonly Random _random;
+    private readonly Parameter _users;
+    private readonly Parameter _items;
+    private readonly Parameter _itemBias;
+    private readonly Adam _optimizer;
+    private readonly List<HashSet<int>> _seen = [];
+    private readonly Parameter[] _regularised;
+
+    // Per-batch scratch, sized once for BatchSize.
+    private readonly int[] _u, _i, _j;
+    private readonly float[] _pu, _qi, _qj, _xi, _xj, _gi, _gj, _row;
+
+    /// <summary>Creates an untrained model.</summary>
+    /// <param name="options">Hyper-parameters; null for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public BprMf(BprMfOptions? options = null)
+    {
+        _options = options ?? new BprMfOptions();
+        _options.Validate();
+        _random = new Random(_options.Seed);
+        int d = _options.Dimensions, b = _options.BatchSize;
+        _users = new Parameter("users", new Tensor(0, d), sparseRows: true);
+        _items = new Parameter("items", new Tensor(0, d), sparseRows: true);
+        _itemBias = new Parameter("itemBias", new Tensor(0, 1), sparseRows: true);
+        _optimizer = new Adam([_users, _items, _itemBias], _options.LearningRate, lazy: true);
+        _regularised = [_users, _items];
+        (_u, _i, _j) = (new int[b], new int[b], new int[b]);
+        (_pu, _qi, _qj) = (new float[b * d], new float[b * d], new float[b * d]);
+        (_xi, _xj, _gi, _gj, _row) = (new float[b], new float[b], new float[b], new float[b], new float[d]);
+    }
+
+    /// <inheritdoc/>
+    public string Name => "BPR-MF";
+
+    /// <inheritdoc/>
+    public int ItemCount => _items.Rows;
+
+    /// <summary>Gets the named parameters (user and item tables, item bias), e.g. for checkpoints.</summary>
+    public IReadOnlyList<Parameter> Parameters => [_users, _items, _itemBias];
+
+    /// <inheritdoc/>
+    public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        RecommenderGuard.Counts(userCount, itemCount);
+        RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
+        if (_users.Rows > 0 || _items.Rows > 0)
+        {
+            throw new InvalidOperationException("BprMf.Fit trains a fresh model; create a new instance, or call Update to continue learning.");
+        }
+
+        Grow(userCount, itemCount);
+        Train(CollectNewPairs(events), _options.Epochs, progress, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
+    {
+        RecommenderGuard.Grown(userCount, itemCount, _users.Rows, _items.Rows);
+        RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
+        Grow(userCount, itemCount);
+        Train(CollectNewPairs(newEvents), _options.UpdateEpochs, null, CancellationToken.None);
+    }
+
+    /// <inheritdoc/>
+    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
+    {
+        RecommenderGuard.ScoreLength(scores, _items.Rows);
+        int d = _options.Dimensions;
+        ReadOnlySpan<float> query;
+        if ((uint)user < (uint)_users.Rows && user < _seen.Count && _seen[user].Count > 0)
+        {
+            query = _users.Value.Row(user);
+        }
+        else
+        {
+            // A user the model never trained on: fold in as the mean of their history's item vectors.
+            Span<float> mean = _row;
+            mean.Clear();
+            int count = 0;
+            foreach (ref readonly Interaction e in history)
+            {
+                if ((uint)e.Item < (uint)_items.Rows && RecommenderGuard.IsPositive(e))
+                {
+                    Kernels.Add(mean, _items.Value.Row(e.Item), mean);
+                    count++;
+                }
+            }
+
+            if (count > 0)
+            {
+                Kernels.Scale(mean, 1f / count, mean);
+            }
+
+            query = mean[..d];
+        }
+
+        Kernels.ScoreAll(_items.Value.Span, query, scores);
+        Kernels.Add(scores, _itemBias.Value.Span, scores);
+    }
+
+    private void Grow(int userCount, int itemCount)
+    {
+        float scale = 0.1f / MathF.Sqrt(_options.Dimensions);
+        _users.GrowRows(userCount, rows => Init.Normal(rows, 0f, scale, _random));
+        _items.GrowRows(itemCount, rows => Init.Normal(rows, 0f, scale, _random));
+        _itemBias.GrowRows(itemCount);
+        while (_seen.Count < userCount)
+        {
+            _seen.Add([]);
+        }
+    }
+
+    /// <summary>Distinct (user, item) positives not seen before, in event order.</summary>
+    private List<(int User, int Item)> CollectNewPairs(IReadOnlyList<Interaction> events)
+    {
+        var pairs = new List<(int, int)>();
+        foreach (Interaction e in events)
+        {
+            if (RecommenderGuard.IsPositive(e) && _seen[e.User].Add(e.Item))
+            {
+                pairs.Add((e.User, e.Item));
+            }
+        }
+
+        return pairs;
+    }
+
+    private void Train(List<(int User, int Item)> pairs, int epochs, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (pairs.Count == 0 || _items.Rows == 0)
+        {
+            return;
+        }
+
+        var clock = Stopwatch.StartNew();
+        int[] order = new int[pairs.Count];
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            for (int k = 0; k < order.Length; k++)
+            {
+                order[k] = k;
+            }
+
+            _random.Shuffle(order);
+            double lossSum = 0;
+            int batches = 0;
+            for (int start = 0; start < order.Length; start += _options.BatchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int n = Math.Min(_options.BatchSize, order.Length - start);
+                for (int k = 0; k < n; k++)
+                {
+                    (_u[k], _i[k]) = pairs[order[start + k]];
+                    _j[k] = _random.Next(_items.Rows);
+                }
+
+                lossSum += Step(n);
+                batches++;
+            }
+
+            TimeSpan elapsed = clock.Elapsed;
+            progress?.Report(new TrainingProgress(Name, epoch, epochs, lossSum / batches, double.NaN, elapsed,
+                elapsed / epoch * (epochs - epoch)));
+        }
+    }
+
+    /// <summary>One BPR step on the first <paramref name="n"/> triples of the batch buffers.</summary>
+    private float Step(int n)
+    {
+        int d = _options.Dimensions;
+        ReadOnlySpan<int> u = _u.AsSpan(0, n), i = _i.AsSpan(0, n), j = _j.AsSpan(0, n);
+        Span<float> pu = _pu.AsSpan(0, n * d), qi = _qi.AsSpan(0, n * d), qj = _qj.AsSpan(0, n * d);
+        Kernels.GatherRows(_users.Value.Span, d, u, pu);
+        Kernels.GatherRows(_items.Value.Span, d, i, qi);
+        Kernels.GatherRows(_items.Value.Span, d, j, qj);
+        ReadOnlySpan<float> bias = _itemBias.Value.Span;
+        for (int k = 0; k < n; k++)
+        {
+            _xi[k] = TensorPrimitives.Dot(pu.Slice(k * d, d), qi.Slice(k * d, d)) + bias[i[k]];
+            _xj[k] = TensorPrimitives.Dot(pu.Slice(k * d, d), qj.Slice(k * d, d)) + bias[j[k]];
+        }
+
+        float loss = BprLoss.Compute(_xi.AsSpan(0, n), _xj.AsSpan(0, n), [], [], _gi.AsSpan(0, n), _gj.AsSpan(0, n));
+
+        // x_ui − x_uj = p·(q_i − q_j) + b_i − b_j: dp = g_i·q_i + g_j·q_j, dq_i = g_i·p, dq_j = g_j·p, db = g.
+        Span<float> userGrad = _users.Gradient.Span, itemGrad = _items.Gradient.Span, biasGrad = _itemBias.Gradient.Span;
+        for (int k = 0; k < n; k++)
+        {
+            Span<float> du = userGrad.Slice(u[k] * d, d);
+            Kernels.Axpy(_gi[k], qi.Slice(k * d, d), du);
+            Kernels.Axpy(_gj[k], qj.Slice(k * d, d), du);
+            Kernels.Axpy(_gi[k], pu.Slice(k * d, d), itemGrad.Slice(i[k] * d, d));
+            Kernels.Axpy(_gj[k], pu.Slice(k * d, d), itemGrad.Slice(j[k] * d, d));
+            biasGrad[i[k]] += _gi[k];
+            biasGrad[j[k]] += _gj[k];
+            _users.MarkRowTouched(u[k]);
+            _items.MarkRowTouched(i[k]);
+            _items.MarkRowTouched(j[k]);
+            _itemBias.MarkRowTouched(i[k]);
+            _itemBias.MarkRowTouched(j[k]);
+        }
+
+        if (_options.L2 > 0)
+        {
+            loss += Regularization.AddL2(_regularised, _options.L2);
+        }
+
+        _optimizer.StepAndZeroGrad();
+        return loss;
+    }
+}
