@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using LifelongPrefs.Data;
+using LifelongPrefs.Models;
+
+namespace LifelongPrefs.Evaluation;
+
+/// <summary>The metrics of one model under one protocol.</summary>
+/// <param name="Protocol">The protocol's name (<c>next-basket</c>, <c>next-basket-explore</c>, <c>leave-last-item</c>).</param>
+/// <param name="Model">The model's name.</param>
+/// <param name="Metrics">Metric name → value (e.g. <c>NDCG@20</c>).</param>
+/// <param name="TrainSeconds">Wall-clock seconds spent in <see cref="IRecommender.Fit"/>.</param>
+/// <param name="Users">Users that counted in the averages.</param>
+public sealed record ProtocolResult(string Protocol, string Model, IReadOnlyDictionary<string, double> Metrics, double TrainSeconds, int Users);
+
+/// <summary>
+/// A held-out evaluation over an <see cref="InteractionLog"/>: which events a model trains on, and for each
+/// evaluated user the history it may see and the items it should rank highly.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Next basket</b> (<see cref="NextBasket"/>, the headline protocol): users with at least three baskets (a basket
+/// = the distinct items of one invoice); the last basket is the test, the second-to-last the validation basket.
+/// The model trains on every event except the test baskets, sees the user's earlier baskets (validation
+/// included) and ranks <b>all</b> items; relevance is binary, NDCG's ideal DCG runs over min(|basket|, K).
+/// The <i>explore</i> variant removes every item the user bought before from both the ranking and the relevant set
+/// (users left with no new item are skipped).
+/// </para>
+/// <para>
+/// <b>Leave last item</b> (<see cref="LeaveLastItem"/>): each user's time-ordered item sequence (baskets flattened)
+/// minus its last item; HR@10, NDCG@10 and MRR over the full ranking. On Online Retail the last two items are
+/// usually lines of the same invoice, so this mostly measures "finish the current basket".
+/// </para>
+/// <para>
+/// Ties are broken by <see cref="Ranking"/>'s rule: higher score first, then lower item index.
+/// </para>
+/// </remarks>
+public sealed class HoldoutProtocol
+{
+    private readonly InteractionLog _log;
+    private readonly List<Interaction> _train;
+    private readonly List<(int User, Interaction[] History, int[] Relevant)> _cases;
+
+    private HoldoutProtocol(string name, InteractionLog log, List<Interaction> train,
+        List<(int, Interaction[], int[])> cases, int cutoff, bool explore)
+    {
+        Name = name;
+        _log = log;
+        _train = train;
+        _cases = cases;
+        Cutoff = cutoff;
+        Explore = explore;
+    }
+
+    /// <summary>Gets the protocol's name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets K for the @K metrics.</summary>
+    public int Cutoff { get; }
+
+    /// <summary>Gets a value indicating whether previously bought items are excluded (the explore variant).</summary>
+    public bool Explore { get; }
+
+    /// <summary>Gets the events a model trains on.</summary>
+    public IReadOnlyList<Interaction> TrainingEvents => _train;
+
+    /// <summary>Gets the number of evaluated users (before explore's skipping).</summary>
+    public int UserCount => _cases.Count;
+
+    /// <summary>Builds the next-basket protocol.</summary>
+    /// <param name="log">The cleaned purchase log.</param>
+    /// <param name="explore">Whether to run the explore variant.</param>
+    /// <param name="cutoff">K (20 in the headline).</param>
+    /// <param name="minBaskets">Minimum baskets for a user to be evaluated.</param>
+    /// <returns>The protocol.</returns>
+    public static HoldoutProtocol NextBasket(InteractionLog log, bool explore, int cutoff = 20, int minBaskets = 3)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cutoff);
+        BasketSplit split = Splits.LeaveLastBasketOut(log, minBaskets);
+        var testBaskets = new HashSet<int>();
+        foreach (UserBasketSplit user in split.Users)
+        {
+            testBaskets.Add(user.Test.Id);
+        }
+
+        var train = new List<Interaction>();
+        foreach (Interaction e in log.Events)
+        {
+            if (!testBaskets.Contains(e.Basket))
+            {
+                train.Add(e);
+            }
+        }
+
+        var cases = new List<(int, Interaction[], int[])>();
+        foreach (UserBasketSplit user in split.Users)
+        {
+            Interaction[] history = EventsOf(log, user.User, e => e.Basket != user.Test.Id);
+            int[] relevant = [.. user.Test.Items.Distinct().Order()];
+            cases.Add((user.User, history, relevant));
+        }
+
+        return new HoldoutProtocol(explore ? "next-basket-explore" : "next-basket", log, train, cases, cutoff, explore);
+    }
+
+    /// <summary>Builds the leave-last-item protocol (full ranking).</summary>
+    /// <param name="log">The cleaned purchase log.</param>
+    /// <param name="cutoff">K (10 in the literature).</param>
+    /// <param name="minItems">Minimum sequence length for a user to be evaluated.</param>
+    /// <returns>The protocol.</returns>
+    public static HoldoutProtocol LeaveLastItem(InteractionLog log, int cutoff = 10, int minItems = 3)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cutoff);
+        ItemSplit split = Splits.LeaveLastItemOut(log, minItems);
+        IReadOnlyList<Basket>[] baskets = UserBaskets.Build(log);
+        var held = new HashSet<(int Basket, int Item)>();
+        var cases = new List<(int, Interaction[], int[])>();
+        foreach (UserItemSplit user in split.Users)
+        {
+            // The held-out item is the last item of the user's last basket (the flattened sequence's end).
+            Basket last = baskets[user.User][^1];
+            held.Add((last.Id, user.Test));
+            Interaction[] history = EventsOf(log, user.User, e => !(e.Basket == last.Id && e.Item == user.Test));
+            cases.Add((user.User, history, [user.Test]));
+        }
+
+        var train = new List<Interaction>();
+        foreach (Interaction e in log.Events)
+        {
+            if (!held.Contains((e.Basket, e.Item)))
+            {
+                train.Add(e);
+            }
+        }
+
+        return new HoldoutProtocol("leave-last-item", log, train, cases, cutoff, explore: false);
+    }
+
+    /// <summary>Fits <paramref name="model"/> on the training events and evaluates it.</summary>
+    /// <param name="model">A fresh model.</param>
+    /// <param name="progress">Optional training progress.</param>
+    /// <param name="cancellationToken">Stops training.</param>
+    /// <returns>The metrics, training seconds and evaluated users.</returns>
+    public ProtocolResult FitAndEvaluate(IRecommender model, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var clock = Stopwatch.StartNew();
+        model.Fit(_train, _log.Users.Count, _log.Items.Count, progress, cancellationToken);
+        double seconds = clock.Elapsed.TotalSeconds;
+        return Evaluate(model, seconds);
+    }
+
+    /// <summary>Evaluates an already-trained model.</summary>
+    /// <param name="model">A model trained on <see cref="TrainingEvents"/>.</param>
+    /// <param name="trainSeconds">Training time to report.</param>
+    /// <returns>The metrics.</returns>
+    public ProtocolResult Evaluate(IRecommender model, double trainSeconds = 0)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int items = model.ItemCount;
+        var accumulator = new RankingMetricsAccumulator(items, Cutoff);
+        var scores = new float[items];
+        var top = new int[Cutoff];
+        foreach (var (user, history, relevantAll) in _cases)
+        {
+            model.Score(user, history, scores);
+            int[] excluded = Explore ? [.. history.Select(e => e.Item).Distinct().Order()] : [];
+            int[] relevant = Explore ? [.. relevantAll.Where(i => Array.BinarySearch(excluded, i) < 0)] : relevantAll;
+            int found = Ranking.TopK(scores, excluded, top);
+            if (relevant.Length == 0)
+            {
+                accumulator.Add(top.AsSpan(0, found), relevant);
+                continue;
+            }
+
+            int firstRank = Ranking.FirstRelevantRank(scores, relevant, excluded);
+            accumulator.Add(top.AsSpan(0, found), relevant, firstRank);
+        }
+
+        return new ProtocolResult(Name, model.Name, accumulator.Results(), trainSeconds, accumulator.UsersEvaluated);
+    }
+
+    private static Interaction[] EventsOf(InteractionLog log, int user, Func<Interaction, bool> keep)
+    {
+        var events = new List<Interaction>();
+        foreach (int position in log.EventsOf(user))
+        {
+            Interaction e = log.Events[position];
+            if (keep(e))
+            {
+                events.Add(e);
+            }
+        }
+
+        return [.. events];
+    }
+}
