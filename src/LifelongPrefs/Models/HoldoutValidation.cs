@@ -1,0 +1,149 @@
+using LifelongPrefs.Data;
+using LifelongPrefs.Evaluation;
+using LifelongPrefs.Nn;
+
+namespace LifelongPrefs.Models;
+
+/// <summary>
+/// The validation data a model carves out of its own training events for early stopping: each sampled user's
+/// last basket (events sharing the user's latest basket id; for events without baskets, the latest time stamp)
+/// is held out, and the model is scored on it with the user's earlier events as history (NDCG@K, all items).
+/// </summary>
+/// <remarks>
+/// Models call this inside <see cref="IRecommender.Fit"/>, so the evaluation protocol's own validation and test
+/// data are never seen. Users are sampled with the given seed so validation stays cheap on large logs.
+/// </remarks>
+internal sealed class HoldoutValidation
+{
+    private readonly List<(int User, Interaction[] History, int[] Relevant)> _users;
+    private float[] _scores = [];
+    private int[] _top = [];
+
+    private HoldoutValidation(List<Interaction> fitEvents, List<(int, Interaction[], int[])> users)
+    {
+        FitEvents = fitEvents;
+        _users = users;
+    }
+
+    /// <summary>Gets the events to train on (everything but the held-out baskets).</summary>
+    internal IReadOnlyList<Interaction> FitEvents { get; }
+
+    /// <summary>Gets the number of validation users.</summary>
+    internal int UserCount => _users.Count;
+
+    /// <summary>Holds out the last basket of up to <paramref name="maxUsers"/> users with at least two baskets.</summary>
+    internal static HoldoutValidation Create(IReadOnlyList<Interaction> events, int userCount, int maxUsers, int seed)
+    {
+        // Per user: the key (basket, else time) of their latest event, and how many distinct keys they have.
+        var last = new long[userCount];
+        var distinct = new int[userCount];
+        Array.Fill(last, long.MinValue);
+        foreach (Interaction e in events)
+        {
+            long key = Key(e);
+            if (key != last[e.User])
+            {
+                distinct[e.User]++;
+                last[e.User] = key;
+            }
+        }
+
+        var candidates = new List<int>();
+        for (int u = 0; u < userCount; u++)
+        {
+            if (distinct[u] >= 2)
+            {
+                candidates.Add(u);
+            }
+        }
+
+        var random = new Random(seed);
+        random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(candidates));
+        var chosen = new HashSet<int>(candidates.Take(maxUsers));
+        var fit = new List<Interaction>(events.Count);
+        var histories = new Dictionary<int, List<Interaction>>();
+        var relevant = new Dictionary<int, SortedSet<int>>();
+        foreach (Interaction e in events)
+        {
+            bool heldOut = chosen.Contains(e.User) && Key(e) == last[e.User];
+            if (heldOut)
+            {
+                if (RecommenderGuard.IsPositive(e))
+                {
+                    (relevant.TryGetValue(e.User, out var set) ? set : relevant[e.User] = []).Add(e.Item);
+                }
+
+                continue;
+            }
+
+            fit.Add(e);
+            if (chosen.Contains(e.User))
+            {
+                (histories.TryGetValue(e.User, out var list) ? list : histories[e.User] = []).Add(e);
+            }
+        }
+
+        var users = new List<(int, Interaction[], int[])>();
+        foreach (int u in chosen.Order())
+        {
+            if (relevant.TryGetValue(u, out var items) && histories.TryGetValue(u, out var history))
+            {
+                users.Add((u, [.. history], [.. items]));
+            }
+        }
+
+        return new HoldoutValidation(fit, users);
+    }
+
+    /// <summary>Mean NDCG@<paramref name="k"/> of <paramref name="model"/> over the validation users (NaN if none).</summary>
+    internal double Ndcg(IRecommender model, int k = 20)
+    {
+        if (_users.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        if (_scores.Length != model.ItemCount)
+        {
+            _scores = new float[model.ItemCount];
+        }
+
+        if (_top.Length != k)
+        {
+            _top = new int[k];
+        }
+
+        double sum = 0;
+        foreach (var (user, history, items) in _users)
+        {
+            model.Score(user, history, _scores);
+            int found = Ranking.TopK(_scores, [], _top);
+            sum += RankingMetrics.Ndcg(_top.AsSpan(0, found), items, k);
+        }
+
+        return sum / _users.Count;
+    }
+
+    /// <summary>Copies every parameter's value (for restoring the best epoch).</summary>
+    internal static float[][] Snapshot(IReadOnlyList<Parameter> parameters)
+    {
+        var copy = new float[parameters.Count][];
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            copy[i] = parameters[i].Value.Span.ToArray();
+        }
+
+        return copy;
+    }
+
+    /// <summary>Restores values saved by <see cref="Snapshot"/> (the shapes must not have changed).</summary>
+    internal static void Restore(IReadOnlyList<Parameter> parameters, float[][] snapshot)
+    {
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            snapshot[i].CopyTo(parameters[i].Value.Span);
+        }
+    }
+
+    private static long Key(in Interaction e) => e.Basket >= 0 ? e.Basket : e.Ticks;
+}
