@@ -51,6 +51,7 @@ internal static class Program
         HoldoutProtocol nextBasket = HoldoutProtocol.NextBasket(log, explore: false);
         HoldoutProtocol explore = HoldoutProtocol.NextBasket(log, explore: true);
         HoldoutProtocol lastItem = HoldoutProtocol.LeaveLastItem(log);
+        HoldoutProtocol lastItemSampled = HoldoutProtocol.LeaveLastItemSampled(log, negatives: 100, seed: options.Seed);
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]next basket: {nextBasket.UserCount:N0} users with ≥ 3 baskets; leave-last-item: {lastItem.UserCount:N0} users[/]");
 
         var results = new List<ProtocolResult>();
@@ -69,8 +70,11 @@ internal static class Program
                     results.Add(all);
                     results.Add(explore.Evaluate(model, all.TrainSeconds));
 
+                    // Leave-last-item, full ranking and the SASRec paper's 100 sampled negatives (same training events).
                     IRecommender second = Create(name, options);
-                    results.Add(lastItem.FitAndEvaluate(second));
+                    ProtocolResult full = lastItem.FitAndEvaluate(second);
+                    results.Add(full);
+                    results.Add(lastItemSampled.Evaluate(second, full.TrainSeconds));
                     task.Value = 100;
                 }
             });
@@ -78,6 +82,7 @@ internal static class Program
         PrintTable(results, "next-basket", ["Recall@20", "NDCG@20", "HR@20"]);
         PrintTable(results, "next-basket-explore", ["Recall@20", "NDCG@20", "HR@20"]);
         PrintTable(results, "leave-last-item", ["HR@10", "NDCG@10", "MRR"]);
+        PrintTable(results, "leave-last-item-sampled", ["HR@10", "NDCG@10", "MRR"]);
 
         if (options.Json)
         {

@@ -39,6 +39,7 @@ public sealed class HoldoutProtocol
     private readonly InteractionLog _log;
     private readonly List<Interaction> _train;
     private readonly List<(int User, Interaction[] History, int[] Relevant)> _cases;
+    private int[][]? _sampledNegatives;
 
     private HoldoutProtocol(string name, InteractionLog log, List<Interaction> train,
         List<(int, Interaction[], int[])> cases, int cutoff, bool explore)
@@ -137,6 +138,53 @@ public sealed class HoldoutProtocol
         return new HoldoutProtocol("leave-last-item", log, train, cases, cutoff, explore: false);
     }
 
+    /// <summary>
+    /// Builds leave-last-item with the SASRec paper's sampled evaluation: the held-out item is ranked among
+    /// <paramref name="negatives"/> items the user never interacted with, drawn uniformly with
+    /// <paramref name="seed"/> (the same negatives for every model). Reported as <c>leave-last-item-sampled</c>.
+    /// </summary>
+    /// <param name="log">The cleaned purchase log.</param>
+    /// <param name="negatives">Negatives per user (100 in the paper).</param>
+    /// <param name="seed">Seed of the negative draw.</param>
+    /// <param name="cutoff">K for HR@K and NDCG@K.</param>
+    /// <returns>The protocol.</returns>
+    public static HoldoutProtocol LeaveLastItemSampled(InteractionLog log, int negatives = 100, int seed = 42, int cutoff = 10)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(negatives);
+        HoldoutProtocol full = LeaveLastItem(log, cutoff);
+        var random = new Random(seed);
+        var sampled = new int[full._cases.Count][];
+        int items = log.Items.Count;
+        for (int c = 0; c < sampled.Length; c++)
+        {
+            var (user, history, relevant) = full._cases[c];
+            var seen = new HashSet<int>(history.Select(e => e.Item)) { relevant[0] };
+            if (items - seen.Count < negatives)
+            {
+                throw new ArgumentException($"Only {items - seen.Count} items are left to sample for user {user}; {negatives} negatives were asked for.", nameof(negatives));
+            }
+
+            var draw = new int[negatives];
+            for (int k = 0; k < negatives; k++)
+            {
+                int item;
+                do
+                {
+                    item = random.Next(items);
+                }
+                while (!seen.Add(item));
+                draw[k] = item;
+            }
+
+            sampled[c] = draw;
+        }
+
+        return new HoldoutProtocol("leave-last-item-sampled", log, full._train, full._cases, cutoff, explore: false)
+        {
+            _sampledNegatives = sampled,
+        };
+    }
+
     /// <summary>Fits <paramref name="model"/> on the training events and evaluates it.</summary>
     /// <param name="model">A fresh model.</param>
     /// <param name="progress">Optional training progress.</param>
@@ -162,9 +210,26 @@ public sealed class HoldoutProtocol
         var accumulator = new RankingMetricsAccumulator(items, Cutoff);
         var scores = new float[items];
         var top = new int[Cutoff];
-        foreach (var (user, history, relevantAll) in _cases)
+        var candidates = new List<int>();
+        for (int c = 0; c < _cases.Count; c++)
         {
+            var (user, history, relevantAll) = _cases[c];
             model.Score(user, history, scores);
+            if (_sampledNegatives is not null)
+            {
+                // Rank the target among its sampled negatives only (the same tie rule as the full ranking).
+                int target = relevantAll[0];
+                int[] negatives = _sampledNegatives[c];
+                float[] negativeScores = [.. negatives.Select(i => scores[i])];
+                int rank = Ranking.SampledRank(target, scores[target], negatives, negativeScores);
+                candidates.Clear();
+                candidates.Add(target);
+                candidates.AddRange(negatives);
+                int[] ordered = [.. candidates.OrderBy(i => i, Comparer<int>.Create((a, b) => Ranking.RanksAbove(scores[a], a, scores[b], b) ? -1 : Ranking.RanksAbove(scores[b], b, scores[a], a) ? 1 : 0)).Take(Cutoff)];
+                accumulator.Add(ordered, relevantAll, rank);
+                continue;
+            }
+
             int[] excluded = Explore ? [.. history.Select(e => e.Item).Distinct().Order()] : [];
             int[] relevant = Explore ? [.. relevantAll.Where(i => Array.BinarySearch(excluded, i) < 0)] : relevantAll;
             int found = Ranking.TopK(scores, excluded, top);

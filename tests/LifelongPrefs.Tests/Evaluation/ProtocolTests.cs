@@ -50,6 +50,35 @@ public class ProtocolTests
         Assert.Equal(1, result.Users);
     }
 
+    [Fact]
+    public void Sampled_leave_last_item_ranks_the_target_among_fresh_negatives()
+    {
+        // 40 items; every user buys item 0 last (held out) after two others. Item 0 is also the most popular, so
+        // Popularity puts it first among any negatives: HR@1 = MRR = 1. A reversed score (anti-popularity) is last.
+        var log = new InteractionLog();
+        var t0 = new DateTimeOffset(2011, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        for (int i = 0; i < 40; i++)
+        {
+            log.Items.GetOrAdd($"i{i}");
+        }
+
+        for (int u = 0; u < 10; u++)
+        {
+            log.Add(new InteractionEvent($"u{u}", $"i{1 + u}", t0.AddDays(u), EventKind.Purchase, 1f, 1f, $"b{u}a"));
+            log.Add(new InteractionEvent($"u{u}", $"i{20 + u}", t0.AddDays(u + 1), EventKind.Purchase, 1f, 1f, $"b{u}b"));
+            log.Add(new InteractionEvent($"u{u}", "i0", t0.AddDays(u + 2), EventKind.Purchase, 1f, 1f, $"b{u}c"));
+            log.Add(new InteractionEvent($"v{u}", "i0", t0.AddDays(u), EventKind.Purchase, 1f, 1f, $"c{u}"));
+        }
+
+        HoldoutProtocol protocol = HoldoutProtocol.LeaveLastItemSampled(log, negatives: 5, seed: 1, cutoff: 1);
+        ProtocolResult result = protocol.FitAndEvaluate(new Popularity());
+        Assert.Equal("leave-last-item-sampled", result.Protocol);
+        Assert.Equal(10, result.Users);
+        Assert.Equal(1.0, result.Metrics["HR@1"]);
+        Assert.Equal(1.0, result.Metrics["MRR"]);
+        Assert.Equal(result.Metrics, HoldoutProtocol.LeaveLastItemSampled(log, negatives: 5, seed: 1, cutoff: 1).FitAndEvaluate(new Popularity()).Metrics);
+    }
+
     /// <summary>
     /// The reference numbers for next basket on Online Retail come from an independent numpy
     /// implementation (1,998 users; Popularity NDCG@20 0.069 / Recall@20 0.056; PersonalPopularity 0.292 / 0.275).
