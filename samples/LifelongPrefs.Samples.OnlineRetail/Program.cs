@@ -15,7 +15,7 @@ namespace LifelongPrefs.Samples.OnlineRetail;
 /// </summary>
 internal static class Program
 {
-    private static readonly string[] AllModels = ["Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF"];
+    private static readonly string[] AllModels = ["Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "SASRec", "RepeatAware"];
 
     private static int Main(string[] args)
     {
@@ -66,15 +66,15 @@ internal static class Program
 
                     // The two next-basket variants share their training events: fit once, evaluate both ways.
                     IRecommender model = Create(name, options);
-                    ProtocolResult all = nextBasket.FitAndEvaluate(model, progress);
+                    ProtocolResult all = nextBasket.FitAndEvaluate(model, progress) with { Model = name };
                     results.Add(all);
-                    results.Add(explore.Evaluate(model, all.TrainSeconds));
+                    results.Add(explore.Evaluate(model, all.TrainSeconds) with { Model = name });
 
                     // Leave-last-item, full ranking and the SASRec paper's 100 sampled negatives (same training events).
                     IRecommender second = Create(name, options);
-                    ProtocolResult full = lastItem.FitAndEvaluate(second);
+                    ProtocolResult full = lastItem.FitAndEvaluate(second) with { Model = name };
                     results.Add(full);
-                    results.Add(lastItemSampled.Evaluate(second, full.TrainSeconds));
+                    results.Add(lastItemSampled.Evaluate(second, full.TrainSeconds) with { Model = name });
                     task.Value = 100;
                 }
             });
@@ -98,6 +98,10 @@ internal static class Program
         "PersonalPopularity" => new PersonalPopularity(),
         "ItemKNN" => new ItemKnn(),
         "BPR-MF" => new BprMf(new BprMfOptions(Epochs: options.Epochs ?? 30, Seed: options.Seed)),
+        "MLP" => new PropensityMlp(new PropensityMlpOptions(Epochs: options.Epochs ?? 8, Seed: options.Seed)),
+        "GRU4Rec" => new Gru4Rec(new Gru4RecOptions(Epochs: options.Epochs ?? 2, Seed: options.Seed)),
+        "SASRec" => new SasRec(new SasRecOptions(Epochs: options.Epochs ?? 5, Seed: options.Seed)),
+        "RepeatAware" => new RepeatAware(new RepeatAwareOptions(Epochs: options.Epochs ?? 12, Seed: options.Seed)),
         _ => throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", AllModels)}."),
     };
 
