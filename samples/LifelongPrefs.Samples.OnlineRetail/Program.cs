@@ -100,7 +100,7 @@ internal static class Program
         "BPR-MF" => new BprMf(new BprMfOptions(Epochs: options.Epochs ?? 30, Seed: options.Seed)),
         "MLP" => new PropensityMlp(new PropensityMlpOptions(Epochs: options.Epochs ?? 8, Seed: options.Seed)),
         "GRU4Rec" => new Gru4Rec(new Gru4RecOptions(Epochs: options.Epochs ?? 2, Seed: options.Seed)),
-        "SASRec" => new SasRec(new SasRecOptions(Epochs: options.Epochs ?? 5, Seed: options.Seed)),
+        "SASRec" => new SasRec(new SasRecOptions(Epochs: options.Epochs ?? 9, Seed: options.Seed)),
         "RepeatAware" => new RepeatAware(new RepeatAwareOptions(Epochs: options.Epochs ?? 12, Seed: options.Seed)),
         _ => throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", AllModels)}."),
     };
