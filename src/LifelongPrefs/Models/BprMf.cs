@@ -10,8 +10,9 @@ using Tensor = LifelongPrefs.Tensors.Tensor;
 namespace LifelongPrefs.Models;
 
 /// <summary>
-/// Hyper-parameters of <see cref="BprMf"/>. The defaults come from a four-point sweep (learning rate, epochs, L2) on the
-/// Online Retail next-basket protocol; validation-based selection and early stopping are still to come.
+/// Hyper-parameters of <see cref="BprMf"/>. Learning rate and L2 come from a four-point sweep on the Online Retail
+/// next-basket protocol; the number of epochs is chosen by early stopping on a validation split carved out of the
+/// training events (<see cref="ValidationUsers"/>, <see cref="Patience"/>), keeping the best epoch's parameters.
 /// </summary>
 /// <param name="Dimensions">Latent factors per user and item.</param>
 /// <param name="Epochs">Passes over the distinct (user, item) pairs in <see cref="BprMf.Fit"/>.</param>
@@ -20,8 +21,10 @@ namespace LifelongPrefs.Models;
 /// <param name="LearningRate">Adam's learning rate.</param>
 /// <param name="L2">L2 penalty on the embedding rows a batch touches.</param>
 /// <param name="Seed">Seed for initialisation, shuffling and negative sampling.</param>
+/// <param name="Patience">Epochs without a better validation NDCG@20 before <see cref="BprMf.Fit"/> stops early.</param>
+/// <param name="ValidationUsers">Users whose last training basket is held out for early stopping (0 disables it).</param>
 public sealed record BprMfOptions(int Dimensions = 64, int Epochs = 30, int UpdateEpochs = 2, int BatchSize = 1024,
-    float LearningRate = 0.01f, float L2 = 1e-5f, int Seed = 42)
+    float LearningRate = 0.01f, float L2 = 1e-5f, int Seed = 42, int Patience = 3, int ValidationUsers = 500)
 {
     internal void Validate()
     {
@@ -29,6 +32,8 @@ public sealed record BprMfOptions(int Dimensions = 64, int Epochs = 30, int Upda
         ArgumentOutOfRangeException.ThrowIfNegative(Epochs, nameof(Epochs));
         ArgumentOutOfRangeException.ThrowIfNegative(UpdateEpochs, nameof(UpdateEpochs));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Patience, nameof(Patience));
+        ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
         if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
         {
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, $"'{nameof(LearningRate)}' must be positive and finite.");
@@ -107,7 +112,17 @@ public sealed class BprMf : IRecommender
         }
 
         Grow(userCount, itemCount);
-        Train(CollectNewPairs(events), _options.Epochs, progress, cancellationToken);
+        if (_options.ValidationUsers == 0)
+        {
+            Train(CollectNewPairs(events), _options.Epochs, progress, null, cancellationToken);
+            return;
+        }
+
+        // Early stopping: hold out some users' last training basket, keep the epoch with the best NDCG@20 on it,
+        // then learn the held-out pairs too (as an update would), so no training event is left unused.
+        var validation = HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed);
+        Train(CollectNewPairs(validation.FitEvents), _options.Epochs, progress, validation, cancellationToken);
+        Train(CollectNewPairs(events), _options.UpdateEpochs, null, null, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -116,7 +131,7 @@ public sealed class BprMf : IRecommender
         RecommenderGuard.Grown(userCount, itemCount, _users.Rows, _items.Rows);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
         Grow(userCount, itemCount);
-        Train(CollectNewPairs(newEvents), _options.UpdateEpochs, null, CancellationToken.None);
+        Train(CollectNewPairs(newEvents), _options.UpdateEpochs, null, null, CancellationToken.None);
     }
 
     /// <inheritdoc/>
@@ -183,12 +198,17 @@ public sealed class BprMf : IRecommender
         return pairs;
     }
 
-    private void Train(List<(int User, int Item)> pairs, int epochs, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    private void Train(List<(int User, int Item)> pairs, int epochs, IProgress<TrainingProgress>? progress,
+        HoldoutValidation? validation, CancellationToken cancellationToken)
     {
         if (pairs.Count == 0 || _items.Rows == 0)
         {
             return;
         }
+
+        double best = double.NegativeInfinity;
+        float[][]? bestValues = null;
+        int sinceBest = 0;
 
         var clock = Stopwatch.StartNew();
         int[] order = new int[pairs.Count];
@@ -216,9 +236,30 @@ public sealed class BprMf : IRecommender
                 batches++;
             }
 
+            double metric = validation?.Ndcg(this) ?? double.NaN;
             TimeSpan elapsed = clock.Elapsed;
-            progress?.Report(new TrainingProgress(Name, epoch, epochs, lossSum / batches, double.NaN, elapsed,
+            progress?.Report(new TrainingProgress(Name, epoch, epochs, lossSum / batches, metric, elapsed,
                 elapsed / epoch * (epochs - epoch)));
+            if (validation is null || double.IsNaN(metric))
+            {
+                continue;
+            }
+
+            if (metric > best)
+            {
+                best = metric;
+                bestValues = HoldoutValidation.Snapshot(Parameters);
+                sinceBest = 0;
+            }
+            else if (++sinceBest >= _options.Patience)
+            {
+                break;
+            }
+        }
+
+        if (bestValues is not null)
+        {
+            HoldoutValidation.Restore(Parameters, bestValues);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
+using LifelongPrefs.Nn.Sampling;
 using LifelongPrefs.Tensors;
 using LifelongPrefs.Training;
 using Tensor = LifelongPrefs.Tensors.Tensor;
@@ -23,6 +24,13 @@ public enum SasRecLoss
     /// position. Cheap per step, but needs many more epochs.
     /// </summary>
     BinaryCrossEntropy,
+
+    /// <summary>
+    /// Sampled softmax over the positive and <see cref="SasRecOptions.Negatives"/> negatives shared by the batch, drawn
+    /// in proportion to (training count + 1)^0.75, with the logQ correction on the positive and the negatives and
+    /// accidental hits removed. Costs O(negatives) per position instead of O(items).
+    /// </summary>
+    SampledSoftmax,
 }
 
 /// <summary>
@@ -43,12 +51,13 @@ public enum SasRecLoss
 /// <param name="BatchSize">Sequences per optimizer step.</param>
 /// <param name="LearningRate">Adam's learning rate.</param>
 /// <param name="Loss">The training objective.</param>
+/// <param name="Negatives">Shared negatives drawn per batch for <see cref="SasRecLoss.SampledSoftmax"/> (ignored by the other losses).</param>
 /// <param name="Patience">Epochs without a better validation NDCG@20 before training stops (0 disables early stopping).</param>
 /// <param name="ValidationUsers">Users whose last basket is held out inside <see cref="SasRec.Fit"/> for early stopping (0 disables it).</param>
 /// <param name="Seed">Seed for initialisation, shuffling, dropout and negative sampling.</param>
 public sealed record SasRecOptions(int Dimensions = 64, int Blocks = 2, int Heads = 1, int MaxLength = 50, float Dropout = 0.2f,
     int Epochs = 9, int UpdateEpochs = 2, int BatchSize = 128, float LearningRate = 3e-3f, SasRecLoss Loss = SasRecLoss.FullSoftmax,
-    int Patience = 3, int ValidationUsers = 500, int Seed = 42)
+    int Negatives = 256, int Patience = 3, int ValidationUsers = 500, int Seed = 42)
 {
     internal void Validate()
     {
@@ -80,6 +89,7 @@ public sealed record SasRecOptions(int Dimensions = 64, int Blocks = 2, int Head
             throw new ArgumentOutOfRangeException(nameof(Loss), Loss, $"'{nameof(Loss)}' is not a defined {nameof(SasRecLoss)}.");
         }
 
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
         ArgumentOutOfRangeException.ThrowIfNegative(Patience, nameof(Patience));
         ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
     }
@@ -105,7 +115,10 @@ public sealed record SasRecOptions(int Dimensions = 64, int Blocks = 2, int Head
 /// all items are computed only for real positions, in chunks of <c>512</c> positions so memory stays bounded
 /// (<c>512 × items</c> floats); the output gradient into the table is <c>dE += dLogitsᵀ·H</c> (one GEMM), added to
 /// the lookup's sparse gradient, so the table learns from both uses. Adam is lazy on the table, which matters for
-/// the sampled loss.
+/// the sampled losses. With <see cref="SasRecLoss.SampledSoftmax"/> each batch draws
+/// <see cref="SasRecOptions.Negatives"/> items from a popularity sampler (Q(i) ∝ (count_i + 1)^0.75 over the training
+/// sequences, new items of <see cref="Update"/> with count 0); the positive logit is <c>h·E[target]</c>, the negative
+/// logits are <c>H·E[negatives]ᵀ</c>, and only the target and negative rows of the table receive an output gradient.
 /// </para>
 /// <para>
 /// <see cref="Fit"/> holds out the last basket of <see cref="SasRecOptions.ValidationUsers"/> users, trains on the
@@ -125,6 +138,7 @@ public sealed class SasRec : IRecommender
     private readonly Network _network;
     private readonly Adam _optimizer;
     private readonly float _embeddingScale;
+    private PopularitySampler? _sampler;
 
     // Persistent per-user purchase sequences (unshifted item indices) for Update.
     private readonly SequenceState _state = new();
@@ -134,6 +148,11 @@ public sealed class SasRec : IRecommender
     private readonly float[] _mask;
     private readonly float[] _scaledBuffer, _gradEmbeddingBuffer, _gradHidden;
     private float[] _gathered, _gradGathered, _logits;
+
+    // Sampled-softmax scratch: S shared negatives, their log Q, vectors E[neg] and row gradients (S, d); per-position
+    // positive logits, log Q and gradients. Empty unless the loss is SampledSoftmax.
+    private readonly int[] _sharedNegatives;
+    private readonly float[] _negativeLogQ, _negativeVectors, _negativeRowGrad, _positiveLogits, _positiveLogQ, _positiveGrad;
 
     // Scoring scratch.
     private readonly int[] _scoreIds;
@@ -163,6 +182,9 @@ public sealed class SasRec : IRecommender
         _mask = new float[positions];
         (_scaledBuffer, _gradEmbeddingBuffer, _gradHidden) = (new float[positions * d], new float[positions * d], new float[positions * d]);
         (_gathered, _gradGathered, _logits) = ([], [], []);
+        int s = _options.Loss == SasRecLoss.SampledSoftmax ? _options.Negatives : 0;
+        (_sharedNegatives, _negativeLogQ, _negativeVectors, _negativeRowGrad) = (new int[s], new float[s], new float[s * d], new float[s * d]);
+        (_positiveLogits, _positiveLogQ, _positiveGrad) = s > 0 ? (new float[positions], new float[positions], new float[positions]) : ([], [], []);
         _scoreIds = new int[_options.MaxLength];
         _scoreMask = new float[_options.MaxLength];
     }
@@ -207,6 +229,7 @@ public sealed class SasRec : IRecommender
 
         var fitState = new SequenceState();
         fitState.Append(validation is null ? events : validation.FitEvents, userCount, null);
+        BuildSampler(fitState);
         Train(BuildRows(fitState, null), _options.Epochs, validation, progress, cancellationToken);
 
         // Keep every event (including the held-out baskets) for later updates.
@@ -222,6 +245,11 @@ public sealed class SasRec : IRecommender
         var affected = new HashSet<int>();
         _state.Append(newEvents, userCount, affected);
         _fitted = true;
+        if (_sampler is null)
+        {
+            BuildSampler(_state); // no sampler yet (never fitted, or fitted on an empty catalog)
+        }
+
         if (affected.Count > 0)
         {
             Train(BuildRows(_state, affected), _options.UpdateEpochs, null, null, CancellationToken.None);
@@ -301,6 +329,36 @@ public sealed class SasRec : IRecommender
         _userCount = userCount;
         _itemCount = itemCount;
         _network.Items.Grow(itemCount + 1);
+        _sampler?.Grow(itemCount, 1f); // new items count 0: weight (0 + 1)^0.75
+    }
+
+    /// <summary>
+    /// Builds the <see cref="SasRecLoss.SampledSoftmax"/> sampler from the item counts of <paramref name="state"/>'s
+    /// sequences: Q(i) ∝ (count_i + 1)^0.75, seeded from the model's <see cref="Random"/>. Does nothing for the other losses.
+    /// </summary>
+    private void BuildSampler(SequenceState state)
+    {
+        if (_options.Loss != SasRecLoss.SampledSoftmax || _itemCount == 0)
+        {
+            return;
+        }
+
+        var weights = new float[_itemCount];
+        foreach (List<int> sequence in state.Sequences)
+        {
+            foreach (int item in sequence)
+            {
+                weights[item]++;
+            }
+        }
+
+        // word2vec's 0.75 power flattens popularity; the +1 keeps every item drawable and its log Q finite.
+        for (int i = 0; i < weights.Length; i++)
+        {
+            weights[i] = MathF.Pow(weights[i] + 1f, 0.75f);
+        }
+
+        _sampler = new PopularitySampler(weights, new Random(_random.Next()));
     }
 
     /// <summary>Next-item rows (ids shifted by one, padding 0) from the sequences of <paramref name="users"/> (null = all).</summary>
@@ -444,9 +502,12 @@ public sealed class SasRec : IRecommender
         Parameter table = _network.Items.Weight;
         ReadOnlySpan<float> itemRows = ItemRows(table.Value.Span);                   // E[1..]: (I,d)
         Span<float> itemGrad = table.Gradient.Span.Slice(d, items * d);
-        float loss = _options.Loss == SasRecLoss.FullSoftmax
-            ? FullSoftmax(count, items, gathered, gradGathered, itemRows, itemGrad, table)
-            : SampledBinary(count, items, gathered, gradGathered, itemRows, itemGrad, table);
+        float loss = _options.Loss switch
+        {
+            SasRecLoss.FullSoftmax => FullSoftmax(count, items, gathered, gradGathered, itemRows, itemGrad, table),
+            SasRecLoss.BinaryCrossEntropy => SampledBinary(count, items, gathered, gradGathered, itemRows, itemGrad, table),
+            _ => SampledSoftmax(count, gathered, gradGathered, itemRows, itemGrad, table),
+        };
 
         // dh: scatter the per-position gradients back to their (b, t) slots; padding rows stay zero.
         Kernels.ScatterAddRows(gradGathered, d, _positions.AsSpan(0, count), gradHidden);
@@ -546,6 +607,56 @@ public sealed class SasRec : IRecommender
         return loss;
     }
 
+    /// <summary>
+    /// Sampled softmax with logQ over <see cref="SasRecOptions.Negatives"/> shared popularity-sampled negatives, accidental
+    /// hits removed; writes dH and adds dE to the target and negative rows of the shared table.
+    /// </summary>
+    private float SampledSoftmax(int count, ReadOnlySpan<float> gathered, Span<float> gradGathered,
+        ReadOnlySpan<float> itemRows, Span<float> itemGrad, Parameter table)
+    {
+        Debug.Assert(_sampler is not null, "Fit and Update build the sampler before training.");
+        int d = _options.Dimensions, s = _options.Negatives;
+        ReadOnlySpan<int> targets = _classTargets.AsSpan(0, count);
+        _sampler.Sample(_sharedNegatives);
+        _sampler.LogProbabilities(_sharedNegatives, _negativeLogQ);
+        _sampler.LogProbabilities(targets, _positiveLogQ.AsSpan(0, count));
+        Kernels.GatherRows(itemRows, d, _sharedNegatives, _negativeVectors);      // E[neg]: (S,d)
+
+        // Positive logits h_n·E[t_n]; negative logits (N,S) = H (N,d) · E[neg]ᵀ (d,S).
+        Span<float> positive = _positiveLogits.AsSpan(0, count), negative = _logits.AsSpan(0, count * s);
+        for (int n = 0; n < count; n++)
+        {
+            positive[n] = TensorPrimitives.Dot(gathered.Slice(n * d, d), itemRows.Slice(targets[n] * d, d));
+        }
+
+        Kernels.Gemm(Transpose.None, Transpose.Transpose, count, s, d, 1f, gathered, d, _negativeVectors, d, 0f, negative, s);
+
+        // In place: the negative logits become dLoss/dLogits (exactly 0 at accidental hits); the mean over N is included.
+        Span<float> gradPositive = _positiveGrad.AsSpan(0, count);
+        float loss = SampledSoftmaxLoss.Compute(positive, negative, s, _positiveLogQ.AsSpan(0, count), _negativeLogQ,
+            targets, _sharedNegatives, [], [], gradPositive, negative);
+
+        // dH = g⁻ (N,S) · E[neg] (S,d) + g⁺_n · E[t_n]; dE[t_n] += g⁺_n · h_n (the output path of the shared table).
+        Kernels.Gemm(Transpose.None, Transpose.None, count, d, s, 1f, negative, s, _negativeVectors, d, 0f, gradGathered, d);
+        for (int n = 0; n < count; n++)
+        {
+            int target = targets[n];
+            Kernels.Axpy(gradPositive[n], itemRows.Slice(target * d, d), gradGathered.Slice(n * d, d));
+            Kernels.Axpy(gradPositive[n], gathered.Slice(n * d, d), itemGrad.Slice(target * d, d));
+            table.MarkRowTouched(target + 1);
+        }
+
+        // dE[neg] (S,d) = g⁻ᵀ (S,N) · H (N,d), scattered so repeated negatives accumulate.
+        Kernels.Gemm(Transpose.Transpose, Transpose.None, s, d, count, 1f, negative, s, gathered, d, 0f, _negativeRowGrad, d);
+        Kernels.ScatterAddRows(_negativeRowGrad, d, _sharedNegatives, itemGrad);
+        foreach (int item in _sharedNegatives)
+        {
+            table.MarkRowTouched(item + 1);
+        }
+
+        return loss;
+    }
+
     /// <summary>A (batch, n, d) view over the front of <paramref name="buffer"/>, cached so a steady batch size allocates nothing.</summary>
     private Tensor View(float[] buffer, ref Tensor? cache, int batch)
     {
@@ -567,7 +678,12 @@ public sealed class SasRec : IRecommender
             _gradGathered = new float[_ids.Length * d];
         }
 
-        long logits = _options.Loss == SasRecLoss.FullSoftmax ? (long)Math.Min(ChunkRows, _ids.Length) * items : 4L * _ids.Length;
+        long logits = _options.Loss switch
+        {
+            SasRecLoss.FullSoftmax => (long)Math.Min(ChunkRows, _ids.Length) * items,
+            SasRecLoss.BinaryCrossEntropy => 4L * _ids.Length,
+            _ => (long)_ids.Length * _options.Negatives,
+        };
         if (_logits.Length < logits)
         {
             _logits = new float[logits];
