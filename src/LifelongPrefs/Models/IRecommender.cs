@@ -1,4 +1,6 @@
+using System.Buffers;
 using LifelongPrefs.Data;
+using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Models;
 
@@ -51,6 +53,36 @@ public interface IRecommender
     /// <param name="scores">Receives one score per item; exactly <see cref="ItemCount"/> long. Higher is better.</param>
     /// <exception cref="ArgumentException"><paramref name="scores"/> has the wrong length.</exception>
     void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores);
+
+    /// <summary>
+    /// Writes the user's top <c>items.Length</c> items, best first: the highest scores, ties broken by the lower item
+    /// index (the evaluation protocols' rule), never an item listed in <paramref name="excludedSorted"/>.
+    /// </summary>
+    /// <param name="user">The user index.</param>
+    /// <param name="history">The user's events the model may use, oldest first.</param>
+    /// <param name="items">Receives the recommended item indices; its length is K.</param>
+    /// <param name="excludedSorted">Items never to recommend (e.g. already owned), strictly ascending; may be empty.</param>
+    /// <returns>How many items were written: K, or fewer when the catalog minus exclusions is smaller.</returns>
+    /// <exception cref="ArgumentException"><paramref name="excludedSorted"/> is not strictly ascending.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An excluded item is outside the catalog.</exception>
+    int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted)
+    {
+        int count = ItemCount;
+        // Pooled scratch: recommending is a request-path call, so it should not allocate per call.
+        float[] scores = ArrayPool<float>.Shared.Rent(count);
+        float[] values = ArrayPool<float>.Shared.Rent(items.Length);
+        try
+        {
+            Span<float> all = scores.AsSpan(0, count);
+            Score(user, history, all);
+            return Kernels.TopK(all, excludedSorted, items, values.AsSpan(0, items.Length));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(values);
+            ArrayPool<float>.Shared.Return(scores);
+        }
+    }
 }
 
 /// <summary>One progress report from a training loop.</summary>

@@ -90,6 +90,20 @@ public class BaselineTests
     }
 
     [Fact]
+    public void Recommend_returns_the_top_items_with_the_tie_rule_and_exclusions()
+    {
+        IRecommender model = new PersonalPopularity();
+        model.Fit([Buy(1, 2), Buy(2, 2), Buy(3, 1), Buy(3, 4)], 4, 6);
+        var top = new int[3];
+        // Own items first (4 twice, 0 once), then global popularity (2: 2 buys, then 1 and 4 tie at 1 → lower index).
+        Assert.Equal(3, model.Recommend(0, [Buy(0, 4), Buy(0, 4), Buy(0, 0)], top, []));
+        Assert.Equal([4, 0, 2], top);
+        Assert.Equal(3, model.Recommend(0, [Buy(0, 4), Buy(0, 4), Buy(0, 0)], top, [0, 4]));
+        Assert.Equal([2, 1, 3], top);
+        Assert.Throws<ArgumentException>(() => model.Recommend(0, [], top, [4, 0]));
+    }
+
+    [Fact]
     public void Bad_input_is_rejected_and_changes_nothing()
     {
         var model = new ItemKnn();
