@@ -95,3 +95,22 @@ public interface IRecommender
 /// <param name="Remaining">Estimated time to finish, or null when unknown.</param>
 public readonly record struct TrainingProgress(string Model, int Epoch, int TotalEpochs, double Loss, double ValidationMetric,
     TimeSpan Elapsed, TimeSpan? Remaining);
+
+/// <summary>A recommender whose learned state can be saved and restored.</summary>
+public interface ISavableRecommender : IRecommender
+{
+    /// <summary>Writes the model's learned state to <paramref name="stream"/> (a versioned, checksummed binary format).</summary>
+    /// <param name="stream">A writable stream.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    void Save(Stream stream);
+
+    /// <summary>
+    /// Replaces the model's state with one written by <see cref="Save"/> on a model of the same type and options. The
+    /// whole input is validated first, so on failure the model is unchanged.
+    /// </summary>
+    /// <param name="stream">A readable stream positioned at the saved state.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="ModelStateException">The data is not such a state, is corrupted or truncated, or came from other options.</exception>
+    void Load(Stream stream);
+}
+

@@ -15,7 +15,7 @@ namespace LifelongPrefs.Models;
 /// similarity to itself is 0: the repeat signal is left to models that want it. Memory is a dense
 /// <c>items × items</c> float matrix (54 MB for the 3,665 Online Retail items).
 /// </remarks>
-public sealed class ItemKnn : IRecommender
+public sealed class ItemKnn : ISavableRecommender
 {
     private float[] _cooccurrence = [];
     private float[] _inverseSqrtCount = [];
@@ -80,6 +80,67 @@ public sealed class ItemKnn : IRecommender
         }
 
         Kernels.Multiply(scores, _inverseSqrtCount, scores);
+    }
+
+    /// <inheritdoc/>
+    public void Save(Stream stream)
+    {
+        // Users' item sets as CSR: offsets (users + 1) and the concatenated items in ascending order.
+        var offsets = new int[_itemsOfUser.Count + 1];
+        var items = new List<int>();
+        for (int u = 0; u < _itemsOfUser.Count; u++)
+        {
+            items.AddRange(_itemsOfUser[u].Order());
+            offsets[u + 1] = items.Count;
+        }
+
+        ModelState.Write(stream, Name,
+        [
+            ("items", new[] { _items }),
+            ("cooccurrence", _cooccurrence),
+            ("userCount", _userCount),
+            ("userOffsets", offsets),
+            ("userItems", items.ToArray()),
+        ]);
+    }
+
+    /// <inheritdoc/>
+    public void Load(Stream stream)
+    {
+        Dictionary<string, Array> sections = ModelState.Read(stream, Name);
+        int[] itemsSection = ModelState.Section<int>(sections, "items", Name);
+        float[] cooccurrence = ModelState.Section<float>(sections, "cooccurrence", Name);
+        int[] userCount = ModelState.Section<int>(sections, "userCount", Name);
+        int[] offsets = ModelState.Section<int>(sections, "userOffsets", Name);
+        int[] userItems = ModelState.Section<int>(sections, "userItems", Name);
+        int items = itemsSection.Length == 1 ? itemsSection[0] : -1;
+        bool consistent = items >= 0 && cooccurrence.Length == (long)items * items && userCount.Length == items
+            && offsets.Length >= 1 && offsets[0] == 0 && offsets[^1] == userItems.Length
+            && Array.TrueForAll(userItems, i => (uint)i < (uint)items) && Array.TrueForAll(userCount, c => c >= 0);
+        for (int u = 1; consistent && u < offsets.Length; u++)
+        {
+            consistent = offsets[u] >= offsets[u - 1];
+        }
+
+        if (!consistent)
+        {
+            throw new ModelStateException($"The saved {Name} state has inconsistent sections.");
+        }
+
+        var itemsOfUser = new List<HashSet<int>>(offsets.Length - 1);
+        for (int u = 0; u + 1 < offsets.Length; u++)
+        {
+            itemsOfUser.Add([.. userItems.AsSpan(offsets[u], offsets[u + 1] - offsets[u]).ToArray()]);
+        }
+
+        var inverseSqrt = new float[items];
+        for (int i = 0; i < items; i++)
+        {
+            inverseSqrt[i] = userCount[i] > 0 ? 1f / MathF.Sqrt(userCount[i]) : 0f;
+        }
+
+        // Everything validated: swap the state in.
+        (_items, _cooccurrence, _userCount, _itemsOfUser, _inverseSqrtCount) = (items, cooccurrence, userCount, itemsOfUser, inverseSqrt);
     }
 
     private void Add(IReadOnlyList<Interaction> events, int userCount)

@@ -11,7 +11,7 @@ namespace LifelongPrefs.Models;
 /// (Li et al., TOIS 2023) shows most neural next-basket models lose to it. Each history event counts once, so an
 /// item on two lines of one invoice counts twice.
 /// </remarks>
-public sealed class PersonalPopularity : IRecommender
+public sealed class PersonalPopularity : ISavableRecommender
 {
     private readonly Popularity _global = new();
 
@@ -28,6 +28,12 @@ public sealed class PersonalPopularity : IRecommender
         _global.Fit(events, userCount, itemCount, null, cancellationToken);
         progress?.Report(new TrainingProgress(Name, 1, 1, double.NaN, double.NaN, TimeSpan.Zero, TimeSpan.Zero));
     }
+
+    /// <inheritdoc/>
+    public void Save(Stream stream) => ModelState.Write(stream, Name, _global.StateSections());
+
+    /// <inheritdoc/>
+    public void Load(Stream stream) => _global.Restore(ModelState.Read(stream, Name), Name);
 
     /// <inheritdoc/>
     public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount) =>

@@ -11,7 +11,7 @@ namespace LifelongPrefs.Models;
 /// newest event t_last; weights are kept against a fixed reference time and rebased when they grow large, so
 /// <see cref="Update"/> is O(new events) and never overflows.
 /// </remarks>
-public sealed class Popularity : IRecommender
+public sealed class Popularity : ISavableRecommender
 {
     private const double RebaseLimit = 500; // 2^500 is far below double's range, far above any count
     private readonly double _halfLifeTicks;
@@ -86,6 +86,42 @@ public sealed class Popularity : IRecommender
         {
             scores[i] = (float)(_weights[i] * scale);
         }
+    }
+
+    /// <inheritdoc/>
+    public void Save(Stream stream) => ModelState.Write(stream, Name, StateSections());
+
+    /// <inheritdoc/>
+    public void Load(Stream stream) => Restore(ModelState.Read(stream, Name), Name);
+
+    internal List<(string, Array)> StateSections() =>
+    [
+        ("weights", (double[])_weights.Clone()),
+        ("halfLifeTicks", new[] { _halfLifeTicks }),
+        ("referenceTicks", new[] { (int)(_referenceTicks >> 32), (int)(_referenceTicks & 0xFFFFFFFF) }),
+        ("userCount", new[] { _userCount }),
+    ];
+
+    internal void Restore(Dictionary<string, Array> sections, string model)
+    {
+        double[] weights = ModelState.Section<double>(sections, "weights", model);
+        double[] halfLife = ModelState.Section<double>(sections, "halfLifeTicks", model);
+        int[] reference = ModelState.Section<int>(sections, "referenceTicks", model);
+        int[] users = ModelState.Section<int>(sections, "userCount", model);
+        if (halfLife.Length != 1 || !halfLife[0].Equals(_halfLifeTicks))
+        {
+            throw new ModelStateException($"The state was saved with a different half-life than this {model} was created with.");
+        }
+
+        if (reference.Length != 2 || users.Length != 1 || users[0] < 0 || Array.Exists(weights, w => !double.IsFinite(w) || w < 0))
+        {
+            throw new ModelStateException($"The saved {model} state has inconsistent sections.");
+        }
+
+        // Everything validated: now swap the state in.
+        _weights = weights;
+        _referenceTicks = ((long)reference[0] << 32) | (uint)reference[1];
+        _userCount = users[0];
     }
 
     private void Accumulate(IReadOnlyList<Interaction> events)
