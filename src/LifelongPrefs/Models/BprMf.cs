@@ -56,17 +56,25 @@ public sealed record BprMfOptions(int Dimensions = 64, int Epochs = 30, int Upda
 /// Negatives are drawn uniformly from the catalog (a sampled item the user did buy is kept: with thousands of
 /// items it is rare and unbiased in expectation). <see cref="Update"/> grows both tables for new users and items
 /// and trains a few passes over the new pairs only, so earlier knowledge is kept rather than retrained.
+/// <para>
+/// <see cref="Save"/> writes the three tables, Adam's moments and step count, and each user's seen items;
+/// <see cref="Load"/> into an instance with the same options restores scores bit-identically and lets
+/// <see cref="Update"/> continue with the same optimizer state (Adam's step count is restored by replaying empty
+/// steps, so its bias correction continues). <see cref="System.Random"/> state cannot be saved: after a load, the
+/// shuffling, negative sampling and initialisation of new rows restart from <see cref="BprMfOptions.Seed"/>, so
+/// continued training is valid but not bit-identical to an uninterrupted run.
+/// </para>
 /// </remarks>
-public sealed class BprMf : IRecommender
+public sealed class BprMf : ISavableRecommender
 {
     private readonly BprMfOptions _options;
-    private readonly Random _random;
-    private readonly Parameter _users;
-    private readonly Parameter _items;
-    private readonly Parameter _itemBias;
-    private readonly Adam _optimizer;
-    private readonly List<HashSet<int>> _seen = [];
-    private readonly Parameter[] _regularised;
+    private Random _random;
+    private Parameter _users;
+    private Parameter _items;
+    private Parameter _itemBias;
+    private Adam _optimizer;
+    private List<HashSet<int>> _seen = [];
+    private Parameter[] _regularised;
 
     // Per-batch scratch, sized once for BatchSize.
     private readonly int[] _u, _i, _j;
@@ -169,6 +177,138 @@ public sealed class BprMf : IRecommender
 
         Kernels.ScoreAll(_items.Value.Span, query, scores);
         Kernels.Add(scores, _itemBias.Value.Span, scores);
+    }
+
+    /// <inheritdoc/>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+
+        // Each user's seen items as CSR: offsets (users + 1) and the concatenated items in ascending order.
+        var offsets = new int[_seen.Count + 1];
+        var seenItems = new List<int>();
+        for (int u = 0; u < _seen.Count; u++)
+        {
+            seenItems.AddRange(_seen[u].Order());
+            offsets[u + 1] = seenItems.Count;
+        }
+
+        long steps = _optimizer.StepCount;
+        var sections = new List<(string Name, Array Values)>
+        {
+            ("shape", new[] { _users.Rows, _items.Rows, _options.Dimensions }),
+            ("adamSteps", new[] { (int)(steps & 0xFFFFFFFF), (int)(steps >> 32) }),
+            ("seenOffsets", offsets),
+            ("seenItems", seenItems.ToArray()),
+        };
+        Parameter[] parameters = [_users, _items, _itemBias];
+        for (int p = 0; p < parameters.Length; p++)
+        {
+            sections.Add((parameters[p].Name, parameters[p].Value.Span.ToArray()));
+            for (int slot = 0; slot < _optimizer.StateCount; slot++)
+            {
+                sections.Add(($"adam.{parameters[p].Name}.{slot}", _optimizer.GetState(p, slot).ToArray()));
+            }
+        }
+
+        ModelState.Write(stream, Name, sections);
+    }
+
+    /// <inheritdoc/>
+    public void Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Dictionary<string, Array> sections = ModelState.Read(stream, Name);
+        int[] shape = ModelState.Section<int>(sections, "shape", Name);
+        int[] steps = ModelState.Section<int>(sections, "adamSteps", Name);
+        int[] offsets = ModelState.Section<int>(sections, "seenOffsets", Name);
+        int[] seenItems = ModelState.Section<int>(sections, "seenItems", Name);
+        if (shape.Length != 3 || steps.Length != 2)
+        {
+            throw new ModelStateException($"The saved {Name} state has inconsistent sections.");
+        }
+
+        int users = shape[0], items = shape[1], d = _options.Dimensions;
+        if (shape[2] != d)
+        {
+            throw new ModelStateException(
+                $"The state was saved with {shape[2]} dimensions, but this {Name} was created with {d}.");
+        }
+
+        long stepCount = (long)(uint)steps[0] | ((long)steps[1] << 32);
+        bool consistent = users >= 0 && items >= 0 && offsets.Length == users + 1 && offsets[0] == 0
+            && offsets[^1] == seenItems.Length;
+        for (int u = 0; consistent && u < users; u++)
+        {
+            consistent = offsets[u + 1] >= offsets[u];
+            for (int k = offsets[u]; consistent && k < offsets[u + 1]; k++)
+            {
+                consistent = (uint)seenItems[k] < (uint)items && (k == offsets[u] || seenItems[k] > seenItems[k - 1]);
+            }
+        }
+
+        // Every applied step trained at least one new pair, and a pair is trained in at most max(epochs) steps.
+        consistent = consistent && stepCount >= 0
+            && stepCount <= (long)Math.Max(_options.Epochs, _options.UpdateEpochs) * seenItems.Length;
+        if (!consistent)
+        {
+            throw new ModelStateException($"The saved {Name} state has inconsistent sections.");
+        }
+
+        (string Name, int Rows, int Width)[] tables = [("users", users, d), ("items", items, d), ("itemBias", items, 1)];
+        var values = new float[tables.Length][];
+        var moments = new float[tables.Length][][];
+        for (int p = 0; p < tables.Length; p++)
+        {
+            long length = (long)tables[p].Rows * tables[p].Width;
+            values[p] = Table(sections, tables[p].Name, length);
+            moments[p] = new float[2][];
+            for (int slot = 0; slot < 2; slot++)
+            {
+                moments[p][slot] = Table(sections, $"adam.{tables[p].Name}.{slot}", length);
+            }
+        }
+
+        // Everything validated: build the new tables and optimizer, then swap them in.
+        var userTable = new Parameter("users", Tensor.FromArray(values[0], users, d), sparseRows: true);
+        var itemTable = new Parameter("items", Tensor.FromArray(values[1], items, d), sparseRows: true);
+        var biasTable = new Parameter("itemBias", Tensor.FromArray(values[2], items, 1), sparseRows: true);
+        var optimizer = new Adam([userTable, itemTable, biasTable], _options.LearningRate, lazy: true);
+        for (int p = 0; p < tables.Length; p++)
+        {
+            for (int slot = 0; slot < 2; slot++)
+            {
+                moments[p][slot].CopyTo(optimizer.GetState(p, slot));
+            }
+        }
+
+        // StepCount has no setter: replay empty steps (no row touched, so lazy Adam changes nothing but the count).
+        while (optimizer.StepCount < stepCount)
+        {
+            optimizer.StepAndZeroGrad();
+        }
+
+        var seen = new List<HashSet<int>>(users);
+        for (int u = 0; u < users; u++)
+        {
+            seen.Add([.. seenItems.AsSpan(offsets[u], offsets[u + 1] - offsets[u]).ToArray()]);
+        }
+
+        (_users, _items, _itemBias, _optimizer, _seen) = (userTable, itemTable, biasTable, optimizer, seen);
+        _regularised = [_users, _items];
+        _random = new Random(_options.Seed);
+    }
+
+    /// <summary>Returns a float section of exactly <paramref name="length"/> finite values, or throws.</summary>
+    private float[] Table(Dictionary<string, Array> sections, string name, long length)
+    {
+        float[] values = ModelState.Section<float>(sections, name, Name);
+        if (values.Length != length || !TensorPrimitives.IsFiniteAll<float>(values))
+        {
+            throw new ModelStateException($"The saved {Name} state's section '{name}' has the wrong length or non-finite values.");
+        }
+
+        return values;
     }
 
     private void Grow(int userCount, int itemCount)

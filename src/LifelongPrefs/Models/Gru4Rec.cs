@@ -108,8 +108,17 @@ public sealed record Gru4RecOptions(int Dimensions = 64, int HiddenSize = 64, in
 /// A user never seen in training is scored from the history alone, and an empty history gives the zero state, whose
 /// scores are the learned item biases (a popularity prior).
 /// </para>
+/// <para>
+/// <b>Saving.</b> <see cref="Save"/> writes every parameter, Adam's moments, the users' sequences, the item counts
+/// and the negative sampler's weights, so a fresh instance created with the same options scores bit-identically after
+/// <see cref="Load"/> and can keep learning with <see cref="Update"/>. Two things cannot be restored: Adam's step
+/// count (its bias correction restarts from step 1, which only shrinks the first steps after a load) and the state of
+/// <see cref="Random"/> (shuffling, new rows and negative sampling restart from <see cref="Gru4RecOptions.Seed"/>), so
+/// continuing after a load is valid but not bit-identical to an uninterrupted run. A model can load a state whose
+/// user and item counts are at least its own (e.g. any fresh instance).
+/// </para>
 /// </remarks>
-public sealed class Gru4Rec : IRecommender
+public sealed class Gru4Rec : ISavableRecommender
 {
     private readonly Gru4RecOptions _options;
     private readonly Random _random;
@@ -123,6 +132,7 @@ public sealed class Gru4Rec : IRecommender
     private readonly List<float> _itemCounts = [];
     private PopularitySampler? _sampler;
     private bool _fitted;
+    private const int StateFormat = 1;
 
     // Per-batch scratch, sized for BatchSize windows of MaxLength (the catalog-sized ones grow with it).
     private readonly int[] _ids, _positions, _targets;
@@ -302,6 +312,175 @@ public sealed class Gru4Rec : IRecommender
         ReadOnlySpan<float> query = states.Span.Slice((t - 1) * h, h);
         Kernels.ScoreAll(OutputTable(), query, scores);
         Kernels.Add(scores, _outputBias.Value.Span, scores);
+    }
+
+    /// <inheritdoc/>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        int items = ItemCount, users = _sequences.Count;
+        var sections = new List<(string Name, Array Values)>
+        {
+            ("shape", new[]
+            {
+                StateFormat, _options.Dimensions, _options.HiddenSize, _options.MaxLength, _options.TieOutput ? 1 : 0,
+                (int)_options.Loss, items, users, _fitted ? 1 : 0, _sampler is null ? 0 : 1,
+            }),
+        };
+
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            sections.Add(($"param{i}", _parameters[i].Value.Span.ToArray()));
+            for (int slot = 0; slot < _optimizer.StateCount; slot++)
+            {
+                sections.Add(($"adam{i}.{slot}", _optimizer.GetState(i, slot).ToArray()));
+            }
+        }
+
+        long steps = _optimizer.StepCount;
+        sections.Add(("adamSteps", new[] { (int)(steps & 0xFFFFFFFF), (int)(steps >> 32) }));
+
+        // Sequences as CSR: offsets (users + 1) and the concatenated items.
+        var offsets = new int[users + 1];
+        var sequenceItems = new List<int>();
+        for (int u = 0; u < users; u++)
+        {
+            sequenceItems.AddRange(_sequences[u]);
+            offsets[u + 1] = sequenceItems.Count;
+        }
+
+        sections.Add(("sequenceOffsets", offsets));
+        sections.Add(("sequenceItems", sequenceItems.ToArray()));
+        sections.Add(("itemCounts", _itemCounts.ToArray()));
+        sections.Add(("samplerWeights", _sampler is null ? Array.Empty<float>() : _sampler.Weights.ToArray()));
+        ModelState.Write(stream, Name, sections);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The state must come from a model with the same options; this model's user and item counts must not exceed the
+    /// saved ones (tables only grow). Adam's step count and the random generators restart (see the class remarks).
+    /// </remarks>
+    public void Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Dictionary<string, Array> sections = ModelState.Read(stream, Name);
+        int[] shape = ModelState.Section<int>(sections, "shape", Name);
+        if (shape.Length != 10 || shape[0] != StateFormat)
+        {
+            throw new ModelStateException($"The saved {Name} state has an unknown shape section.");
+        }
+
+        if (shape[1] != _options.Dimensions || shape[2] != _options.HiddenSize || shape[3] != _options.MaxLength
+            || shape[4] != (_options.TieOutput ? 1 : 0) || shape[5] != (int)_options.Loss)
+        {
+            throw new ModelStateException($"The saved {Name} state came from other options (dimensions, hidden size, length, tying or loss differ).");
+        }
+
+        int items = shape[6], users = shape[7];
+        bool fitted = shape[8] == 1, hasSampler = shape[9] == 1;
+        if (items < 0 || users < 0 || (uint)shape[8] > 1 || (uint)shape[9] > 1)
+        {
+            throw new ModelStateException($"The saved {Name} state has inconsistent sections.");
+        }
+
+        if (items < ItemCount || users < _sequences.Count)
+        {
+            throw new ModelStateException(
+                $"The saved {Name} state has {users} users and {items} items, fewer than this model's {_sequences.Count} and {ItemCount}; load into a fresh instance.");
+        }
+
+        // Parameters and optimizer moments: lengths consistent with the saved catalog.
+        int slots = _optimizer.StateCount;
+        var values = new float[_parameters.Length][];
+        var moments = new float[_parameters.Length][][];
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            long expected = ExpectedLength(_parameters[i], items);
+            values[i] = ModelState.Section<float>(sections, $"param{i}", Name);
+            Require(values[i].Length == expected);
+            moments[i] = new float[slots][];
+            for (int slot = 0; slot < slots; slot++)
+            {
+                moments[i][slot] = ModelState.Section<float>(sections, $"adam{i}.{slot}", Name);
+                Require(moments[i][slot].Length == expected);
+            }
+        }
+
+        int[] steps = ModelState.Section<int>(sections, "adamSteps", Name);
+        Require(steps.Length == 2 && steps[1] >= 0);
+
+        int[] offsets = ModelState.Section<int>(sections, "sequenceOffsets", Name);
+        int[] sequenceItems = ModelState.Section<int>(sections, "sequenceItems", Name);
+        Require(offsets.Length == users + 1 && offsets[0] == 0 && offsets[^1] == sequenceItems.Length
+            && Array.TrueForAll(sequenceItems, i => (uint)i < (uint)items));
+        for (int u = 1; u < offsets.Length; u++)
+        {
+            Require(offsets[u] >= offsets[u - 1]);
+        }
+
+        float[] itemCounts = ModelState.Section<float>(sections, "itemCounts", Name);
+        Require(itemCounts.Length == items && Array.TrueForAll(itemCounts, c => float.IsFinite(c) && c >= 0f));
+        float[] samplerWeights = ModelState.Section<float>(sections, "samplerWeights", Name);
+        PopularitySampler? sampler = null;
+        if (hasSampler)
+        {
+            Require(samplerWeights.Length == items && items > 0);
+            try
+            {
+                sampler = new PopularitySampler(samplerWeights, new Random(unchecked(_options.Seed * 31 + 7)));
+            }
+            catch (ArgumentException error)
+            {
+                throw new ModelStateException($"The saved {Name} state has invalid sampler weights.", error);
+            }
+        }
+        else
+        {
+            Require(samplerWeights.Length == 0);
+        }
+
+        // Everything validated: grow the tables to the saved shape (no random draws) and swap the state in.
+        _embedding.Weight.GrowRows(items + 1);
+        _outputWeight?.GrowRows(items);
+        _outputBias.GrowRows(items);
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            Parameter parameter = _parameters[i];
+            parameter.ZeroGradient();
+            parameter.Gradient.Span.Clear();
+            values[i].CopyTo(parameter.Value.Span);
+            for (int slot = 0; slot < slots; slot++)
+            {
+                moments[i][slot].CopyTo(_optimizer.GetState(i, slot));
+            }
+        }
+
+        _sequences.Clear();
+        for (int u = 0; u < users; u++)
+        {
+            _sequences.Add([.. sequenceItems.AsSpan(offsets[u], offsets[u + 1] - offsets[u])]);
+        }
+
+        _itemCounts.Clear();
+        _itemCounts.AddRange(itemCounts);
+        _sampler = sampler;
+        _fitted = fitted;
+    }
+
+    /// <summary>The saved length of <paramref name="parameter"/> for a catalog of <paramref name="items"/> items.</summary>
+    private long ExpectedLength(Parameter parameter, int items) =>
+        ReferenceEquals(parameter, _embedding.Weight) ? (items + 1L) * _options.Dimensions
+        : ReferenceEquals(parameter, _outputWeight) ? (long)items * _options.HiddenSize
+        : ReferenceEquals(parameter, _outputBias) ? items
+        : parameter.Length;
+
+    private void Require(bool condition)
+    {
+        if (!condition)
+        {
+            throw new ModelStateException($"The saved {Name} state has inconsistent sections.");
+        }
     }
 
     /// <summary>The output item vectors, (I, H): the separate table, or the embedding rows after the padding row.</summary>

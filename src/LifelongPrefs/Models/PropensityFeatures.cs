@@ -77,6 +77,48 @@ internal sealed class PropensityFeatures
         }
     }
 
+    /// <summary>Gets the number of users tracked.</summary>
+    internal int UserCount => _users.Count;
+
+    /// <summary>Gets the per-item purchase events.</summary>
+    internal float[] ItemEvents => _count;
+
+    /// <summary>Gets the per-item distinct buyers.</summary>
+    internal float[] ItemBuyers => _buyers;
+
+    /// <summary>Gets the per-item purchase events inside the recent window.</summary>
+    internal float[] ItemRecent => _recent;
+
+    /// <summary>Gets the per-item time of the latest purchase (long.MinValue if never).</summary>
+    internal long[] ItemLast => _itemLast;
+
+    /// <summary>Gets the purchases still inside the recent window, oldest first.</summary>
+    internal IEnumerable<(long Ticks, int Item)> Window => _window;
+
+    /// <summary>
+    /// Rebuilds a feature state from its parts (for loading a saved model). The arrays are taken over, not copied;
+    /// the caller has validated them (equal item lengths, window items in range).
+    /// </summary>
+    internal static PropensityFeatures Restore(TimeSpan recentWindow, IReadOnlyList<UserState?> users, float[] count,
+        float[] buyers, float[] recent, long[] itemLast, IEnumerable<(long Ticks, int Item)> window, long latestTicks)
+    {
+        var features = new PropensityFeatures(0, 0, recentWindow)
+        {
+            _count = count,
+            _buyers = buyers,
+            _recent = recent,
+            _itemLast = itemLast,
+            LatestTicks = latestTicks,
+        };
+        features._users.AddRange(users);
+        foreach (var entry in window)
+        {
+            features._window.Enqueue(entry);
+        }
+
+        return features;
+    }
+
     /// <summary>Gets the state of <paramref name="user"/>, or null if they have no events yet.</summary>
     internal UserState? User(int user) => _users[user];
 
@@ -202,6 +244,32 @@ internal sealed class PropensityFeatures
 
         /// <summary>Gets the items bought, in order of first purchase (for sampling repeat negatives).</summary>
         internal List<int> ItemList { get; } = [];
+
+        /// <summary>Gets the basket key of the latest purchase (long.MinValue if none).</summary>
+        internal long CurrentKey => _currentKey;
+
+        /// <summary>
+        /// Rebuilds a user's state from its parts (for loading a saved model); the items are added in
+        /// <see cref="ItemList"/> order, which the caller has checked to be distinct.
+        /// </summary>
+        internal static UserState Restore(long currentKey, int baskets, long lastPurchaseTicks, double monetary,
+            IEnumerable<(int Item, UserItemState State)> items)
+        {
+            var user = new UserState
+            {
+                _currentKey = currentKey,
+                Baskets = baskets,
+                LastPurchaseTicks = lastPurchaseTicks,
+                Monetary = monetary,
+            };
+            foreach (var (item, state) in items)
+            {
+                user.Items.Add(item, state);
+                user.ItemList.Add(item);
+            }
+
+            return user;
+        }
 
         /// <summary>Forgets everything (so a scratch state can be reused without allocating).</summary>
         internal void Clear()

@@ -104,7 +104,7 @@ public sealed record PropensityClassificationReport(int Examples, double Positiv
 /// statistics used for scoring.
 /// </para>
 /// </remarks>
-public sealed class PropensityMlp : IRecommender
+public sealed class PropensityMlp : ISavableRecommender
 {
     private const int Width = PropensityFeatures.Width;
 
@@ -113,7 +113,9 @@ public sealed class PropensityMlp : IRecommender
     private readonly Sequential _net;
     private readonly BatchNorm1d[] _norms;
     private readonly Adam _optimizer;
-    private readonly StandardScaler _scaler = new();
+    // The standard scaler's fitted means and scales (empty before Fit); kept as arrays so Load can restore them.
+    private float[] _scalerMean = [];
+    private float[] _scalerScale = [];
     private PropensityFeatures? _features;
     private int _userCount;
 
@@ -191,8 +193,11 @@ public sealed class PropensityMlp : IRecommender
         if (y.Count >= 2)
         {
             float[] inputs = [.. x];
-            _scaler.Fit(inputs, Width);
-            _scaler.Transform(inputs, inputs);
+            var scaler = new StandardScaler();
+            scaler.Fit(inputs, Width);
+            _scalerMean = scaler.Mean.ToArray();
+            _scalerScale = scaler.Scale.ToArray();
+            Standardise(inputs);
             Train(inputs, [.. y], _options.Epochs, validation?.UserCount > 0 ? validation : null, progress, clock, cancellationToken);
             if (validation is not null && validation.UserCount > 0)
             {
@@ -226,10 +231,10 @@ public sealed class PropensityMlp : IRecommender
         _userCount = userCount;
         _itemColumnsValid = false;
         var (x, y) = Replay(_features, newEvents, 1, _random);
-        if (y.Count >= 2 && _scaler.Columns == Width && _options.UpdateEpochs > 0)
+        if (y.Count >= 2 && _scalerMean.Length == Width && _options.UpdateEpochs > 0)
         {
             float[] inputs = [.. x];
-            _scaler.Transform(inputs, inputs);
+            Standardise(inputs);
             Train(inputs, [.. y], _options.UpdateEpochs, null, null, Stopwatch.StartNew(), CancellationToken.None);
         }
     }
@@ -284,7 +289,7 @@ public sealed class PropensityMlp : IRecommender
             PropensityFeatures.WritePair(state, item, now, x.Slice(item * Width + PropensityFeatures.PairStart, Width - PropensityFeatures.PairStart));
         }
 
-        if (_scaler.Columns != Width)
+        if (_scalerMean.Length != Width)
         {
             // Never trained (too little data): rank by the raw features' obvious order — repeat, then popularity.
             for (int i = 0; i < items; i++)
@@ -295,12 +300,334 @@ public sealed class PropensityMlp : IRecommender
             return;
         }
 
-        _scaler.Transform(x, x);
+        Standardise(x);
         bool training = _net.Training;
         _net.Training = false;
         Tensor logits = _net.Forward(input);
         _net.Training = training;
         logits.Span.CopyTo(scores);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Saves every network parameter, the batch-norm running statistics, Adam's two moment buffers per parameter,
+    /// the standard scaler, the holdout report and the whole feature state (per-item counts, buyers, recent-window
+    /// counts and last-purchase times, the recent-window queue, and each user's basket count, current basket key,
+    /// last purchase, net spend and per-item statistics in first-purchase order), so a fresh instance with the same
+    /// options scores bit-identically after <see cref="Load"/> and <see cref="Update"/> keeps working. Not saved:
+    /// Adam's step count (it cannot be set, so after Load its bias correction restarts from step 1 with the saved
+    /// moments) and the random generators (sampling, shuffling and dropout restart from <see cref="PropensityMlpOptions.Seed"/>),
+    /// so continuing after Load is valid but not bit-identical to an uninterrupted run.
+    /// </remarks>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var sections = new List<(string Name, Array Values)>
+        {
+            ("meta", new[] { _userCount, Width, _options.Hidden1, _options.Hidden2, _options.RecentWindowDays, _features is null ? 0 : 1 }),
+            ("scalerMean", _scalerMean),
+            ("scalerScale", _scalerScale),
+        };
+        PropensityClassificationReport? report = HoldoutClassification;
+        sections.Add(("holdout", report is null ? Array.Empty<double>() :
+            new[] { report.Examples, report.PositiveRate, report.Auc, report.Accuracy, report.Precision, report.Recall, report.F1, report.LogLoss }));
+        IReadOnlyList<Parameter> parameters = _net.Parameters;
+        for (int p = 0; p < parameters.Count; p++)
+        {
+            sections.Add(($"param{p}", parameters[p].Value.Span.ToArray()));
+            for (int slot = 0; slot < _optimizer.StateCount; slot++)
+            {
+                sections.Add(($"adam{p}.{slot}", _optimizer.GetState(p, slot).ToArray()));
+            }
+        }
+
+        for (int b = 0; b < _norms.Length; b++)
+        {
+            sections.Add(($"norm{b}.mean", _norms[b].RunningMean.ToArray()));
+            sections.Add(($"norm{b}.variance", _norms[b].RunningVariance.ToArray()));
+        }
+
+        if (_features is not null)
+        {
+            AddFeatureSections(_features, sections);
+        }
+
+        ModelState.Write(stream, Name, sections);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>See <see cref="Save"/> for what is restored and what restarts.</remarks>
+    public void Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Dictionary<string, Array> sections = ModelState.Read(stream, Name);
+        int[] meta = ModelState.Section<int>(sections, "meta", Name);
+        if (meta.Length != 6 || meta[1] != Width || meta[2] != _options.Hidden1 || meta[3] != _options.Hidden2
+            || meta[4] != _options.RecentWindowDays || meta[0] < 0 || (uint)meta[5] > 1u)
+        {
+            throw new ModelStateException($"The saved {Name} state was written with other options or has an invalid header.");
+        }
+
+        int userCount = meta[0];
+        float[] scalerMean = ModelState.Section<float>(sections, "scalerMean", Name);
+        float[] scalerScale = ModelState.Section<float>(sections, "scalerScale", Name);
+        if (scalerMean.Length != scalerScale.Length || (scalerMean.Length != 0 && scalerMean.Length != Width)
+            || !Array.TrueForAll(scalerMean, float.IsFinite) || !Array.TrueForAll(scalerScale, v => float.IsFinite(v) && v > 0f))
+        {
+            throw new ModelStateException($"The saved {Name} state has an invalid scaler.");
+        }
+
+        double[] holdout = ModelState.Section<double>(sections, "holdout", Name);
+        if (holdout.Length != 0 && (holdout.Length != 8 || holdout[0] < 0 || holdout[0] > int.MaxValue || holdout[0] != Math.Floor(holdout[0])))
+        {
+            throw new ModelStateException($"The saved {Name} state has an invalid holdout report.");
+        }
+
+        IReadOnlyList<Parameter> parameters = _net.Parameters;
+        var values = new float[parameters.Count][];
+        var moments = new float[parameters.Count][][];
+        for (int p = 0; p < parameters.Count; p++)
+        {
+            values[p] = Exact<float>(sections, $"param{p}", parameters[p].Length);
+            moments[p] = new float[_optimizer.StateCount][];
+            for (int slot = 0; slot < _optimizer.StateCount; slot++)
+            {
+                moments[p][slot] = Exact<float>(sections, $"adam{p}.{slot}", parameters[p].Length);
+            }
+        }
+
+        var norms = new float[2 * _norms.Length][];
+        for (int b = 0; b < _norms.Length; b++)
+        {
+            norms[2 * b] = Exact<float>(sections, $"norm{b}.mean", _norms[b].Features);
+            norms[2 * b + 1] = Exact<float>(sections, $"norm{b}.variance", _norms[b].Features);
+        }
+
+        PropensityFeatures? features = meta[5] == 1 ? ReadFeatures(sections, userCount) : null;
+
+        // Everything validated: swap the state in.
+        for (int p = 0; p < parameters.Count; p++)
+        {
+            values[p].CopyTo(parameters[p].Value.Span);
+            parameters[p].ZeroGradient();
+            for (int slot = 0; slot < _optimizer.StateCount; slot++)
+            {
+                moments[p][slot].CopyTo(_optimizer.GetState(p, slot));
+            }
+        }
+
+        for (int b = 0; b < _norms.Length; b++)
+        {
+            norms[2 * b].CopyTo(_norms[b].RunningMeanTensor.Span);
+            norms[2 * b + 1].CopyTo(_norms[b].RunningVarianceTensor.Span);
+        }
+
+        _scalerMean = scalerMean;
+        _scalerScale = scalerScale;
+        HoldoutClassification = holdout.Length == 0 ? null
+            : new PropensityClassificationReport((int)holdout[0], holdout[1], holdout[2], holdout[3], holdout[4], holdout[5], holdout[6], holdout[7]);
+        _features = features;
+        _userCount = userCount;
+        _itemColumnsValid = false;
+    }
+
+    /// <summary>Returns a section of exactly <paramref name="length"/> elements, or throws.</summary>
+    private T[] Exact<T>(Dictionary<string, Array> sections, string name, int length)
+    {
+        T[] values = ModelState.Section<T>(sections, name, Name);
+        if (values.Length != length)
+        {
+            throw new ModelStateException($"The saved {Name} state's section '{name}' has {values.Length} elements; expected {length}.");
+        }
+
+        return values;
+    }
+
+    private static void SplitLongs(ReadOnlySpan<long> values, int[] destination)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            destination[2 * i] = (int)values[i];
+            destination[2 * i + 1] = (int)(values[i] >> 32);
+        }
+    }
+
+    private static long JoinLong(int[] source, int index) => (long)(uint)source[2 * index] | ((long)source[2 * index + 1] << 32);
+
+    /// <summary>Appends the feature state's sections (longs as low/high int pairs, per-user items as CSR).</summary>
+    private static void AddFeatureSections(PropensityFeatures features, List<(string Name, Array Values)> sections)
+    {
+        int items = features.ItemCount;
+        var itemLast = new int[2 * items];
+        SplitLongs(features.ItemLast, itemLast);
+        var window = features.Window.ToArray();
+        var windowTicks = new int[2 * window.Length];
+        var windowItems = new int[window.Length];
+        for (int k = 0; k < window.Length; k++)
+        {
+            windowTicks[2 * k] = (int)window[k].Ticks;
+            windowTicks[2 * k + 1] = (int)(window[k].Ticks >> 32);
+            windowItems[k] = window[k].Item;
+        }
+
+        int users = features.UserCount;
+        var present = new int[users];
+        var baskets = new int[users];
+        var keys = new long[users];
+        var lastPurchase = new long[users];
+        var monetary = new double[users];
+        var offsets = new int[users + 1];
+        var userItems = new List<int>();
+        var itemBaskets = new List<int>();
+        var itemLastBasket = new List<int>();
+        var itemLastTicks = new List<long>();
+        for (int u = 0; u < users; u++)
+        {
+            PropensityFeatures.UserState? user = features.User(u);
+            if (user is not null)
+            {
+                present[u] = 1;
+                baskets[u] = user.Baskets;
+                keys[u] = user.CurrentKey;
+                lastPurchase[u] = user.LastPurchaseTicks;
+                monetary[u] = user.Monetary;
+                foreach (int item in user.ItemList)
+                {
+                    PropensityFeatures.UserItemState s = user.Items[item];
+                    userItems.Add(item);
+                    itemBaskets.Add(s.Baskets);
+                    itemLastBasket.Add(s.LastBasket);
+                    itemLastTicks.Add(s.LastTicks);
+                }
+            }
+
+            offsets[u + 1] = userItems.Count;
+        }
+
+        var keyInts = new int[2 * users];
+        SplitLongs(keys, keyInts);
+        var lastPurchaseInts = new int[2 * users];
+        SplitLongs(lastPurchase, lastPurchaseInts);
+        var itemLastTicksInts = new int[2 * itemLastTicks.Count];
+        SplitLongs(itemLastTicks.ToArray(), itemLastTicksInts);
+        var latest = new int[2];
+        SplitLongs([features.LatestTicks], latest);
+        sections.AddRange(
+        [
+            ("latestTicks", latest),
+            ("itemEvents", features.ItemEvents.ToArray()),
+            ("itemBuyers", features.ItemBuyers.ToArray()),
+            ("itemRecent", features.ItemRecent.ToArray()),
+            ("itemLast", itemLast),
+            ("windowTicks", windowTicks),
+            ("windowItems", windowItems),
+            ("userPresent", present),
+            ("userBaskets", baskets),
+            ("userKey", keyInts),
+            ("userLastPurchase", lastPurchaseInts),
+            ("userMonetary", monetary),
+            ("userOffsets", offsets),
+            ("userItems", userItems.ToArray()),
+            ("userItemBaskets", itemBaskets.ToArray()),
+            ("userItemLastBasket", itemLastBasket.ToArray()),
+            ("userItemLastTicks", itemLastTicksInts),
+        ]);
+    }
+
+    /// <summary>Validates the feature sections and builds a new feature state from them (the model is not touched).</summary>
+    private PropensityFeatures ReadFeatures(Dictionary<string, Array> sections, int users)
+    {
+        int[] latest = Exact<int>(sections, "latestTicks", 2);
+        float[] count = ModelState.Section<float>(sections, "itemEvents", Name);
+        int items = count.Length;
+        float[] buyers = Exact<float>(sections, "itemBuyers", items);
+        float[] recent = Exact<float>(sections, "itemRecent", items);
+        int[] itemLastInts = Exact<int>(sections, "itemLast", 2 * items);
+        int[] windowItems = ModelState.Section<int>(sections, "windowItems", Name);
+        int[] windowTicks = Exact<int>(sections, "windowTicks", 2 * windowItems.Length);
+        int[] present = Exact<int>(sections, "userPresent", users);
+        int[] baskets = Exact<int>(sections, "userBaskets", users);
+        int[] keys = Exact<int>(sections, "userKey", 2 * users);
+        int[] lastPurchase = Exact<int>(sections, "userLastPurchase", 2 * users);
+        double[] monetary = Exact<double>(sections, "userMonetary", users);
+        int[] offsets = Exact<int>(sections, "userOffsets", users + 1);
+        int[] userItems = ModelState.Section<int>(sections, "userItems", Name);
+        int pairs = userItems.Length;
+        int[] itemBaskets = Exact<int>(sections, "userItemBaskets", pairs);
+        int[] itemLastBasket = Exact<int>(sections, "userItemLastBasket", pairs);
+        int[] itemLastTicks = Exact<int>(sections, "userItemLastTicks", 2 * pairs);
+
+        bool consistent = offsets[0] == 0 && offsets[users] == pairs
+            && Array.TrueForAll(count, v => float.IsFinite(v) && v >= 0f)
+            && Array.TrueForAll(buyers, v => float.IsFinite(v) && v >= 0f)
+            && Array.TrueForAll(recent, v => float.IsFinite(v) && v >= 0f)
+            && Array.TrueForAll(windowItems, i => (uint)i < (uint)items)
+            && Array.TrueForAll(userItems, i => (uint)i < (uint)items)
+            && Array.TrueForAll(monetary, double.IsFinite);
+        var seen = new HashSet<int>();
+        var restored = new PropensityFeatures.UserState?[users];
+        for (int u = 0; consistent && u < users; u++)
+        {
+            int start = offsets[u], end = offsets[u + 1];
+            consistent = start <= end && end <= pairs && (uint)present[u] <= 1u && baskets[u] >= 0
+                && (present[u] == 1 || (start == end && baskets[u] == 0));
+            if (!consistent || present[u] == 0)
+            {
+                continue;
+            }
+
+            seen.Clear();
+            var list = new (int Item, PropensityFeatures.UserItemState State)[end - start];
+            for (int k = start; consistent && k < end; k++)
+            {
+                consistent = seen.Add(userItems[k]) && itemBaskets[k] >= 1 && itemLastBasket[k] >= 1
+                    && itemLastBasket[k] <= baskets[u];
+                list[k - start] = (userItems[k], new PropensityFeatures.UserItemState
+                {
+                    Baskets = itemBaskets[k],
+                    LastBasket = itemLastBasket[k],
+                    LastTicks = JoinLong(itemLastTicks, k),
+                });
+            }
+
+            if (consistent)
+            {
+                restored[u] = PropensityFeatures.UserState.Restore(JoinLong(keys, u), baskets[u], JoinLong(lastPurchase, u), monetary[u], list);
+            }
+        }
+
+        if (!consistent)
+        {
+            throw new ModelStateException($"The saved {Name} state has inconsistent feature sections.");
+        }
+
+        var itemLast = new long[items];
+        for (int i = 0; i < items; i++)
+        {
+            itemLast[i] = JoinLong(itemLastInts, i);
+        }
+
+        var window = new (long Ticks, int Item)[windowItems.Length];
+        for (int k = 0; k < window.Length; k++)
+        {
+            window[k] = (JoinLong(windowTicks, k), windowItems[k]);
+        }
+
+        return PropensityFeatures.Restore(TimeSpan.FromDays(_options.RecentWindowDays), restored, count, buyers, recent,
+            itemLast, window, JoinLong(latest, 0));
+    }
+
+    /// <summary>Standardises row-major (rows, <see cref="Width"/>) data in place with the fitted scaler.</summary>
+    private void Standardise(Span<float> data)
+    {
+        float[] mean = _scalerMean, scale = _scalerScale;
+        for (int start = 0; start < data.Length; start += Width)
+        {
+            for (int j = 0; j < Width; j++)
+            {
+                data[start + j] = (data[start + j] - mean[j]) / scale[j];
+            }
+        }
     }
 
     private void RefreshItemColumns(long now)
@@ -592,7 +919,7 @@ public sealed class PropensityMlp : IRecommender
 
         float[] inputs = [.. x];
         float[] labels = [.. y];
-        _scaler.Transform(inputs, inputs);
+        Standardise(inputs);
         var logits = new float[labels.Length];
         _net.Training = false;
         for (int start = 0; start < labels.Length; start += _options.BatchSize)

@@ -129,19 +129,21 @@ public sealed record SasRecOptions(int Dimensions = 64, int Blocks = 2, int Head
 /// <see cref="Score"/> reads the history it is given, so it never depends on what was trained for the user.
 /// </para>
 /// </remarks>
-public sealed class SasRec : IRecommender
+public sealed class SasRec : ISavableRecommender
 {
     private const int ChunkRows = 512;
 
     private readonly SasRecOptions _options;
-    private readonly Random _random;
-    private readonly Network _network;
-    private readonly Adam _optimizer;
+    private const int StateFormat = 1;
+
+    private Random _random;
+    private Network _network;
+    private Adam _optimizer;
     private readonly float _embeddingScale;
     private PopularitySampler? _sampler;
 
     // Persistent per-user purchase sequences (unshifted item indices) for Update.
-    private readonly SequenceState _state = new();
+    private SequenceState _state = new();
 
     // Per-batch scratch, sized once for BatchSize × MaxLength positions.
     private readonly int[] _ids, _targets, _positions, _classTargets, _negatives;
@@ -317,6 +319,147 @@ public sealed class SasRec : IRecommender
         {
             _network.Training = wasTraining;
         }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Saves every parameter (the item table at its current <see cref="ItemCount"/> + 1 rows), Adam's two moment
+    /// buffers per parameter, the per-user flattened sequences with each user's open basket (for <see cref="Update"/>),
+    /// the negative sampler's weights (<see cref="SasRecLoss.SampledSoftmax"/>), and the user and item counts. Not saved:
+    /// the <see cref="Random"/> state and Adam's step count (see <see cref="Load"/>).
+    /// </remarks>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        long steps = _optimizer.StepCount;
+        var sections = new List<(string Name, Array Values)>
+        {
+            ("meta", new[]
+            {
+                StateFormat, _itemCount, _userCount, _fitted ? 1 : 0, _sampler is null ? 0 : 1, _options.Dimensions,
+                _options.Blocks, _options.Heads, _options.MaxLength, (int)_options.Loss, _optimizer.StateCount,
+                (int)(steps >> 32), (int)(steps & 0xFFFFFFFFL),
+            }),
+        };
+
+        int index = 0;
+        foreach (KeyValuePair<string, Parameter> named in _network.NamedParameters())
+        {
+            sections.Add(("param:" + named.Key, named.Value.Value.Span.ToArray()));
+            for (int slot = 0; slot < _optimizer.StateCount; slot++)
+            {
+                sections.Add(($"adam{slot}:{named.Key}", _optimizer.GetState(index, slot).ToArray()));
+            }
+
+            index++;
+        }
+
+        var (offsets, items, basketOffsets, basketItems, keyHigh, keyLow) = _state.Export();
+        sections.Add(("sequenceOffsets", offsets));
+        sections.Add(("sequenceItems", items));
+        sections.Add(("basketOffsets", basketOffsets));
+        sections.Add(("basketItems", basketItems));
+        sections.Add(("basketKeyHigh", keyHigh));
+        sections.Add(("basketKeyLow", keyLow));
+        sections.Add(("samplerWeights", _sampler is null ? Array.Empty<float>() : _sampler.Weights.ToArray()));
+        ModelState.Write(stream, Name, sections);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <para>
+    /// The saved state must come from a model with the same architecture options (<see cref="SasRecOptions.Dimensions"/>,
+    /// <see cref="SasRecOptions.Blocks"/>, <see cref="SasRecOptions.Heads"/>, <see cref="SasRecOptions.MaxLength"/>,
+    /// <see cref="SasRecOptions.Loss"/>). Everything is validated and rebuilt in new objects (network, optimizer, sequences,
+    /// sampler) before they are swapped in, so a failed load leaves the model unchanged. <see cref="Score"/> is
+    /// bit-identical to the saved model's afterwards.
+    /// </para>
+    /// <para>
+    /// Training after a load is valid but not bit-identical to an uninterrupted run: the <see cref="Random"/> behind
+    /// shuffling, dropout and negative sampling restarts from <see cref="SasRecOptions.Seed"/> (its state cannot be
+    /// saved), and Adam's step count restarts at 0 (the moments are restored, but the bias correction starts over).
+    /// </para>
+    /// </remarks>
+    public void Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Dictionary<string, Array> sections = ModelState.Read(stream, Name);
+        int[] meta = ModelState.Section<int>(sections, "meta", Name);
+        if (meta.Length != 13 || meta[0] != StateFormat)
+        {
+            throw new ModelStateException($"The saved {Name} state has an unsupported header.");
+        }
+
+        int items = meta[1], users = meta[2], fitted = meta[3], hasSampler = meta[4];
+        if (meta[5] != _options.Dimensions || meta[6] != _options.Blocks || meta[7] != _options.Heads
+            || meta[8] != _options.MaxLength || meta[9] != (int)_options.Loss || meta[10] != _optimizer.StateCount)
+        {
+            throw new ModelStateException($"The saved {Name} state came from other options (architecture or loss differ).");
+        }
+
+        if (items < 0 || users < 0 || (uint)fitted > 1 || (uint)hasSampler > 1
+            || (hasSampler == 1 && (_options.Loss != SasRecLoss.SampledSoftmax || items == 0))
+            || (long)(items + 1L) * _options.Dimensions > int.MaxValue)
+        {
+            throw new ModelStateException($"The saved {Name} state has an inconsistent header.");
+        }
+
+        // A fresh network and optimizer, exactly as a new instance builds them (the randomness restarts from the seed).
+        var random = new Random(_options.Seed);
+        var network = new Network(_options, random);
+        network.Items.Weight.GrowRows(items + 1);
+        var optimizer = new Adam(network.Parameters, _options.LearningRate, lazy: true);
+        int index = 0;
+        foreach (KeyValuePair<string, Parameter> named in network.NamedParameters())
+        {
+            Span<float> value = named.Value.Value.Span;
+            float[] saved = ModelState.Section<float>(sections, "param:" + named.Key, Name);
+            if (saved.Length != value.Length)
+            {
+                throw new ModelStateException($"The saved {Name} parameter '{named.Key}' has {saved.Length} values, expected {value.Length}.");
+            }
+
+            saved.CopyTo(value);
+            for (int slot = 0; slot < optimizer.StateCount; slot++)
+            {
+                float[] moments = ModelState.Section<float>(sections, $"adam{slot}:{named.Key}", Name);
+                Span<float> state = optimizer.GetState(index, slot);
+                if (moments.Length != state.Length)
+                {
+                    throw new ModelStateException($"The saved {Name} optimizer state of '{named.Key}' has {moments.Length} values, expected {state.Length}.");
+                }
+
+                moments.CopyTo(state);
+            }
+
+            index++;
+        }
+
+        SequenceState sequences = SequenceState.Import(users, items,
+            ModelState.Section<int>(sections, "sequenceOffsets", Name), ModelState.Section<int>(sections, "sequenceItems", Name),
+            ModelState.Section<int>(sections, "basketOffsets", Name), ModelState.Section<int>(sections, "basketItems", Name),
+            ModelState.Section<int>(sections, "basketKeyHigh", Name), ModelState.Section<int>(sections, "basketKeyLow", Name))
+            ?? throw new ModelStateException($"The saved {Name} state has inconsistent sequences.");
+
+        float[] weights = ModelState.Section<float>(sections, "samplerWeights", Name);
+        PopularitySampler? sampler = null;
+        if (hasSampler == 1)
+        {
+            if (weights.Length != items || !Array.TrueForAll(weights, w => float.IsFinite(w) && w > 0f))
+            {
+                throw new ModelStateException($"The saved {Name} sampler weights are inconsistent.");
+            }
+
+            sampler = new PopularitySampler(weights, new Random(random.Next()));
+        }
+        else if (weights.Length != 0)
+        {
+            throw new ModelStateException($"The saved {Name} state has sampler weights but no sampler.");
+        }
+
+        // Everything validated: swap the state in.
+        (_random, _network, _optimizer, _state, _sampler) = (random, network, optimizer, sequences, sampler);
+        (_itemCount, _userCount, _fitted) = (items, users, fitted == 1);
     }
 
     private static long BasketKey(in Interaction e) => e.Basket >= 0 ? e.Basket : e.Ticks;
@@ -697,6 +840,65 @@ public sealed class SasRec : IRecommender
         private readonly List<HashSet<int>> _basket = [];
 
         internal List<List<int>> Sequences { get; } = [];
+
+        /// <summary>The state as CSR arrays: sequences, open baskets (sorted) and basket keys split into high/low ints.</summary>
+        internal (int[] Offsets, int[] Items, int[] BasketOffsets, int[] BasketItems, int[] KeyHigh, int[] KeyLow) Export()
+        {
+            int users = Sequences.Count;
+            int[] offsets = new int[users + 1], basketOffsets = new int[users + 1], keyHigh = new int[users], keyLow = new int[users];
+            var items = new List<int>();
+            var basketItems = new List<int>();
+            for (int u = 0; u < users; u++)
+            {
+                items.AddRange(Sequences[u]);
+                offsets[u + 1] = items.Count;
+                basketItems.AddRange(_basket[u].Order());
+                basketOffsets[u + 1] = basketItems.Count;
+                keyHigh[u] = (int)(_lastKey[u] >> 32);
+                keyLow[u] = (int)(_lastKey[u] & 0xFFFFFFFFL);
+            }
+
+            return (offsets, [.. items], basketOffsets, [.. basketItems], keyHigh, keyLow);
+        }
+
+        /// <summary>Rebuilds a state from <see cref="Export"/>'s arrays, or returns null when they are inconsistent.</summary>
+        internal static SequenceState? Import(int users, int items, int[] offsets, int[] sequenceItems, int[] basketOffsets,
+            int[] basketItems, int[] keyHigh, int[] keyLow)
+        {
+            if (!ValidCsr(offsets, sequenceItems, users, items) || !ValidCsr(basketOffsets, basketItems, users, items)
+                || keyHigh.Length != users || keyLow.Length != users)
+            {
+                return null;
+            }
+
+            var state = new SequenceState();
+            for (int u = 0; u < users; u++)
+            {
+                state.Sequences.Add([.. sequenceItems.AsSpan(offsets[u], offsets[u + 1] - offsets[u])]);
+                state._basket.Add([.. basketItems.AsSpan(basketOffsets[u], basketOffsets[u + 1] - basketOffsets[u])]);
+                state._lastKey.Add(((long)keyHigh[u] << 32) | (uint)keyLow[u]);
+            }
+
+            return state;
+        }
+
+        private static bool ValidCsr(int[] offsets, int[] values, int rows, int items)
+        {
+            if (offsets.Length != rows + 1 || offsets[0] != 0 || offsets[^1] != values.Length)
+            {
+                return false;
+            }
+
+            for (int r = 1; r < offsets.Length; r++)
+            {
+                if (offsets[r] < offsets[r - 1])
+                {
+                    return false;
+                }
+            }
+
+            return Array.TrueForAll(values, i => (uint)i < (uint)items);
+        }
 
         internal void Append(IReadOnlyList<Interaction> events, int userCount, HashSet<int>? affected)
         {
