@@ -59,8 +59,8 @@ public sealed record BprMfOptions(int Dimensions = 64, int Epochs = 30, int Upda
 /// <para>
 /// <see cref="Save"/> writes the three tables, Adam's moments and step count, and each user's seen items;
 /// <see cref="Load"/> into an instance with the same options restores scores bit-identically and lets
-/// <see cref="Update"/> continue with the same optimizer state (Adam's step count is restored by replaying empty
-/// steps, so its bias correction continues). <see cref="System.Random"/> state cannot be saved: after a load, the
+/// <see cref="Update"/> continue with the same optimizer state (Adam's step count is restored, so its bias correction
+/// continues). <see cref="System.Random"/> state cannot be saved: after a load, the
 /// shuffling, negative sampling and initialisation of new rows restart from <see cref="BprMfOptions.Seed"/>, so
 /// continued training is valid but not bit-identical to an uninterrupted run.
 /// </para>
@@ -282,11 +282,7 @@ public sealed class BprMf : ISavableRecommender
             }
         }
 
-        // StepCount has no setter: replay empty steps (no row touched, so lazy Adam changes nothing but the count).
-        while (optimizer.StepCount < stepCount)
-        {
-            optimizer.StepAndZeroGrad();
-        }
+        optimizer.RestoreStepCount(stepCount);
 
         var seen = new List<HashSet<int>>(users);
         for (int u = 0; u < users; u++)

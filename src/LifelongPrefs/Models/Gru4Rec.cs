@@ -111,9 +111,9 @@ public sealed record Gru4RecOptions(int Dimensions = 64, int HiddenSize = 64, in
 /// <para>
 /// <b>Saving.</b> <see cref="Save"/> writes every parameter, Adam's moments, the users' sequences, the item counts
 /// and the negative sampler's weights, so a fresh instance created with the same options scores bit-identically after
-/// <see cref="Load"/> and can keep learning with <see cref="Update"/>. Two things cannot be restored: Adam's step
-/// count (its bias correction restarts from step 1, which only shrinks the first steps after a load) and the state of
-/// <see cref="Random"/> (shuffling, new rows and negative sampling restart from <see cref="Gru4RecOptions.Seed"/>), so
+/// <see cref="Load"/> and can keep learning with <see cref="Update"/> (Adam's step count is restored too). One thing
+/// cannot be restored: the state of <see cref="Random"/> (shuffling, new rows and negative sampling restart from
+/// <see cref="Gru4RecOptions.Seed"/>), so
 /// continuing after a load is valid but not bit-identical to an uninterrupted run. A model can load a state whose
 /// user and item counts are at least its own (e.g. any fresh instance).
 /// </para>
@@ -359,7 +359,7 @@ public sealed class Gru4Rec : ISavableRecommender
     /// <inheritdoc/>
     /// <remarks>
     /// The state must come from a model with the same options; this model's user and item counts must not exceed the
-    /// saved ones (tables only grow). Adam's step count and the random generators restart (see the class remarks).
+    /// saved ones (tables only grow). Adam's moments and step count are restored; the random generators restart (see the class remarks).
     /// </remarks>
     public void Load(Stream stream)
     {
@@ -455,6 +455,8 @@ public sealed class Gru4Rec : ISavableRecommender
                 moments[i][slot].CopyTo(_optimizer.GetState(i, slot));
             }
         }
+
+        _optimizer.RestoreStepCount((long)(uint)steps[0] | ((long)steps[1] << 32));
 
         _sequences.Clear();
         for (int u = 0; u < users; u++)

@@ -326,7 +326,7 @@ public sealed class SasRec : ISavableRecommender
     /// Saves every parameter (the item table at its current <see cref="ItemCount"/> + 1 rows), Adam's two moment
     /// buffers per parameter, the per-user flattened sequences with each user's open basket (for <see cref="Update"/>),
     /// the negative sampler's weights (<see cref="SasRecLoss.SampledSoftmax"/>), and the user and item counts. Not saved:
-    /// the <see cref="Random"/> state and Adam's step count (see <see cref="Load"/>).
+    /// the <see cref="Random"/> state (see <see cref="Load"/>); Adam's step count is saved in the header.
     /// </remarks>
     public void Save(Stream stream)
     {
@@ -377,7 +377,7 @@ public sealed class SasRec : ISavableRecommender
     /// <para>
     /// Training after a load is valid but not bit-identical to an uninterrupted run: the <see cref="Random"/> behind
     /// shuffling, dropout and negative sampling restarts from <see cref="SasRecOptions.Seed"/> (its state cannot be
-    /// saved), and Adam's step count restarts at 0 (the moments are restored, but the bias correction starts over).
+    /// saved), while Adam's moments and step count are restored.
     /// </para>
     /// </remarks>
     public void Load(Stream stream)
@@ -434,6 +434,13 @@ public sealed class SasRec : ISavableRecommender
 
             index++;
         }
+
+        if (meta[11] < 0)
+        {
+            throw new ModelStateException($"The saved {Name} state has a negative optimizer step count.");
+        }
+
+        optimizer.RestoreStepCount(((long)meta[11] << 32) | (uint)meta[12]);
 
         SequenceState sequences = SequenceState.Import(users, items,
             ModelState.Section<int>(sections, "sequenceOffsets", Name), ModelState.Section<int>(sections, "sequenceItems", Name),

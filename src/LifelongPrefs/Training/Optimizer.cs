@@ -126,6 +126,18 @@ public abstract class Optimizer
     /// <value>Starts at 0. Bias corrections use <c>t = StepCount + 1</c> for the step being applied.</value>
     public long StepCount { get; private set; }
 
+    /// <summary>
+    /// Sets <see cref="StepCount"/> when restoring a checkpoint, together with the moments written back through
+    /// <see cref="GetState"/>, so that bias corrections continue where the saved run stopped.
+    /// </summary>
+    /// <param name="stepCount">The saved step count; non-negative.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="stepCount"/> is negative.</exception>
+    public void RestoreStepCount(long stepCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(stepCount);
+        StepCount = stepCount;
+    }
+
     /// <summary>Gets a value indicating whether sparse-row parameters are updated only on their touched rows.</summary>
     public bool Lazy { get; }
 
