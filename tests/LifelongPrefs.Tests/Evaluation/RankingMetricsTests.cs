@@ -1,3 +1,4 @@
+using LifelongPrefs.Tests.Infrastructure;
 using LifelongPrefs.Evaluation;
 
 namespace LifelongPrefs.Tests.Evaluation;
@@ -139,14 +140,7 @@ public class RankingMetricsTests
 
         int[] relevant = [3, 14, 21, 40];
         double sink = 0;
-        Run();   // warm-up (JIT)
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int r = 0; r < 10; r++)
-        {
-            Run();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.Measure(Run, calls: 10));
         Assert.True(sink > 0);
 
         void Run()

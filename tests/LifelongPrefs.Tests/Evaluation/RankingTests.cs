@@ -1,3 +1,4 @@
+using LifelongPrefs.Tests.Infrastructure;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -135,14 +136,7 @@ public class RankingTests
         int[] negativeItems = [1, 2, 3, 4];
         float[] negativeScores = [5f, 50f, 70f, 99f];
         long sink = 0;
-        Run();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int r = 0; r < 5; r++)
-        {
-            Run();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.Measure(Run, calls: 5));
         Assert.True(sink > 0);
 
         void Run()

@@ -1,3 +1,4 @@
+using LifelongPrefs.Tests.Infrastructure;
 using LifelongPrefs.Data;
 using LifelongPrefs.Models;
 
@@ -116,11 +117,12 @@ public class Gru4RecTests
         model.Fit(events, 20, Items);
         Interaction[] history = events.Where(e => e.User == 1).ToArray();
         var scores = new float[Items];
-        model.Score(1, history, scores);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        model.Score(1, history, scores);
-        model.Score(2, [], scores);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Interaction[] none = [];
+        Assert.Equal(0, Allocations.Measure(() =>
+        {
+            model.Score(1, history, scores);
+            model.Score(2, none, scores);
+        }));
     }
 
     [Fact]

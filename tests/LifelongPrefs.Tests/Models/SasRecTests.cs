@@ -1,3 +1,4 @@
+using LifelongPrefs.Tests.Infrastructure;
 using LifelongPrefs.Data;
 using LifelongPrefs.Models;
 
@@ -193,10 +194,7 @@ public class SasRecTests
         model.Fit(Cycles(10, 5, 7), 10, Items);
         var scores = new float[Items];
         Interaction[] history = History(2, 1, 2, 3, 4);
-        model.Score(2, history, scores);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        model.Score(2, history, scores);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.Measure(() => model.Score(2, history, scores)));
     }
 
     [Theory]

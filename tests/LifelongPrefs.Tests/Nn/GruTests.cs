@@ -76,10 +76,7 @@ internal static class SequenceGradCheck
         // gradients are cleared by index here; this measures the layer's own forward and backward. The first
         // read of Parameters builds its cached list, so it happens during warm-up.
         IReadOnlyList<Parameter> parameters = layer.Parameters;
-        layer.Forward(input, mask);
-        layer.Backward(gradOutput);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
+        return Allocations.Measure(() =>
         {
             for (int k = 0; k < parameters.Count; k++)
             {
@@ -88,9 +85,7 @@ internal static class SequenceGradCheck
 
             layer.Forward(input, mask);
             layer.Backward(gradOutput);
-        }
-
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        });
     }
 
     internal static Tensor Input(int batch, int steps, int features, int seed, float scale = 1f) =>

@@ -256,15 +256,6 @@ internal static class LayerTestKit
     /// </summary>
     internal static void AssertNoAllocation(string name, Action step)
     {
-        step();
-        step();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
-        {
-            step();
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(allocated == 0, $"{name} allocated {allocated} bytes per 3 steps after warm-up.");
+        Allocations.AssertNone(name, step, warmUps: 2);
     }
 }

@@ -1,3 +1,4 @@
+using LifelongPrefs.Tests.Infrastructure;
 using LifelongPrefs.Tensors;
 using TestData = LifelongPrefs.Tests.Infrastructure.TestData;
 
@@ -14,15 +15,7 @@ public class AllocationTests
 
     private static void AssertNoAllocation(string name, Kernel kernel)
     {
-        kernel();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
-        {
-            kernel();
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(allocated == 0, $"{name} allocated {allocated} bytes after warm-up.");
+        Allocations.AssertNone(name, () => kernel());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using LifelongPrefs.Tests.Infrastructure;
 namespace LifelongPrefs.Tests.Nn.Losses;
 
 /// <summary>Double-precision oracles and assertions shared by the loss tests.</summary>
@@ -130,14 +131,6 @@ internal static class LossTestSupport
     /// <summary>Runs <paramref name="call"/> once to warm up, then asserts three more calls allocate 0 bytes.</summary>
     internal static void AssertNoAllocation(Action call)
     {
-        call();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
-        {
-            call();
-        }
-
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(allocated == 0, $"allocated {allocated} bytes after warm-up");
+        Allocations.AssertNone("loss", call);
     }
 }

@@ -1,3 +1,4 @@
+using LifelongPrefs.Tests.Infrastructure;
 using LifelongPrefs.Nn.Sampling;
 
 namespace LifelongPrefs.Tests.Nn.Sampling;
@@ -86,15 +87,10 @@ internal static class SamplerAssertions
     internal static void SamplingAllocatesNothing(INegativeSampler sampler)
     {
         int[] buffer = new int[4096];
-        sampler.Sample(buffer);
-        sampler.NextItem();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
+        Assert.Equal(0, Allocations.Measure(() =>
         {
             sampler.Sample(buffer);
             sampler.NextItem();
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }));
     }
 }
