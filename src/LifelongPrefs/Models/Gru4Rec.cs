@@ -337,8 +337,7 @@ public sealed class Gru4Rec : ISavableRecommender
             }
         }
 
-        long steps = _optimizer.StepCount;
-        sections.Add(("adamSteps", new[] { (int)(steps & 0xFFFFFFFF), (int)(steps >> 32) }));
+        ModelState.AddStepCount(sections, _optimizer.StepCount);
 
         // Sequences as CSR: offsets (users + 1) and the concatenated items.
         var offsets = new int[users + 1];
@@ -407,8 +406,7 @@ public sealed class Gru4Rec : ISavableRecommender
             }
         }
 
-        int[] steps = ModelState.Section<int>(sections, "adamSteps", Name);
-        Require(steps.Length == 2 && steps[1] >= 0);
+        long steps = ModelState.ReadStepCount(sections, Name);
 
         int[] offsets = ModelState.Section<int>(sections, "sequenceOffsets", Name);
         int[] sequenceItems = ModelState.Section<int>(sections, "sequenceItems", Name);
@@ -456,7 +454,7 @@ public sealed class Gru4Rec : ISavableRecommender
             }
         }
 
-        _optimizer.RestoreStepCount((long)(uint)steps[0] | ((long)steps[1] << 32));
+        _optimizer.RestoreStepCount(steps);
 
         _sequences.Clear();
         for (int u = 0; u < users; u++)

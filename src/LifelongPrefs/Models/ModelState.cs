@@ -173,6 +173,25 @@ internal static class ModelState
         return typed;
     }
 
+    /// <summary>The section that holds an optimizer's applied-step count (as a low/high int pair).</summary>
+    internal const string StepCountSection = "adamSteps";
+
+    /// <summary>Appends the optimizer's step count (Adam's bias corrections depend on it) to the sections.</summary>
+    internal static void AddStepCount(List<(string Name, Array Values)> sections, long steps) =>
+        sections.Add((StepCountSection, new[] { (int)(steps & 0xFFFFFFFF), (int)(steps >> 32) }));
+
+    /// <summary>Reads the step count written by <see cref="AddStepCount"/>, or throws if it is missing or negative.</summary>
+    internal static long ReadStepCount(Dictionary<string, Array> sections, string model)
+    {
+        int[] pair = Section<int>(sections, StepCountSection, model);
+        if (pair.Length != 2 || pair[1] < 0)
+        {
+            throw new ModelStateException($"The saved {model} state has an invalid optimizer step count.");
+        }
+
+        return (long)(uint)pair[0] | ((long)pair[1] << 32);
+    }
+
     private static T[] ReadArray<T>(int length, Func<T> read)
     {
         var values = new T[length];

@@ -310,13 +310,12 @@ public sealed class PropensityMlp : ISavableRecommender
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Saves every network parameter, the batch-norm running statistics, Adam's two moment buffers per parameter,
-    /// the standard scaler, the holdout report and the whole feature state (per-item counts, buyers, recent-window
+    /// Saves every network parameter, the batch-norm running statistics, Adam's two moment buffers per parameter
+    /// and its step count, the standard scaler, the holdout report and the whole feature state (per-item counts, buyers, recent-window
     /// counts and last-purchase times, the recent-window queue, and each user's basket count, current basket key,
     /// last purchase, net spend and per-item statistics in first-purchase order), so a fresh instance with the same
     /// options scores bit-identically after <see cref="Load"/> and <see cref="Update"/> keeps working. Not saved:
-    /// Adam's step count (it cannot be set, so after Load its bias correction restarts from step 1 with the saved
-    /// moments) and the random generators (sampling, shuffling and dropout restart from <see cref="PropensityMlpOptions.Seed"/>),
+    /// the random generators (sampling, shuffling and dropout restart from <see cref="PropensityMlpOptions.Seed"/>),
     /// so continuing after Load is valid but not bit-identical to an uninterrupted run.
     /// </remarks>
     public void Save(Stream stream)
@@ -340,6 +339,8 @@ public sealed class PropensityMlp : ISavableRecommender
                 sections.Add(($"adam{p}.{slot}", _optimizer.GetState(p, slot).ToArray()));
             }
         }
+
+        ModelState.AddStepCount(sections, _optimizer.StepCount);
 
         for (int b = 0; b < _norms.Length; b++)
         {
@@ -405,6 +406,8 @@ public sealed class PropensityMlp : ISavableRecommender
 
         PropensityFeatures? features = meta[5] == 1 ? ReadFeatures(sections, userCount) : null;
 
+        long steps = ModelState.ReadStepCount(sections, Name);
+
         // Everything validated: swap the state in.
         for (int p = 0; p < parameters.Count; p++)
         {
@@ -415,6 +418,8 @@ public sealed class PropensityMlp : ISavableRecommender
                 moments[p][slot].CopyTo(_optimizer.GetState(p, slot));
             }
         }
+
+        _optimizer.RestoreStepCount(steps);
 
         for (int b = 0; b < _norms.Length; b++)
         {

@@ -79,12 +79,12 @@ public sealed record RepeatAwareOptions(int Hidden = 32, int Epochs = 12, int Pa
 /// latest baskets. Memory is dominated by the dense co-occurrence table (items² floats).
 /// </para>
 /// <para>
-/// <see cref="Save"/> writes the options, the MLP and gate weights, Adam's moments, the co-occurrence model, the
-/// popularity counts and the stored per-user histories, so a fresh instance created with the same options scores
-/// bit-identically after <see cref="Load"/> and <see cref="Update"/> keeps working. Two things cannot be restored:
-/// Adam's step counter (its bias correction restarts from step 1 after a load, with the saved moments) and the
-/// <see cref="System.Random"/> state (sampling and shuffling restart from <see cref="RepeatAwareOptions.Seed"/>), so
-/// continuing after a load is valid but not bit-identical to an uninterrupted run.
+/// <see cref="Save"/> writes the options, the MLP and gate weights, Adam's moments and step count, the
+/// co-occurrence model, the popularity counts and the stored per-user histories, so a fresh instance created with
+/// the same options scores bit-identically after <see cref="Load"/> and <see cref="Update"/> keeps working. The
+/// <see cref="System.Random"/> state is not restored (sampling and shuffling restart from
+/// <see cref="RepeatAwareOptions.Seed"/>), so continuing after a load is valid but not bit-identical to an
+/// uninterrupted run.
 /// </para>
 /// </remarks>
 public sealed class RepeatAware : ISavableRecommender
@@ -344,6 +344,8 @@ public sealed class RepeatAware : ISavableRecommender
             }
         }
 
+        ModelState.AddStepCount(sections, _optimizer.StepCount);
+
         // The co-occurrence model in its own container, packed into ints: [byte count, bytes (little-endian)...].
         using (var knn = new MemoryStream())
         {
@@ -468,6 +470,8 @@ public sealed class RepeatAware : ISavableRecommender
             histories.Add(history);
         }
 
+        long steps = ModelState.ReadStepCount(sections, Name);
+
         // Everything validated: swap the state in.
         for (int p = 0; p < Parameters.Count; p++)
         {
@@ -478,6 +482,8 @@ public sealed class RepeatAware : ISavableRecommender
                 moments[p][slot].CopyTo(_optimizer.GetState(p, slot));
             }
         }
+
+        _optimizer.RestoreStepCount(steps);
 
         _histories.Clear();
         _histories.AddRange(histories);

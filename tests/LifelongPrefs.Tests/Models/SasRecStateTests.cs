@@ -60,10 +60,8 @@ public class SasRecStateTests
             Assert.Equal(Scores(original, user, history), Scores(restored, user, history));
         }
 
-        // A second round trip from the restored model scores the same (Adam's step count is not restored, so the bytes differ there).
-        var again = new SasRec(Options(loss));
-        again.Load(new MemoryStream(Saved(restored)));
-        Assert.Equal(Scores(original, 0, History(0, 1, 2, 3)), Scores(again, 0, History(0, 1, 2, 3)));
+        // Everything saved is restored, Adam's step count included: saving the restored model gives the same bytes.
+        Assert.Equal(Saved(original), Saved(restored));
 
         restored.Update(Events(16, 22, 2, 3, 5000), 16, 22);
         Assert.Equal(22, restored.ItemCount);
