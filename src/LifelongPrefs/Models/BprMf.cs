@@ -57,18 +57,16 @@ public sealed record BprMfOptions(int Dimensions = 64, int Epochs = 30, int Upda
 /// items it is rare and unbiased in expectation). <see cref="Update"/> grows both tables for new users and items
 /// and trains a few passes over the new pairs only, so earlier knowledge is kept rather than retrained.
 /// <para>
-/// <see cref="Save"/> writes the three tables, Adam's moments and step count, and each user's seen items;
-/// <see cref="Load"/> into an instance with the same options restores scores bit-identically and lets
-/// <see cref="Update"/> continue with the same optimizer state (Adam's step count is restored, so its bias correction
-/// continues). <see cref="System.Random"/> state cannot be saved: after a load, the
-/// shuffling, negative sampling and initialisation of new rows restart from <see cref="BprMfOptions.Seed"/>, so
-/// continued training is valid but not bit-identical to an uninterrupted run.
+/// <see cref="Save"/> writes the three tables, Adam's moments and step count, each user's seen items and the
+/// random generator's state; <see cref="Load"/> into an instance with the same options restores scores
+/// bit-identically, and <see cref="Update"/> after a load continues exactly as the saved model would have
+/// (checkpoint-then-continue equals an uninterrupted run).
 /// </para>
 /// </remarks>
 public sealed class BprMf : ISavableRecommender
 {
     private readonly BprMfOptions _options;
-    private Random _random;
+    private readonly SeededRandom _random;
     private Parameter _users;
     private Parameter _items;
     private Parameter _itemBias;
@@ -87,7 +85,7 @@ public sealed class BprMf : ISavableRecommender
     {
         _options = options ?? new BprMfOptions();
         _options.Validate();
-        _random = new Random(_options.Seed);
+        _random = new SeededRandom(_options.Seed);
         int d = _options.Dimensions, b = _options.BatchSize;
         _users = new Parameter("users", new Tensor(0, d), sparseRows: true);
         _items = new Parameter("items", new Tensor(0, d), sparseRows: true);
@@ -193,14 +191,14 @@ public sealed class BprMf : ISavableRecommender
             offsets[u + 1] = seenItems.Count;
         }
 
-        long steps = _optimizer.StepCount;
         var sections = new List<(string Name, Array Values)>
         {
             ("shape", new[] { _users.Rows, _items.Rows, _options.Dimensions }),
-            ("adamSteps", new[] { (int)(steps & 0xFFFFFFFF), (int)(steps >> 32) }),
             ("seenOffsets", offsets),
             ("seenItems", seenItems.ToArray()),
         };
+        ModelState.AddStepCount(sections, _optimizer.StepCount);
+        ModelState.AddRandom(sections, "random", _random);
         Parameter[] parameters = [_users, _items, _itemBias];
         for (int p = 0; p < parameters.Length; p++)
         {
@@ -220,10 +218,11 @@ public sealed class BprMf : ISavableRecommender
         ArgumentNullException.ThrowIfNull(stream);
         Dictionary<string, Array> sections = ModelState.Read(stream, Name);
         int[] shape = ModelState.Section<int>(sections, "shape", Name);
-        int[] steps = ModelState.Section<int>(sections, "adamSteps", Name);
+        long stepCount = ModelState.ReadStepCount(sections, Name);
+        int[] randomState = ModelState.ReadRandom(sections, "random", Name);
         int[] offsets = ModelState.Section<int>(sections, "seenOffsets", Name);
         int[] seenItems = ModelState.Section<int>(sections, "seenItems", Name);
-        if (shape.Length != 3 || steps.Length != 2)
+        if (shape.Length != 3)
         {
             throw new ModelStateException($"The saved {Name} state has inconsistent sections.");
         }
@@ -235,7 +234,6 @@ public sealed class BprMf : ISavableRecommender
                 $"The state was saved with {shape[2]} dimensions, but this {Name} was created with {d}.");
         }
 
-        long stepCount = (long)(uint)steps[0] | ((long)steps[1] << 32);
         bool consistent = users >= 0 && items >= 0 && offsets.Length == users + 1 && offsets[0] == 0
             && offsets[^1] == seenItems.Length;
         for (int u = 0; consistent && u < users; u++)
@@ -292,7 +290,7 @@ public sealed class BprMf : ISavableRecommender
 
         (_users, _items, _itemBias, _optimizer, _seen) = (userTable, itemTable, biasTable, optimizer, seen);
         _regularised = [_users, _items];
-        _random = new Random(_options.Seed);
+        _random.SetState(randomState);
     }
 
     /// <summary>Returns a float section of exactly <paramref name="length"/> finite values, or throws.</summary>

@@ -110,18 +110,17 @@ public sealed record Gru4RecOptions(int Dimensions = 64, int HiddenSize = 64, in
 /// </para>
 /// <para>
 /// <b>Saving.</b> <see cref="Save"/> writes every parameter, Adam's moments, the users' sequences, the item counts
-/// and the negative sampler's weights, so a fresh instance created with the same options scores bit-identically after
-/// <see cref="Load"/> and can keep learning with <see cref="Update"/> (Adam's step count is restored too). One thing
-/// cannot be restored: the state of <see cref="Random"/> (shuffling, new rows and negative sampling restart from
-/// <see cref="Gru4RecOptions.Seed"/>), so
-/// continuing after a load is valid but not bit-identical to an uninterrupted run. A model can load a state whose
-/// user and item counts are at least its own (e.g. any fresh instance).
+/// the negative sampler's weights, Adam's step count and the random generators' states, so a fresh instance created
+/// with the same options scores bit-identically after <see cref="Load"/>, and <see cref="Update"/> after a load
+/// continues exactly as the saved model would have (checkpoint-then-continue equals an uninterrupted run). A model
+/// can load a state whose user and item counts are at least its own (e.g. any fresh instance).
 /// </para>
 /// </remarks>
 public sealed class Gru4Rec : ISavableRecommender
 {
     private readonly Gru4RecOptions _options;
-    private readonly Random _random;
+    private readonly SeededRandom _random;
+    private readonly SeededRandom _samplerRandom;
     private readonly Embedding _embedding;
     private readonly Gru _gru;
     private readonly Parameter? _outputWeight; // (I, H), null when tied to the embeddings
@@ -155,7 +154,8 @@ public sealed class Gru4Rec : ISavableRecommender
     {
         _options = options ?? new Gru4RecOptions();
         _options.Validate();
-        _random = new Random(_options.Seed);
+        _random = new SeededRandom(_options.Seed);
+        _samplerRandom = new SeededRandom(unchecked(_options.Seed * 31 + 7));
         int d = _options.Dimensions, h = _options.HiddenSize, t = _options.MaxLength, b = _options.BatchSize;
         _embedding = new Embedding(1, d, _random, paddingIndex: 0);
         _gru = new Gru(d, h, _random);
@@ -216,7 +216,7 @@ public sealed class Gru4Rec : ISavableRecommender
                 weights[i] = MathF.Pow(_itemCounts[i] + 1f, 0.75f);
             }
 
-            _sampler = new PopularitySampler(weights, new Random(unchecked(_options.Seed * 31 + 7)));
+            _sampler = new PopularitySampler(weights, _samplerRandom);
         }
 
         List<Window> windows = CollectWindows(null);
@@ -338,6 +338,8 @@ public sealed class Gru4Rec : ISavableRecommender
         }
 
         ModelState.AddStepCount(sections, _optimizer.StepCount);
+        ModelState.AddRandom(sections, "random", _random);
+        ModelState.AddRandom(sections, "samplerRandom", _samplerRandom);
 
         // Sequences as CSR: offsets (users + 1) and the concatenated items.
         var offsets = new int[users + 1];
@@ -358,7 +360,7 @@ public sealed class Gru4Rec : ISavableRecommender
     /// <inheritdoc/>
     /// <remarks>
     /// The state must come from a model with the same options; this model's user and item counts must not exceed the
-    /// saved ones (tables only grow). Adam's moments and step count are restored; the random generators restart (see the class remarks).
+    /// saved ones (tables only grow). Adam's moments and step count and the random generators' states are restored.
     /// </remarks>
     public void Load(Stream stream)
     {
@@ -407,6 +409,8 @@ public sealed class Gru4Rec : ISavableRecommender
         }
 
         long steps = ModelState.ReadStepCount(sections, Name);
+        int[] randomState = ModelState.ReadRandom(sections, "random", Name);
+        int[] samplerRandomState = ModelState.ReadRandom(sections, "samplerRandom", Name);
 
         int[] offsets = ModelState.Section<int>(sections, "sequenceOffsets", Name);
         int[] sequenceItems = ModelState.Section<int>(sections, "sequenceItems", Name);
@@ -426,7 +430,7 @@ public sealed class Gru4Rec : ISavableRecommender
             Require(samplerWeights.Length == items && items > 0);
             try
             {
-                sampler = new PopularitySampler(samplerWeights, new Random(unchecked(_options.Seed * 31 + 7)));
+                sampler = new PopularitySampler(samplerWeights, _samplerRandom);
             }
             catch (ArgumentException error)
             {
@@ -455,6 +459,8 @@ public sealed class Gru4Rec : ISavableRecommender
         }
 
         _optimizer.RestoreStepCount(steps);
+        _random.SetState(randomState);
+        _samplerRandom.SetState(samplerRandomState);
 
         _sequences.Clear();
         for (int u = 0; u < users; u++)
@@ -660,7 +666,7 @@ public sealed class Gru4Rec : ISavableRecommender
     /// <summary>Sampled softmax with logQ over shared negatives; accumulates the output gradients and writes dHidden.</summary>
     private float SampledSoftmaxStep(ReadOnlySpan<float> hidden, ReadOnlySpan<int> targets, Span<float> gradHidden, int n, int items)
     {
-        PopularitySampler sampler = _sampler ??= new PopularitySampler(UniformWeights(items), new Random(unchecked(_options.Seed * 31 + 7)));
+        PopularitySampler sampler = _sampler ??= new PopularitySampler(UniformWeights(items), _samplerRandom);
         int h = _options.HiddenSize, s = _options.Negatives;
         ReadOnlySpan<float> w = OutputTable(), bias = _outputBias.Value.Span;
         Span<float> wGrad = OutputGradient(), biasGrad = _outputBias.Gradient.Span;

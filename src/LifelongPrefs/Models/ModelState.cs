@@ -1,3 +1,4 @@
+using LifelongPrefs.Training;
 using System.Text;
 
 namespace LifelongPrefs.Models;
@@ -190,6 +191,26 @@ internal static class ModelState
         }
 
         return (long)(uint)pair[0] | ((long)pair[1] << 32);
+    }
+
+    /// <summary>Appends a random generator's state as the section <c>rng.</c><paramref name="name"/>.</summary>
+    internal static void AddRandom(List<(string Name, Array Values)> sections, string name, SeededRandom random) =>
+        sections.Add(($"rng.{name}", random.GetState()));
+
+    /// <summary>Reads and validates a generator state written by <see cref="AddRandom"/>; apply it with <see cref="SeededRandom.SetState"/>.</summary>
+    internal static int[] ReadRandom(Dictionary<string, Array> sections, string name, string model)
+    {
+        int[] state = Section<int>(sections, $"rng.{name}", model);
+        try
+        {
+            new SeededRandom(0).SetState(state);
+        }
+        catch (ArgumentException error)
+        {
+            throw new ModelStateException($"The saved {model} state's random generator '{name}' is invalid.", error);
+        }
+
+        return state;
     }
 
     private static T[] ReadArray<T>(int length, Func<T> read)

@@ -109,7 +109,8 @@ public sealed class PropensityMlp : ISavableRecommender
     private const int Width = PropensityFeatures.Width;
 
     private readonly PropensityMlpOptions _options;
-    private readonly Random _random;
+    private readonly SeededRandom _random;
+    private readonly SeededRandom _dropoutRandom;
     private readonly Sequential _net;
     private readonly BatchNorm1d[] _norms;
     private readonly Adam _optimizer;
@@ -138,9 +139,10 @@ public sealed class PropensityMlp : ISavableRecommender
     {
         _options = options ?? new PropensityMlpOptions();
         _options.Validate();
-        _random = new Random(_options.Seed);
-        var init = new Random(unchecked(_options.Seed * 31 + 1));
-        var dropout = new Random(unchecked(_options.Seed * 31 + 2));
+        _random = new SeededRandom(_options.Seed);
+        var init = new Random(unchecked(_options.Seed * 31 + 1));   // used up here: the layers' initial weights
+        _dropoutRandom = new SeededRandom(unchecked(_options.Seed * 31 + 2));
+        SeededRandom dropout = _dropoutRandom;
         _norms = [new BatchNorm1d(_options.Hidden1), new BatchNorm1d(_options.Hidden2)];
         var first = new Linear(Width, _options.Hidden1, init) { ComputeInputGradient = false };
         _net = new Sequential(
@@ -311,12 +313,11 @@ public sealed class PropensityMlp : ISavableRecommender
     /// <inheritdoc/>
     /// <remarks>
     /// Saves every network parameter, the batch-norm running statistics, Adam's two moment buffers per parameter
-    /// and its step count, the standard scaler, the holdout report and the whole feature state (per-item counts, buyers, recent-window
+    /// and its step count, the random generators' states (sampling and shuffling, dropout), the standard scaler, the holdout report and the whole feature state (per-item counts, buyers, recent-window
     /// counts and last-purchase times, the recent-window queue, and each user's basket count, current basket key,
     /// last purchase, net spend and per-item statistics in first-purchase order), so a fresh instance with the same
-    /// options scores bit-identically after <see cref="Load"/> and <see cref="Update"/> keeps working. Not saved:
-    /// the random generators (sampling, shuffling and dropout restart from <see cref="PropensityMlpOptions.Seed"/>),
-    /// so continuing after Load is valid but not bit-identical to an uninterrupted run.
+    /// options scores bit-identically after <see cref="Load"/>, and <see cref="Update"/> after a load continues exactly
+    /// as the saved model would have (checkpoint-then-continue equals an uninterrupted run).
     /// </remarks>
     public void Save(Stream stream)
     {
@@ -341,6 +342,8 @@ public sealed class PropensityMlp : ISavableRecommender
         }
 
         ModelState.AddStepCount(sections, _optimizer.StepCount);
+        ModelState.AddRandom(sections, "random", _random);
+        ModelState.AddRandom(sections, "dropoutRandom", _dropoutRandom);
 
         for (int b = 0; b < _norms.Length; b++)
         {
@@ -357,7 +360,7 @@ public sealed class PropensityMlp : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    /// <remarks>See <see cref="Save"/> for what is restored and what restarts.</remarks>
+    /// <remarks>See <see cref="Save"/> for what is restored.</remarks>
     public void Load(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -407,6 +410,8 @@ public sealed class PropensityMlp : ISavableRecommender
         PropensityFeatures? features = meta[5] == 1 ? ReadFeatures(sections, userCount) : null;
 
         long steps = ModelState.ReadStepCount(sections, Name);
+        int[] randomState = ModelState.ReadRandom(sections, "random", Name);
+        int[] dropoutRandomState = ModelState.ReadRandom(sections, "dropoutRandom", Name);
 
         // Everything validated: swap the state in.
         for (int p = 0; p < parameters.Count; p++)
@@ -420,6 +425,8 @@ public sealed class PropensityMlp : ISavableRecommender
         }
 
         _optimizer.RestoreStepCount(steps);
+        _random.SetState(randomState);
+        _dropoutRandom.SetState(dropoutRandomState);
 
         for (int b = 0; b < _norms.Length; b++)
         {

@@ -79,12 +79,11 @@ public sealed record RepeatAwareOptions(int Hidden = 32, int Epochs = 12, int Pa
 /// latest baskets. Memory is dominated by the dense co-occurrence table (items² floats).
 /// </para>
 /// <para>
-/// <see cref="Save"/> writes the options, the MLP and gate weights, Adam's moments and step count, the
-/// co-occurrence model, the popularity counts and the stored per-user histories, so a fresh instance created with
-/// the same options scores bit-identically after <see cref="Load"/> and <see cref="Update"/> keeps working. The
-/// <see cref="System.Random"/> state is not restored (sampling and shuffling restart from
-/// <see cref="RepeatAwareOptions.Seed"/>), so continuing after a load is valid but not bit-identical to an
-/// uninterrupted run.
+/// <see cref="Save"/> writes the options, the MLP and gate weights, Adam's moments and step count, the random
+/// generator's state, the co-occurrence model, the popularity counts and the stored per-user histories, so a fresh
+/// instance created with the same options scores bit-identically after <see cref="Load"/>, and <see cref="Update"/>
+/// after a load continues exactly as the saved model would have (checkpoint-then-continue equals an uninterrupted
+/// run).
 /// </para>
 /// </remarks>
 public sealed class RepeatAware : ISavableRecommender
@@ -92,7 +91,7 @@ public sealed class RepeatAware : ISavableRecommender
     private const int F = RepeatAwareFeatures.Count;
 
     private readonly RepeatAwareOptions _options;
-    private readonly Random _random;
+    private readonly SeededRandom _random;
     private readonly Sequential _mlp;
     private readonly Linear _gate;
     private readonly Adam _optimizer;
@@ -123,7 +122,7 @@ public sealed class RepeatAware : ISavableRecommender
     {
         _options = options ?? new RepeatAwareOptions();
         _options.Validate();
-        _random = new Random(_options.Seed);
+        _random = new SeededRandom(_options.Seed);
         int h = _options.Hidden;
         _mlp = new Sequential(new Linear(F, h, _random), new Relu(), new Linear(h, h, _random), new Relu(), new Linear(h, 1, _random));
         ((Linear)_mlp[0]).ComputeInputGradient = false;
@@ -345,6 +344,7 @@ public sealed class RepeatAware : ISavableRecommender
         }
 
         ModelState.AddStepCount(sections, _optimizer.StepCount);
+        ModelState.AddRandom(sections, "random", _random);
 
         // The co-occurrence model in its own container, packed into ints: [byte count, bytes (little-endian)...].
         using (var knn = new MemoryStream())
@@ -471,6 +471,7 @@ public sealed class RepeatAware : ISavableRecommender
         }
 
         long steps = ModelState.ReadStepCount(sections, Name);
+        int[] randomState = ModelState.ReadRandom(sections, "random", Name);
 
         // Everything validated: swap the state in.
         for (int p = 0; p < Parameters.Count; p++)
@@ -484,6 +485,7 @@ public sealed class RepeatAware : ISavableRecommender
         }
 
         _optimizer.RestoreStepCount(steps);
+        _random.SetState(randomState);
 
         _histories.Clear();
         _histories.AddRange(histories);

@@ -136,7 +136,8 @@ public sealed class SasRec : ISavableRecommender
     private readonly SasRecOptions _options;
     private const int StateFormat = 1;
 
-    private Random _random;
+    private SeededRandom _random;
+    private SeededRandom? _samplerRandom;
     private Network _network;
     private Adam _optimizer;
     private readonly float _embeddingScale;
@@ -174,7 +175,7 @@ public sealed class SasRec : ISavableRecommender
     {
         _options = options ?? new SasRecOptions();
         _options.Validate();
-        _random = new Random(_options.Seed);
+        _random = new SeededRandom(_options.Seed);
         _network = new Network(_options, _random);
         _optimizer = new Adam(_network.Parameters, _options.LearningRate, lazy: true);
         _embeddingScale = MathF.Sqrt(_options.Dimensions);
@@ -325,8 +326,8 @@ public sealed class SasRec : ISavableRecommender
     /// <remarks>
     /// Saves every parameter (the item table at its current <see cref="ItemCount"/> + 1 rows), Adam's two moment
     /// buffers per parameter, the per-user flattened sequences with each user's open basket (for <see cref="Update"/>),
-    /// the negative sampler's weights (<see cref="SasRecLoss.SampledSoftmax"/>), and the user and item counts. Not saved:
-    /// the <see cref="Random"/> state (see <see cref="Load"/>); Adam's step count is saved in the header.
+    /// the negative sampler's weights (<see cref="SasRecLoss.SampledSoftmax"/>), the user and item counts, Adam's step
+    /// count and the random generators' states.
     /// </remarks>
     public void Save(Stream stream)
     {
@@ -362,6 +363,12 @@ public sealed class SasRec : ISavableRecommender
         sections.Add(("basketKeyHigh", keyHigh));
         sections.Add(("basketKeyLow", keyLow));
         sections.Add(("samplerWeights", _sampler is null ? Array.Empty<float>() : _sampler.Weights.ToArray()));
+        ModelState.AddRandom(sections, "random", _random);
+        if (_samplerRandom is not null)
+        {
+            ModelState.AddRandom(sections, "samplerRandom", _samplerRandom);
+        }
+
         ModelState.Write(stream, Name, sections);
     }
 
@@ -375,9 +382,8 @@ public sealed class SasRec : ISavableRecommender
     /// bit-identical to the saved model's afterwards.
     /// </para>
     /// <para>
-    /// Training after a load is valid but not bit-identical to an uninterrupted run: the <see cref="Random"/> behind
-    /// shuffling, dropout and negative sampling restarts from <see cref="SasRecOptions.Seed"/> (its state cannot be
-    /// saved), while Adam's moments and step count are restored.
+    /// Training after a load continues exactly as the saved model would have: Adam's moments and step count and the
+    /// generators behind shuffling, dropout and negative sampling are all restored.
     /// </para>
     /// </remarks>
     public void Load(Stream stream)
@@ -404,9 +410,11 @@ public sealed class SasRec : ISavableRecommender
             throw new ModelStateException($"The saved {Name} state has an inconsistent header.");
         }
 
-        // A fresh network and optimizer, exactly as a new instance builds them (the randomness restarts from the seed).
-        var random = new Random(_options.Seed);
+        // A fresh network and optimizer, exactly as a new instance builds them; the generator that its dropout and
+        // embedding growth draw from then takes the saved state, as does the sampler's.
+        var random = new SeededRandom(_options.Seed);
         var network = new Network(_options, random);
+        random.SetState(ModelState.ReadRandom(sections, "random", Name));
         network.Items.Weight.GrowRows(items + 1);
         var optimizer = new Adam(network.Parameters, _options.LearningRate, lazy: true);
         int index = 0;
@@ -450,6 +458,7 @@ public sealed class SasRec : ISavableRecommender
 
         float[] weights = ModelState.Section<float>(sections, "samplerWeights", Name);
         PopularitySampler? sampler = null;
+        SeededRandom? samplerRandom = null;
         if (hasSampler == 1)
         {
             if (weights.Length != items || !Array.TrueForAll(weights, w => float.IsFinite(w) && w > 0f))
@@ -457,7 +466,9 @@ public sealed class SasRec : ISavableRecommender
                 throw new ModelStateException($"The saved {Name} sampler weights are inconsistent.");
             }
 
-            sampler = new PopularitySampler(weights, new Random(random.Next()));
+            samplerRandom = new SeededRandom(0);
+            samplerRandom.SetState(ModelState.ReadRandom(sections, "samplerRandom", Name));
+            sampler = new PopularitySampler(weights, samplerRandom);
         }
         else if (weights.Length != 0)
         {
@@ -465,7 +476,7 @@ public sealed class SasRec : ISavableRecommender
         }
 
         // Everything validated: swap the state in.
-        (_random, _network, _optimizer, _state, _sampler) = (random, network, optimizer, sequences, sampler);
+        (_random, _network, _optimizer, _state, _sampler, _samplerRandom) = (random, network, optimizer, sequences, sampler, samplerRandom);
         (_itemCount, _userCount, _fitted) = (items, users, fitted == 1);
     }
 
@@ -484,7 +495,7 @@ public sealed class SasRec : ISavableRecommender
 
     /// <summary>
     /// Builds the <see cref="SasRecLoss.SampledSoftmax"/> sampler from the item counts of <paramref name="state"/>'s
-    /// sequences: Q(i) ∝ (count_i + 1)^0.75, seeded from the model's <see cref="Random"/>. Does nothing for the other losses.
+    /// sequences: Q(i) ∝ (count_i + 1)^0.75, with its own generator seeded from the model's. Does nothing for the other losses.
     /// </summary>
     private void BuildSampler(SequenceState state)
     {
@@ -508,7 +519,8 @@ public sealed class SasRec : ISavableRecommender
             weights[i] = MathF.Pow(weights[i] + 1f, 0.75f);
         }
 
-        _sampler = new PopularitySampler(weights, new Random(_random.Next()));
+        _samplerRandom = new SeededRandom(_random.Next());
+        _sampler = new PopularitySampler(weights, _samplerRandom);
     }
 
     /// <summary>Next-item rows (ids shifted by one, padding 0) from the sequences of <paramref name="users"/> (null = all).</summary>

@@ -2,8 +2,8 @@ namespace LifelongPrefs.Training;
 
 /// <summary>
 /// Weight initialisation schemes. All randomness comes from the <see cref="Random"/> the caller passes,
-/// which should be created with a seed (<c>new Random(seed)</c>): a seeded <see cref="Random"/> produces the
-/// same sequence on every run and .NET version, so the same seed gives the same model.
+/// which should be created with a seed (<c>new Random(seed)</c>, or <see cref="SeededRandom"/> when its state must
+/// go into a checkpoint): the same seed then gives the same model.
 /// </summary>
 /// <remarks>
 /// Fan-in and fan-out follow the usual convention for a weight of shape (fanIn, fanOut) or its transpose:
