@@ -9,7 +9,7 @@ namespace LifelongPrefs.Benchmarks;
 
 /// <summary>
 /// One full training step (forward, loss, backward, optimizer) of the four model shapes the neural-engine
-/// issue names. Each step must allocate nothing after warm-up; the Allocated column shows it. Steps end with
+/// issue names, the history bag in two designs (negatives shared per batch, or candidates per user). Each step must allocate nothing after warm-up; the Allocated column shows it. Steps end with
 /// <see cref="Optimizer.StepAndZeroGrad"/>, which clears each gradient row right after using it, so every step
 /// starts from zero gradients without a separate sweep.
 /// </summary>
