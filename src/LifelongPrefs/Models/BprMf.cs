@@ -34,15 +34,8 @@ public sealed record BprMfOptions(int Dimensions = 64, int Epochs = 30, int Upda
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Patience, nameof(Patience));
         ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
-        if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, $"'{nameof(LearningRate)}' must be positive and finite.");
-        }
-
-        if (!(L2 >= 0) || !float.IsFinite(L2))
-        {
-            throw new ArgumentOutOfRangeException(nameof(L2), L2, $"'{nameof(L2)}' must be non-negative and finite.");
-        }
+        RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
+        RecommenderGuard.NonNegativeFinite(L2, nameof(L2));
     }
 }
 

@@ -60,10 +60,7 @@ public sealed record Gru4RecOptions(int Dimensions = 64, int HiddenSize = 64, in
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Patience, nameof(Patience));
         ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
-        if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, $"'{nameof(LearningRate)}' must be positive and finite.");
-        }
+        RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
 
         if (!Enum.IsDefined(Loss))
         {

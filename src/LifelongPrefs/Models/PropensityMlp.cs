@@ -39,24 +39,13 @@ public sealed record PropensityMlpOptions(int Hidden1 = 64, int Hidden2 = 32, fl
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden1, nameof(Hidden1));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden2, nameof(Hidden2));
-        if (!(Dropout >= 0f && Dropout < 1f))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, $"'{nameof(Dropout)}' must be in [0, 1) but was {Dropout}.");
-        }
-
+        RecommenderGuard.Rate(Dropout, nameof(Dropout));
         ArgumentOutOfRangeException.ThrowIfNegative(Epochs, nameof(Epochs));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Patience, nameof(Patience));
         ArgumentOutOfRangeException.ThrowIfNegative(UpdateEpochs, nameof(UpdateEpochs));
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 2, nameof(BatchSize));
-        if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, $"'{nameof(LearningRate)}' must be positive and finite but was {LearningRate}.");
-        }
-
-        if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay))
-        {
-            throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, $"'{nameof(WeightDecay)}' must be non-negative and finite but was {WeightDecay}.");
-        }
+        RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
+        RecommenderGuard.NonNegativeFinite(WeightDecay, nameof(WeightDecay));
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LabelBasketsPerUser, nameof(LabelBasketsPerUser));
         ArgumentOutOfRangeException.ThrowIfNegative(NegativesPerPositive, nameof(NegativesPerPositive));

@@ -5,6 +5,33 @@ namespace LifelongPrefs.Models;
 /// <summary>Argument checks shared by the recommenders.</summary>
 internal static class RecommenderGuard
 {
+    /// <summary>Throws unless <paramref name="value"/> is positive and finite (a learning rate, say).</summary>
+    internal static void PositiveFinite(float value, string name)
+    {
+        if (!(value > 0f) || !float.IsFinite(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"'{name}' must be positive and finite but was {value}.");
+        }
+    }
+
+    /// <summary>Throws unless <paramref name="value"/> is non-negative and finite (a penalty or decay weight).</summary>
+    internal static void NonNegativeFinite(float value, string name)
+    {
+        if (!(value >= 0f) || !float.IsFinite(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"'{name}' must be non-negative and finite but was {value}.");
+        }
+    }
+
+    /// <summary>Throws unless <paramref name="value"/> lies in [0, 1) (a dropout rate).</summary>
+    internal static void Rate(float value, string name)
+    {
+        if (!(value >= 0f && value < 1f))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"'{name}' must be in [0, 1) but was {value}.");
+        }
+    }
+
     internal static void Counts(int userCount, int itemCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(userCount);

@@ -34,10 +34,7 @@ public sealed record RepeatAwareOptions(int Hidden = 32, int Epochs = 12, int Pa
         ArgumentOutOfRangeException.ThrowIfNegative(ExploreCandidates, nameof(ExploreCandidates));
         ArgumentOutOfRangeException.ThrowIfNegative(RandomNegatives, nameof(RandomNegatives));
         ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
-        if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, $"'{nameof(LearningRate)}' must be positive and finite.");
-        }
+        RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
 
         if (!(Decay > 0 && Decay < 1))
         {

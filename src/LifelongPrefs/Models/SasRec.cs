@@ -71,18 +71,11 @@ public sealed record SasRecOptions(int Dimensions = 64, int Blocks = 2, int Head
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxLength, nameof(MaxLength));
-        if (!(Dropout >= 0f && Dropout < 1f))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, $"'{nameof(Dropout)}' must be in [0, 1).");
-        }
-
+        RecommenderGuard.Rate(Dropout, nameof(Dropout));
         ArgumentOutOfRangeException.ThrowIfNegative(Epochs, nameof(Epochs));
         ArgumentOutOfRangeException.ThrowIfNegative(UpdateEpochs, nameof(UpdateEpochs));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
-        if (!(LearningRate > 0) || !float.IsFinite(LearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, $"'{nameof(LearningRate)}' must be positive and finite.");
-        }
+        RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
 
         if (!Enum.IsDefined(Loss))
         {
