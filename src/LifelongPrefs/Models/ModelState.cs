@@ -203,7 +203,7 @@ internal static class ModelState
         int[] state = Section<int>(sections, $"rng.{name}", model);
         try
         {
-            new SeededRandom(0).SetState(state);
+            SeededRandom.ValidateState(state);
         }
         catch (ArgumentException error)
         {

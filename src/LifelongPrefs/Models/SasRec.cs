@@ -127,7 +127,7 @@ public sealed class SasRec : ISavableRecommender
     private const int ChunkRows = 512;
 
     private readonly SasRecOptions _options;
-    private const int StateFormat = 1;
+    private const int StateFormat = 2;   // 2: the step count and random generators moved to their own sections
 
     private SeededRandom _random;
     private SeededRandom? _samplerRandom;
@@ -325,14 +325,12 @@ public sealed class SasRec : ISavableRecommender
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        long steps = _optimizer.StepCount;
         var sections = new List<(string Name, Array Values)>
         {
             ("meta", new[]
             {
                 StateFormat, _itemCount, _userCount, _fitted ? 1 : 0, _sampler is null ? 0 : 1, _options.Dimensions,
                 _options.Blocks, _options.Heads, _options.MaxLength, (int)_options.Loss, _optimizer.StateCount,
-                (int)(steps >> 32), (int)(steps & 0xFFFFFFFFL),
             }),
         };
 
@@ -356,6 +354,7 @@ public sealed class SasRec : ISavableRecommender
         sections.Add(("basketKeyHigh", keyHigh));
         sections.Add(("basketKeyLow", keyLow));
         sections.Add(("samplerWeights", _sampler is null ? Array.Empty<float>() : _sampler.Weights.ToArray()));
+        ModelState.AddStepCount(sections, _optimizer.StepCount);
         ModelState.AddRandom(sections, "random", _random);
         if (_samplerRandom is not null)
         {
@@ -384,7 +383,7 @@ public sealed class SasRec : ISavableRecommender
         ArgumentNullException.ThrowIfNull(stream);
         Dictionary<string, Array> sections = ModelState.Read(stream, Name);
         int[] meta = ModelState.Section<int>(sections, "meta", Name);
-        if (meta.Length != 13 || meta[0] != StateFormat)
+        if (meta.Length != 11 || meta[0] != StateFormat)
         {
             throw new ModelStateException($"The saved {Name} state has an unsupported header.");
         }
@@ -436,12 +435,7 @@ public sealed class SasRec : ISavableRecommender
             index++;
         }
 
-        if (meta[11] < 0)
-        {
-            throw new ModelStateException($"The saved {Name} state has a negative optimizer step count.");
-        }
-
-        optimizer.RestoreStepCount(((long)meta[11] << 32) | (uint)meta[12]);
+        optimizer.RestoreStepCount(ModelState.ReadStepCount(sections, Name));
 
         SequenceState sequences = SequenceState.Import(users, items,
             ModelState.Section<int>(sections, "sequenceOffsets", Name), ModelState.Section<int>(sections, "sequenceItems", Name),

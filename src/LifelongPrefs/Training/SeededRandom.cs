@@ -110,6 +110,16 @@ public sealed class SeededRandom : Random
     /// </exception>
     public void SetState(ReadOnlySpan<int> state)
     {
+        ValidateState(state);
+        state[..TableLength].CopyTo(_table);
+        _next = state[TableLength];
+        _nextLagged = state[TableLength + 1];
+    }
+
+    /// <summary>Throws the <see cref="ArgumentException"/> that <see cref="SetState"/> would throw for <paramref name="state"/>.</summary>
+    /// <param name="state">A candidate state.</param>
+    internal static void ValidateState(ReadOnlySpan<int> state)
+    {
         if (state.Length != StateLength)
         {
             throw new ArgumentException($"A {nameof(SeededRandom)} state has {StateLength} integers, but {state.Length} were given.", nameof(state));
@@ -121,10 +131,6 @@ public sealed class SeededRandom : Random
             throw new ArgumentException(
                 $"The state's positions ({next}, {lagged}) are not a valid pair (both in [0, 55], the second 21 ahead of the first).", nameof(state));
         }
-
-        state[..TableLength].CopyTo(_table);
-        _next = next;
-        _nextLagged = lagged;
     }
 
     /// <summary>Returns a non-negative integer less than <see cref="int.MaxValue"/>.</summary>
