@@ -64,6 +64,32 @@ internal static class RecommenderGuard
                 throw new ArgumentException(
                     $"{name}[{i}] has user {e.User} and item {e.Item}, outside the {userCount} users and {itemCount} items given.", name);
             }
+
+            if (InteractionRules.Problem(e) is string problem)
+            {
+                throw new ArgumentException($"{name}[{i}] is invalid: {problem}.", name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Validates a scoring history: the user index is not negative and every event obeys
+    /// <see cref="InteractionRules"/> (items outside the catalog are allowed: models ignore items they do not know).
+    /// </summary>
+    internal static void History(int user, ReadOnlySpan<Interaction> history)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(user);
+        for (int i = 0; i < history.Length; i++)
+        {
+            if (history[i].Item < 0)
+            {
+                throw new ArgumentException($"history[{i}] has a negative item index {history[i].Item}.", nameof(history));
+            }
+
+            if (InteractionRules.Problem(history[i]) is string problem)
+            {
+                throw new ArgumentException($"history[{i}] is invalid: {problem}.", nameof(history));
+            }
         }
     }
 
