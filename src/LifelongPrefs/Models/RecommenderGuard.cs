@@ -32,15 +32,31 @@ internal static class RecommenderGuard
         }
     }
 
-    internal static void Counts(int userCount, int itemCount)
+    /// <summary>The default largest user count a model accepts (2²⁴): an id map past it is a bug, not a shop.</summary>
+    internal const int DefaultMaxUsers = 1 << 24;
+
+    /// <summary>The default largest item count a model accepts (2²²).</summary>
+    internal const int DefaultMaxItems = 1 << 22;
+
+    /// <summary>Throws unless both counts lie in [0, their maximum]: checked before anything is allocated.</summary>
+    internal static void Counts(int userCount, int itemCount, int maxUsers = DefaultMaxUsers, int maxItems = DefaultMaxItems)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(userCount);
-        ArgumentOutOfRangeException.ThrowIfNegative(itemCount);
+        if ((uint)userCount > (uint)maxUsers)
+        {
+            throw new ArgumentOutOfRangeException(nameof(userCount), userCount, $"'{nameof(userCount)}' must be in [0, {maxUsers}] but was {userCount}.");
+        }
+
+        if ((uint)itemCount > (uint)maxItems)
+        {
+            throw new ArgumentOutOfRangeException(nameof(itemCount), itemCount, $"'{nameof(itemCount)}' must be in [0, {maxItems}] but was {itemCount}.");
+        }
     }
 
-    internal static void Grown(int userCount, int itemCount, int previousUsers, int previousItems)
+    /// <summary>Throws unless the counts lie within their maxima and did not shrink.</summary>
+    internal static void Grown(int userCount, int itemCount, int previousUsers, int previousItems,
+        int maxUsers = DefaultMaxUsers, int maxItems = DefaultMaxItems)
     {
-        Counts(userCount, itemCount);
+        Counts(userCount, itemCount, maxUsers, maxItems);
         if (userCount < previousUsers)
         {
             throw new ArgumentException($"'{nameof(userCount)}' shrank from {previousUsers} to {userCount}; id maps only grow.", nameof(userCount));

@@ -18,7 +18,8 @@ public class CheckpointContinuationTests
         "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "GRU4Rec sampled", "SASRec", "SASRec sampled", "RepeatAware",
     };
 
-    private static ISavableRecommender Create(string name) => name switch
+    /// <summary>A small, fast instance of the named model (shared by the hardening properties).</summary>
+    internal static ISavableRecommender Create(string name) => name switch
     {
         "Popularity" => new Popularity(),
         "PersonalPopularity" => new PersonalPopularity(),
@@ -42,7 +43,7 @@ public class CheckpointContinuationTests
         Epochs: 2, UpdateEpochs: 2, BatchSize: 8, Loss: loss, Negatives: 4, Patience: 2, ValidationUsers: 3, Seed: 5);
 
     /// <summary>Weekly two-item baskets: a staple per user plus a random item; <paramref name="firstDay"/> moves them in time.</summary>
-    private static List<Interaction> Baskets(int users, int items, int weeks, int firstDay, int seed)
+    internal static List<Interaction> Baskets(int users, int items, int weeks, int firstDay, int seed)
     {
         var random = new Random(seed);
         var events = new List<Interaction>();
@@ -60,7 +61,7 @@ public class CheckpointContinuationTests
         return events;
     }
 
-    private static byte[] Saved(ISavableRecommender model)
+    internal static byte[] Saved(ISavableRecommender model)
     {
         using var stream = new MemoryStream();
         model.Save(stream);
