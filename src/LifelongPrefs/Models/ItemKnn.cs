@@ -12,12 +12,13 @@ namespace LifelongPrefs.Models;
 /// Co-occurrence counts are kept, not similarities, so <see cref="Update"/> adds a user's new items in
 /// O(new items × user's items) and the similarity is formed at scoring time:
 /// <c>score = invSqrt ⊙ Σ_j invSqrt[j]·C[j,:]</c> with one vectorised row operation per history event. An item's
-/// similarity to itself is 0: the repeat signal is left to models that want it. Memory is a dense
-/// <c>items × items</c> float matrix (54 MB for the 3,665 Online Retail items).
+/// similarity to itself is 0: the repeat signal is left to models that want it. The counts live in a sparse
+/// symmetric store (<see cref="ItemCooccurrence"/>), so memory follows the co-bought pairs rather than
+/// <c>items²</c>: a 100,000-item catalog works, and scoring visits only the non-zero columns of each history row.
 /// </remarks>
 public sealed class ItemKnn : ISavableRecommender
 {
-    private float[] _cooccurrence = [];
+    private ItemCooccurrence _cooccurrence = new();
     private float[] _inverseSqrtCount = [];
     private int[] _userCount = [];
     private List<HashSet<int>> _itemsOfUser = [];
@@ -35,7 +36,8 @@ public sealed class ItemKnn : ISavableRecommender
     {
         RecommenderGuard.Counts(userCount, itemCount);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        _cooccurrence = new float[(long)itemCount * itemCount];
+        _cooccurrence = new ItemCooccurrence();
+        _cooccurrence.Grow(itemCount);
         _inverseSqrtCount = new float[itemCount];
         _userCount = new int[itemCount];
         _itemsOfUser = [];
@@ -51,13 +53,7 @@ public sealed class ItemKnn : ISavableRecommender
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
         if (itemCount > _items)
         {
-            var grown = new float[(long)itemCount * itemCount];
-            for (int i = 0; i < _items; i++)
-            {
-                _cooccurrence.AsSpan(i * _items, _items).CopyTo(grown.AsSpan(i * itemCount, _items));
-            }
-
-            _cooccurrence = grown;
+            _cooccurrence.Grow(itemCount);
             Array.Resize(ref _inverseSqrtCount, itemCount);
             Array.Resize(ref _userCount, itemCount);
             _items = itemCount;
@@ -75,7 +71,7 @@ public sealed class ItemKnn : ISavableRecommender
         {
             if ((uint)e.Item < (uint)_items && RecommenderGuard.IsPositive(e) && _inverseSqrtCount[e.Item] > 0f)
             {
-                Kernels.Axpy(_inverseSqrtCount[e.Item], _cooccurrence.AsSpan(e.Item * _items, _items), scores);
+                _cooccurrence.AddRowTo(e.Item, _inverseSqrtCount[e.Item], scores);
             }
         }
 
@@ -94,10 +90,13 @@ public sealed class ItemKnn : ISavableRecommender
             offsets[u + 1] = items.Count;
         }
 
+        _cooccurrence.ToCsr(out int[] pairOffsets, out int[] pairColumns, out float[] pairCounts);
         ModelState.Write(stream, Name,
         [
             ("items", new[] { _items }),
-            ("cooccurrence", _cooccurrence),
+            ("cooccurrence.offsets", pairOffsets),
+            ("cooccurrence.columns", pairColumns),
+            ("cooccurrence.counts", pairCounts),
             ("userCount", _userCount),
             ("userOffsets", offsets),
             ("userItems", items.ToArray()),
@@ -109,12 +108,15 @@ public sealed class ItemKnn : ISavableRecommender
     {
         Dictionary<string, Array> sections = ModelState.Read(stream, Name);
         int[] itemsSection = ModelState.Section<int>(sections, "items", Name);
-        float[] cooccurrence = ModelState.Section<float>(sections, "cooccurrence", Name);
+        int[] pairOffsets = ModelState.Section<int>(sections, "cooccurrence.offsets", Name);
+        int[] pairColumns = ModelState.Section<int>(sections, "cooccurrence.columns", Name);
+        float[] pairCounts = ModelState.Section<float>(sections, "cooccurrence.counts", Name);
         int[] userCount = ModelState.Section<int>(sections, "userCount", Name);
         int[] offsets = ModelState.Section<int>(sections, "userOffsets", Name);
         int[] userItems = ModelState.Section<int>(sections, "userItems", Name);
         int items = itemsSection.Length == 1 ? itemsSection[0] : -1;
-        bool consistent = items >= 0 && cooccurrence.Length == (long)items * items && userCount.Length == items
+        ItemCooccurrence? cooccurrence = items >= 0 ? ItemCooccurrence.FromCsr(items, pairOffsets, pairColumns, pairCounts) : null;
+        bool consistent = cooccurrence is not null && userCount.Length == items
             && offsets.Length >= 1 && offsets[0] == 0 && offsets[^1] == userItems.Length
             && Array.TrueForAll(userItems, i => (uint)i < (uint)items) && Array.TrueForAll(userCount, c => c >= 0);
         for (int u = 1; consistent && u < offsets.Length; u++)
@@ -140,7 +142,7 @@ public sealed class ItemKnn : ISavableRecommender
         }
 
         // Everything validated: swap the state in.
-        (_items, _cooccurrence, _userCount, _itemsOfUser, _inverseSqrtCount) = (items, cooccurrence, userCount, itemsOfUser, inverseSqrt);
+        (_items, _cooccurrence, _userCount, _itemsOfUser, _inverseSqrtCount) = (items, cooccurrence!, userCount, itemsOfUser, inverseSqrt);
     }
 
     private void Add(IReadOnlyList<Interaction> events, int userCount)
@@ -169,8 +171,7 @@ public sealed class ItemKnn : ISavableRecommender
             {
                 if (other != e.Item)
                 {
-                    _cooccurrence[(long)e.Item * _items + other] += 1f;
-                    _cooccurrence[(long)other * _items + e.Item] += 1f;
+                    _cooccurrence.Increment(e.Item, other);
                 }
             }
 

@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using LifelongPrefs.Data;
 using LifelongPrefs.Models;
 
 namespace LifelongPrefs.Tests.Models;
@@ -123,5 +124,32 @@ public class ItemCooccurrenceTests
         Assert.Equal(4, matrix.NonZeroCount);
         Assert.Throws<ArgumentOutOfRangeException>(() => matrix.Increment(3, 3));
         Assert.Throws<ArgumentOutOfRangeException>(() => matrix.Increment(0, items));
+    }
+}
+
+/// <summary>ItemKNN on a catalog far past the dense matrix's limit (46,340 items), against hand-computed cosines.</summary>
+public class ItemKnnLargeCatalogTests
+{
+    [Fact]
+    public void Scores_a_100000_item_catalog_and_grows_past_it()
+    {
+        const int items = 100_000;
+        Interaction Buy(int user, int item) => new(user, item, 1000 + item, EventKind.Purchase, 1f, 1f, user);
+        var model = new ItemKnn();
+        model.Fit([Buy(0, 0), Buy(0, items - 1), Buy(1, 0), Buy(1, items - 1), Buy(1, 50_000)], 2, items);
+
+        var scores = new float[items];
+        model.Score(2, [Buy(2, 0)], scores);
+        // c(0, last) = 2 with n = 2 and 2: 2 / √(2·2) = 1; c(0, 50000) = 1 with n = 2 and 1: 1 / √2.
+        Assert.Equal(1f, scores[items - 1], 6);
+        Assert.Equal(1f / MathF.Sqrt(2f), scores[50_000], 6);
+        Assert.Equal(0f, scores[0]);
+        Assert.Equal(2, scores.Count(s => s != 0f));
+
+        model.Update([Buy(2, items), Buy(2, 0)], 3, items + 1);
+        scores = new float[items + 1];
+        model.Score(3, [Buy(3, items)], scores);
+        // The new item co-occurs once with item 0 (now bought by 3 users): 1 / √(1·3).
+        Assert.Equal(1f / MathF.Sqrt(3f), scores[0], 6);
     }
 }
