@@ -118,7 +118,8 @@ public static class Splits
 
     /// <summary>
     /// A temporal cut: events whose basket started before <paramref name="cut"/> train, the rest test (an event without
-    /// a basket goes by its own time). Every training event is thus earlier than every test basket's start.
+    /// a basket id goes by its own time, which is where its time-stamp basket starts, see
+    /// <see cref="Interaction.BasketKey"/>). Every training event is thus earlier than every test basket's start.
     /// </summary>
     /// <param name="log">The log.</param>
     /// <param name="cut">The cut time.</param>
@@ -180,7 +181,10 @@ public static class Splits
         return windows;
     }
 
-    /// <summary>The earliest event time of each basket, so whole baskets fall on one side of a cut.</summary>
+    /// <summary>
+    /// The earliest event time of each basket id, so whole baskets fall on one side of a cut (a time-stamp basket's
+    /// events share one time, so they need no table).
+    /// </summary>
     private static long[] BasketStarts(InteractionLog log)
     {
         var starts = new long[log.Baskets.Count];
