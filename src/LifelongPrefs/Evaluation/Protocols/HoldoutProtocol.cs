@@ -11,7 +11,8 @@ namespace LifelongPrefs.Evaluation.Protocols;
 /// <remarks>
 /// <para>
 /// <b>Next basket</b> (<see cref="NextBasket"/>, the headline protocol): users with at least three baskets (a basket
-/// = the distinct items of one invoice); the last basket is the test, the second-to-last the validation basket.
+/// = the distinct items of one invoice, or of one time stamp when the log has no basket ids: the rule of
+/// <see cref="Interaction.BasketKey"/>); the last basket is the test, the second-to-last the validation basket.
 /// The model trains on every event except the test baskets, sees the user's earlier baskets (validation
 /// included) and ranks <b>all</b> items; relevance is binary, NDCG's ideal DCG runs over min(|basket|, K).
 /// The <i>explore</i> variant removes every item the user bought before from both the ranking and the relevant set
@@ -23,7 +24,8 @@ namespace LifelongPrefs.Evaluation.Protocols;
 /// usually lines of the same invoice, so this mostly measures "finish the current basket".
 /// </para>
 /// <para>
-/// Ties are broken by <see cref="Ranking"/>'s rule: higher score first, then lower item index.
+/// Each evaluated user's history comes from <see cref="UserHistories"/> (baskets in time order); the training events
+/// keep the log's order. Ties are broken by <see cref="Ranking"/>'s rule: higher score first, then lower item index.
 /// </para>
 /// </remarks>
 public sealed class HoldoutProtocol
