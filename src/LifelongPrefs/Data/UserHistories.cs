@@ -302,13 +302,15 @@ public sealed class UserHistories
         History history = _users[user] ??= new History();
         long key = e.BasketKey;
         long arrival = _arrivals++;
-        if (_keys.Add((user, key)))
+
+        // The usual case, another line of the newest basket, needs no lookup.
+        if ((history.Baskets > 0 && history.Events[history.Offsets[history.Baskets - 1]].BasketKey == key) || !_keys.Add((user, key)))
         {
-            history.AddBasket(e, arrival);
+            history.JoinBasket(e, key);
         }
         else
         {
-            history.JoinBasket(e, key);
+            history.AddBasket(e, arrival);
         }
 
         EventCount++;

@@ -2,6 +2,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using LifelongPrefs.Data;
+using LifelongPrefs.Tests.Infrastructure;
 
 namespace LifelongPrefs.Tests.Data;
 
@@ -256,6 +257,28 @@ public class UserHistoriesTests
         Assert.Equal([0], histories.BasketOffsets(int.MaxValue - 1).ToArray());
         histories.Append(new Interaction(3, 0, 0, EventKind.View, 1f, 0f, -1));
         Assert.Equal(1, histories.EventsOf(3).Length);
+    }
+
+    [Fact]
+    public void Reading_and_appending_to_the_open_basket_allocate_nothing()
+    {
+        // 1,025 lines of one basket: the event buffer has doubled to 2,048, so the probe's appends need no growth.
+        var histories = new UserHistories(2);
+        Interaction line = new(1, 3, 500, EventKind.Purchase, 1f, 0f, 9);
+        for (int i = 0; i < 1025; i++)
+        {
+            histories.Append(line);
+        }
+
+        long sink = 0;
+        Allocations.AssertNone("reads", () =>
+        {
+            sink += histories.EventsOf(1).Length + histories.BasketOffsets(1)[^1] + histories.BasketStarts(1)[0] + histories.Basket(1, 0).Length;
+            sink += histories.EventsOf(0).Length + histories.BasketOffsets(0).Length;
+        });
+        Allocations.AssertNone("an append to the open basket", () => histories.Append(line));
+        Assert.True(sink > 0);
+        Assert.Equal(1, histories.BasketCount(1));
     }
 
     [Fact]
