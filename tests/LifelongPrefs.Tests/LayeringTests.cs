@@ -33,7 +33,8 @@ public partial class LayeringTests
     private static partial Regex QualifiedName();
 
     // ... or relative to the enclosing LifelongPrefs namespace (e.g. "Models.IRecommender" inside LifelongPrefs.Data).
-    [GeneratedRegex(@"(?<![\w.])((?:Tensors|Nn|Training|Data|Evaluation|Models|Persistence|Lifelong|Privacy)(?:\.[A-Z]\w*)*)\.[A-Z]\w*")]
+    // Only the upper layers' names count here: a lower one ("Data.", "Nn.") is too often a member access.
+    [GeneratedRegex(@"(?<![\w.])((?:Models|Evaluation\.Protocols|Persistence|Lifelong|Privacy)(?:\.[A-Z]\w*)*)\.[A-Z]\w*")]
     private static partial Regex RelativeName();
 
     /// <summary>The namespace a file's folder gives it (Evaluation/Metrics keeps the older LifelongPrefs.Evaluation).</summary>
