@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using LifelongPrefs.Data;
-using LifelongPrefs.Evaluation;
+using LifelongPrefs.Evaluation.Protocols;
 using LifelongPrefs.Models;
 using Spectre.Console;
 

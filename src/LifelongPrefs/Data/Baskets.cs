@@ -1,7 +1,10 @@
 namespace LifelongPrefs.Data;
 
 /// <summary>One basket of a user: the distinct items of one invoice (or session), in order of first occurrence.</summary>
-/// <param name="Id">The dense basket index (<see cref="InteractionLog.Baskets"/>), or -1 for an event without a basket.</param>
+/// <param name="Id">
+/// The dense basket index (<see cref="InteractionLog.Baskets"/>), or -1 for a basket formed by a time stamp (the
+/// user's events without a basket id at one time, see <see cref="Interaction.BasketKey"/>).
+/// </param>
 /// <param name="Ticks">The UTC ticks of the basket's earliest event.</param>
 /// <param name="Items">The distinct item indices, in order of first occurrence.</param>
 public sealed record Basket(int Id, long Ticks, IReadOnlyList<int> Items);
@@ -10,9 +13,10 @@ public sealed record Basket(int Id, long Ticks, IReadOnlyList<int> Items);
 public static class UserBaskets
 {
     /// <summary>
-    /// Builds each user's baskets from the events of one kind: events with the same basket id form one basket (items
-    /// deduplicated, first occurrence kept); an event without a basket is a basket of its own. Baskets are ordered by
-    /// their earliest event time, ties by their first event's position in the log.
+    /// Builds each user's baskets from the events of one kind, grouped by <see cref="Interaction.BasketKey"/> (events
+    /// with the same basket id form one basket, and so do a user's events without a basket id at one time stamp),
+    /// items deduplicated with the first occurrence kept. Baskets are in <see cref="UserHistories"/> order: by their
+    /// earliest event time, ties by their first event's position in the log.
     /// </summary>
     /// <param name="log">The log.</param>
     /// <param name="kind">Which events count (purchases by default).</param>
@@ -21,62 +25,37 @@ public static class UserBaskets
     public static IReadOnlyList<Basket>[] Build(InteractionLog log, EventKind kind = EventKind.Purchase)
     {
         ArgumentNullException.ThrowIfNull(log);
-        var result = new IReadOnlyList<Basket>[log.Users.Count];
-        var slotOf = new Dictionary<int, int>();
-        var seen = new HashSet<long>();
-        var items = new List<List<int>>();
-        var ticks = new List<long>();
-        var first = new List<int>();
-        var ids = new List<int>();
+        return Build(UserHistories.FromLog(log, kind));
+    }
+
+    /// <summary>Lists each user's baskets of a history store as <see cref="Basket"/> records.</summary>
+    /// <param name="histories">The store.</param>
+    /// <returns>One list per user index in [0, <see cref="UserHistories.UserCount"/>).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="histories"/> is null.</exception>
+    public static IReadOnlyList<Basket>[] Build(UserHistories histories)
+    {
+        ArgumentNullException.ThrowIfNull(histories);
+        var result = new IReadOnlyList<Basket>[histories.UserCount];
+        var seen = new HashSet<int>();
+        var items = new List<int>();
         for (int user = 0; user < result.Length; user++)
         {
-            slotOf.Clear();
-            seen.Clear();
-            items.Clear();
-            ticks.Clear();
-            first.Clear();
-            ids.Clear();
-            foreach (int position in log.EventsOf(user))
+            ReadOnlySpan<long> starts = histories.BasketStarts(user);
+            var baskets = new Basket[starts.Length];
+            for (int b = 0; b < baskets.Length; b++)
             {
-                Interaction e = log.Events[position];
-                if (e.Kind != kind)
+                ReadOnlySpan<Interaction> events = histories.Basket(user, b);
+                seen.Clear();
+                items.Clear();
+                foreach (ref readonly Interaction e in events)
                 {
-                    continue;
-                }
-
-                int slot;
-                if (e.Basket < 0 || !slotOf.TryGetValue(e.Basket, out slot))
-                {
-                    slot = items.Count;
-                    items.Add([]);
-                    ticks.Add(e.Ticks);
-                    first.Add(position);
-                    ids.Add(e.Basket);
-                    if (e.Basket >= 0)
+                    if (seen.Add(e.Item))
                     {
-                        slotOf.Add(e.Basket, slot);
+                        items.Add(e.Item);
                     }
                 }
 
-                ticks[slot] = Math.Min(ticks[slot], e.Ticks);
-                if (seen.Add(((long)slot << 32) | (uint)e.Item))
-                {
-                    items[slot].Add(e.Item);
-                }
-            }
-
-            var order = new int[items.Count];
-            for (int i = 0; i < order.Length; i++)
-            {
-                order[i] = i;
-            }
-
-            Array.Sort(order, (a, b) => ticks[a] != ticks[b] ? ticks[a].CompareTo(ticks[b]) : first[a].CompareTo(first[b]));
-            var baskets = new Basket[order.Length];
-            for (int i = 0; i < order.Length; i++)
-            {
-                int s = order[i];
-                baskets[i] = new Basket(ids[s], ticks[s], items[s].ToArray());
+                baskets[b] = new Basket(events[0].Basket, starts[b], items.ToArray());
             }
 
             result[user] = baskets;

@@ -38,5 +38,22 @@ public sealed record ItemAttributes(string? Category = null, float? Price = null
 /// <param name="Kind">What happened.</param>
 /// <param name="Quantity">Units.</param>
 /// <param name="Value">Unit price or rating.</param>
-/// <param name="Basket">Dense basket index (see <see cref="InteractionLog.Baskets"/>), or -1 for none.</param>
-public readonly record struct Interaction(int User, int Item, long Ticks, EventKind Kind, float Quantity, float Value, int Basket);
+/// <param name="Basket">
+/// Dense basket index (see <see cref="InteractionLog.Baskets"/>), or -1 when the source had no basket id; such an
+/// event still belongs to a basket: the one of its user's events at the same time stamp (see <see cref="BasketKey"/>).
+/// </param>
+public readonly record struct Interaction(int User, int Item, long Ticks, EventKind Kind, float Quantity, float Value, int Basket)
+{
+    /// <summary>
+    /// Gets the key of the basket this event belongs to, within its user's events: the basket index when it has one;
+    /// otherwise the time stamp, so a user's events without a basket id at one time stamp form one basket. This is
+    /// the library's one basket rule: <see cref="UserHistories"/>, the splits, the protocols and the models all group
+    /// by it.
+    /// </summary>
+    /// <value>
+    /// <see cref="Basket"/> when it is non-negative, else <c>~</c><see cref="Ticks"/> (negative for every valid time
+    /// stamp, ticks ≥ 0, so an explicit basket never shares a key with a time-stamp basket; and never
+    /// <see cref="long.MinValue"/>, which callers may use as "no basket yet").
+    /// </value>
+    public long BasketKey => Basket >= 0 ? Basket : ~Ticks;
+}

@@ -56,9 +56,16 @@ public sealed class InteractionLog
 
     /// <summary>Appends an already-mapped interaction (its indices must come from this log's maps).</summary>
     /// <param name="interaction">The interaction.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A user, item or basket index is not mapped by this log.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A user, item or basket index is not mapped by this log, or the
+    /// time stamp is outside [0, <see cref="DateTime.MaxValue"/>'s ticks] (what every <see cref="DateTimeOffset"/>
+    /// gives, and what <see cref="Interaction.BasketKey"/> relies on).</exception>
     public void Append(Interaction interaction)
     {
+        if ((ulong)interaction.Ticks > (ulong)DateTime.MaxValue.Ticks)
+        {
+            throw new ArgumentOutOfRangeException(nameof(interaction), interaction.Ticks, $"Time stamp {interaction.Ticks} ticks is not in [0, {DateTime.MaxValue.Ticks}].");
+        }
+
         if ((uint)interaction.User >= (uint)Users.Count)
         {
             throw new ArgumentOutOfRangeException(nameof(interaction), interaction.User, $"User index {interaction.User} is not in [0, {Users.Count}).");

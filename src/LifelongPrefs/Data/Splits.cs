@@ -117,8 +117,8 @@ public static class Splits
     }
 
     /// <summary>
-    /// A temporal cut: events whose basket started before <paramref name="cut"/> train, the rest test (an event without
-    /// a basket goes by its own time). Every training event is thus earlier than every test basket's start.
+    /// A temporal cut: events whose basket (by <see cref="Interaction.BasketKey"/>) started before <paramref name="cut"/>
+    /// train, the rest test. Every training event is thus earlier than every test basket's start.
     /// </summary>
     /// <param name="log">The log.</param>
     /// <param name="cut">The cut time.</param>
@@ -127,7 +127,7 @@ public static class Splits
     public static EventSplit TemporalCut(InteractionLog log, DateTimeOffset cut)
     {
         ArgumentNullException.ThrowIfNull(log);
-        return Window(log, BasketStarts(log), long.MinValue, cut.UtcTicks, long.MaxValue);
+        return Window(BasketStarts(log), long.MinValue, cut.UtcTicks, long.MaxValue);
     }
 
     /// <summary>
@@ -174,37 +174,48 @@ public static class Splits
             }
 
             DateTimeOffset testEnd = testStart.AddMonths(testMonths);
-            windows.Add(new TimeWindow(trainStart, testStart, testEnd, Window(log, starts, trainStart.UtcTicks, testStart.UtcTicks, testEnd.UtcTicks)));
+            windows.Add(new TimeWindow(trainStart, testStart, testEnd, Window(starts, trainStart.UtcTicks, testStart.UtcTicks, testEnd.UtcTicks)));
         }
 
         return windows;
     }
 
-    /// <summary>The earliest event time of each basket, so whole baskets fall on one side of a cut.</summary>
+    /// <summary>
+    /// Each event's basket start (the earliest time in its basket, by the one basket rule), by log position, so whole
+    /// baskets fall on one side of a cut.
+    /// </summary>
     private static long[] BasketStarts(InteractionLog log)
     {
-        var starts = new long[log.Baskets.Count];
-        Array.Fill(starts, long.MaxValue);
-        foreach (Interaction e in log.Events)
+        UserHistories histories = UserHistories.FromLog(log);
+        var startOf = new Dictionary<(int User, long Key), long>();
+        for (int user = 0; user < histories.UserCount; user++)
         {
-            if (e.Basket >= 0)
+            ReadOnlySpan<Interaction> events = histories.EventsOf(user);
+            ReadOnlySpan<int> offsets = histories.BasketOffsets(user);
+            ReadOnlySpan<long> starts = histories.BasketStarts(user);
+            for (int b = 0; b < starts.Length; b++)
             {
-                starts[e.Basket] = Math.Min(starts[e.Basket], e.Ticks);
+                startOf.Add((user, events[offsets[b]].BasketKey), starts[b]);
             }
         }
 
-        return starts;
+        var result = new long[log.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            Interaction e = log.Events[i];
+            result[i] = startOf[(e.User, e.BasketKey)];
+        }
+
+        return result;
     }
 
-    private static EventSplit Window(InteractionLog log, long[] basketStarts, long trainStart, long cut, long testEnd)
+    private static EventSplit Window(long[] basketStarts, long trainStart, long cut, long testEnd)
     {
         var train = new List<int>();
         var test = new List<int>();
-        IReadOnlyList<Interaction> events = log.Events;
-        for (int i = 0; i < events.Count; i++)
+        for (int i = 0; i < basketStarts.Length; i++)
         {
-            Interaction e = events[i];
-            long t = e.Basket >= 0 ? basketStarts[e.Basket] : e.Ticks;
+            long t = basketStarts[i];
             if (t >= trainStart && t < cut)
             {
                 train.Add(i);

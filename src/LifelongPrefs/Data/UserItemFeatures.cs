@@ -6,7 +6,8 @@ namespace LifelongPrefs.Data;
 /// </summary>
 /// <remarks>
 /// Recency is in days from the user's last purchase to the cutoff. Frequency counts distinct baskets with a
-/// purchase (a purchase without a basket counts as its own basket). Monetary is the net spend: Σ quantity × value
+/// purchase (by <see cref="Interaction.BasketKey"/>: a user's purchases without a basket id at one time stamp are one
+/// basket). Monetary is the net spend: Σ quantity × value
 /// over purchases and returns (returns carry negative quantities, so they subtract). A user with no purchase
 /// before the cutoff gets frequency 0, monetary net of any returns, and recency equal to the days from the log's first
 /// event to the cutoff (the longest recency observable), so the features stay finite for scalers.
@@ -46,7 +47,7 @@ public sealed class RfmFeatures
         Array.Fill(last, long.MinValue);
         var frequency = new float[users];
         var monetary = new double[users];
-        var baskets = new HashSet<long>();
+        var baskets = new HashSet<(int User, long Key)>();
         long first = long.MaxValue;
         foreach (Interaction e in log.Events)
         {
@@ -64,7 +65,7 @@ public sealed class RfmFeatures
             {
                 monetary[e.User] += (double)e.Quantity * e.Value;
                 last[e.User] = Math.Max(last[e.User], e.Ticks);
-                if (e.Basket < 0 || baskets.Add(((long)e.User << 32) | (uint)e.Basket))
+                if (baskets.Add((e.User, e.BasketKey)))
                 {
                     frequency[e.User]++;
                 }

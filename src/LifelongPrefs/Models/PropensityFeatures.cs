@@ -222,8 +222,8 @@ internal sealed class PropensityFeatures
         return MathF.Log(1f + (float)days);
     }
 
-    /// <summary>The basket key of an event: its basket id, or its time stamp when it has none.</summary>
-    internal static long Key(in Interaction e) => e.Basket >= 0 ? e.Basket : e.Ticks;
+    /// <summary>The basket key of an event (the library's one rule, <see cref="Interaction.BasketKey"/>).</summary>
+    internal static long Key(in Interaction e) => e.BasketKey;
 
     /// <summary>One user's purchase history, summarised.</summary>
     internal sealed class UserState

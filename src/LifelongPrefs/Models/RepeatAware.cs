@@ -717,5 +717,5 @@ public sealed class RepeatAware : ISavableRecommender
         return batches == 0 ? double.NaN : lossSum / batches;
     }
 
-    private static long Key(in Interaction e) => e.Basket >= 0 ? e.Basket : e.Ticks;
+    private static long Key(in Interaction e) => e.BasketKey;
 }

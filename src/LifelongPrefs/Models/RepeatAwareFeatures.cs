@@ -80,7 +80,7 @@ internal sealed class RepeatAwareFeatures
                 continue;
             }
 
-            long k = e.Basket >= 0 ? e.Basket : e.Ticks;
+            long k = e.BasketKey;
             if (k != key)
             {
                 key = k;
@@ -135,7 +135,7 @@ internal sealed class RepeatAwareFeatures
                 continue;
             }
 
-            long k = e.Basket >= 0 ? e.Basket : e.Ticks;
+            long k = e.BasketKey;
             if (k != key)
             {
                 key = k;

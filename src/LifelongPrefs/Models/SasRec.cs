@@ -467,7 +467,7 @@ public sealed class SasRec : ISavableRecommender
         (_itemCount, _userCount, _fitted) = (items, users, fitted == 1);
     }
 
-    private static long BasketKey(in Interaction e) => e.Basket >= 0 ? e.Basket : e.Ticks;
+    private static long BasketKey(in Interaction e) => e.BasketKey;
 
     /// <summary>The item rows of the table without the padding row: (items, d).</summary>
     private ReadOnlySpan<float> ItemRows(ReadOnlySpan<float> table) => table.Slice(_options.Dimensions, _itemCount * _options.Dimensions);

@@ -80,6 +80,23 @@ public class SplitTests
     }
 
     [Fact]
+    public void A_log_rejects_an_appended_time_stamp_outside_the_DateTime_range()
+    {
+        // The basket rule keys a time-stamp basket by ~ticks, which stays apart from basket indices only for ticks >= 0.
+        InteractionLog log = HandLog();
+        int count = log.Count;
+        foreach (long ticks in new[] { -1L, DateTime.MaxValue.Ticks + 1 })
+        {
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => log.Append(log.Events[0] with { Ticks = ticks }));
+            Assert.Contains(ticks.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
+            Assert.Equal(count, log.Count);
+        }
+
+        log.Append(log.Events[0] with { Ticks = DateTime.MaxValue.Ticks });
+        Assert.Equal(count + 1, log.Count);
+    }
+
+    [Fact]
     public void Rolling_monthly_windows_by_hand()
     {
         var log = new InteractionLog();

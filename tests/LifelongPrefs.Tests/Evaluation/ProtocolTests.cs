@@ -1,6 +1,7 @@
 using LifelongPrefs.Data;
-using LifelongPrefs.Evaluation;
+using LifelongPrefs.Evaluation.Protocols;
 using LifelongPrefs.Models;
+using LifelongPrefs.Tests.Infrastructure;
 
 namespace LifelongPrefs.Tests.Evaluation;
 
@@ -87,7 +88,7 @@ public class ProtocolTests
     [Fact]
     public void Baselines_reproduce_the_reference_numbers_on_online_retail()
     {
-        string path = Path.Combine(RepositoryRoot(), OnlineRetail.SamplePath);
+        string path = Path.Combine(Repository.Root, OnlineRetail.SamplePath);
         Assert.True(File.Exists(path), $"Bundled data missing at {path}: the test needs samples/data (see its README).");
         InteractionLog log = OnlineRetail.Load(path).Log;
         HoldoutProtocol protocol = HoldoutProtocol.NextBasket(log, explore: false);
@@ -99,18 +100,5 @@ public class ProtocolTests
         Assert.InRange(popularity.Metrics["Recall@20"], 0.053, 0.059);
         Assert.InRange(personal.Metrics["NDCG@20"], 0.289, 0.295);
         Assert.InRange(personal.Metrics["Recall@20"], 0.272, 0.278);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "LifelongPrefs.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("Could not find the repository root (LifelongPrefs.sln) above the test binaries.");
     }
 }

@@ -1,5 +1,5 @@
 using LifelongPrefs.Data;
-using LifelongPrefs.Evaluation;
+using LifelongPrefs.Evaluation.Protocols;
 using LifelongPrefs.Models;
 using Xunit.Abstractions;
 

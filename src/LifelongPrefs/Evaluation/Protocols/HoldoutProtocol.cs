@@ -2,15 +2,7 @@ using System.Diagnostics;
 using LifelongPrefs.Data;
 using LifelongPrefs.Models;
 
-namespace LifelongPrefs.Evaluation;
-
-/// <summary>The metrics of one model under one protocol.</summary>
-/// <param name="Protocol">The protocol's name (<c>next-basket</c>, <c>next-basket-explore</c>, <c>leave-last-item</c>).</param>
-/// <param name="Model">The model's name.</param>
-/// <param name="Metrics">Metric name → value (e.g. <c>NDCG@20</c>).</param>
-/// <param name="TrainSeconds">Wall-clock seconds spent in <see cref="IRecommender.Fit"/>.</param>
-/// <param name="Users">Users that counted in the averages.</param>
-public sealed record ProtocolResult(string Protocol, string Model, IReadOnlyDictionary<string, double> Metrics, double TrainSeconds, int Users);
+namespace LifelongPrefs.Evaluation.Protocols;
 
 /// <summary>
 /// A held-out evaluation over an <see cref="InteractionLog"/>: which events a model trains on, and for each
@@ -19,7 +11,8 @@ public sealed record ProtocolResult(string Protocol, string Model, IReadOnlyDict
 /// <remarks>
 /// <para>
 /// <b>Next basket</b> (<see cref="NextBasket"/>, the headline protocol): users with at least three baskets (a basket
-/// = the distinct items of one invoice); the last basket is the test, the second-to-last the validation basket.
+/// = the distinct items of one invoice, or of one time stamp when the log has no basket ids: the rule of
+/// <see cref="Interaction.BasketKey"/>); the last basket is the test, the second-to-last the validation basket.
 /// The model trains on every event except the test baskets, sees the user's earlier baskets (validation
 /// included) and ranks <b>all</b> items; relevance is binary, NDCG's ideal DCG runs over min(|basket|, K).
 /// The <i>explore</i> variant removes every item the user bought before from both the ranking and the relevant set
@@ -31,7 +24,8 @@ public sealed record ProtocolResult(string Protocol, string Model, IReadOnlyDict
 /// usually lines of the same invoice, so this mostly measures "finish the current basket".
 /// </para>
 /// <para>
-/// Ties are broken by <see cref="Ranking"/>'s rule: higher score first, then lower item index.
+/// Each evaluated user's history comes from <see cref="UserHistories"/> (baskets in time order); the training events
+/// keep the log's order. Ties are broken by <see cref="Ranking"/>'s rule: higher score first, then lower item index.
 /// </para>
 /// </remarks>
 public sealed class HoldoutProtocol
@@ -67,40 +61,49 @@ public sealed class HoldoutProtocol
     /// <summary>Gets the number of evaluated users (before explore's skipping).</summary>
     public int UserCount => _cases.Count;
 
+    /// <summary>Gets each evaluated user's case: the history the model sees and the held-out items, by user index.</summary>
+    internal IReadOnlyList<(int User, Interaction[] History, int[] Relevant)> Cases => _cases;
+
     /// <summary>Builds the next-basket protocol.</summary>
     /// <param name="log">The cleaned purchase log.</param>
     /// <param name="explore">Whether to run the explore variant.</param>
     /// <param name="cutoff">K (20 in the headline).</param>
     /// <param name="minBaskets">Minimum baskets for a user to be evaluated.</param>
     /// <returns>The protocol.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="log"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="cutoff"/> is not positive, or
+    /// <paramref name="minBaskets"/> is less than 2.</exception>
     public static HoldoutProtocol NextBasket(InteractionLog log, bool explore, int cutoff = 20, int minBaskets = 3)
     {
         ArgumentNullException.ThrowIfNull(log);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cutoff);
-        BasketSplit split = Splits.LeaveLastBasketOut(log, minBaskets);
-        var testBaskets = new HashSet<int>();
-        foreach (UserBasketSplit user in split.Users)
-        {
-            testBaskets.Add(user.Test.Id);
-        }
-
-        var train = new List<Interaction>();
-        foreach (Interaction e in log.Events)
-        {
-            if (!testBaskets.Contains(e.Basket))
-            {
-                train.Add(e);
-            }
-        }
-
+        ArgumentOutOfRangeException.ThrowIfLessThan(minBaskets, 2);
+        UserHistories purchases = UserHistories.FromLog(log, EventKind.Purchase);
+        UserHistories all = UserHistories.FromLog(log);
+        var held = new HashSet<(int User, long Key)>();
         var cases = new List<(int, Interaction[], int[])>();
-        foreach (UserBasketSplit user in split.Users)
+        for (int user = 0; user < purchases.UserCount; user++)
         {
-            Interaction[] history = EventsOf(log, user.User, e => e.Basket != user.Test.Id);
-            int[] relevant = [.. user.Test.Items.Distinct().Order()];
-            cases.Add((user.User, history, relevant));
+            int count = purchases.BasketCount(user);
+            if (count < minBaskets)
+            {
+                continue;
+            }
+
+            // The test basket is the user's last purchase basket; every event in it (any kind) is held out.
+            ReadOnlySpan<Interaction> test = purchases.Basket(user, count - 1);
+            long key = test[0].BasketKey;
+            held.Add((user, key));
+            var relevant = new SortedSet<int>();
+            foreach (ref readonly Interaction e in test)
+            {
+                relevant.Add(e.Item);
+            }
+
+            cases.Add((user, HistoryOf(all, user, e => e.BasketKey != key), [.. relevant]));
         }
 
+        List<Interaction> train = TrainOn(log, e => !held.Contains((e.User, e.BasketKey)));
         return new HoldoutProtocol(explore ? "next-basket-explore" : "next-basket", log, train, cases, cutoff, explore);
     }
 
@@ -109,32 +112,28 @@ public sealed class HoldoutProtocol
     /// <param name="cutoff">K (10 in the literature).</param>
     /// <param name="minItems">Minimum sequence length for a user to be evaluated.</param>
     /// <returns>The protocol.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="log"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="cutoff"/> is not positive, or
+    /// <paramref name="minItems"/> is less than 2.</exception>
     public static HoldoutProtocol LeaveLastItem(InteractionLog log, int cutoff = 10, int minItems = 3)
     {
         ArgumentNullException.ThrowIfNull(log);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cutoff);
         ItemSplit split = Splits.LeaveLastItemOut(log, minItems);
-        IReadOnlyList<Basket>[] baskets = UserBaskets.Build(log);
-        var held = new HashSet<(int Basket, int Item)>();
+        UserHistories purchases = UserHistories.FromLog(log, EventKind.Purchase);
+        UserHistories all = UserHistories.FromLog(log);
+        var held = new HashSet<(int User, long Key, int Item)>();
         var cases = new List<(int, Interaction[], int[])>();
         foreach (UserItemSplit user in split.Users)
         {
-            // The held-out item is the last item of the user's last basket (the flattened sequence's end).
-            Basket last = baskets[user.User][^1];
-            held.Add((last.Id, user.Test));
-            Interaction[] history = EventsOf(log, user.User, e => !(e.Basket == last.Id && e.Item == user.Test));
-            cases.Add((user.User, history, [user.Test]));
+            // The held-out item is the last item of the user's last basket (the flattened sequence's end); its lines
+            // in that basket, and only those, are held out.
+            long key = purchases.Basket(user.User, purchases.BasketCount(user.User) - 1)[0].BasketKey;
+            held.Add((user.User, key, user.Test));
+            cases.Add((user.User, HistoryOf(all, user.User, e => !(e.BasketKey == key && e.Item == user.Test)), [user.Test]));
         }
 
-        var train = new List<Interaction>();
-        foreach (Interaction e in log.Events)
-        {
-            if (!held.Contains((e.Basket, e.Item)))
-            {
-                train.Add(e);
-            }
-        }
-
+        List<Interaction> train = TrainOn(log, e => !held.Contains((e.User, e.BasketKey, e.Item)));
         return new HoldoutProtocol("leave-last-item", log, train, cases, cutoff, explore: false);
     }
 
@@ -246,12 +245,27 @@ public sealed class HoldoutProtocol
         return new ProtocolResult(Name, model.Name, accumulator.Results(), trainSeconds, accumulator.UsersEvaluated);
     }
 
-    private static Interaction[] EventsOf(InteractionLog log, int user, Func<Interaction, bool> keep)
+    /// <summary>The training events in log order (the order models have always been fitted in).</summary>
+    private static List<Interaction> TrainOn(InteractionLog log, Func<Interaction, bool> keep)
+    {
+        var train = new List<Interaction>(log.Count);
+        foreach (Interaction e in log.Events)
+        {
+            if (keep(e))
+            {
+                train.Add(e);
+            }
+        }
+
+        return train;
+    }
+
+    /// <summary>One user's history from the store (baskets in time order) without the held-out events.</summary>
+    private static Interaction[] HistoryOf(UserHistories histories, int user, Func<Interaction, bool> keep)
     {
         var events = new List<Interaction>();
-        foreach (int position in log.EventsOf(user))
+        foreach (ref readonly Interaction e in histories.EventsOf(user))
         {
-            Interaction e = log.Events[position];
             if (keep(e))
             {
                 events.Add(e);
