@@ -135,6 +135,7 @@ internal static class SampleRun
 
         var results = new List<ProtocolResult>();
         IRecommender? best = null;
+        string bestName = string.Empty;
         double bestNdcg = double.NegativeInfinity;
         console.Progress()
             .AutoClear(false)
@@ -172,6 +173,7 @@ internal static class SampleRun
                     if (best is null || ndcg > bestNdcg)
                     {
                         best = model;
+                        bestName = name;
                         bestNdcg = double.IsNaN(ndcg) ? double.NegativeInfinity : ndcg;
                     }
                 }
@@ -185,7 +187,10 @@ internal static class SampleRun
             PrintTable(console, results, "leave-last-item-sampled", ["HR@10", "NDCG@10", "MRR"]);
         }
 
-        PrintTopTen(console, log, descriptions, customer, best!);
+        string why = double.IsFinite(bestNdcg)
+            ? string.Create(CultureInfo.InvariantCulture, $"the best next-basket NDCG@20 of this run ({bestNdcg:F4})")
+            : "the first model (next basket had no users to rank the models by)";
+        PrintTopTen(console, log, descriptions, customer, best!, $"{bestName}, {why}");
 
         if (options.Json)
         {
@@ -285,7 +290,7 @@ internal static class SampleRun
     /// The closing example: one customer's top-10 from the best model's next-basket fit, given all of the
     /// customer's events, with the item descriptions when the data has them (ids alone otherwise).
     /// </summary>
-    private static void PrintTopTen(IAnsiConsole console, InteractionLog log, IReadOnlyList<string> descriptions, int customer, IRecommender model)
+    private static void PrintTopTen(IAnsiConsole console, InteractionLog log, IReadOnlyList<string> descriptions, int customer, IRecommender model, string byWhom)
     {
         Interaction[] history = [.. log.EventsOf(customer).Select(position => log.Events[position])];
         var bought = history.Select(e => e.Item).ToHashSet();
@@ -294,7 +299,7 @@ internal static class SampleRun
         bool described = descriptions.Any(d => d.Length > 0);
 
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"top {found} for customer {log.Users.GetId(customer)} ({history.Length} events) by {model.Name}, the best next-basket NDCG@20 of this run:"));
+            $"top {found} for customer {log.Users.GetId(customer)} ({history.Length} {(history.Length == 1 ? "event" : "events")}) by {byWhom}:"));
         var table = new Table()
             .AddColumn(new TableColumn("#").RightAligned())
             .AddColumn("item");

@@ -72,17 +72,18 @@ public static class CsvEventLoader
         ArgumentNullException.ThrowIfNull(mapping);
         using CsvReader reader = CsvReader.Open(path, options);
         var log = new InteractionLog();
-        var texts = new List<string>();
+        var texts = new Dictionary<int, string>();
         (_, long dropped) = LoadCore(log, reader, mapping, texts);
-        return new CsvLoadResult(log, reader.Report, reader.Delimiter, dropped, texts);
+        string[] itemTexts = [.. Enumerable.Range(0, log.Items.Count).Select(item => texts.GetValueOrDefault(item, string.Empty))];
+        return new CsvLoadResult(log, reader.Report, reader.Delimiter, dropped, itemTexts);
     }
 
     /// <summary>
     /// Reads every event, then appends them in time order, so that a failure leaves the log unchanged. When
-    /// <paramref name="texts"/> is given it receives, by dense item index, the first non-empty item text in time
-    /// order ("" for none).
+    /// <paramref name="texts"/> is given it receives, by dense item index, each item's first non-empty text in time
+    /// order.
     /// </summary>
-    private static (int Added, long BelowMinimum) LoadCore(InteractionLog log, CsvReader reader, CsvColumnMapping mapping, List<string>? texts)
+    private static (int Added, long BelowMinimum) LoadCore(InteractionLog log, CsvReader reader, CsvColumnMapping mapping, Dictionary<int, string>? texts)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(mapping);
@@ -102,25 +103,10 @@ public static class CsvEventLoader
         foreach (int i in order)
         {
             Interaction added = log.Add(events[i]);
-            if (texts is null)
+            if (texts is not null && events[i].Attributes?.Text is { Length: > 0 } text)
             {
-                continue;
+                texts.TryAdd(added.Item, text);
             }
-
-            while (texts.Count < log.Items.Count)
-            {
-                texts.Add(string.Empty);
-            }
-
-            if (events[i].Attributes?.Text is { Length: > 0 } text && texts[added.Item].Length == 0)
-            {
-                texts[added.Item] = text;
-            }
-        }
-
-        while (texts is not null && texts.Count < log.Items.Count)
-        {
-            texts.Add(string.Empty);
         }
 
         return (order.Length, dropped.Value);
