@@ -102,7 +102,6 @@ internal static class SampleRun
         return line.ToString().TrimEnd();
     }
 
-
     private static void Execute(SampleOptions options, IAnsiConsole console, TextWriter output)
     {
         string path = options.DataPath ?? Program.FindBundledData();
