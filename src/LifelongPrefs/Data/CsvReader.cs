@@ -23,6 +23,9 @@ public sealed class CsvReader : IDisposable
 {
     private const int BufferSize = 1 << 16;
 
+    // The delimiters DetectDelimiter chooses among; a tie goes to the earlier one.
+    private const string DelimiterCandidates = "\t,;|";
+
     private readonly TextReader _reader;
     private readonly bool _leaveOpen;
     private readonly CsvReaderOptions _options;
@@ -73,7 +76,7 @@ public sealed class CsvReader : IDisposable
         _reader = reader;
         _leaveOpen = leaveOpen;
         _options = options;
-        _delimiter = options.Delimiter;
+        _delimiter = options.DetectDelimiter ? DetectDelimiter(options.Delimiter) : options.Delimiter;
         Report = new CsvReadReport(options.MaxReportedProblems);
         if (options.HasHeader)
         {
@@ -124,6 +127,12 @@ public sealed class CsvReader : IDisposable
     /// <summary>Gets the column names from the header (empty when <see cref="CsvReaderOptions.HasHeader"/> is false).</summary>
     public IReadOnlyList<string> Header => _header;
 
+    /// <summary>
+    /// Gets the field delimiter in use: <see cref="CsvReaderOptions.Delimiter"/>, or the one chosen from the first line
+    /// when <see cref="CsvReaderOptions.DetectDelimiter"/> is set.
+    /// </summary>
+    public char Delimiter => _delimiter;
+
     /// <summary>Gets what lenient reading skipped so far (always empty in strict mode, which throws instead).</summary>
     public CsvReadReport Report { get; }
 
@@ -136,17 +145,48 @@ public sealed class CsvReader : IDisposable
     /// <summary>Gets how many well-formed data records <see cref="Read"/> has returned (rejected ones included).</summary>
     public long RecordsRead { get; private set; }
 
-    /// <summary>Returns the position of a header column (ordinal, case-sensitive match).</summary>
+    /// <summary>
+    /// Returns the position of a header column: the column called exactly <paramref name="name"/>, else the one
+    /// column whose name equals it ignoring case and surrounding white space (<c>customerid</c> finds
+    /// <c>CustomerID</c>).
+    /// </summary>
     /// <param name="name">The column name.</param>
     /// <returns>The 0-based column index.</returns>
-    /// <exception cref="ArgumentException">No header column is called <paramref name="name"/>.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// No header column is called <paramref name="name"/>, or several match it only when case is ignored (the message
+    /// names them).
+    /// </exception>
     public int GetOrdinal(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         int index = Array.IndexOf(_header, name);
+        if (index >= 0)
+        {
+            return index;
+        }
+
+        ReadOnlySpan<char> wanted = name.AsSpan().Trim();
+        for (int i = 0; i < _header.Length; i++)
+        {
+            if (!_header[i].AsSpan().Trim().Equals(wanted, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (index >= 0)
+            {
+                throw new ArgumentException(
+                    $"Column '{name}' is ambiguous: the header has both '{_header[index]}' and '{_header[i]}'; give the exact name.", nameof(name));
+            }
+
+            index = i;
+        }
+
         if (index < 0)
         {
-            throw new ArgumentException($"Column '{name}' is not in the header ({string.Join(", ", _header)}).", nameof(name));
+            string known = _header.Length == 0 ? "the file has no header" : "the header has " + string.Join(", ", _header);
+            throw new ArgumentException($"Column '{name}' is not in the header ({known}).", nameof(name));
         }
 
         return index;
@@ -272,6 +312,79 @@ public sealed class CsvReader : IDisposable
         }
 
         return new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, BufferSize, leaveOpen: false);
+    }
+
+    /// <summary>
+    /// Chooses the delimiter from the first non-empty line without consuming it: reads into the buffer until that
+    /// line has ended (or the buffer is full, or input ends), then counts each candidate outside quotes; parsing
+    /// then starts at the buffer's first character.
+    /// </summary>
+    private char DetectDelimiter(char fallback)
+    {
+        Span<int> counts = stackalloc int[DelimiterCandidates.Length];
+        _position = 0;
+        _length = 0;
+        while (true)
+        {
+            // A text reader may return less than it could (a stream reader returns one decoded chunk), so keep reading.
+            int n = _reader.Read(_buffer, _length, _buffer.Length - _length);
+            if (n == 0)
+            {
+                _endOfInput = true;
+            }
+
+            _length += n;
+            if (CountFirstLine(counts) || _endOfInput || _length == _buffer.Length)
+            {
+                break;
+            }
+        }
+
+        int best = -1;
+        for (int k = 0; k < counts.Length; k++)
+        {
+            if (counts[k] > 0 && (best < 0 || counts[k] > counts[best]))
+            {
+                best = k;
+            }
+        }
+
+        return best < 0 ? fallback : DelimiterCandidates[best];
+    }
+
+    /// <summary>Counts the delimiter candidates of the buffered first line; true when its line end was seen.</summary>
+    private bool CountFirstLine(Span<int> counts)
+    {
+        counts.Clear();
+        bool quoted = false, started = false;
+        for (int i = 0; i < _length; i++)
+        {
+            char c = _buffer[i];
+            if (c is '\n' or '\r')
+            {
+                // Blank lines before the first record are skipped by the parser too.
+                if (started && !quoted)
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            started = true;
+
+            // A doubled quote inside a quoted field toggles twice and so changes nothing.
+            if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (!quoted && DelimiterCandidates.IndexOf(c) is int k and >= 0)
+            {
+                counts[k]++;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Reads the next character; -1 at end of input. Keeps the physical line count.</summary>

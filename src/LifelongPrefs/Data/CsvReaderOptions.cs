@@ -6,11 +6,24 @@ public sealed record CsvReaderOptions
     /// <summary>Gets the default options: comma, header line, strict.</summary>
     public static CsvReaderOptions Default { get; } = new();
 
-    /// <summary>Gets the field delimiter.</summary>
+    /// <summary>Gets the field delimiter (the fallback when <see cref="DetectDelimiter"/> finds none).</summary>
     /// <value>',' by default. Must not be a double quote, CR or LF.</value>
     public char Delimiter { get; init; } = ',';
 
-    /// <summary>Gets whether the first record is a header of column names.</summary>
+    /// <summary>
+    /// Gets whether the reader chooses the delimiter itself from the first non-empty line (the header, or the first
+    /// record without one): whichever of tab, comma, semicolon and pipe occurs most often outside quotes, ties in that
+    /// order; <see cref="Delimiter"/> when none of them occurs (a one-column file). The choice is in
+    /// <see cref="CsvReader.Delimiter"/>.
+    /// </summary>
+    /// <remarks>Only the first buffer of input (64 K characters) is looked at, so a longer first line is judged by its start.</remarks>
+    /// <value><see langword="false"/> by default.</value>
+    public bool DetectDelimiter { get; init; }
+
+    /// <summary>
+    /// Gets whether the first record is a header of column names. Without one, loaders address columns by their
+    /// 1-based number (see <see cref="CsvColumnMapping"/>).
+    /// </summary>
     /// <value><see langword="true"/> by default.</value>
     public bool HasHeader { get; init; } = true;
 

@@ -33,7 +33,11 @@ internal static class Timestamps
         return true;
     }
 
-    /// <summary>Parses a time stamp by a <see cref="CsvColumnMapping.TimestampFormat"/> into UTC ticks.</summary>
+    /// <summary>
+    /// Parses a time stamp by a <see cref="CsvColumnMapping.TimestampFormat"/> into UTC ticks: <see langword="null"/> or
+    /// <see cref="CsvColumnMapping.Iso8601"/> for flexible ISO-8601-style text (no offset means UTC), Unix seconds or
+    /// milliseconds (an optional sign and fraction, e.g. <c>1700000000.25</c>), or an exact .NET custom pattern.
+    /// </summary>
     internal static bool TryParse(ReadOnlySpan<char> s, string? format, out long utcTicks)
     {
         utcTicks = 0;
@@ -42,6 +46,7 @@ internal static class Timestamps
         switch (format)
         {
             case null:
+            case CsvColumnMapping.Iso8601:
                 if (TryParseSortable(s, out utcTicks))
                 {
                     return true;
@@ -54,22 +59,9 @@ internal static class Timestamps
 
                 break;
             case CsvColumnMapping.UnixSeconds:
+                return TryParseUnix(s, TimeSpan.TicksPerSecond, out utcTicks);
             case CsvColumnMapping.UnixMilliseconds:
-                if (!long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long unix))
-                {
-                    return false;
-                }
-
-                try
-                {
-                    value = format == CsvColumnMapping.UnixSeconds ? DateTimeOffset.FromUnixTimeSeconds(unix) : DateTimeOffset.FromUnixTimeMilliseconds(unix);
-                }
-                catch (ArgumentOutOfRangeException)
-                {
-                    return false;
-                }
-
-                break;
+                return TryParseUnix(s, TimeSpan.TicksPerMillisecond, out utcTicks);
             default:
                 if (!DateTimeOffset.TryParseExact(s, format, CultureInfo.InvariantCulture, styles, out value))
                 {
@@ -81,6 +73,96 @@ internal static class Timestamps
 
         utcTicks = value.UtcTicks;
         return true;
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="format"/> is a format <see cref="TryParse"/> can use, so that a bad pattern is
+    /// reported once, up front, instead of rejecting every record.
+    /// </summary>
+    /// <exception cref="ArgumentException">The format is empty or not a valid .NET date and time pattern.</exception>
+    internal static void ValidateFormat(string? format, string paramName)
+    {
+        if (format is null or CsvColumnMapping.Iso8601 or CsvColumnMapping.UnixSeconds or CsvColumnMapping.UnixMilliseconds)
+        {
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(format))
+        {
+            throw new ArgumentException($"The time stamp format must be '{CsvColumnMapping.Iso8601}', '{CsvColumnMapping.UnixSeconds}', '{CsvColumnMapping.UnixMilliseconds}' or a .NET pattern, not '{format}'.", paramName);
+        }
+
+        try
+        {
+            // Formatting throws on the same malformed patterns (a lone '%', an unclosed quote) that parsing would.
+            _ = DateTimeOffset.UnixEpoch.ToString(format, CultureInfo.InvariantCulture);
+        }
+        catch (FormatException)
+        {
+            throw new ArgumentException($"The time stamp format '{format}' is not a valid .NET date and time pattern.", paramName);
+        }
+    }
+
+    /// <summary>
+    /// Parses a Unix time in whole or fractional units of <paramref name="ticksPerUnit"/> ticks (fractions below
+    /// one tick are dropped toward the earlier tick). Fails on anything outside the <see cref="DateTime"/> range.
+    /// </summary>
+    private static bool TryParseUnix(ReadOnlySpan<char> s, long ticksPerUnit, out long utcTicks)
+    {
+        utcTicks = 0;
+        s = s.Trim();
+        long epoch = DateTime.UnixEpoch.Ticks;
+        if (long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long whole))
+        {
+            // Range-check in units before multiplying, so the product cannot overflow.
+            if (whole < -epoch / ticksPerUnit || whole > (DateTime.MaxValue.Ticks - epoch) / ticksPerUnit)
+            {
+                return false;
+            }
+
+            utcTicks = epoch + (whole * ticksPerUnit);
+            return true;
+        }
+
+        // A fraction (rare: some exports write seconds as 1700000000.25): decimal keeps the digits exact.
+        const NumberStyles fractional = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint;
+        if (!decimal.TryParse(s, fractional, CultureInfo.InvariantCulture, out decimal units)
+            || units < -epoch / ticksPerUnit || units > (DateTime.MaxValue.Ticks - epoch) / ticksPerUnit)
+        {
+            return false;
+        }
+
+        utcTicks = epoch + (long)decimal.Floor(units * ticksPerUnit);
+        return utcTicks >= 0 && utcTicks <= DateTime.MaxValue.Ticks;
+    }
+
+    /// <summary>
+    /// A hint to append to an "unparsable time stamp" message: text of digits under the ISO format is most likely
+    /// Unix time (13 or more digits: milliseconds), so name the format that would read it; "" otherwise.
+    /// </summary>
+    internal static string Hint(ReadOnlySpan<char> s, string? format)
+    {
+        s = s.Trim();
+        if (format is not (null or CsvColumnMapping.Iso8601) || s.IsEmpty)
+        {
+            return string.Empty;
+        }
+
+        int digits = 0;
+        foreach (char c in s[0] == '-' ? s[1..] : s)
+        {
+            if (c is >= '0' and <= '9')
+            {
+                digits++;
+            }
+            else if (c != '.')
+            {
+                return string.Empty;
+            }
+        }
+
+        return digits == 0 ? string.Empty
+            : $" (it looks like Unix time: use the time format '{(digits >= 13 ? CsvColumnMapping.UnixMilliseconds : CsvColumnMapping.UnixSeconds)}')";
     }
 
     private static bool Digits(ReadOnlySpan<char> s, out int value)

@@ -119,4 +119,179 @@ public class CsvEventLoaderTests
         var ex = Assert.Throws<ArgumentException>(() => CsvEventLoader.Read(reader, new CsvColumnMapping { User = "u", Item = "i", Timestamp = "t", Basket = "invoice" }));
         Assert.Contains("'invoice'", ex.Message, StringComparison.Ordinal);
     }
+
+    private static List<InteractionEvent> ReadAll(string text, CsvColumnMapping mapping, CsvReaderOptions? options = null)
+    {
+        using var reader = new CsvReader(new StringReader(text), options);
+        return [.. CsvEventLoader.Read(reader, mapping)];
+    }
+
+    [Fact]
+    public void Unix_seconds_file_with_tabs_and_no_basket_column()
+    {
+        // The kind of file that used to stop the sample: tab-separated, Unix seconds, no basket column.
+        // 1700000000 s after the epoch is 2023-11-14 22:13:20 UTC; 0 is the epoch; -86400 the day before.
+        const string text = "user\titem\tts\nann\tx\t1700000000\nbob\ty\t0\ncid\tz\t-86400\nann\ty\t1700000000.25\n";
+        var events = ReadAll(text, new CsvColumnMapping { User = "user", Item = "item", Timestamp = "ts", TimestampFormat = CsvColumnMapping.UnixSeconds },
+            new CsvReaderOptions { DetectDelimiter = true });
+        Assert.Equal(
+            [
+                new DateTimeOffset(2023, 11, 14, 22, 13, 20, TimeSpan.Zero),
+                new DateTimeOffset(1970, 1, 1, 0, 0, 0, TimeSpan.Zero),
+                new DateTimeOffset(1969, 12, 31, 0, 0, 0, TimeSpan.Zero),
+                new DateTimeOffset(2023, 11, 14, 22, 13, 20, 250, TimeSpan.Zero),
+            ],
+            events.Select(e => e.Timestamp));
+        Assert.All(events, e => Assert.Null(e.BasketId));
+    }
+
+    [Fact]
+    public void Unix_milliseconds_iso_and_custom_patterns()
+    {
+        var ms = ReadAll("u,i,t\na,x,1700000000123\n", new CsvColumnMapping { User = "u", Item = "i", Timestamp = "t", TimestampFormat = CsvColumnMapping.UnixMilliseconds }).Single();
+        Assert.Equal(new DateTimeOffset(2023, 11, 14, 22, 13, 20, 123, TimeSpan.Zero), ms.Timestamp);
+
+        // "iso" means the same as no format: sortable text, a 'Z' or an offset.
+        const string iso = "u,i,t\na,x,2024-01-02 10:00:00\na,y,2024-01-02T12:00:00+02:00\n";
+        var named = ReadAll(iso, new CsvColumnMapping { User = "u", Item = "i", Timestamp = "t", TimestampFormat = CsvColumnMapping.Iso8601 });
+        Assert.Equal([new DateTimeOffset(2024, 1, 2, 10, 0, 0, TimeSpan.Zero), new DateTimeOffset(2024, 1, 2, 10, 0, 0, TimeSpan.Zero)], named.Select(e => e.Timestamp));
+
+        var us = ReadAll("u,i,t\na,x,12/31/2023 11:59 PM\n", new CsvColumnMapping { User = "u", Item = "i", Timestamp = "t", TimestampFormat = "MM/dd/yyyy hh:mm tt" }).Single();
+        Assert.Equal(new DateTimeOffset(2023, 12, 31, 23, 59, 0, TimeSpan.Zero), us.Timestamp);
+    }
+
+    [Theory]
+    [InlineData(CsvColumnMapping.UnixSeconds, "0", "17e8")]
+    [InlineData(CsvColumnMapping.UnixSeconds, "0", "253402300800")] // one second past DateTime.MaxValue
+    [InlineData(CsvColumnMapping.UnixSeconds, "0", "-62135596801")] // one second before 0001-01-01
+    [InlineData(CsvColumnMapping.UnixMilliseconds, "0", "1.5.3")]
+    [InlineData("dd/MM/yyyy", "02/01/2024", "2024-01-02")]
+    public void Bad_time_stamps_are_rejected_naming_line_column_and_value(string format, string good, string bad)
+    {
+        var mapping = new CsvColumnMapping { User = "u", Item = "i", Timestamp = "when", TimestampFormat = format };
+        var ex = Assert.Throws<CsvFormatException>(() => ReadAll($"u,i,when\na,x,{good}\nb,y,{bad}\n", mapping));
+        Assert.Equal(3, ex.LineNumber);
+        Assert.Equal($"CSV line 3: unparsable time stamp '{bad}' in column 'when'", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("1700000000", "unix-s")]
+    [InlineData("1700000000123", "unix-ms")]
+    public void Unix_time_under_the_iso_format_names_the_format_to_use(string value, string suggested)
+    {
+        var ex = Assert.Throws<CsvFormatException>(() => ReadAll($"u,i,t\na,x,{value}\n", new CsvColumnMapping { User = "u", Item = "i", Timestamp = "t" }));
+        Assert.Contains($"'{value}'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"use the time format '{suggested}'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("%")]
+    [InlineData("yyyy-MM-dd 'T")]
+    [InlineData(" ")]
+    public void Invalid_pattern_is_rejected_before_any_record(string format)
+    {
+        using var reader = new CsvReader(new StringReader("u,i,t\na,x,2024-01-01\n"));
+        var ex = Assert.Throws<ArgumentException>(() => CsvEventLoader.Read(reader, new CsvColumnMapping { User = "u", Item = "i", Timestamp = "t", TimestampFormat = format }));
+        Assert.Contains($"'{format}'", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, reader.RecordsRead);
+    }
+
+    [Fact]
+    public void Names_ignore_case_and_numbers_address_columns()
+    {
+        const string text = "InvoiceNo,CustomerID,StockCode,InvoiceDate\n536365,17850,85123A,2010-12-01 08:26:00\n";
+        var byName = ReadAll(text, new CsvColumnMapping { User = "customerid", Item = "STOCKCODE", Timestamp = "invoicedate", Basket = "invoiceno" }).Single();
+        var byNumber = ReadAll(text, new CsvColumnMapping { User = "2", Item = "3", Timestamp = "4", Basket = "1" }).Single();
+        var expected = new InteractionEvent("17850", "85123A", new DateTimeOffset(2010, 12, 1, 8, 26, 0, TimeSpan.Zero), EventKind.Purchase, BasketId: "536365");
+        Assert.Equal(expected, byName);
+        Assert.Equal(expected, byNumber);
+
+        // A column literally called "2" is found by its name, not as the second column.
+        var literal = ReadAll("1,2,t\na,b,2024-01-01\n", new CsvColumnMapping { User = "1", Item = "2", Timestamp = "3" }).Single();
+        Assert.Equal(("a", "b"), (literal.UserId, literal.ItemId));
+
+        var beyond = Assert.Throws<ArgumentException>(() => ReadAll(text, new CsvColumnMapping { User = "2", Item = "3", Timestamp = "5" }));
+        Assert.Contains("Column 5", beyond.Message, StringComparison.Ordinal);
+        var unknown = Assert.Throws<ArgumentException>(() => ReadAll(text, new CsvColumnMapping { User = "customer", Item = "3", Timestamp = "4" }));
+        Assert.Contains("'customer'", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Headerless_file_by_column_numbers()
+    {
+        const string text = "17850;85123A;1291191960\n13047;22423;1291192020\n";
+        var options = new CsvReaderOptions { HasHeader = false, DetectDelimiter = true };
+        var mapping = new CsvColumnMapping { User = "1", Item = "2", Timestamp = "3", TimestampFormat = CsvColumnMapping.UnixSeconds };
+        var events = ReadAll(text, mapping, options);
+
+        // 1291191960 s = 2010-12-01 08:26:00 UTC (hand-computed: 14944 days + 30360 s).
+        Assert.Equal(
+            [
+                new InteractionEvent("17850", "85123A", new DateTimeOffset(2010, 12, 1, 8, 26, 0, TimeSpan.Zero), EventKind.Purchase),
+                new InteractionEvent("13047", "22423", new DateTimeOffset(2010, 12, 1, 8, 27, 0, TimeSpan.Zero), EventKind.Purchase),
+            ],
+            events);
+
+        var named = Assert.Throws<ArgumentException>(() => ReadAll(text, mapping with { User = "user" }, options));
+        Assert.Contains("'user'", named.Message, StringComparison.Ordinal);
+        Assert.Contains("no header", named.Message, StringComparison.Ordinal);
+
+        // The width is only known from the first record: the check happens there, before any event is returned.
+        using var reader = new CsvReader(new StringReader(text), options);
+        var wide = Assert.Throws<ArgumentException>(() => CsvEventLoader.Read(reader, mapping with { Basket = "7" }).ToList());
+        Assert.Contains("Column 7 is beyond the 3 columns", wide.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Minimum_value_keeps_ratings_at_or_above_it()
+    {
+        // Ratings 5, 3, 4, 1, 4.5: "rated 4 or more" keeps the first, third and fifth rows.
+        const string text = "user,movie,rating,ts\na,m1,5,1\na,m2,3,2\nb,m1,4,3\nb,m3,1,4\nc,m2,4.5,5\n";
+        var mapping = new CsvColumnMapping { User = "user", Item = "movie", Timestamp = "ts", TimestampFormat = CsvColumnMapping.UnixSeconds, Value = "rating", MinimumValue = 4 };
+        var kept = ReadAll(text, mapping);
+        Assert.Equal([("a", "m1", 5f), ("b", "m1", 4f), ("c", "m2", 4.5f)], kept.Select(e => (e.UserId, e.ItemId, e.Value)));
+        Assert.Equal(5, ReadAll(text, mapping with { MinimumValue = null }).Count);
+
+        string path = Path.Combine(Path.GetTempPath(), $"lp-ratings-{Guid.NewGuid():N}.csv");
+        try
+        {
+            File.WriteAllText(path, text);
+            CsvLoadResult result = CsvEventLoader.Load(path, mapping);
+            Assert.Equal(3, result.Log.Count);
+            Assert.Equal(2, result.BelowMinimum);
+            Assert.Equal(0, result.Report.Skipped);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        Assert.Throws<ArgumentException>(() => ReadAll(text, mapping with { Value = null }));
+        Assert.Throws<ArgumentException>(() => ReadAll(text, mapping with { MinimumValue = float.NaN }));
+    }
+
+    [Fact]
+    public void Load_reports_the_detected_delimiter_and_item_texts()
+    {
+        const string text = "user\titem\tt\tdesc\na\tx\t2024-01-02\t\nb\ty\t2024-01-01\tYellow mug\na\tx\t2024-01-03\tRed box\n";
+        string path = Path.Combine(Path.GetTempPath(), $"lp-texts-{Guid.NewGuid():N}.tsv");
+        try
+        {
+            File.WriteAllText(path, text);
+            var mapping = new CsvColumnMapping { User = "user", Item = "item", Timestamp = "t", Text = "desc" };
+            CsvLoadResult result = CsvEventLoader.Load(path, mapping, new CsvReaderOptions { DetectDelimiter = true });
+            Assert.Equal('\t', result.Delimiter);
+
+            // Time order puts y (2024-01-01) first; x's first non-empty text is "Red box" (its earlier row has none).
+            Assert.Equal(["y", "x"], result.Log.Items.Ids);
+            Assert.Equal(["Yellow mug", "Red box"], result.ItemTexts);
+
+            CsvLoadResult plain = CsvEventLoader.Load(path, mapping with { Text = null }, new CsvReaderOptions { DetectDelimiter = true });
+            Assert.Equal(["", ""], plain.ItemTexts);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -182,6 +182,95 @@ public class CsvReaderTests
         Assert.Equal(new CsvProblem(2, "bad value"), lenient.Report.Samples[0]);
     }
 
+    [Theory]
+    [InlineData("user\titem\tnote\nu1\ti1\ta,b;c\n", '\t')]
+    [InlineData("user;item;note\nu1;i1;a,b\n", ';')]
+    [InlineData("user|item|note\nu1|i1|x\n", '|')]
+    [InlineData("\"a\tb\",\"c;d\",note\nu1,i1,x\n", ',')] // delimiters inside quotes do not count
+    [InlineData("\n\r\nuser\titem\tnote\nu1\ti1\tx\n", '\t')] // blank lines before the header are skipped
+    public void Detects_the_delimiter_from_the_first_line(string text, char expected)
+    {
+        using var reader = new CsvReader(new StringReader(text), new CsvReaderOptions { DetectDelimiter = true });
+        Assert.Equal(expected, reader.Delimiter);
+        Assert.Equal(3, reader.Header.Count);
+        Assert.True(reader.Read());
+        Assert.Equal(3, reader.FieldCount);
+        Assert.Equal("u1", reader.GetString(0));
+        Assert.Equal("i1", reader.GetString(1));
+    }
+
+    [Fact]
+    public void Detection_ties_prefer_tab_and_falls_back_when_no_candidate_occurs()
+    {
+        // One tab, one comma: the tie goes to tab.
+        using (var tie = new CsvReader(new StringReader("a\tb,c\n"), new CsvReaderOptions { DetectDelimiter = true }))
+        {
+            Assert.Equal('\t', tie.Delimiter);
+            Assert.Equal(["a", "b,c"], tie.Header);
+        }
+
+        // A one-column file and an empty one keep the configured delimiter.
+        using (var single = new CsvReader(new StringReader("id\n1\n"), new CsvReaderOptions { DetectDelimiter = true, Delimiter = ';' }))
+        {
+            Assert.Equal(';', single.Delimiter);
+        }
+
+        using (var empty = new CsvReader(new StringReader(""), new CsvReaderOptions { DetectDelimiter = true }))
+        {
+            Assert.Equal(',', empty.Delimiter);
+            Assert.False(empty.Read());
+        }
+
+        // Without a header the first record decides, and it is still returned as data.
+        Assert.Equal([["1", "2"], ["3", "4"]], ReadAll("1\t2\n3\t4\n", new CsvReaderOptions { DetectDelimiter = true, HasHeader = false }));
+
+        // Without detection the configured delimiter is used even when another one dominates.
+        using var fixedComma = new CsvReader(new StringReader("a\tb\tc\n"));
+        Assert.Equal(',', fixedComma.Delimiter);
+        Assert.Equal(["a\tb\tc"], fixedComma.Header);
+    }
+
+    [Fact]
+    public void Detection_reads_on_when_the_text_reader_returns_one_character_at_a_time()
+    {
+        using var reader = new CsvReader(new TrickleReader("a\tb\tc\n1\t2\t3\n"), new CsvReaderOptions { DetectDelimiter = true });
+        Assert.Equal('\t', reader.Delimiter);
+        Assert.Equal([["1", "2", "3"]], ReadAll(reader));
+    }
+
+    /// <summary>A text reader that hands out one character per call, as a slow or chunked source may.</summary>
+    private sealed class TrickleReader(string text) : TextReader
+    {
+        private int _next;
+
+        public override int Read(char[] buffer, int index, int count)
+        {
+            if (_next >= text.Length || count == 0)
+            {
+                return 0;
+            }
+
+            buffer[index] = text[_next++];
+            return 1;
+        }
+    }
+
+    [Fact]
+    public void GetOrdinal_prefers_the_exact_name_then_ignores_case_and_surrounding_space()
+    {
+        using var reader = new CsvReader(new StringReader("CustomerID, StockCode ,Date,date\n"));
+        Assert.Equal(0, reader.GetOrdinal("customerid"));
+        Assert.Equal(1, reader.GetOrdinal("stockcode"));
+        Assert.Equal(2, reader.GetOrdinal("Date"));
+        Assert.Equal(3, reader.GetOrdinal("date"));
+        var ambiguous = Assert.Throws<ArgumentException>(() => reader.GetOrdinal("DATE"));
+        Assert.Contains("'Date'", ambiguous.Message, StringComparison.Ordinal);
+        Assert.Contains("'date'", ambiguous.Message, StringComparison.Ordinal);
+        var missing = Assert.Throws<ArgumentException>(() => reader.GetOrdinal("price"));
+        Assert.Contains("'price'", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("CustomerID", missing.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Argument_validation()
     {

@@ -1,0 +1,292 @@
+using System.Globalization;
+using LifelongPrefs.Data;
+
+namespace LifelongPrefs.Samples.OnlineRetail;
+
+/// <summary>
+/// The sample's command line, parsed and checked before any file is opened. Every mistake throws
+/// <see cref="ArgumentException"/> with a message that names the option and the bad value; <see cref="SampleRun"/>
+/// prints it on one line and exits with code 2.
+/// </summary>
+internal sealed record SampleOptions
+{
+    /// <summary>The models in the order the sample runs them.</summary>
+    internal static readonly string[] AllModels = ["Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "SASRec", "RepeatAware"];
+
+    /// <summary>The keys of <c>--columns</c>, the three required ones first; "weight" also answers to "rating" and "value".</summary>
+    private static readonly string[] ColumnKeys = ["user", "item", "time", "basket", "weight", "quantity", "kind", "text", "category", "price"];
+
+    internal const string Usage = """
+        usage: LifelongPrefs.Samples.OnlineRetail [options]
+
+        Trains the recommenders on a purchase log and prints each evaluation protocol's metrics. Without
+        options it reads the bundled UCI Online Retail copy (samples/data/uci-online-retail/).
+
+        Data
+          --data PATH          a .csv or .csv.gz file (default: the bundled Online Retail copy). A file in the
+                               Online Retail layout needs nothing else; any other file needs --columns.
+          --columns MAP        which columns hold what, as KEY=COL pairs separated by commas:
+                                 user=COL,item=COL,time=COL are required;
+                                 basket=COL (invoice, order, session), weight=COL (a rating or weight; also
+                                 rating=COL), quantity=COL, kind=COL (view, cart, purchase, ...), text=COL (item
+                                 description, printed with the top-10), category=COL, price=COL are optional.
+                               COL is a header name (case-insensitive) or a 1-based column number.
+          --time-format F      iso (default: 2010-12-01 08:26:00, 2010-12-01T08:26:00Z, with or without an
+                               offset), unix-s (seconds since 1970, e.g. 1291191960), unix-ms (milliseconds),
+                               or a .NET date pattern such as "dd/MM/yyyy HH:mm". Without an offset, UTC.
+          --delimiter D        auto (default: tab, comma, semicolon or pipe, whichever the first line has most
+                               of), tab, comma, semicolon, pipe, space, or any single character.
+          --no-header          the file has no header line: COL must be column numbers.
+          --min-weight X       keep only rows whose weight is at least X (with weight=COL; e.g. 4 makes
+                               "rated 4 or more" the positive interactions).
+          --lenient            skip malformed rows and report how many, instead of stopping at the first.
+
+        Run
+          --models A,B         which models, in this order (default: all): Popularity, PersonalPopularity,
+                               ItemKNN, BPR-MF, MLP, GRU4Rec, SASRec, RepeatAware (case-insensitive).
+          --epochs N           epochs for every learned model (default: each model's own).
+          --seed N             seed of every random choice (default: 42).
+          --user ID            whose top-10 to print at the end (default: the log's first customer).
+          --json               end with one line of JSON holding every metric (a metric without a value is null).
+          --help, -h           print this text.
+
+        Examples
+          --data ratings.tsv --columns user=userId,item=movieId,time=timestamp,weight=rating --time-format unix-s --min-weight 4
+          --data orders.csv.gz --columns user=CustomerID,item=StockCode,time=InvoiceDate,basket=InvoiceNo,text=Description
+          --data events.txt --no-header --delimiter "|" --columns user=1,item=3,time=2 --time-format "dd/MM/yyyy HH:mm"
+
+        A bad option or file ends the run with one line on stderr and exit code 2.
+        """;
+
+    /// <summary>Gets the data file, or null for the bundled Online Retail copy.</summary>
+    public string? DataPath { get; init; }
+
+    /// <summary>Gets the column mapping for a file that is not in the Online Retail layout, or null.</summary>
+    public CsvColumnMapping? Columns { get; init; }
+
+    /// <summary>Gets how to read a mapped file (delimiter or detection, header, strictness).</summary>
+    public CsvReaderOptions Csv { get; init; } = new() { DetectDelimiter = true };
+
+    /// <summary>Gets the models to run, canonical names, in order.</summary>
+    public IReadOnlyList<string> Models { get; init; } = AllModels;
+
+    /// <summary>Gets the epoch count for every learned model, or null for each model's default.</summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>Gets the seed.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Gets the external id of the customer whose top-10 ends the run, or null for the log's first.</summary>
+    public string? User { get; init; }
+
+    /// <summary>Gets whether to end with a JSON line.</summary>
+    public bool Json { get; init; }
+
+    /// <summary>Gets whether the user asked for the usage text.</summary>
+    public bool Help { get; init; }
+
+    /// <summary>Gets whether malformed rows are skipped (reported) instead of ending the run.</summary>
+    public bool Lenient => Csv.Lenient;
+
+    /// <summary>Parses a command line. <c>--name value</c> and <c>--name=value</c> are both accepted.</summary>
+    /// <exception cref="ArgumentException">An option is unknown, given twice, lacks its value, or its value is bad.</exception>
+    internal static SampleOptions Parse(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Any(a => a is "--help" or "-h"))
+        {
+            return new SampleOptions { Help = true };
+        }
+
+        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Unexpected argument '{arg}': options start with --.");
+            }
+
+            int equals = arg.IndexOf('=', StringComparison.Ordinal);
+            string name = equals < 0 ? arg : arg[..equals];
+            bool takesValue = name switch
+            {
+                "--data" or "--columns" or "--time-format" or "--delimiter" or "--min-weight" or "--models" or "--epochs" or "--seed" or "--user" => true,
+                "--no-header" or "--lenient" or "--json" => false,
+                _ => throw new ArgumentException($"Unknown option '{name}'."),
+            };
+
+            string? value = null;
+            if (equals >= 0)
+            {
+                value = takesValue ? arg[(equals + 1)..] : throw new ArgumentException($"Option '{name}' takes no value but got '{arg[(equals + 1)..]}'.");
+            }
+            else if (takesValue)
+            {
+                value = i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)
+                    ? args[++i]
+                    : throw new ArgumentException($"Option '{name}' needs a value.");
+            }
+
+            if (takesValue && string.IsNullOrWhiteSpace(value))
+            {
+                throw new ArgumentException($"Option '{name}' needs a value but got '{value}'.");
+            }
+
+            if (!values.TryAdd(name, value))
+            {
+                throw new ArgumentException($"Option '{name}' is given twice.");
+            }
+        }
+
+        return Build(values);
+    }
+
+    private static SampleOptions Build(Dictionary<string, string?> values)
+    {
+        string? Get(string name) => values.GetValueOrDefault(name);
+
+        CsvColumnMapping? columns = Get("--columns") is string map ? ParseColumns(map) : null;
+        if (columns is null)
+        {
+            foreach (string csvOnly in new[] { "--time-format", "--delimiter", "--no-header", "--min-weight" })
+            {
+                if (values.ContainsKey(csvOnly))
+                {
+                    throw new ArgumentException($"Option '{csvOnly}' describes a file given with --columns; the Online Retail layout is fixed.");
+                }
+            }
+        }
+        else
+        {
+            columns = columns with { TimestampFormat = ParseTimeFormat(Get("--time-format")) };
+            if (Get("--min-weight") is string minimum)
+            {
+                if (columns.Value is null)
+                {
+                    throw new ArgumentException("Option '--min-weight' needs a weight column: add weight=COL to --columns.");
+                }
+
+                columns = columns with { MinimumValue = ParseFinite(minimum, "--min-weight") };
+            }
+        }
+
+        var csv = new CsvReaderOptions
+        {
+            DetectDelimiter = Get("--delimiter") is null or "auto",
+            Delimiter = Get("--delimiter") is string d and not "auto" ? ParseDelimiter(d) : ',',
+            HasHeader = !values.ContainsKey("--no-header"),
+            Lenient = values.ContainsKey("--lenient"),
+        };
+
+        return new SampleOptions
+        {
+            DataPath = Get("--data"),
+            Columns = columns,
+            Csv = csv,
+            Models = Get("--models") is string models ? ParseModels(models) : AllModels,
+            Epochs = Get("--epochs") is string epochs ? ParsePositive(epochs, "--epochs") : null,
+            Seed = Get("--seed") is string seed ? ParseInt(seed, "--seed") : 42,
+            User = Get("--user"),
+            Json = values.ContainsKey("--json"),
+        };
+    }
+
+    private static CsvColumnMapping ParseColumns(string text)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string pair in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            int equals = pair.IndexOf('=', StringComparison.Ordinal);
+            string key = (equals < 0 ? pair : pair[..equals]).Trim().ToLowerInvariant();
+            string column = equals < 0 ? string.Empty : pair[(equals + 1)..].Trim();
+            key = key is "rating" or "value" ? "weight" : key is "description" ? "text" : key;
+            if (!ColumnKeys.Contains(key))
+            {
+                throw new ArgumentException($"--columns: unknown key '{pair}'; the keys are {string.Join(", ", ColumnKeys)} (each as KEY=COL).");
+            }
+
+            if (column.Length == 0)
+            {
+                throw new ArgumentException($"--columns: '{pair}' names no column; write {key}=COL with a header name or a 1-based number.");
+            }
+
+            if (!map.TryAdd(key, column))
+            {
+                throw new ArgumentException($"--columns: the key '{key}' is given twice ('{map[key]}' and '{column}').");
+            }
+        }
+
+        string[] missing = [.. ColumnKeys[..3].Where(k => !map.ContainsKey(k))];
+        if (missing.Length > 0)
+        {
+            throw new ArgumentException($"--columns needs user=COL, item=COL and time=COL; missing: {string.Join(", ", missing)}.");
+        }
+
+        return new CsvColumnMapping
+        {
+            User = map["user"],
+            Item = map["item"],
+            Timestamp = map["time"],
+            Basket = map.GetValueOrDefault("basket"),
+            Value = map.GetValueOrDefault("weight"),
+            Quantity = map.GetValueOrDefault("quantity"),
+            Kind = map.GetValueOrDefault("kind"),
+            Text = map.GetValueOrDefault("text"),
+            Category = map.GetValueOrDefault("category"),
+            Price = map.GetValueOrDefault("price"),
+        };
+    }
+
+    /// <summary>The three keywords in any case; anything else is a .NET pattern, checked by the loader before it reads.</summary>
+    private static string? ParseTimeFormat(string? text) => text?.ToLowerInvariant() switch
+    {
+        null => null,
+        CsvColumnMapping.Iso8601 => CsvColumnMapping.Iso8601,
+        CsvColumnMapping.UnixSeconds => CsvColumnMapping.UnixSeconds,
+        CsvColumnMapping.UnixMilliseconds => CsvColumnMapping.UnixMilliseconds,
+        _ => text,
+    };
+
+    private static char ParseDelimiter(string text) => text.ToLowerInvariant() switch
+    {
+        "tab" or "\\t" => '\t',
+        "comma" => ',',
+        "semicolon" => ';',
+        "pipe" => '|',
+        "space" => ' ',
+        _ when text.Length == 1 && text[0] is not ('"' or '\r' or '\n') => text[0],
+        _ => throw new ArgumentException($"Option '--delimiter' needs auto, tab, comma, semicolon, pipe, space or one character (not a quote) but got '{text}'."),
+    };
+
+    private static string[] ParseModels(string text)
+    {
+        var models = new List<string>();
+        foreach (string name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string known = AllModels.FirstOrDefault(m => string.Equals(m, name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", AllModels)}.");
+            if (!models.Contains(known))
+            {
+                models.Add(known);
+            }
+        }
+
+        return models.Count > 0 ? [.. models] : throw new ArgumentException($"Option '--models' names no model but got '{text}'.");
+    }
+
+    private static int ParsePositive(string text, string option) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value > 0
+            ? value
+            : throw new ArgumentException($"Option '{option}' needs a positive integer but got '{text}'.");
+
+    private static int ParseInt(string text, string option) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+            ? value
+            : throw new ArgumentException($"Option '{option}' needs an integer but got '{text}'.");
+
+    private static float ParseFinite(string text, string option) =>
+        float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && float.IsFinite(value)
+            ? value
+            : throw new ArgumentException($"Option '{option}' needs a number but got '{text}'.");
+}

@@ -1,0 +1,326 @@
+using System.Globalization;
+using System.Text;
+using LifelongPrefs.Data;
+using LifelongPrefs.Evaluation;
+using LifelongPrefs.Models;
+using Spectre.Console;
+
+namespace LifelongPrefs.Samples.OnlineRetail;
+
+/// <summary>
+/// The sample's whole run behind a testable seam: parse the command line, load and clean the data, fit and
+/// evaluate every model under every protocol, print the tables and one customer's top-10. Exit codes: 0 done,
+/// 2 a bad option or file (one line on stderr, never a stack trace), 1 an unexpected failure (also one line).
+/// </summary>
+internal static class SampleRun
+{
+    /// <summary>The exit code of a bad option or input file.</summary>
+    internal const int BadInput = 2;
+
+    // Long enough for any of our messages; a garbled file's header quoted back is cut here.
+    private const int MaxMessageLength = 400;
+
+    /// <summary>Runs the sample.</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="console">Where progress, reports and tables go.</param>
+    /// <param name="output">Where the usage text and the <c>--json</c> line go (standard output).</param>
+    /// <param name="error">Where the one-line error goes (standard error).</param>
+    /// <returns>The exit code.</returns>
+    internal static int Run(IReadOnlyList<string> args, IAnsiConsole console, TextWriter output, TextWriter error)
+    {
+        SampleOptions options;
+        try
+        {
+            options = SampleOptions.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            error.WriteLine($"error: {OneLine(e)} (--help prints the usage)");
+            return BadInput;
+        }
+
+        if (options.Help)
+        {
+            output.Write(SampleOptions.Usage);
+            output.WriteLine();
+            return 0;
+        }
+
+        try
+        {
+            Execute(options, console, output);
+            return 0;
+        }
+        catch (Exception e) when (IsBadInput(e))
+        {
+            error.WriteLine($"error: {OneLine(e)}");
+            return BadInput;
+        }
+#pragma warning disable CA1031 // The sample's promise is one line and an exit code, never a stack trace.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            error.WriteLine($"unexpected error ({e.GetType().Name}): {OneLine(e)}");
+            return 1;
+        }
+    }
+
+    /// <summary>Failures that come from the user's file or options rather than from the sample.</summary>
+    private static bool IsBadInput(Exception e) =>
+        e is ArgumentException or FormatException or IOException or UnauthorizedAccessException or InvalidDataException;
+
+    /// <summary>
+    /// The message on one printable line: without the "(Parameter 'x')" suffix that means nothing to a user, with
+    /// line breaks and control characters (a binary file's header quoted back) turned into spaces, and cut at
+    /// <see cref="MaxMessageLength"/> characters.
+    /// </summary>
+    internal static string OneLine(Exception e)
+    {
+        string message = e.Message;
+        if (e is ArgumentException { ParamName: string name })
+        {
+            message = message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal);
+        }
+
+        var line = new StringBuilder(Math.Min(message.Length, MaxMessageLength + 1));
+        foreach (char c in message)
+        {
+            bool space = char.IsControl(c) || char.IsWhiteSpace(c);
+            if (space && (line.Length == 0 || line[^1] == ' '))
+            {
+                continue;
+            }
+
+            line.Append(space ? ' ' : c);
+            if (line.Length > MaxMessageLength)
+            {
+                line.Length = MaxMessageLength;
+                return line.Append('…').ToString();
+            }
+        }
+
+        return line.ToString().TrimEnd();
+    }
+
+    private static void Execute(SampleOptions options, IAnsiConsole console, TextWriter output)
+    {
+        string path = options.DataPath ?? Program.FindBundledData();
+        if (Directory.Exists(path))
+        {
+            throw new FileNotFoundException($"'{path}' is a directory; --data needs a .csv or .csv.gz file.");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"The data file '{path}' does not exist.");
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        (InteractionLog log, IReadOnlyList<string> descriptions) = Load(path, options, console);
+        if (log.Count == 0)
+        {
+            throw new InvalidDataException($"No events are left in '{path}' after cleaning; nothing to train on.");
+        }
+
+        int customer = FindCustomer(log, options.User);
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"[grey]loaded and cleaned in {clock.Elapsed.TotalSeconds:F1} s: {log.Users.Count:N0} users, {log.Items.Count:N0} items, {log.Count:N0} events, {Day(log.Events[0].Ticks)} to {Day(log.Events[^1].Ticks)}[/]");
+
+        HoldoutProtocol nextBasket = HoldoutProtocol.NextBasket(log, explore: false);
+        HoldoutProtocol explore = HoldoutProtocol.NextBasket(log, explore: true);
+        HoldoutProtocol lastItem = HoldoutProtocol.LeaveLastItem(log);
+        HoldoutProtocol? lastItemSampled = SampledOrNull(log, options.Seed, console);
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]next basket: {nextBasket.UserCount:N0} users with ≥ 3 baskets; leave-last-item: {lastItem.UserCount:N0} users[/]");
+
+        var results = new List<ProtocolResult>();
+        IRecommender? best = null;
+        string bestName = string.Empty;
+        double bestNdcg = double.NegativeInfinity;
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                // Every bar exists from the start and only its own model's work moves it and its clock.
+                var bars = options.Models.Select(name => new ModelProgress(context.AddTask(name, autoStart: false, maxValue: 100), name, stages: 2)).ToList();
+                for (int m = 0; m < options.Models.Count; m++)
+                {
+                    string name = options.Models[m];
+                    ModelProgress bar = bars[m];
+
+                    // The two next-basket variants share their training events: fit once, evaluate both ways.
+                    IRecommender model = Program.Create(name, options.Seed, options.Epochs);
+                    ProtocolResult all = nextBasket.FitAndEvaluate(model, bar.BeginFit("next basket")) with { Model = name };
+                    bar.BeginEvaluation();
+                    results.Add(all);
+                    results.Add(explore.Evaluate(model, all.TrainSeconds) with { Model = name });
+
+                    // Leave-last-item, full ranking and the SASRec paper's 100 sampled negatives (same training events).
+                    IRecommender second = Program.Create(name, options.Seed, options.Epochs);
+                    ProtocolResult full = lastItem.FitAndEvaluate(second, bar.BeginFit("leave last item")) with { Model = name };
+                    bar.BeginEvaluation();
+                    results.Add(full);
+                    if (lastItemSampled is not null)
+                    {
+                        results.Add(lastItemSampled.Evaluate(second, full.TrainSeconds) with { Model = name });
+                    }
+
+                    bar.Finish(all.TrainSeconds + full.TrainSeconds);
+
+                    // Keep the next-basket fit of the best model for the closing top-10 (NaN never wins).
+                    double ndcg = all.Metrics.GetValueOrDefault("NDCG@20", double.NaN);
+                    if (best is null || ndcg > bestNdcg)
+                    {
+                        best = model;
+                        bestName = name;
+                        bestNdcg = double.IsNaN(ndcg) ? double.NegativeInfinity : ndcg;
+                    }
+                }
+            });
+
+        PrintTable(console, results, "next-basket", ["Recall@20", "NDCG@20", "HR@20"]);
+        PrintTable(console, results, "next-basket-explore", ["Recall@20", "NDCG@20", "HR@20"]);
+        PrintTable(console, results, "leave-last-item", ["HR@10", "NDCG@10", "MRR"]);
+        if (lastItemSampled is not null)
+        {
+            PrintTable(console, results, "leave-last-item-sampled", ["HR@10", "NDCG@10", "MRR"]);
+        }
+
+        string why = double.IsFinite(bestNdcg)
+            ? string.Create(CultureInfo.InvariantCulture, $"the best next-basket NDCG@20 of this run ({bestNdcg:F4})")
+            : "the first model (next basket had no users to rank the models by)";
+        PrintTopTen(console, log, descriptions, customer, best!, $"{bestName}, {why}");
+
+        if (options.Json)
+        {
+            output.WriteLine(ResultsJson.Write(Path.GetFileName(path), log.Users.Count, log.Items.Count, results));
+        }
+    }
+
+    /// <summary>
+    /// The SASRec paper's protocol needs 100 unseen items per user; a small catalog (a user's own file) has fewer, and
+    /// then that one table is left out with a note instead of ending the run.
+    /// </summary>
+    private static HoldoutProtocol? SampledOrNull(InteractionLog log, int seed, IAnsiConsole console)
+    {
+        try
+        {
+            return HoldoutProtocol.LeaveLastItemSampled(log, negatives: 100, seed: seed);
+        }
+        catch (ArgumentException e)
+        {
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]leave-last-item-sampled left out: {OneLine(e)}[/]");
+            return null;
+        }
+    }
+
+    private static (InteractionLog Log, IReadOnlyList<string> Descriptions) Load(string path, SampleOptions options, IAnsiConsole console)
+    {
+        if (options.Columns is null)
+        {
+            OnlineRetailData data = Data.OnlineRetail.Load(path, new OnlineRetailOptions { Lenient = options.Lenient });
+            console.WriteLine(data.Report.ToString());
+            return (data.Log, data.ItemDescriptions);
+        }
+
+        CsvLoadResult loaded = CsvEventLoader.Load(path, options.Columns, options.Csv);
+        var summary = new StringBuilder();
+        summary.Append(CultureInfo.InvariantCulture, $"loaded {loaded.Log.Count:N0} events from {Path.GetFileName(path)} (delimiter {DelimiterName(loaded.Delimiter)}");
+        summary.Append(options.Csv.DetectDelimiter ? ", detected" : string.Empty);
+        summary.Append(options.Csv.HasHeader ? string.Empty : ", no header");
+        if (options.Columns.MinimumValue is float minimum)
+        {
+            summary.Append(CultureInfo.InvariantCulture, $"; {loaded.BelowMinimum:N0} rows with weight below {minimum} dropped");
+        }
+
+        summary.Append(CultureInfo.InvariantCulture, $"; {loaded.Report.Skipped:N0} malformed rows skipped)");
+        console.WriteLine(summary.ToString());
+        foreach (CsvProblem problem in loaded.Report.Samples)
+        {
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  skipped line {problem.LineNumber}: {problem.Reason}"));
+        }
+
+        return (loaded.Log, loaded.ItemTexts);
+    }
+
+    private static int FindCustomer(InteractionLog log, string? id)
+    {
+        if (id is null)
+        {
+            return log.Events[0].User;
+        }
+
+        return log.Users.TryGetIndex(id, out int user)
+            ? user
+            : throw new ArgumentException($"Option '--user': customer '{id}' is not in the data (after cleaning).");
+    }
+
+    private static string DelimiterName(char delimiter) => delimiter switch
+    {
+        '\t' => "tab",
+        ' ' => "space",
+        _ => $"'{delimiter}'",
+    };
+
+    private static string Day(long ticks) => new DateTime(ticks, DateTimeKind.Utc).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static void PrintTable(IAnsiConsole console, List<ProtocolResult> results, string protocol, string[] metrics)
+    {
+        var table = new Table().Title(protocol).AddColumn("model");
+        foreach (string metric in metrics)
+        {
+            table.AddColumn(new TableColumn(metric).RightAligned());
+        }
+
+        table.AddColumn(new TableColumn("users").RightAligned()).AddColumn(new TableColumn("train s").RightAligned());
+        foreach (ProtocolResult result in results.Where(r => r.Protocol == protocol))
+        {
+            var cells = new List<string> { result.Model };
+            cells.AddRange(metrics.Select(m => result.Metrics.TryGetValue(m, out double v) && double.IsFinite(v) ? v.ToString("F4", CultureInfo.InvariantCulture) : "–"));
+            cells.Add(result.Users.ToString(CultureInfo.InvariantCulture));
+            cells.Add(result.TrainSeconds.ToString("F1", CultureInfo.InvariantCulture));
+            table.AddRow(cells.Select(Markup.Escape).ToArray());
+        }
+
+        console.Write(table);
+    }
+
+    /// <summary>
+    /// The closing example: one customer's top-10 from the best model's next-basket fit, given all of the
+    /// customer's events, with the item descriptions when the data has them (ids alone otherwise).
+    /// </summary>
+    private static void PrintTopTen(IAnsiConsole console, InteractionLog log, IReadOnlyList<string> descriptions, int customer, IRecommender model, string byWhom)
+    {
+        Interaction[] history = [.. log.EventsOf(customer).Select(position => log.Events[position])];
+        var bought = history.Select(e => e.Item).ToHashSet();
+        var top = new int[Math.Min(10, model.ItemCount)];
+        int found = model.Recommend(customer, history, top, []);
+        bool described = descriptions.Any(d => d.Length > 0);
+
+        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"top {found} for customer {log.Users.GetId(customer)} ({history.Length} {(history.Length == 1 ? "event" : "events")}) by {byWhom}:"));
+        var table = new Table()
+            .AddColumn(new TableColumn("#").RightAligned())
+            .AddColumn("item");
+        if (described)
+        {
+            table.AddColumn("description");
+        }
+
+        table.AddColumn("bought before");
+        for (int r = 0; r < found; r++)
+        {
+            int item = top[r];
+            var cells = new List<string> { (r + 1).ToString(CultureInfo.InvariantCulture), log.Items.GetId(item) };
+            if (described)
+            {
+                cells.Add(item < descriptions.Count ? descriptions[item] : string.Empty);
+            }
+
+            cells.Add(bought.Contains(item) ? "yes" : string.Empty);
+            table.AddRow(cells.Select(Markup.Escape).ToArray());
+        }
+
+        console.Write(table);
+    }
+}
