@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LifelongPrefs.Evaluation;
+using LifelongPrefs.Evaluation.Protocols;
 
 namespace LifelongPrefs.Samples.OnlineRetail;
 

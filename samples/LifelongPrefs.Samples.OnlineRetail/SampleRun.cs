@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation;
+using LifelongPrefs.Evaluation.Protocols;
 using LifelongPrefs.Models;
 using Spectre.Console;
 

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using LifelongPrefs.Data;
-using LifelongPrefs.Evaluation;
+using LifelongPrefs.Evaluation.Protocols;
 using LifelongPrefs.Models;
 using LifelongPrefs.Samples.OnlineRetail;
 using Spectre.Console;
