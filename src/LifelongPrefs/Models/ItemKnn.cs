@@ -1,4 +1,5 @@
 using LifelongPrefs.Data;
+using LifelongPrefs.Persistence;
 using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Models;
@@ -83,64 +84,63 @@ public sealed class ItemKnn : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream)
-    {
-        // Users' item sets as CSR: offsets (users + 1) and the concatenated items in ascending order.
-        var offsets = new int[_itemsOfUser.Count + 1];
-        var items = new List<int>();
-        for (int u = 0; u < _itemsOfUser.Count; u++)
-        {
-            items.AddRange(_itemsOfUser[u].Order());
-            offsets[u + 1] = items.Count;
-        }
-
-        ModelState.Write(stream, Name,
-        [
-            ("items", new[] { _items }),
-            ("cooccurrence", _cooccurrence),
-            ("userCount", _userCount),
-            ("userOffsets", offsets),
-            ("userItems", items.ToArray()),
-        ]);
-    }
+    public void Save(Stream stream) => CaptureState().WriteTo(stream);
 
     /// <inheritdoc/>
-    public void Load(Stream stream)
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) => CaptureState().WriteToAsync(stream, cancellationToken);
+
+    /// <inheritdoc/>
+    public void Load(Stream stream) => Restore(ModelStateReader.Read(stream, StateHeader, Name));
+
+    /// <inheritdoc/>
+    public async Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        Restore(await ModelStateReader.ReadAsync(stream, StateHeader, Name, cancellationToken).ConfigureAwait(false));
+
+    private static ModelStateHeader StateHeader => new(ModelTypeId.ItemKnn, 1, OptionsFingerprint.Canonical(new { }));
+
+    private ModelStateWriter CaptureState()
     {
-        Dictionary<string, Array> sections = ModelState.Read(stream, Name);
-        int[] itemsSection = ModelState.Section<int>(sections, "items", Name);
-        float[] cooccurrence = ModelState.Section<float>(sections, "cooccurrence", Name);
-        int[] userCount = ModelState.Section<int>(sections, "userCount", Name);
-        int[] offsets = ModelState.Section<int>(sections, "userOffsets", Name);
-        int[] userItems = ModelState.Section<int>(sections, "userItems", Name);
-        int items = itemsSection.Length == 1 ? itemsSection[0] : -1;
-        bool consistent = items >= 0 && cooccurrence.Length == (long)items * items && userCount.Length == items
-            && offsets.Length >= 1 && offsets[0] == 0 && offsets[^1] == userItems.Length
-            && Array.TrueForAll(userItems, i => (uint)i < (uint)items) && Array.TrueForAll(userCount, c => c >= 0);
-        for (int u = 1; consistent && u < offsets.Length; u++)
-        {
-            consistent = offsets[u] >= offsets[u - 1];
-        }
+        var writer = new ModelStateWriter(StateHeader);
+        WriteState(writer, "");
+        return writer;
+    }
 
-        if (!consistent)
-        {
-            throw new ModelStateException($"The saved {Name} state has inconsistent sections.");
-        }
+    /// <summary>Adds the counts and the users' item sets under <paramref name="prefix"/> (also used by <see cref="RepeatAware"/>).</summary>
+    internal void WriteState(ModelStateWriter writer, string prefix)
+    {
+        writer.AddInts(prefix + "userCount", _userCount);
+        writer.AddFloats(prefix + "cooccurrence", _cooccurrence);
+        writer.AddSets(prefix + "userItems", _itemsOfUser);
+    }
 
-        var itemsOfUser = new List<HashSet<int>>(offsets.Length - 1);
-        for (int u = 0; u + 1 < offsets.Length; u++)
-        {
-            itemsOfUser.Add([.. userItems.AsSpan(offsets[u], offsets[u + 1] - offsets[u]).ToArray()]);
-        }
-
+    /// <summary>Validates the sections written by <see cref="WriteState"/> and builds a new model from them.</summary>
+    internal static ItemKnn ReadState(ModelStateReader reader, string prefix)
+    {
+        int[] userCount = reader.Ints(prefix + "userCount");
+        int items = userCount.Length;
+        float[] cooccurrence = reader.Floats(prefix + "cooccurrence", (long)items * items);
+        List<HashSet<int>> itemsOfUser = reader.Sets(prefix + "userItems", items);
+        reader.Require(Array.TrueForAll(userCount, c => c >= 0), "an item has a negative user count");
         var inverseSqrt = new float[items];
         for (int i = 0; i < items; i++)
         {
             inverseSqrt[i] = userCount[i] > 0 ? 1f / MathF.Sqrt(userCount[i]) : 0f;
         }
 
+        return new ItemKnn
+        {
+            _items = items, _cooccurrence = cooccurrence, _userCount = userCount, _itemsOfUser = itemsOfUser, _inverseSqrtCount = inverseSqrt,
+        };
+    }
+
+    private void Restore(ModelStateReader reader)
+    {
+        ItemKnn state = ReadState(reader, "");
+        reader.EnsureAllConsumed();
+
         // Everything validated: swap the state in.
-        (_items, _cooccurrence, _userCount, _itemsOfUser, _inverseSqrtCount) = (items, cooccurrence, userCount, itemsOfUser, inverseSqrt);
+        (_items, _cooccurrence, _userCount, _itemsOfUser, _inverseSqrtCount) =
+            (state._items, state._cooccurrence, state._userCount, state._itemsOfUser, state._inverseSqrtCount);
     }
 
     private void Add(IReadOnlyList<Interaction> events, int userCount)

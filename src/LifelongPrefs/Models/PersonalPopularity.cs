@@ -1,4 +1,5 @@
 using LifelongPrefs.Data;
+using LifelongPrefs.Persistence;
 
 namespace LifelongPrefs.Models;
 
@@ -30,10 +31,26 @@ public sealed class PersonalPopularity : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream) => ModelState.Write(stream, Name, _global.StateSections());
+    public void Save(Stream stream) => CaptureState().WriteTo(stream);
 
     /// <inheritdoc/>
-    public void Load(Stream stream) => _global.Restore(ModelState.Read(stream, Name), Name);
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) => CaptureState().WriteToAsync(stream, cancellationToken);
+
+    /// <inheritdoc/>
+    public void Load(Stream stream) => _global.ReadState(ModelStateReader.Read(stream, StateHeader, Name), "popularity.")();
+
+    /// <inheritdoc/>
+    public async Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        _global.ReadState(await ModelStateReader.ReadAsync(stream, StateHeader, Name, cancellationToken).ConfigureAwait(false), "popularity.")();
+
+    private static ModelStateHeader StateHeader => new(ModelTypeId.PersonalPopularity, 1, OptionsFingerprint.Canonical(new { }));
+
+    private ModelStateWriter CaptureState()
+    {
+        var writer = new ModelStateWriter(StateHeader);
+        _global.WriteState(writer, "popularity.");
+        return writer;
+    }
 
     /// <inheritdoc/>
     public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount) =>

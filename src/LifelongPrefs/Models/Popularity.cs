@@ -1,4 +1,5 @@
 using LifelongPrefs.Data;
+using LifelongPrefs.Persistence;
 
 namespace LifelongPrefs.Models;
 
@@ -89,39 +90,45 @@ public sealed class Popularity : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream) => ModelState.Write(stream, Name, StateSections());
+    public void Save(Stream stream) => CaptureState().WriteTo(stream);
 
     /// <inheritdoc/>
-    public void Load(Stream stream) => Restore(ModelState.Read(stream, Name), Name);
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) => CaptureState().WriteToAsync(stream, cancellationToken);
 
-    internal List<(string, Array)> StateSections() =>
-    [
-        ("weights", (double[])_weights.Clone()),
-        ("halfLifeTicks", new[] { _halfLifeTicks }),
-        ("referenceTicks", new[] { (int)(_referenceTicks >> 32), (int)(_referenceTicks & 0xFFFFFFFF) }),
-        ("userCount", new[] { _userCount }),
-    ];
+    /// <inheritdoc/>
+    public void Load(Stream stream) => ReadState(ModelStateReader.Read(stream, StateHeader, Name), "")();
 
-    internal void Restore(Dictionary<string, Array> sections, string model)
+    /// <inheritdoc/>
+    public async Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ReadState(await ModelStateReader.ReadAsync(stream, StateHeader, Name, cancellationToken).ConfigureAwait(false), "")();
+
+    // The half-life is the one option; plain counts have an infinite half-life.
+    private ModelStateHeader StateHeader => new(ModelTypeId.Popularity, 1, OptionsFingerprint.Canonical(new { HalfLifeTicks = _halfLifeTicks }));
+
+    private ModelStateWriter CaptureState()
     {
-        double[] weights = ModelState.Section<double>(sections, "weights", model);
-        double[] halfLife = ModelState.Section<double>(sections, "halfLifeTicks", model);
-        int[] reference = ModelState.Section<int>(sections, "referenceTicks", model);
-        int[] users = ModelState.Section<int>(sections, "userCount", model);
-        if (halfLife.Length != 1 || !halfLife[0].Equals(_halfLifeTicks))
-        {
-            throw new ModelStateException($"The state was saved with a different half-life than this {model} was created with.");
-        }
+        var writer = new ModelStateWriter(StateHeader);
+        WriteState(writer, "");
+        return writer;
+    }
 
-        if (reference.Length != 2 || users.Length != 1 || users[0] < 0 || Array.Exists(weights, w => !double.IsFinite(w) || w < 0))
-        {
-            throw new ModelStateException($"The saved {model} state has inconsistent sections.");
-        }
+    /// <summary>Adds the weights, reference time and user count under <paramref name="prefix"/> (also used by <see cref="PersonalPopularity"/>).</summary>
+    internal void WriteState(ModelStateWriter writer, string prefix)
+    {
+        writer.AddDoubles(prefix + "weights", _weights);
+        writer.AddLong(prefix + "referenceTicks", _referenceTicks);
+        writer.AddInt(prefix + "userCount", _userCount);
+    }
 
-        // Everything validated: now swap the state in.
-        _weights = weights;
-        _referenceTicks = ((long)reference[0] << 32) | (uint)reference[1];
-        _userCount = users[0];
+    /// <summary>Validates the sections written by <see cref="WriteState"/> and returns the action that applies them.</summary>
+    internal Action ReadState(ModelStateReader reader, string prefix)
+    {
+        double[] weights = reader.Doubles(prefix + "weights");
+        long reference = reader.Long(prefix + "referenceTicks");
+        int users = reader.Int(prefix + "userCount");
+        reader.Require(users >= 0 && !Array.Exists(weights, w => w < 0), "negative weights or user count");
+        reader.EnsureAllConsumed();
+        return () => (_weights, _referenceTicks, _userCount) = (weights, reference, users);
     }
 
     private void Accumulate(IReadOnlyList<Interaction> events)
