@@ -436,6 +436,7 @@ internal sealed class ModelStateReader
             int tableLength = BinaryPrimitives.ReadInt32LittleEndian(prologue[36..]);
             long afterPrologue = _total - ModelStateFormat.PrologueWithCrc;
             if (_total < ModelStateFormat.PrologueWithCrc + 4 || tableLength < 0 || tableLength > afterPrologue - 4
+                || tableLength > (long)_count * (ModelStateFormat.EntryFixedLength + ModelStateFormat.MaxNameLength)
                 || _count < 0 || _count > ModelStateFormat.MaxSections || (long)_count * ModelStateFormat.EntryFixedLength > tableLength)
             {
                 throw Invalid($"the header declares {_total} bytes, {_count} sections and a {tableLength}-byte section table, which do not fit together");
