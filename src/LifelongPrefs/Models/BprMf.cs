@@ -172,25 +172,25 @@ public sealed class BprMf : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream) => CaptureState().WriteTo(stream);
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
 
     /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) => CaptureState().WriteToAsync(stream, cancellationToken);
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
 
     /// <inheritdoc/>
-    public void Load(Stream stream) => Restore(ModelStateReader.Read(stream, StateHeader, Name));
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
 
     /// <inheritdoc/>
-    public async Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        Restore(await ModelStateReader.ReadAsync(stream, StateHeader, Name, cancellationToken).ConfigureAwait(false));
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
 
     private ModelStateHeader StateHeader => new(ModelTypeId.BprMf, 1, OptionsFingerprint.Canonical(_options));
 
     private static KeyValuePair<string, Parameter>[] Named(params Parameter[] tables) => [.. tables.Select(p => KeyValuePair.Create(p.Name, p))];
 
-    private ModelStateWriter CaptureState()
+    private void WriteState(ModelStateWriter writer)
     {
-        var writer = new ModelStateWriter(StateHeader);
         KeyValuePair<string, Parameter>[] named = Named(_users, _items, _itemBias);
         writer.AddInt("userCount", _users.Rows);
         writer.AddInt("itemCount", _items.Rows);
@@ -198,10 +198,10 @@ public sealed class BprMf : ISavableRecommender
         writer.AddOptimizer(_optimizer, named);
         writer.AddRandom("random", _random);
         writer.AddSets("seen", _seen);
-        return writer;
     }
 
-    private void Restore(ModelStateReader reader)
+    /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
+    private Action ReadState(ModelStateReader reader)
     {
         int users = reader.Int("userCount"), items = reader.Int("itemCount"), d = _options.Dimensions;
         reader.Require(users >= 0 && items >= 0 && (long)Math.Max(users, items) * d <= int.MaxValue, $"{users} users and {items} items");
@@ -216,17 +216,19 @@ public sealed class BprMf : ISavableRecommender
         // Every applied step trained at least one new pair, and a pair is trained in at most max(epochs) steps.
         reader.Require(seen.Count == users && moments.Steps <= (long)Math.Max(_options.Epochs, _options.UpdateEpochs) * pairs,
             "seen items, users and step count disagree");
-        reader.EnsureAllConsumed();
 
-        // Everything validated: build the new tables and optimizer, then swap them in.
-        var userTable = new Parameter("users", Tensor.FromArray(values[0], users, d), sparseRows: true);
-        var itemTable = new Parameter("items", Tensor.FromArray(values[1], items, d), sparseRows: true);
-        var biasTable = new Parameter("itemBias", Tensor.FromArray(values[2], items, 1), sparseRows: true);
-        var optimizer = new Adam([userTable, itemTable, biasTable], _options.LearningRate, lazy: true);
-        moments.ApplyTo(optimizer, Named(userTable, itemTable, biasTable));
-        (_users, _items, _itemBias, _optimizer, _seen) = (userTable, itemTable, biasTable, optimizer, seen);
-        _regularised = [_users, _items];
-        _random.SetState(randomState);
+        return () =>
+        {
+            // Everything validated: build the new tables and optimizer, then swap them in.
+            var userTable = new Parameter("users", Tensor.FromArray(values[0], users, d), sparseRows: true);
+            var itemTable = new Parameter("items", Tensor.FromArray(values[1], items, d), sparseRows: true);
+            var biasTable = new Parameter("itemBias", Tensor.FromArray(values[2], items, 1), sparseRows: true);
+            var optimizer = new Adam([userTable, itemTable, biasTable], _options.LearningRate, lazy: true);
+            moments.ApplyTo(optimizer, Named(userTable, itemTable, biasTable));
+            (_users, _items, _itemBias, _optimizer, _seen) = (userTable, itemTable, biasTable, optimizer, seen);
+            _regularised = [_users, _items];
+            _random.SetState(randomState);
+        };
     }
 
     private void Grow(int userCount, int itemCount)

@@ -312,22 +312,23 @@ public sealed class Gru4Rec : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream) => CaptureState().WriteTo(stream);
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
 
     /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) => CaptureState().WriteToAsync(stream, cancellationToken);
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
 
     /// <inheritdoc/>
     /// <remarks>
     /// The state must come from a model with the same options; this model's user and item counts must not exceed the
     /// saved ones (tables only grow). Adam's moments and step count and the random generators' states are restored.
     /// </remarks>
-    public void Load(Stream stream) => Restore(ModelStateReader.Read(stream, StateHeader, Name));
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
 
     /// <inheritdoc/>
     /// <remarks>As <see cref="Load"/>.</remarks>
-    public async Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        Restore(await ModelStateReader.ReadAsync(stream, StateHeader, Name, cancellationToken).ConfigureAwait(false));
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
 
     private ModelStateHeader StateHeader => new(ModelTypeId.Gru4Rec, 1, OptionsFingerprint.Canonical(_options));
 
@@ -345,9 +346,8 @@ public sealed class Gru4Rec : ISavableRecommender
         return named;
     }
 
-    private ModelStateWriter CaptureState()
+    private void WriteState(ModelStateWriter writer)
     {
-        var writer = new ModelStateWriter(StateHeader);
         List<KeyValuePair<string, Parameter>> named = NamedParameters();
         writer.AddInt("itemCount", ItemCount);
         writer.AddInt("fitted", _fitted ? 1 : 0);
@@ -361,11 +361,10 @@ public sealed class Gru4Rec : ISavableRecommender
         {
             writer.AddFloats("samplerWeights", _sampler.Weights.ToArray());
         }
-
-        return writer;
     }
 
-    private void Restore(ModelStateReader reader)
+    /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
+    private Action ReadState(ModelStateReader reader)
     {
         int items = reader.Int("itemCount");
         bool fitted = reader.Flag("fitted");
@@ -401,29 +400,30 @@ public sealed class Gru4Rec : ISavableRecommender
             }
         }
 
-        reader.EnsureAllConsumed();
-
-        // Everything validated: grow the tables to the saved shape (no random draws) and swap the state in.
-        _embedding.Weight.GrowRows(items + 1);
-        _outputWeight?.GrowRows(items);
-        _outputBias.GrowRows(items);
-        for (int i = 0; i < named.Count; i++)
+        return () =>
         {
-            Parameter parameter = named[i].Value;
-            parameter.ZeroGradient();
-            parameter.Gradient.Span.Clear();
-            values[i].CopyTo(parameter.Value.Span);
-        }
+            // Everything validated: grow the tables to the saved shape (no random draws) and swap the state in.
+            _embedding.Weight.GrowRows(items + 1);
+            _outputWeight?.GrowRows(items);
+            _outputBias.GrowRows(items);
+            for (int i = 0; i < named.Count; i++)
+            {
+                Parameter parameter = named[i].Value;
+                parameter.ZeroGradient();
+                parameter.Gradient.Span.Clear();
+                values[i].CopyTo(parameter.Value.Span);
+            }
 
-        moments.ApplyTo(_optimizer, named);
-        _random.SetState(randomState);
-        _samplerRandom.SetState(samplerRandomState);
-        _sequences.Clear();
-        _sequences.AddRange(sequences);
-        _itemCounts.Clear();
-        _itemCounts.AddRange(itemCounts);
-        _sampler = sampler;
-        _fitted = fitted;
+            moments.ApplyTo(_optimizer, named);
+            _random.SetState(randomState);
+            _samplerRandom.SetState(samplerRandomState);
+            _sequences.Clear();
+            _sequences.AddRange(sequences);
+            _itemCounts.Clear();
+            _itemCounts.AddRange(itemCounts);
+            _sampler = sampler;
+            _fitted = fitted;
+        };
     }
 
     /// <summary>The saved length of <paramref name="parameter"/> for a catalog of <paramref name="items"/> items.</summary>

@@ -84,26 +84,20 @@ public sealed class ItemKnn : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream) => CaptureState().WriteTo(stream);
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, w => WriteState(w, ""));
 
     /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) => CaptureState().WriteToAsync(stream, cancellationToken);
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, w => WriteState(w, ""), cancellationToken);
 
     /// <inheritdoc/>
-    public void Load(Stream stream) => Restore(ModelStateReader.Read(stream, StateHeader, Name));
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, Adopt);
 
     /// <inheritdoc/>
-    public async Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        Restore(await ModelStateReader.ReadAsync(stream, StateHeader, Name, cancellationToken).ConfigureAwait(false));
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, Adopt, cancellationToken);
 
     private static ModelStateHeader StateHeader => new(ModelTypeId.ItemKnn, 1, OptionsFingerprint.Canonical(new { }));
-
-    private ModelStateWriter CaptureState()
-    {
-        var writer = new ModelStateWriter(StateHeader);
-        WriteState(writer, "");
-        return writer;
-    }
 
     /// <summary>Adds the counts and the users' item sets under <paramref name="prefix"/> (also used by <see cref="RepeatAware"/>).</summary>
     internal void WriteState(ModelStateWriter writer, string prefix)
@@ -133,13 +127,11 @@ public sealed class ItemKnn : ISavableRecommender
         };
     }
 
-    private void Restore(ModelStateReader reader)
+    /// <summary>Validates a state and returns the action that swaps it in.</summary>
+    private Action Adopt(ModelStateReader reader)
     {
         ItemKnn state = ReadState(reader, "");
-        reader.EnsureAllConsumed();
-
-        // Everything validated: swap the state in.
-        (_items, _cooccurrence, _userCount, _itemsOfUser, _inverseSqrtCount) =
+        return () => (_items, _cooccurrence, _userCount, _itemsOfUser, _inverseSqrtCount) =
             (state._items, state._cooccurrence, state._userCount, state._itemsOfUser, state._inverseSqrtCount);
     }
 

@@ -31,26 +31,20 @@ public sealed class PersonalPopularity : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream) => CaptureState().WriteTo(stream);
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, w => _global.WriteState(w, "popularity."));
 
     /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) => CaptureState().WriteToAsync(stream, cancellationToken);
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, w => _global.WriteState(w, "popularity."), cancellationToken);
 
     /// <inheritdoc/>
-    public void Load(Stream stream) => _global.ReadState(ModelStateReader.Read(stream, StateHeader, Name), "popularity.")();
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, r => _global.ReadState(r, "popularity."));
 
     /// <inheritdoc/>
-    public async Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        _global.ReadState(await ModelStateReader.ReadAsync(stream, StateHeader, Name, cancellationToken).ConfigureAwait(false), "popularity.")();
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, r => _global.ReadState(r, "popularity."), cancellationToken);
 
     private static ModelStateHeader StateHeader => new(ModelTypeId.PersonalPopularity, 1, OptionsFingerprint.Canonical(new { }));
-
-    private ModelStateWriter CaptureState()
-    {
-        var writer = new ModelStateWriter(StateHeader);
-        _global.WriteState(writer, "popularity.");
-        return writer;
-    }
 
     /// <inheritdoc/>
     public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount) =>

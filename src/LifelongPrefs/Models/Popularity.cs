@@ -90,27 +90,21 @@ public sealed class Popularity : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream) => CaptureState().WriteTo(stream);
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, w => WriteState(w, ""));
 
     /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) => CaptureState().WriteToAsync(stream, cancellationToken);
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, w => WriteState(w, ""), cancellationToken);
 
     /// <inheritdoc/>
-    public void Load(Stream stream) => ReadState(ModelStateReader.Read(stream, StateHeader, Name), "")();
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, r => ReadState(r, ""));
 
     /// <inheritdoc/>
-    public async Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ReadState(await ModelStateReader.ReadAsync(stream, StateHeader, Name, cancellationToken).ConfigureAwait(false), "")();
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, r => ReadState(r, ""), cancellationToken);
 
     // The half-life is the one option; plain counts have an infinite half-life.
     private ModelStateHeader StateHeader => new(ModelTypeId.Popularity, 1, OptionsFingerprint.Canonical(new { HalfLifeTicks = _halfLifeTicks }));
-
-    private ModelStateWriter CaptureState()
-    {
-        var writer = new ModelStateWriter(StateHeader);
-        WriteState(writer, "");
-        return writer;
-    }
 
     /// <summary>Adds the weights, reference time and user count under <paramref name="prefix"/> (also used by <see cref="PersonalPopularity"/>).</summary>
     internal void WriteState(ModelStateWriter writer, string prefix)
@@ -127,7 +121,6 @@ public sealed class Popularity : ISavableRecommender
         long reference = reader.Long(prefix + "referenceTicks");
         int users = reader.Int(prefix + "userCount");
         reader.Require(users >= 0 && !Array.Exists(weights, w => w < 0), "negative weights or user count");
-        reader.EnsureAllConsumed();
         return () => (_weights, _referenceTicks, _userCount) = (weights, reference, users);
     }
 

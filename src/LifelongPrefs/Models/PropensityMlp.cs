@@ -310,28 +310,28 @@ public sealed class PropensityMlp : ISavableRecommender
     /// the same options scores bit-identically after <see cref="Load"/>, and <see cref="Update"/> after a load continues
     /// exactly as the saved model would have (checkpoint-then-continue equals an uninterrupted run).
     /// </remarks>
-    public void Save(Stream stream) => CaptureState().WriteTo(stream);
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
 
     /// <inheritdoc/>
     /// <remarks>As <see cref="Save"/>.</remarks>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) => CaptureState().WriteToAsync(stream, cancellationToken);
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
 
     /// <inheritdoc/>
     /// <remarks>See <see cref="Save"/> for what is restored.</remarks>
-    public void Load(Stream stream) => Restore(ModelStateReader.Read(stream, StateHeader, Name));
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
 
     /// <inheritdoc/>
     /// <remarks>See <see cref="Save"/> for what is restored.</remarks>
-    public async Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        Restore(await ModelStateReader.ReadAsync(stream, StateHeader, Name, cancellationToken).ConfigureAwait(false));
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
 
     private ModelStateHeader StateHeader => new(ModelTypeId.PropensityMlp, 1, OptionsFingerprint.Canonical(_options));
 
     private KeyValuePair<string, Parameter>[] NamedParameters() => [.. _net.NamedParameters().Select(p => KeyValuePair.Create("net." + p.Key, p.Value))];
 
-    private ModelStateWriter CaptureState()
+    private void WriteState(ModelStateWriter writer)
     {
-        var writer = new ModelStateWriter(StateHeader);
         KeyValuePair<string, Parameter>[] named = NamedParameters();
         writer.AddInt("featureWidth", Width);
         writer.AddInt("userCount", _userCount);
@@ -368,11 +368,10 @@ public sealed class PropensityMlp : ISavableRecommender
         {
             AddFeatureSections(_features, writer);
         }
-
-        return writer;
     }
 
-    private void Restore(ModelStateReader reader)
+    /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
+    private Action ReadState(ModelStateReader reader)
     {
         reader.Require(reader.Int("featureWidth") == Width, $"the feature width is not {Width}");
         int userCount = reader.Int("userCount");
@@ -407,30 +406,32 @@ public sealed class PropensityMlp : ISavableRecommender
         PropensityFeatures? features = reader.Has("features.itemEvents") ? ReadFeatures(reader, userCount) : null;
         int[] randomState = reader.Random("random");
         int[] dropoutRandomState = reader.Random("dropoutRandom");
-        reader.EnsureAllConsumed();
 
-        // Everything validated: swap the state in.
-        for (int p = 0; p < named.Length; p++)
+        return () =>
         {
-            values[p].CopyTo(named[p].Value.Value.Span);
-            named[p].Value.ZeroGradient();
-        }
+            // Everything validated: swap the state in.
+            for (int p = 0; p < named.Length; p++)
+            {
+                values[p].CopyTo(named[p].Value.Value.Span);
+                named[p].Value.ZeroGradient();
+            }
 
-        moments.ApplyTo(_optimizer, named);
-        _random.SetState(randomState);
-        _dropoutRandom.SetState(dropoutRandomState);
-        for (int b = 0; b < _norms.Length; b++)
-        {
-            norms[2 * b].CopyTo(_norms[b].RunningMeanTensor.Span);
-            norms[2 * b + 1].CopyTo(_norms[b].RunningVarianceTensor.Span);
-        }
+            moments.ApplyTo(_optimizer, named);
+            _random.SetState(randomState);
+            _dropoutRandom.SetState(dropoutRandomState);
+            for (int b = 0; b < _norms.Length; b++)
+            {
+                norms[2 * b].CopyTo(_norms[b].RunningMeanTensor.Span);
+                norms[2 * b + 1].CopyTo(_norms[b].RunningVarianceTensor.Span);
+            }
 
-        _scalerMean = scalerMean;
-        _scalerScale = scalerScale;
-        HoldoutClassification = holdout;
-        _features = features;
-        _userCount = userCount;
-        _itemColumnsValid = false;
+            _scalerMean = scalerMean;
+            _scalerScale = scalerScale;
+            HoldoutClassification = holdout;
+            _features = features;
+            _userCount = userCount;
+            _itemColumnsValid = false;
+        };
     }
 
     /// <summary>Adds the feature state's sections (per-user items as CSR, their statistics aligned with its entries).</summary>

@@ -281,17 +281,18 @@ public sealed class RepeatAware : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream) => CaptureState().WriteTo(stream);
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
 
     /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) => CaptureState().WriteToAsync(stream, cancellationToken);
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
 
     /// <inheritdoc/>
-    public void Load(Stream stream) => Restore(ModelStateReader.Read(stream, StateHeader, Name));
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
 
     /// <inheritdoc/>
-    public async Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        Restore(await ModelStateReader.ReadAsync(stream, StateHeader, Name, cancellationToken).ConfigureAwait(false));
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
 
     private ModelStateHeader StateHeader => new(ModelTypeId.RepeatAware, 1, OptionsFingerprint.Canonical(_options));
 
@@ -301,9 +302,8 @@ public sealed class RepeatAware : ISavableRecommender
         .. _gate.NamedParameters().Select(p => KeyValuePair.Create("gate." + p.Key, p.Value)),
     ];
 
-    private ModelStateWriter CaptureState()
+    private void WriteState(ModelStateWriter writer)
     {
-        var writer = new ModelStateWriter(StateHeader);
         KeyValuePair<string, Parameter>[] named = NamedParameters();
         writer.AddInt("itemCount", _items);
         writer.AddInt("userCount", _users);
@@ -322,10 +322,10 @@ public sealed class RepeatAware : ISavableRecommender
         writer.AddOptimizer(_optimizer, named);
         writer.AddRandom("random", _random);
         _knn.WriteState(writer, "knn.");
-        return writer;
     }
 
-    private void Restore(ModelStateReader reader)
+    /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
+    private Action ReadState(ModelStateReader reader)
     {
         int items = reader.Int("itemCount"), users = reader.Int("userCount");
         bool fitted = reader.Flag("fitted");
@@ -348,34 +348,36 @@ public sealed class RepeatAware : ISavableRecommender
         int[] randomState = reader.Random("random");
         ItemKnn knn = ItemKnn.ReadState(reader, "knn.");
         reader.Require(knn.ItemCount == items, $"the co-occurrence model covers {knn.ItemCount} items, not {items}");
-        reader.EnsureAllConsumed();
 
-        var histories = new List<List<Interaction>>(users);
-        int at = 0;
-        for (int u = 0; u < users; u++)
+        return () =>
         {
-            var history = new List<Interaction>(historyItems[u].Count);
-            foreach (int item in historyItems[u])
+            var histories = new List<List<Interaction>>(users);
+            int at = 0;
+            for (int u = 0; u < users; u++)
             {
-                history.Add(new Interaction(u, item, ticks[at], (EventKind)kind[at], quantity[at], value[at], basket[at]));
-                at++;
+                var history = new List<Interaction>(historyItems[u].Count);
+                foreach (int item in historyItems[u])
+                {
+                    history.Add(new Interaction(u, item, ticks[at], (EventKind)kind[at], quantity[at], value[at], basket[at]));
+                    at++;
+                }
+
+                histories.Add(history);
             }
 
-            histories.Add(history);
-        }
+            // Everything validated: swap the state in.
+            for (int p = 0; p < named.Length; p++)
+            {
+                parameters[p].CopyTo(named[p].Value.Value.Span);
+                named[p].Value.ZeroGradient();
+            }
 
-        // Everything validated: swap the state in.
-        for (int p = 0; p < named.Length; p++)
-        {
-            parameters[p].CopyTo(named[p].Value.Value.Span);
-            named[p].Value.ZeroGradient();
-        }
-
-        moments.ApplyTo(_optimizer, named);
-        _random.SetState(randomState);
-        _histories.Clear();
-        _histories.AddRange(histories);
-        (_items, _users, _fitted, _popularity, _maxPopularity, _knn) = (items, users, fitted, popularity, max, knn);
+            moments.ApplyTo(_optimizer, named);
+            _random.SetState(randomState);
+            _histories.Clear();
+            _histories.AddRange(histories);
+            (_items, _users, _fitted, _popularity, _maxPopularity, _knn) = (items, users, fitted, popularity, max, knn);
+        };
     }
 
     /// <summary>Records positive events in the per-user histories and the popularity counts.</summary>

@@ -323,11 +323,12 @@ public sealed class SasRec : ISavableRecommender
     /// <see cref="Update"/>), the negative sampler's weights (<see cref="SasRecLoss.SampledSoftmax"/>), the user and item
     /// counts, Adam's step count and the random generators' states.
     /// </remarks>
-    public void Save(Stream stream) => CaptureState().WriteTo(stream);
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
 
     /// <inheritdoc/>
     /// <remarks>As <see cref="Save"/>.</remarks>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) => CaptureState().WriteToAsync(stream, cancellationToken);
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
 
     /// <inheritdoc/>
     /// <remarks>
@@ -341,18 +342,17 @@ public sealed class SasRec : ISavableRecommender
     /// generators behind shuffling, dropout and negative sampling are all restored.
     /// </para>
     /// </remarks>
-    public void Load(Stream stream) => Restore(ModelStateReader.Read(stream, StateHeader, Name));
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
 
     /// <inheritdoc/>
     /// <remarks>As <see cref="Load"/>.</remarks>
-    public async Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        Restore(await ModelStateReader.ReadAsync(stream, StateHeader, Name, cancellationToken).ConfigureAwait(false));
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
 
     private ModelStateHeader StateHeader => new(ModelTypeId.SasRec, StateFormat, OptionsFingerprint.Canonical(_options));
 
-    private ModelStateWriter CaptureState()
+    private void WriteState(ModelStateWriter writer)
     {
-        var writer = new ModelStateWriter(StateHeader);
         KeyValuePair<string, Parameter>[] named = [.. _network.NamedParameters()];
         writer.AddInt("itemCount", _itemCount);
         writer.AddInt("userCount", _userCount);
@@ -366,11 +366,10 @@ public sealed class SasRec : ISavableRecommender
             writer.AddFloats("samplerWeights", _sampler.Weights.ToArray());
             writer.AddRandom("samplerRandom", _samplerRandom!);
         }
-
-        return writer;
     }
 
-    private void Restore(ModelStateReader reader)
+    /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
+    private Action ReadState(ModelStateReader reader)
     {
         int items = reader.Int("itemCount"), users = reader.Int("userCount");
         bool fitted = reader.Flag("fitted");
@@ -396,26 +395,27 @@ public sealed class SasRec : ISavableRecommender
             sampler = new PopularitySampler(weights, samplerRandom);
         }
 
-        reader.EnsureAllConsumed();
-
-        // A fresh network and optimizer, exactly as a new instance builds them; the generator that its dropout and
-        // embedding growth draw from then takes the saved state.
-        var random = new SeededRandom(_options.Seed);
-        var network = new Network(_options, random);
-        random.SetState(randomState);
-        network.Items.Weight.GrowRows(items + 1);
-        KeyValuePair<string, Parameter>[] named = [.. network.NamedParameters()];
-        for (int i = 0; i < named.Length; i++)
+        return () =>
         {
-            values[i].CopyTo(named[i].Value.Value.Span);
-        }
+            // A fresh network and optimizer, exactly as a new instance builds them; the generator that its dropout and
+            // embedding growth draw from then takes the saved state.
+            var random = new SeededRandom(_options.Seed);
+            var network = new Network(_options, random);
+            random.SetState(randomState);
+            network.Items.Weight.GrowRows(items + 1);
+            KeyValuePair<string, Parameter>[] named = [.. network.NamedParameters()];
+            for (int i = 0; i < named.Length; i++)
+            {
+                values[i].CopyTo(named[i].Value.Value.Span);
+            }
 
-        var optimizer = new Adam(network.Parameters, _options.LearningRate, lazy: true);
-        moments.ApplyTo(optimizer, named);
+            var optimizer = new Adam(network.Parameters, _options.LearningRate, lazy: true);
+            moments.ApplyTo(optimizer, named);
 
-        // Everything validated: swap the state in.
-        (_random, _network, _optimizer, _state, _sampler, _samplerRandom) = (random, network, optimizer, sequences, sampler, samplerRandom);
-        (_itemCount, _userCount, _fitted) = (items, users, fitted);
+            // Everything validated: swap the state in.
+            (_random, _network, _optimizer, _state, _sampler, _samplerRandom) = (random, network, optimizer, sequences, sampler, samplerRandom);
+            (_itemCount, _userCount, _fitted) = (items, users, fitted);
+        };
     }
 
     private static long BasketKey(in Interaction e) => e.Basket >= 0 ? e.Basket : e.Ticks;
