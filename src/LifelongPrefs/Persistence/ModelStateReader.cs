@@ -403,7 +403,7 @@ internal sealed class ModelStateReader
                 // failed is noise, and naming it would mislead.
                 throw magic != ModelStateFormat.Magic ? new ModelStateException("Not a LifelongPrefs model state (no 'LLPF' magic number).")
                     : version == 1 ? new ModelStateException(
-                        $"The {model} state was written in container format version 1, which this build (container format version {ModelStateFormat.Version}) no longer reads; re-save it with the version that wrote it exported to this format, or retrain.")
+                        $"The {model} state was written in container format version 1, which this build (container format version {ModelStateFormat.Version}) no longer reads; fit the model again and save it anew.")
                     : new ModelStateException($"The saved {model} state is corrupted (header checksum mismatch).");
             }
 
