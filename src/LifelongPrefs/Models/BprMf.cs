@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
+using LifelongPrefs.Persistence;
 using LifelongPrefs.Tensors;
 using LifelongPrefs.Training;
 using Tensor = LifelongPrefs.Tensors.Tensor;
@@ -171,131 +172,63 @@ public sealed class BprMf : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-
-        // Each user's seen items as CSR: offsets (users + 1) and the concatenated items in ascending order.
-        var offsets = new int[_seen.Count + 1];
-        var seenItems = new List<int>();
-        for (int u = 0; u < _seen.Count; u++)
-        {
-            seenItems.AddRange(_seen[u].Order());
-            offsets[u + 1] = seenItems.Count;
-        }
-
-        var sections = new List<(string Name, Array Values)>
-        {
-            ("shape", new[] { _users.Rows, _items.Rows, _options.Dimensions }),
-            ("seenOffsets", offsets),
-            ("seenItems", seenItems.ToArray()),
-        };
-        ModelState.AddStepCount(sections, _optimizer.StepCount);
-        ModelState.AddRandom(sections, "random", _random);
-        Parameter[] parameters = [_users, _items, _itemBias];
-        for (int p = 0; p < parameters.Length; p++)
-        {
-            sections.Add((parameters[p].Name, parameters[p].Value.Span.ToArray()));
-            for (int slot = 0; slot < _optimizer.StateCount; slot++)
-            {
-                sections.Add(($"adam.{parameters[p].Name}.{slot}", _optimizer.GetState(p, slot).ToArray()));
-            }
-        }
-
-        ModelState.Write(stream, Name, sections);
-    }
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
 
     /// <inheritdoc/>
-    public void Load(Stream stream)
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
+
+    /// <inheritdoc/>
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
+
+    /// <inheritdoc/>
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
+
+    private ModelStateHeader StateHeader => new(ModelTypeId.BprMf, 1, OptionsFingerprint.Canonical(_options));
+
+    private static KeyValuePair<string, Parameter>[] Named(params Parameter[] tables) => [.. tables.Select(p => KeyValuePair.Create(p.Name, p))];
+
+    private void WriteState(ModelStateWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        Dictionary<string, Array> sections = ModelState.Read(stream, Name);
-        int[] shape = ModelState.Section<int>(sections, "shape", Name);
-        long stepCount = ModelState.ReadStepCount(sections, Name);
-        int[] randomState = ModelState.ReadRandom(sections, "random", Name);
-        int[] offsets = ModelState.Section<int>(sections, "seenOffsets", Name);
-        int[] seenItems = ModelState.Section<int>(sections, "seenItems", Name);
-        if (shape.Length != 3)
-        {
-            throw new ModelStateException($"The saved {Name} state has inconsistent sections.");
-        }
-
-        int users = shape[0], items = shape[1], d = _options.Dimensions;
-        if (shape[2] != d)
-        {
-            throw new ModelStateException(
-                $"The state was saved with {shape[2]} dimensions, but this {Name} was created with {d}.");
-        }
-
-        bool consistent = users >= 0 && items >= 0 && offsets.Length == users + 1 && offsets[0] == 0
-            && offsets[^1] == seenItems.Length;
-        for (int u = 0; consistent && u < users; u++)
-        {
-            consistent = offsets[u + 1] >= offsets[u];
-            for (int k = offsets[u]; consistent && k < offsets[u + 1]; k++)
-            {
-                consistent = (uint)seenItems[k] < (uint)items && (k == offsets[u] || seenItems[k] > seenItems[k - 1]);
-            }
-        }
-
-        // Every applied step trained at least one new pair, and a pair is trained in at most max(epochs) steps.
-        consistent = consistent && stepCount >= 0
-            && stepCount <= (long)Math.Max(_options.Epochs, _options.UpdateEpochs) * seenItems.Length;
-        if (!consistent)
-        {
-            throw new ModelStateException($"The saved {Name} state has inconsistent sections.");
-        }
-
-        (string Name, int Rows, int Width)[] tables = [("users", users, d), ("items", items, d), ("itemBias", items, 1)];
-        var values = new float[tables.Length][];
-        var moments = new float[tables.Length][][];
-        for (int p = 0; p < tables.Length; p++)
-        {
-            long length = (long)tables[p].Rows * tables[p].Width;
-            values[p] = Table(sections, tables[p].Name, length);
-            moments[p] = new float[2][];
-            for (int slot = 0; slot < 2; slot++)
-            {
-                moments[p][slot] = Table(sections, $"adam.{tables[p].Name}.{slot}", length);
-            }
-        }
-
-        // Everything validated: build the new tables and optimizer, then swap them in.
-        var userTable = new Parameter("users", Tensor.FromArray(values[0], users, d), sparseRows: true);
-        var itemTable = new Parameter("items", Tensor.FromArray(values[1], items, d), sparseRows: true);
-        var biasTable = new Parameter("itemBias", Tensor.FromArray(values[2], items, 1), sparseRows: true);
-        var optimizer = new Adam([userTable, itemTable, biasTable], _options.LearningRate, lazy: true);
-        for (int p = 0; p < tables.Length; p++)
-        {
-            for (int slot = 0; slot < 2; slot++)
-            {
-                moments[p][slot].CopyTo(optimizer.GetState(p, slot));
-            }
-        }
-
-        optimizer.RestoreStepCount(stepCount);
-
-        var seen = new List<HashSet<int>>(users);
-        for (int u = 0; u < users; u++)
-        {
-            seen.Add([.. seenItems.AsSpan(offsets[u], offsets[u + 1] - offsets[u]).ToArray()]);
-        }
-
-        (_users, _items, _itemBias, _optimizer, _seen) = (userTable, itemTable, biasTable, optimizer, seen);
-        _regularised = [_users, _items];
-        _random.SetState(randomState);
+        KeyValuePair<string, Parameter>[] named = Named(_users, _items, _itemBias);
+        writer.AddInt("userCount", _users.Rows);
+        writer.AddInt("itemCount", _items.Rows);
+        writer.AddParameters(named);
+        writer.AddOptimizer(_optimizer, named);
+        writer.AddRandom("random", _random);
+        writer.AddSets("seen", _seen);
     }
 
-    /// <summary>Returns a float section of exactly <paramref name="length"/> finite values, or throws.</summary>
-    private float[] Table(Dictionary<string, Array> sections, string name, long length)
+    /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
+    private Action ReadState(ModelStateReader reader)
     {
-        float[] values = ModelState.Section<float>(sections, name, Name);
-        if (values.Length != length || !TensorPrimitives.IsFiniteAll<float>(values))
-        {
-            throw new ModelStateException($"The saved {Name} state's section '{name}' has the wrong length or non-finite values.");
-        }
+        int users = reader.Int("userCount"), items = reader.Int("itemCount"), d = _options.Dimensions;
+        reader.Require(users >= 0 && items >= 0 && (long)Math.Max(users, items) * d <= int.MaxValue, $"{users} users and {items} items");
+        KeyValuePair<string, Parameter>[] current = Named(_users, _items, _itemBias);
+        long Length(Parameter p) => (long)(ReferenceEquals(p, _users) ? users : items) * p.Value.RowLength;
+        float[][] values = reader.Parameters(current, Length);
+        SavedOptimizer moments = reader.Optimizer(_optimizer, current, Length);
+        int[] randomState = reader.Random("random");
+        List<HashSet<int>> seen = reader.Sets("seen", items);
+        int pairs = seen.Sum(s => s.Count);
 
-        return values;
+        // Every applied step trained at least one new pair, and a pair is trained in at most max(epochs) steps.
+        reader.Require(seen.Count == users && moments.Steps <= (long)Math.Max(_options.Epochs, _options.UpdateEpochs) * pairs,
+            "seen items, users and step count disagree");
+
+        return () =>
+        {
+            // Everything validated: build the new tables and optimizer, then swap them in.
+            var userTable = new Parameter("users", Tensor.FromArray(values[0], users, d), sparseRows: true);
+            var itemTable = new Parameter("items", Tensor.FromArray(values[1], items, d), sparseRows: true);
+            var biasTable = new Parameter("itemBias", Tensor.FromArray(values[2], items, 1), sparseRows: true);
+            var optimizer = new Adam([userTable, itemTable, biasTable], _options.LearningRate, lazy: true);
+            moments.ApplyTo(optimizer, Named(userTable, itemTable, biasTable));
+            (_users, _items, _itemBias, _optimizer, _seen) = (userTable, itemTable, biasTable, optimizer, seen);
+            _regularised = [_users, _items];
+            _random.SetState(randomState);
+        };
     }
 
     private void Grow(int userCount, int itemCount)

@@ -4,6 +4,7 @@ using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
 using LifelongPrefs.Nn.Sampling;
+using LifelongPrefs.Persistence;
 using LifelongPrefs.Tensors;
 using LifelongPrefs.Training;
 using Tensor = LifelongPrefs.Tensors.Tensor;
@@ -128,7 +129,6 @@ public sealed class Gru4Rec : ISavableRecommender
     private readonly List<float> _itemCounts = [];
     private PopularitySampler? _sampler;
     private bool _fitted;
-    private const int StateFormat = 1;
 
     // Per-batch scratch, sized for BatchSize windows of MaxLength (the catalog-sized ones grow with it).
     private readonly int[] _ids, _positions, _targets;
@@ -312,76 +312,65 @@ public sealed class Gru4Rec : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        int items = ItemCount, users = _sequences.Count;
-        var sections = new List<(string Name, Array Values)>
-        {
-            ("shape", new[]
-            {
-                StateFormat, _options.Dimensions, _options.HiddenSize, _options.MaxLength, _options.TieOutput ? 1 : 0,
-                (int)_options.Loss, items, users, _fitted ? 1 : 0, _sampler is null ? 0 : 1,
-            }),
-        };
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
 
-        for (int i = 0; i < _parameters.Length; i++)
-        {
-            sections.Add(($"param{i}", _parameters[i].Value.Span.ToArray()));
-            for (int slot = 0; slot < _optimizer.StateCount; slot++)
-            {
-                sections.Add(($"adam{i}.{slot}", _optimizer.GetState(i, slot).ToArray()));
-            }
-        }
-
-        ModelState.AddStepCount(sections, _optimizer.StepCount);
-        ModelState.AddRandom(sections, "random", _random);
-        ModelState.AddRandom(sections, "samplerRandom", _samplerRandom);
-
-        // Sequences as CSR: offsets (users + 1) and the concatenated items.
-        var offsets = new int[users + 1];
-        var sequenceItems = new List<int>();
-        for (int u = 0; u < users; u++)
-        {
-            sequenceItems.AddRange(_sequences[u]);
-            offsets[u + 1] = sequenceItems.Count;
-        }
-
-        sections.Add(("sequenceOffsets", offsets));
-        sections.Add(("sequenceItems", sequenceItems.ToArray()));
-        sections.Add(("itemCounts", _itemCounts.ToArray()));
-        sections.Add(("samplerWeights", _sampler is null ? Array.Empty<float>() : _sampler.Weights.ToArray()));
-        ModelState.Write(stream, Name, sections);
-    }
+    /// <inheritdoc/>
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
 
     /// <inheritdoc/>
     /// <remarks>
     /// The state must come from a model with the same options; this model's user and item counts must not exceed the
     /// saved ones (tables only grow). Adam's moments and step count and the random generators' states are restored.
     /// </remarks>
-    public void Load(Stream stream)
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
+
+    /// <inheritdoc/>
+    /// <remarks>As <see cref="Load"/>.</remarks>
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
+
+    private ModelStateHeader StateHeader => new(ModelTypeId.Gru4Rec, 1, OptionsFingerprint.Canonical(_options));
+
+    /// <summary>The parameters under their dotted paths (<c>embedding.weight</c>, <c>gru.…</c>, <c>output.weight</c>, <c>output.bias</c>).</summary>
+    private List<KeyValuePair<string, Parameter>> NamedParameters()
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        Dictionary<string, Array> sections = ModelState.Read(stream, Name);
-        int[] shape = ModelState.Section<int>(sections, "shape", Name);
-        if (shape.Length != 10 || shape[0] != StateFormat)
+        var named = new List<KeyValuePair<string, Parameter>> { new("embedding.weight", _embedding.Weight) };
+        named.AddRange(_gru.NamedParameters().Select(p => KeyValuePair.Create("gru." + p.Key, p.Value)));
+        if (_outputWeight is not null)
         {
-            throw new ModelStateException($"The saved {Name} state has an unknown shape section.");
+            named.Add(new("output.weight", _outputWeight));
         }
 
-        if (shape[1] != _options.Dimensions || shape[2] != _options.HiddenSize || shape[3] != _options.MaxLength
-            || shape[4] != (_options.TieOutput ? 1 : 0) || shape[5] != (int)_options.Loss)
-        {
-            throw new ModelStateException($"The saved {Name} state came from other options (dimensions, hidden size, length, tying or loss differ).");
-        }
+        named.Add(new("output.bias", _outputBias));
+        return named;
+    }
 
-        int items = shape[6], users = shape[7];
-        bool fitted = shape[8] == 1, hasSampler = shape[9] == 1;
-        if (items < 0 || users < 0 || (uint)shape[8] > 1 || (uint)shape[9] > 1)
+    private void WriteState(ModelStateWriter writer)
+    {
+        List<KeyValuePair<string, Parameter>> named = NamedParameters();
+        writer.AddInt("itemCount", ItemCount);
+        writer.AddInt("fitted", _fitted ? 1 : 0);
+        writer.AddParameters(named);
+        writer.AddOptimizer(_optimizer, named);
+        writer.AddRandom("random", _random);
+        writer.AddRandom("samplerRandom", _samplerRandom);
+        writer.AddLists("sequences", _sequences);
+        writer.AddFloats("itemCounts", [.. _itemCounts]);
+        if (_sampler is not null)
         {
-            throw new ModelStateException($"The saved {Name} state has inconsistent sections.");
+            writer.AddFloats("samplerWeights", _sampler.Weights.ToArray());
         }
+    }
 
+    /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
+    private Action ReadState(ModelStateReader reader)
+    {
+        int items = reader.Int("itemCount");
+        bool fitted = reader.Flag("fitted");
+        reader.Require(items >= 0 && (items + 1L) * Math.Max(_options.Dimensions, _options.HiddenSize) <= int.MaxValue, $"{items} items");
+        List<List<int>> sequences = reader.Lists("sequences", items);
+        int users = sequences.Count;
         if (items < ItemCount || users < _sequences.Count)
         {
             throw new ModelStateException(
@@ -389,42 +378,18 @@ public sealed class Gru4Rec : ISavableRecommender
         }
 
         // Parameters and optimizer moments: lengths consistent with the saved catalog.
-        int slots = _optimizer.StateCount;
-        var values = new float[_parameters.Length][];
-        var moments = new float[_parameters.Length][][];
-        for (int i = 0; i < _parameters.Length; i++)
-        {
-            long expected = ExpectedLength(_parameters[i], items);
-            values[i] = ModelState.Section<float>(sections, $"param{i}", Name);
-            Require(values[i].Length == expected);
-            moments[i] = new float[slots][];
-            for (int slot = 0; slot < slots; slot++)
-            {
-                moments[i][slot] = ModelState.Section<float>(sections, $"adam{i}.{slot}", Name);
-                Require(moments[i][slot].Length == expected);
-            }
-        }
-
-        long steps = ModelState.ReadStepCount(sections, Name);
-        int[] randomState = ModelState.ReadRandom(sections, "random", Name);
-        int[] samplerRandomState = ModelState.ReadRandom(sections, "samplerRandom", Name);
-
-        int[] offsets = ModelState.Section<int>(sections, "sequenceOffsets", Name);
-        int[] sequenceItems = ModelState.Section<int>(sections, "sequenceItems", Name);
-        Require(offsets.Length == users + 1 && offsets[0] == 0 && offsets[^1] == sequenceItems.Length
-            && Array.TrueForAll(sequenceItems, i => (uint)i < (uint)items));
-        for (int u = 1; u < offsets.Length; u++)
-        {
-            Require(offsets[u] >= offsets[u - 1]);
-        }
-
-        float[] itemCounts = ModelState.Section<float>(sections, "itemCounts", Name);
-        Require(itemCounts.Length == items && Array.TrueForAll(itemCounts, c => float.IsFinite(c) && c >= 0f));
-        float[] samplerWeights = ModelState.Section<float>(sections, "samplerWeights", Name);
+        List<KeyValuePair<string, Parameter>> named = NamedParameters();
+        float[][] values = reader.Parameters(named, p => ExpectedLength(p, items));
+        SavedOptimizer moments = reader.Optimizer(_optimizer, named, p => ExpectedLength(p, items));
+        int[] randomState = reader.Random("random");
+        int[] samplerRandomState = reader.Random("samplerRandom");
+        float[] itemCounts = reader.Floats("itemCounts", items);
+        reader.Require(Array.TrueForAll(itemCounts, c => c >= 0f), "negative item counts");
         PopularitySampler? sampler = null;
-        if (hasSampler)
+        if (reader.Has("samplerWeights"))
         {
-            Require(samplerWeights.Length == items && items > 0);
+            float[] samplerWeights = reader.Floats("samplerWeights", items);
+            reader.Require(items > 0, "sampler weights over an empty catalog");
             try
             {
                 sampler = new PopularitySampler(samplerWeights, _samplerRandom);
@@ -434,41 +399,31 @@ public sealed class Gru4Rec : ISavableRecommender
                 throw new ModelStateException($"The saved {Name} state has invalid sampler weights.", error);
             }
         }
-        else
-        {
-            Require(samplerWeights.Length == 0);
-        }
 
-        // Everything validated: grow the tables to the saved shape (no random draws) and swap the state in.
-        _embedding.Weight.GrowRows(items + 1);
-        _outputWeight?.GrowRows(items);
-        _outputBias.GrowRows(items);
-        for (int i = 0; i < _parameters.Length; i++)
+        return () =>
         {
-            Parameter parameter = _parameters[i];
-            parameter.ZeroGradient();
-            parameter.Gradient.Span.Clear();
-            values[i].CopyTo(parameter.Value.Span);
-            for (int slot = 0; slot < slots; slot++)
+            // Everything validated: grow the tables to the saved shape (no random draws) and swap the state in.
+            _embedding.Weight.GrowRows(items + 1);
+            _outputWeight?.GrowRows(items);
+            _outputBias.GrowRows(items);
+            for (int i = 0; i < named.Count; i++)
             {
-                moments[i][slot].CopyTo(_optimizer.GetState(i, slot));
+                Parameter parameter = named[i].Value;
+                parameter.ZeroGradient();
+                parameter.Gradient.Span.Clear();
+                values[i].CopyTo(parameter.Value.Span);
             }
-        }
 
-        _optimizer.RestoreStepCount(steps);
-        _random.SetState(randomState);
-        _samplerRandom.SetState(samplerRandomState);
-
-        _sequences.Clear();
-        for (int u = 0; u < users; u++)
-        {
-            _sequences.Add([.. sequenceItems.AsSpan(offsets[u], offsets[u + 1] - offsets[u])]);
-        }
-
-        _itemCounts.Clear();
-        _itemCounts.AddRange(itemCounts);
-        _sampler = sampler;
-        _fitted = fitted;
+            moments.ApplyTo(_optimizer, named);
+            _random.SetState(randomState);
+            _samplerRandom.SetState(samplerRandomState);
+            _sequences.Clear();
+            _sequences.AddRange(sequences);
+            _itemCounts.Clear();
+            _itemCounts.AddRange(itemCounts);
+            _sampler = sampler;
+            _fitted = fitted;
+        };
     }
 
     /// <summary>The saved length of <paramref name="parameter"/> for a catalog of <paramref name="items"/> items.</summary>
@@ -477,14 +432,6 @@ public sealed class Gru4Rec : ISavableRecommender
         : ReferenceEquals(parameter, _outputWeight) ? (long)items * _options.HiddenSize
         : ReferenceEquals(parameter, _outputBias) ? items
         : parameter.Length;
-
-    private void Require(bool condition)
-    {
-        if (!condition)
-        {
-            throw new ModelStateException($"The saved {Name} state has inconsistent sections.");
-        }
-    }
 
     /// <summary>The output item vectors, (I, H): the separate table, or the embedding rows after the padding row.</summary>
     private ReadOnlySpan<float> OutputTable() =>

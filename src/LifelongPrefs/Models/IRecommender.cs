@@ -97,20 +97,54 @@ public readonly record struct TrainingProgress(string Model, int Epoch, int Tota
     TimeSpan Elapsed, TimeSpan? Remaining);
 
 /// <summary>A recommender whose learned state can be saved and restored.</summary>
+/// <remarks>
+/// The state is one container of the library's state format (see <c>Persistence/README.md</c>): a checksummed
+/// header with the model's fixed type id, its state-format number, a fingerprint of its options and a table of named
+/// sections (parameters and optimizer moments keyed by their dotted paths). A load reads exactly the bytes its save
+/// wrote, so several states can follow each other in one stream. Save and load, like <c>Fit</c> and
+/// <c>Update</c>, must not run concurrently with any other call on the same model.
+/// </remarks>
 public interface ISavableRecommender : IRecommender
 {
-    /// <summary>Writes the model's learned state to <paramref name="stream"/> (a versioned, checksummed binary format).</summary>
-    /// <param name="stream">A writable stream.</param>
+    /// <summary>Writes the model's learned state to <paramref name="stream"/>, section by section, without buffering it.</summary>
+    /// <param name="stream">A writable stream; it is left open and positioned after the state.</param>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="IOException">The stream failed.</exception>
     void Save(Stream stream);
 
     /// <summary>
     /// Replaces the model's state with one written by <see cref="Save"/> on a model of the same type and options. The
-    /// whole input is validated first, so on failure the model is unchanged.
+    /// whole state is read and validated first, so on failure the model is unchanged.
     /// </summary>
-    /// <param name="stream">A readable stream positioned at the saved state.</param>
+    /// <param name="stream">A readable stream positioned at the saved state; it is left positioned just after it.</param>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
-    /// <exception cref="ModelStateException">The data is not such a state, is corrupted or truncated, or came from other options.</exception>
+    /// <exception cref="LifelongPrefs.Persistence.ModelStateException">
+    /// The data is not such a state, has another container version, model type or state format, is corrupted,
+    /// truncated or inconsistent, holds NaN or infinite values, or came from other options (the message names them).
+    /// </exception>
     void Load(Stream stream);
-}
 
+    /// <summary>
+    /// Writes the same bytes as <see cref="Save"/> with asynchronous writes to <paramref name="stream"/> (through one
+    /// pooled 1 MiB chunk); laying out the header and checksums runs synchronously first.
+    /// </summary>
+    /// <param name="stream">A writable stream; it is left open and positioned after the state.</param>
+    /// <param name="cancellationToken">Stops between chunks; the stream then holds a partial state.</param>
+    /// <returns>A task that completes when the state is written.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="IOException">The stream failed.</exception>
+    Task SaveAsync(Stream stream, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// As <see cref="Load"/>, with asynchronous reads from <paramref name="stream"/>; validating and applying the state
+    /// run synchronously after the last byte has arrived. On failure or cancellation the model is unchanged.
+    /// </summary>
+    /// <param name="stream">A readable stream positioned at the saved state; it is left positioned just after it.</param>
+    /// <param name="cancellationToken">Stops between chunks.</param>
+    /// <returns>A task that completes when the state is loaded.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="LifelongPrefs.Persistence.ModelStateException">As for <see cref="Load"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    Task LoadAsync(Stream stream, CancellationToken cancellationToken = default);
+}

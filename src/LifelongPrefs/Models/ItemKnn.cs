@@ -1,4 +1,5 @@
 using LifelongPrefs.Data;
+using LifelongPrefs.Persistence;
 using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Models;
@@ -79,70 +80,58 @@ public sealed class ItemKnn : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream)
-    {
-        // Users' item sets as CSR: offsets (users + 1) and the concatenated items in ascending order.
-        var offsets = new int[_itemsOfUser.Count + 1];
-        var items = new List<int>();
-        for (int u = 0; u < _itemsOfUser.Count; u++)
-        {
-            items.AddRange(_itemsOfUser[u].Order());
-            offsets[u + 1] = items.Count;
-        }
-
-        _cooccurrence.ToCsr(out int[] pairOffsets, out int[] pairColumns, out float[] pairCounts);
-        ModelState.Write(stream, Name,
-        [
-            ("items", new[] { _items }),
-            ("cooccurrence.offsets", pairOffsets),
-            ("cooccurrence.columns", pairColumns),
-            ("cooccurrence.counts", pairCounts),
-            ("userCount", _userCount),
-            ("userOffsets", offsets),
-            ("userItems", items.ToArray()),
-        ]);
-    }
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, w => WriteState(w, ""));
 
     /// <inheritdoc/>
-    public void Load(Stream stream)
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, w => WriteState(w, ""), cancellationToken);
+
+    /// <inheritdoc/>
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, Adopt);
+
+    /// <inheritdoc/>
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, Adopt, cancellationToken);
+
+    private static ModelStateHeader StateHeader => new(ModelTypeId.ItemKnn, 1, OptionsFingerprint.Canonical(new { }));
+
+    /// <summary>Adds the counts and the users' item sets under <paramref name="prefix"/> (also used by <see cref="RepeatAware"/>).</summary>
+    internal void WriteState(ModelStateWriter writer, string prefix)
     {
-        Dictionary<string, Array> sections = ModelState.Read(stream, Name);
-        int[] itemsSection = ModelState.Section<int>(sections, "items", Name);
-        int[] pairOffsets = ModelState.Section<int>(sections, "cooccurrence.offsets", Name);
-        int[] pairColumns = ModelState.Section<int>(sections, "cooccurrence.columns", Name);
-        float[] pairCounts = ModelState.Section<float>(sections, "cooccurrence.counts", Name);
-        int[] userCount = ModelState.Section<int>(sections, "userCount", Name);
-        int[] offsets = ModelState.Section<int>(sections, "userOffsets", Name);
-        int[] userItems = ModelState.Section<int>(sections, "userItems", Name);
-        int items = itemsSection.Length == 1 ? itemsSection[0] : -1;
-        ItemCooccurrence? cooccurrence = items >= 0 ? ItemCooccurrence.FromCsr(items, pairOffsets, pairColumns, pairCounts) : null;
-        bool consistent = cooccurrence is not null && userCount.Length == items
-            && offsets.Length >= 1 && offsets[0] == 0 && offsets[^1] == userItems.Length
-            && Array.TrueForAll(userItems, i => (uint)i < (uint)items) && Array.TrueForAll(userCount, c => c >= 0);
-        for (int u = 1; consistent && u < offsets.Length; u++)
-        {
-            consistent = offsets[u] >= offsets[u - 1];
-        }
+        writer.AddInts(prefix + "userCount", _userCount);
+        _cooccurrence.ToCsr(out int[] offsets, out int[] columns, out float[] counts);
+        writer.AddCsr(prefix + "cooccurrence", offsets, columns, counts);
+        writer.AddSets(prefix + "userItems", _itemsOfUser);
+    }
 
-        if (!consistent)
-        {
-            throw new ModelStateException($"The saved {Name} state has inconsistent sections.");
-        }
-
-        var itemsOfUser = new List<HashSet<int>>(offsets.Length - 1);
-        for (int u = 0; u + 1 < offsets.Length; u++)
-        {
-            itemsOfUser.Add([.. userItems.AsSpan(offsets[u], offsets[u + 1] - offsets[u]).ToArray()]);
-        }
-
+    /// <summary>Validates the sections written by <see cref="WriteState"/> and builds a new model from them.</summary>
+    internal static ItemKnn ReadState(ModelStateReader reader, string prefix)
+    {
+        int[] userCount = reader.Ints(prefix + "userCount");
+        int items = userCount.Length;
+        var (offsets, columns, counts) = reader.CsrValues(prefix + "cooccurrence", items, items);
+        ItemCooccurrence? cooccurrence = ItemCooccurrence.FromCsr(items, offsets, columns, counts);
+        reader.Require(cooccurrence is not null, "the co-occurrence counts are not a symmetric off-diagonal matrix of positive counts");
+        List<HashSet<int>> itemsOfUser = reader.Sets(prefix + "userItems", items);
+        reader.Require(Array.TrueForAll(userCount, c => c >= 0), "an item has a negative user count");
         var inverseSqrt = new float[items];
         for (int i = 0; i < items; i++)
         {
             inverseSqrt[i] = userCount[i] > 0 ? 1f / MathF.Sqrt(userCount[i]) : 0f;
         }
 
-        // Everything validated: swap the state in.
-        (_items, _cooccurrence, _userCount, _itemsOfUser, _inverseSqrtCount) = (items, cooccurrence!, userCount, itemsOfUser, inverseSqrt);
+        return new ItemKnn
+        {
+            _items = items, _cooccurrence = cooccurrence!, _userCount = userCount, _itemsOfUser = itemsOfUser, _inverseSqrtCount = inverseSqrt,
+        };
+    }
+
+    /// <summary>Validates a state and returns the action that swaps it in.</summary>
+    private Action Adopt(ModelStateReader reader)
+    {
+        ItemKnn state = ReadState(reader, "");
+        return () => (_items, _cooccurrence, _userCount, _itemsOfUser, _inverseSqrtCount) =
+            (state._items, state._cooccurrence, state._userCount, state._itemsOfUser, state._inverseSqrtCount);
     }
 
     private void Add(IReadOnlyList<Interaction> events, int userCount)

@@ -1,4 +1,5 @@
 using LifelongPrefs.Data;
+using LifelongPrefs.Persistence;
 
 namespace LifelongPrefs.Models;
 
@@ -30,10 +31,20 @@ public sealed class PersonalPopularity : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream) => ModelState.Write(stream, Name, _global.StateSections());
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, w => _global.WriteState(w, "popularity."));
 
     /// <inheritdoc/>
-    public void Load(Stream stream) => _global.Restore(ModelState.Read(stream, Name), Name);
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, w => _global.WriteState(w, "popularity."), cancellationToken);
+
+    /// <inheritdoc/>
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, r => _global.ReadState(r, "popularity."));
+
+    /// <inheritdoc/>
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, r => _global.ReadState(r, "popularity."), cancellationToken);
+
+    private static ModelStateHeader StateHeader => new(ModelTypeId.PersonalPopularity, 1, OptionsFingerprint.Canonical(new { }));
 
     /// <inheritdoc/>
     public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount) =>

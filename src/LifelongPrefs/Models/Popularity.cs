@@ -1,4 +1,5 @@
 using LifelongPrefs.Data;
+using LifelongPrefs.Persistence;
 
 namespace LifelongPrefs.Models;
 
@@ -89,39 +90,38 @@ public sealed class Popularity : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream) => ModelState.Write(stream, Name, StateSections());
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, w => WriteState(w, ""));
 
     /// <inheritdoc/>
-    public void Load(Stream stream) => Restore(ModelState.Read(stream, Name), Name);
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, w => WriteState(w, ""), cancellationToken);
 
-    internal List<(string, Array)> StateSections() =>
-    [
-        ("weights", (double[])_weights.Clone()),
-        ("halfLifeTicks", new[] { _halfLifeTicks }),
-        ("referenceTicks", new[] { (int)(_referenceTicks >> 32), (int)(_referenceTicks & 0xFFFFFFFF) }),
-        ("userCount", new[] { _userCount }),
-    ];
+    /// <inheritdoc/>
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, r => ReadState(r, ""));
 
-    internal void Restore(Dictionary<string, Array> sections, string model)
+    /// <inheritdoc/>
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, r => ReadState(r, ""), cancellationToken);
+
+    // The half-life is the one option; plain counts have an infinite half-life.
+    private ModelStateHeader StateHeader => new(ModelTypeId.Popularity, 1, OptionsFingerprint.Canonical(new { HalfLifeTicks = _halfLifeTicks }));
+
+    /// <summary>Adds the weights, reference time and user count under <paramref name="prefix"/> (also used by <see cref="PersonalPopularity"/>).</summary>
+    internal void WriteState(ModelStateWriter writer, string prefix)
     {
-        double[] weights = ModelState.Section<double>(sections, "weights", model);
-        double[] halfLife = ModelState.Section<double>(sections, "halfLifeTicks", model);
-        int[] reference = ModelState.Section<int>(sections, "referenceTicks", model);
-        int[] users = ModelState.Section<int>(sections, "userCount", model);
-        if (halfLife.Length != 1 || !halfLife[0].Equals(_halfLifeTicks))
-        {
-            throw new ModelStateException($"The state was saved with a different half-life than this {model} was created with.");
-        }
+        writer.AddDoubles(prefix + "weights", _weights);
+        writer.AddLong(prefix + "referenceTicks", _referenceTicks);
+        writer.AddInt(prefix + "userCount", _userCount);
+    }
 
-        if (reference.Length != 2 || users.Length != 1 || users[0] < 0 || Array.Exists(weights, w => !double.IsFinite(w) || w < 0))
-        {
-            throw new ModelStateException($"The saved {model} state has inconsistent sections.");
-        }
-
-        // Everything validated: now swap the state in.
-        _weights = weights;
-        _referenceTicks = ((long)reference[0] << 32) | (uint)reference[1];
-        _userCount = users[0];
+    /// <summary>Validates the sections written by <see cref="WriteState"/> and returns the action that applies them.</summary>
+    internal Action ReadState(ModelStateReader reader, string prefix)
+    {
+        double[] weights = reader.Doubles(prefix + "weights");
+        long reference = reader.Long(prefix + "referenceTicks");
+        int users = reader.Int(prefix + "userCount");
+        reader.Require(users >= 0 && !Array.Exists(weights, w => w < 0), "negative weights or user count");
+        return () => (_weights, _referenceTicks, _userCount) = (weights, reference, users);
     }
 
     private void Accumulate(IReadOnlyList<Interaction> events)

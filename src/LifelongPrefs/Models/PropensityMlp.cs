@@ -3,6 +3,7 @@ using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation;
 using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
+using LifelongPrefs.Persistence;
 using LifelongPrefs.Tensors;
 using LifelongPrefs.Training;
 using Tensor = LifelongPrefs.Tensors.Tensor;
@@ -301,176 +302,142 @@ public sealed class PropensityMlp : ISavableRecommender
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Saves every network parameter, the batch-norm running statistics, Adam's two moment buffers per parameter
-    /// and its step count, the random generators' states (sampling and shuffling, dropout), the standard scaler, the holdout report and the whole feature state (per-item counts, buyers, recent-window
-    /// counts and last-purchase times, the recent-window queue, and each user's basket count, current basket key,
-    /// last purchase, net spend and per-item statistics in first-purchase order), so a fresh instance with the same
-    /// options scores bit-identically after <see cref="Load"/>, and <see cref="Update"/> after a load continues exactly
-    /// as the saved model would have (checkpoint-then-continue equals an uninterrupted run).
+    /// Saves every network parameter under its path (<c>net.0.weight</c>, …), the batch-norm running statistics, Adam's
+    /// two moment buffers per parameter and its step count, the random generators' states (sampling and shuffling,
+    /// dropout), the standard scaler, the holdout report and the whole feature state (per-item counts, buyers,
+    /// recent-window counts and last-purchase times, the recent-window queue, and each user's basket count, current
+    /// basket key, last purchase, net spend and per-item statistics in first-purchase order), so a fresh instance with
+    /// the same options scores bit-identically after <see cref="Load"/>, and <see cref="Update"/> after a load continues
+    /// exactly as the saved model would have (checkpoint-then-continue equals an uninterrupted run).
     /// </remarks>
-    public void Save(Stream stream)
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
+
+    /// <inheritdoc/>
+    /// <remarks>As <see cref="Save"/>.</remarks>
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <remarks>See <see cref="Save"/> for what is restored.</remarks>
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
+
+    /// <inheritdoc/>
+    /// <remarks>See <see cref="Save"/> for what is restored.</remarks>
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
+
+    private ModelStateHeader StateHeader => new(ModelTypeId.PropensityMlp, 1, OptionsFingerprint.Canonical(_options));
+
+    private KeyValuePair<string, Parameter>[] NamedParameters() => [.. _net.NamedParameters().Select(p => KeyValuePair.Create("net." + p.Key, p.Value))];
+
+    private void WriteState(ModelStateWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var sections = new List<(string Name, Array Values)>
+        KeyValuePair<string, Parameter>[] named = NamedParameters();
+        writer.AddInt("featureWidth", Width);
+        writer.AddInt("userCount", _userCount);
+        writer.AddFloats("scaler.mean", _scalerMean);
+        writer.AddFloats("scaler.scale", _scalerScale);
+        if (HoldoutClassification is { } report)
         {
-            ("meta", new[] { _userCount, Width, _options.Hidden1, _options.Hidden2, _options.RecentWindowDays, _features is null ? 0 : 1 }),
-            ("scalerMean", _scalerMean),
-            ("scalerScale", _scalerScale),
-        };
-        PropensityClassificationReport? report = HoldoutClassification;
-        sections.Add(("holdout", report is null ? Array.Empty<double>() :
-            new[] { report.Examples, report.PositiveRate, report.Auc, report.Accuracy, report.Precision, report.Recall, report.F1, report.LogLoss }));
-        IReadOnlyList<Parameter> parameters = _net.Parameters;
-        for (int p = 0; p < parameters.Count; p++)
-        {
-            sections.Add(($"param{p}", parameters[p].Value.Span.ToArray()));
-            for (int slot = 0; slot < _optimizer.StateCount; slot++)
+            // Float sections must be finite, so a NaN metric (e.g. AUC without negatives) is stored as 0 plus a mask bit.
+            double[] metrics = [report.Examples, report.PositiveRate, report.Auc, report.Accuracy, report.Precision, report.Recall, report.F1, report.LogLoss];
+            int nanMask = 0;
+            for (int k = 0; k < metrics.Length; k++)
             {
-                sections.Add(($"adam{p}.{slot}", _optimizer.GetState(p, slot).ToArray()));
+                if (!double.IsFinite(metrics[k]))
+                {
+                    (nanMask, metrics[k]) = (nanMask | (1 << k), 0);
+                }
             }
+
+            writer.AddDoubles("holdout", metrics);
+            writer.AddInt("holdout.nanMask", nanMask);
         }
 
-        ModelState.AddStepCount(sections, _optimizer.StepCount);
-        ModelState.AddRandom(sections, "random", _random);
-        ModelState.AddRandom(sections, "dropoutRandom", _dropoutRandom);
-
+        writer.AddParameters(named);
+        writer.AddOptimizer(_optimizer, named);
+        writer.AddRandom("random", _random);
+        writer.AddRandom("dropoutRandom", _dropoutRandom);
         for (int b = 0; b < _norms.Length; b++)
         {
-            sections.Add(($"norm{b}.mean", _norms[b].RunningMean.ToArray()));
-            sections.Add(($"norm{b}.variance", _norms[b].RunningVariance.ToArray()));
+            writer.AddFloats($"norm{b}.runningMean", _norms[b].RunningMeanTensor);
+            writer.AddFloats($"norm{b}.runningVariance", _norms[b].RunningVarianceTensor);
         }
 
         if (_features is not null)
         {
-            AddFeatureSections(_features, sections);
+            AddFeatureSections(_features, writer);
         }
-
-        ModelState.Write(stream, Name, sections);
     }
 
-    /// <inheritdoc/>
-    /// <remarks>See <see cref="Save"/> for what is restored.</remarks>
-    public void Load(Stream stream)
+    /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
+    private Action ReadState(ModelStateReader reader)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        Dictionary<string, Array> sections = ModelState.Read(stream, Name);
-        int[] meta = ModelState.Section<int>(sections, "meta", Name);
-        if (meta.Length != 6 || meta[1] != Width || meta[2] != _options.Hidden1 || meta[3] != _options.Hidden2
-            || meta[4] != _options.RecentWindowDays || meta[0] < 0 || (uint)meta[5] > 1u)
+        reader.Require(reader.Int("featureWidth") == Width, $"the feature width is not {Width}");
+        int userCount = reader.Int("userCount");
+        reader.Require(userCount >= 0, $"{userCount} users");
+        float[] scalerMean = reader.Floats("scaler.mean");
+        float[] scalerScale = reader.Floats("scaler.scale", scalerMean.Length);
+        reader.Require((scalerMean.Length == 0 || scalerMean.Length == Width) && Array.TrueForAll(scalerScale, v => v > 0f), "the scaler");
+        PropensityClassificationReport? holdout = null;
+        if (reader.Has("holdout"))
         {
-            throw new ModelStateException($"The saved {Name} state was written with other options or has an invalid header.");
-        }
-
-        int userCount = meta[0];
-        float[] scalerMean = ModelState.Section<float>(sections, "scalerMean", Name);
-        float[] scalerScale = ModelState.Section<float>(sections, "scalerScale", Name);
-        if (scalerMean.Length != scalerScale.Length || (scalerMean.Length != 0 && scalerMean.Length != Width)
-            || !Array.TrueForAll(scalerMean, float.IsFinite) || !Array.TrueForAll(scalerScale, v => float.IsFinite(v) && v > 0f))
-        {
-            throw new ModelStateException($"The saved {Name} state has an invalid scaler.");
-        }
-
-        double[] holdout = ModelState.Section<double>(sections, "holdout", Name);
-        if (holdout.Length != 0 && (holdout.Length != 8 || holdout[0] < 0 || holdout[0] > int.MaxValue || holdout[0] != Math.Floor(holdout[0])))
-        {
-            throw new ModelStateException($"The saved {Name} state has an invalid holdout report.");
-        }
-
-        IReadOnlyList<Parameter> parameters = _net.Parameters;
-        var values = new float[parameters.Count][];
-        var moments = new float[parameters.Count][][];
-        for (int p = 0; p < parameters.Count; p++)
-        {
-            values[p] = Exact<float>(sections, $"param{p}", parameters[p].Length);
-            moments[p] = new float[_optimizer.StateCount][];
-            for (int slot = 0; slot < _optimizer.StateCount; slot++)
+            double[] m = reader.Doubles("holdout", 8);
+            int nanMask = reader.Int("holdout.nanMask");
+            reader.Require(m[0] >= 0 && m[0] <= int.MaxValue && m[0] == Math.Floor(m[0]) && (uint)nanMask < 1u << 8 && (nanMask & 1) == 0, "the holdout report");
+            for (int k = 0; k < m.Length; k++)
             {
-                moments[p][slot] = Exact<float>(sections, $"adam{p}.{slot}", parameters[p].Length);
+                m[k] = (nanMask & (1 << k)) != 0 ? double.NaN : m[k];
             }
+
+            holdout = new PropensityClassificationReport((int)m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]);
         }
 
+        KeyValuePair<string, Parameter>[] named = NamedParameters();
+        float[][] values = reader.Parameters(named);
+        SavedOptimizer moments = reader.Optimizer(_optimizer, named);
         var norms = new float[2 * _norms.Length][];
         for (int b = 0; b < _norms.Length; b++)
         {
-            norms[2 * b] = Exact<float>(sections, $"norm{b}.mean", _norms[b].Features);
-            norms[2 * b + 1] = Exact<float>(sections, $"norm{b}.variance", _norms[b].Features);
+            norms[2 * b] = reader.Floats($"norm{b}.runningMean", _norms[b].Features);
+            norms[2 * b + 1] = reader.Floats($"norm{b}.runningVariance", _norms[b].Features);
         }
 
-        PropensityFeatures? features = meta[5] == 1 ? ReadFeatures(sections, userCount) : null;
+        PropensityFeatures? features = reader.Has("features.itemEvents") ? ReadFeatures(reader, userCount) : null;
+        int[] randomState = reader.Random("random");
+        int[] dropoutRandomState = reader.Random("dropoutRandom");
 
-        long steps = ModelState.ReadStepCount(sections, Name);
-        int[] randomState = ModelState.ReadRandom(sections, "random", Name);
-        int[] dropoutRandomState = ModelState.ReadRandom(sections, "dropoutRandom", Name);
-
-        // Everything validated: swap the state in.
-        for (int p = 0; p < parameters.Count; p++)
+        return () =>
         {
-            values[p].CopyTo(parameters[p].Value.Span);
-            parameters[p].ZeroGradient();
-            for (int slot = 0; slot < _optimizer.StateCount; slot++)
+            // Everything validated: swap the state in.
+            for (int p = 0; p < named.Length; p++)
             {
-                moments[p][slot].CopyTo(_optimizer.GetState(p, slot));
+                values[p].CopyTo(named[p].Value.Value.Span);
+                named[p].Value.ZeroGradient();
             }
-        }
 
-        _optimizer.RestoreStepCount(steps);
-        _random.SetState(randomState);
-        _dropoutRandom.SetState(dropoutRandomState);
+            moments.ApplyTo(_optimizer, named);
+            _random.SetState(randomState);
+            _dropoutRandom.SetState(dropoutRandomState);
+            for (int b = 0; b < _norms.Length; b++)
+            {
+                norms[2 * b].CopyTo(_norms[b].RunningMeanTensor.Span);
+                norms[2 * b + 1].CopyTo(_norms[b].RunningVarianceTensor.Span);
+            }
 
-        for (int b = 0; b < _norms.Length; b++)
-        {
-            norms[2 * b].CopyTo(_norms[b].RunningMeanTensor.Span);
-            norms[2 * b + 1].CopyTo(_norms[b].RunningVarianceTensor.Span);
-        }
-
-        _scalerMean = scalerMean;
-        _scalerScale = scalerScale;
-        HoldoutClassification = holdout.Length == 0 ? null
-            : new PropensityClassificationReport((int)holdout[0], holdout[1], holdout[2], holdout[3], holdout[4], holdout[5], holdout[6], holdout[7]);
-        _features = features;
-        _userCount = userCount;
-        _itemColumnsValid = false;
+            _scalerMean = scalerMean;
+            _scalerScale = scalerScale;
+            HoldoutClassification = holdout;
+            _features = features;
+            _userCount = userCount;
+            _itemColumnsValid = false;
+        };
     }
 
-    /// <summary>Returns a section of exactly <paramref name="length"/> elements, or throws.</summary>
-    private T[] Exact<T>(Dictionary<string, Array> sections, string name, int length)
+    /// <summary>Adds the feature state's sections (per-user items as CSR, their statistics aligned with its entries).</summary>
+    private static void AddFeatureSections(PropensityFeatures features, ModelStateWriter writer)
     {
-        T[] values = ModelState.Section<T>(sections, name, Name);
-        if (values.Length != length)
-        {
-            throw new ModelStateException($"The saved {Name} state's section '{name}' has {values.Length} elements; expected {length}.");
-        }
-
-        return values;
-    }
-
-    private static void SplitLongs(ReadOnlySpan<long> values, int[] destination)
-    {
-        for (int i = 0; i < values.Length; i++)
-        {
-            destination[2 * i] = (int)values[i];
-            destination[2 * i + 1] = (int)(values[i] >> 32);
-        }
-    }
-
-    private static long JoinLong(int[] source, int index) => (long)(uint)source[2 * index] | ((long)source[2 * index + 1] << 32);
-
-    /// <summary>Appends the feature state's sections (longs as low/high int pairs, per-user items as CSR).</summary>
-    private static void AddFeatureSections(PropensityFeatures features, List<(string Name, Array Values)> sections)
-    {
-        int items = features.ItemCount;
-        var itemLast = new int[2 * items];
-        SplitLongs(features.ItemLast, itemLast);
-        var window = features.Window.ToArray();
-        var windowTicks = new int[2 * window.Length];
-        var windowItems = new int[window.Length];
-        for (int k = 0; k < window.Length; k++)
-        {
-            windowTicks[2 * k] = (int)window[k].Ticks;
-            windowTicks[2 * k + 1] = (int)(window[k].Ticks >> 32);
-            windowItems[k] = window[k].Item;
-        }
-
+        (long Ticks, int Item)[] window = [.. features.Window];
         int users = features.UserCount;
         var present = new int[users];
         var baskets = new int[users];
@@ -487,11 +454,7 @@ public sealed class PropensityMlp : ISavableRecommender
             PropensityFeatures.UserState? user = features.User(u);
             if (user is not null)
             {
-                present[u] = 1;
-                baskets[u] = user.Baskets;
-                keys[u] = user.CurrentKey;
-                lastPurchase[u] = user.LastPurchaseTicks;
-                monetary[u] = user.Monetary;
+                (present[u], baskets[u], keys[u], lastPurchase[u], monetary[u]) = (1, user.Baskets, user.CurrentKey, user.LastPurchaseTicks, user.Monetary);
                 foreach (int item in user.ItemList)
                 {
                     PropensityFeatures.UserItemState s = user.Items[item];
@@ -505,73 +468,54 @@ public sealed class PropensityMlp : ISavableRecommender
             offsets[u + 1] = userItems.Count;
         }
 
-        var keyInts = new int[2 * users];
-        SplitLongs(keys, keyInts);
-        var lastPurchaseInts = new int[2 * users];
-        SplitLongs(lastPurchase, lastPurchaseInts);
-        var itemLastTicksInts = new int[2 * itemLastTicks.Count];
-        SplitLongs(itemLastTicks.ToArray(), itemLastTicksInts);
-        var latest = new int[2];
-        SplitLongs([features.LatestTicks], latest);
-        sections.AddRange(
-        [
-            ("latestTicks", latest),
-            ("itemEvents", features.ItemEvents.ToArray()),
-            ("itemBuyers", features.ItemBuyers.ToArray()),
-            ("itemRecent", features.ItemRecent.ToArray()),
-            ("itemLast", itemLast),
-            ("windowTicks", windowTicks),
-            ("windowItems", windowItems),
-            ("userPresent", present),
-            ("userBaskets", baskets),
-            ("userKey", keyInts),
-            ("userLastPurchase", lastPurchaseInts),
-            ("userMonetary", monetary),
-            ("userOffsets", offsets),
-            ("userItems", userItems.ToArray()),
-            ("userItemBaskets", itemBaskets.ToArray()),
-            ("userItemLastBasket", itemLastBasket.ToArray()),
-            ("userItemLastTicks", itemLastTicksInts),
-        ]);
+        writer.AddLong("features.latestTicks", features.LatestTicks);
+        writer.AddFloats("features.itemEvents", features.ItemEvents);
+        writer.AddFloats("features.itemBuyers", features.ItemBuyers);
+        writer.AddFloats("features.itemRecent", features.ItemRecent);
+        writer.AddLongs("features.itemLast", features.ItemLast);
+        writer.AddLongs("features.windowTicks", [.. window.Select(w => w.Ticks)]);
+        writer.AddInts("features.windowItems", [.. window.Select(w => w.Item)]);
+        writer.AddInts("features.userPresent", present);
+        writer.AddInts("features.userBaskets", baskets);
+        writer.AddLongs("features.userKey", keys);
+        writer.AddLongs("features.userLastPurchase", lastPurchase);
+        writer.AddDoubles("features.userMonetary", monetary);
+        writer.AddCsr("features.userItems", offsets, [.. userItems]);
+        writer.AddInts("features.userItemBaskets", [.. itemBaskets]);
+        writer.AddInts("features.userItemLastBasket", [.. itemLastBasket]);
+        writer.AddLongs("features.userItemLastTicks", [.. itemLastTicks]);
     }
 
     /// <summary>Validates the feature sections and builds a new feature state from them (the model is not touched).</summary>
-    private PropensityFeatures ReadFeatures(Dictionary<string, Array> sections, int users)
+    private PropensityFeatures ReadFeatures(ModelStateReader reader, int users)
     {
-        int[] latest = Exact<int>(sections, "latestTicks", 2);
-        float[] count = ModelState.Section<float>(sections, "itemEvents", Name);
+        long latest = reader.Long("features.latestTicks");
+        float[] count = reader.Floats("features.itemEvents");
         int items = count.Length;
-        float[] buyers = Exact<float>(sections, "itemBuyers", items);
-        float[] recent = Exact<float>(sections, "itemRecent", items);
-        int[] itemLastInts = Exact<int>(sections, "itemLast", 2 * items);
-        int[] windowItems = ModelState.Section<int>(sections, "windowItems", Name);
-        int[] windowTicks = Exact<int>(sections, "windowTicks", 2 * windowItems.Length);
-        int[] present = Exact<int>(sections, "userPresent", users);
-        int[] baskets = Exact<int>(sections, "userBaskets", users);
-        int[] keys = Exact<int>(sections, "userKey", 2 * users);
-        int[] lastPurchase = Exact<int>(sections, "userLastPurchase", 2 * users);
-        double[] monetary = Exact<double>(sections, "userMonetary", users);
-        int[] offsets = Exact<int>(sections, "userOffsets", users + 1);
-        int[] userItems = ModelState.Section<int>(sections, "userItems", Name);
+        float[] buyers = reader.Floats("features.itemBuyers", items);
+        float[] recent = reader.Floats("features.itemRecent", items);
+        long[] itemLast = reader.Longs("features.itemLast", items);
+        int[] windowItems = reader.Ints("features.windowItems");
+        long[] windowTicks = reader.Longs("features.windowTicks", windowItems.Length);
+        int[] present = reader.Ints("features.userPresent", users);
+        int[] baskets = reader.Ints("features.userBaskets", users);
+        long[] keys = reader.Longs("features.userKey", users);
+        long[] lastPurchase = reader.Longs("features.userLastPurchase", users);
+        double[] monetary = reader.Doubles("features.userMonetary", users);
+        var (offsets, userItems) = reader.Csr("features.userItems", users, items);
         int pairs = userItems.Length;
-        int[] itemBaskets = Exact<int>(sections, "userItemBaskets", pairs);
-        int[] itemLastBasket = Exact<int>(sections, "userItemLastBasket", pairs);
-        int[] itemLastTicks = Exact<int>(sections, "userItemLastTicks", 2 * pairs);
+        int[] itemBaskets = reader.Ints("features.userItemBaskets", pairs);
+        int[] itemLastBasket = reader.Ints("features.userItemLastBasket", pairs);
+        long[] itemLastTicks = reader.Longs("features.userItemLastTicks", pairs);
 
-        bool consistent = offsets[0] == 0 && offsets[users] == pairs
-            && Array.TrueForAll(count, v => float.IsFinite(v) && v >= 0f)
-            && Array.TrueForAll(buyers, v => float.IsFinite(v) && v >= 0f)
-            && Array.TrueForAll(recent, v => float.IsFinite(v) && v >= 0f)
-            && Array.TrueForAll(windowItems, i => (uint)i < (uint)items)
-            && Array.TrueForAll(userItems, i => (uint)i < (uint)items)
-            && Array.TrueForAll(monetary, double.IsFinite);
+        bool consistent = Array.TrueForAll(count, v => v >= 0f) && Array.TrueForAll(buyers, v => v >= 0f)
+            && Array.TrueForAll(recent, v => v >= 0f) && Array.TrueForAll(windowItems, i => (uint)i < (uint)items);
         var seen = new HashSet<int>();
         var restored = new PropensityFeatures.UserState?[users];
         for (int u = 0; consistent && u < users; u++)
         {
             int start = offsets[u], end = offsets[u + 1];
-            consistent = start <= end && end <= pairs && (uint)present[u] <= 1u && baskets[u] >= 0
-                && (present[u] == 1 || (start == end && baskets[u] == 0));
+            consistent = (uint)present[u] <= 1u && baskets[u] >= 0 && (present[u] == 1 || (start == end && baskets[u] == 0));
             if (!consistent || present[u] == 0)
             {
                 continue;
@@ -581,41 +525,30 @@ public sealed class PropensityMlp : ISavableRecommender
             var list = new (int Item, PropensityFeatures.UserItemState State)[end - start];
             for (int k = start; consistent && k < end; k++)
             {
-                consistent = seen.Add(userItems[k]) && itemBaskets[k] >= 1 && itemLastBasket[k] >= 1
-                    && itemLastBasket[k] <= baskets[u];
+                consistent = seen.Add(userItems[k]) && itemBaskets[k] >= 1 && itemLastBasket[k] >= 1 && itemLastBasket[k] <= baskets[u];
                 list[k - start] = (userItems[k], new PropensityFeatures.UserItemState
                 {
                     Baskets = itemBaskets[k],
                     LastBasket = itemLastBasket[k],
-                    LastTicks = JoinLong(itemLastTicks, k),
+                    LastTicks = itemLastTicks[k],
                 });
             }
 
             if (consistent)
             {
-                restored[u] = PropensityFeatures.UserState.Restore(JoinLong(keys, u), baskets[u], JoinLong(lastPurchase, u), monetary[u], list);
+                restored[u] = PropensityFeatures.UserState.Restore(keys[u], baskets[u], lastPurchase[u], monetary[u], list);
             }
         }
 
-        if (!consistent)
-        {
-            throw new ModelStateException($"The saved {Name} state has inconsistent feature sections.");
-        }
-
-        var itemLast = new long[items];
-        for (int i = 0; i < items; i++)
-        {
-            itemLast[i] = JoinLong(itemLastInts, i);
-        }
-
+        reader.Require(consistent, "the feature sections disagree");
         var window = new (long Ticks, int Item)[windowItems.Length];
         for (int k = 0; k < window.Length; k++)
         {
-            window[k] = (JoinLong(windowTicks, k), windowItems[k]);
+            window[k] = (windowTicks[k], windowItems[k]);
         }
 
         return PropensityFeatures.Restore(TimeSpan.FromDays(_options.RecentWindowDays), restored, count, buyers, recent,
-            itemLast, window, JoinLong(latest, 0));
+            itemLast, window, latest);
     }
 
     /// <summary>Standardises row-major (rows, <see cref="Width"/>) data in place with the fitted scaler.</summary>

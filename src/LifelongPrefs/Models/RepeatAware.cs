@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
+using LifelongPrefs.Persistence;
 using LifelongPrefs.Tensors;
 using LifelongPrefs.Training;
 using Tensor = LifelongPrefs.Tensors.Tensor;
@@ -280,220 +281,104 @@ public sealed class RepeatAware : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Save(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        var sections = new List<(string, Array)>
-        {
-            ("options", OptionValues(_options)),
-            ("header", new[] { _items, _users, _fitted ? 1 : 0 }),
-            ("popularity", (float[])_popularity.Clone()),
-            ("maxPopularity", new[] { _maxPopularity }),
-        };
-
-        // Histories as CSR over users; one column per Interaction field (the user is the row, ticks are two ints).
-        int total = 0;
-        foreach (List<Interaction> h in _histories)
-        {
-            total += h.Count;
-        }
-
-        var offsets = new int[_histories.Count + 1];
-        var item = new int[total];
-        var ticks = new int[2 * total];
-        var kind = new int[total];
-        var quantity = new float[total];
-        var value = new float[total];
-        var basket = new int[total];
-        int n = 0;
-        for (int u = 0; u < _histories.Count; u++)
-        {
-            foreach (Interaction e in _histories[u])
-            {
-                item[n] = e.Item;
-                ticks[2 * n] = (int)(e.Ticks >> 32);
-                ticks[2 * n + 1] = (int)(e.Ticks & 0xFFFFFFFF);
-                kind[n] = (int)e.Kind;
-                quantity[n] = e.Quantity;
-                value[n] = e.Value;
-                basket[n] = e.Basket;
-                n++;
-            }
-
-            offsets[u + 1] = n;
-        }
-
-        sections.Add(("historyOffsets", offsets));
-        sections.Add(("historyItem", item));
-        sections.Add(("historyTicks", ticks));
-        sections.Add(("historyKind", kind));
-        sections.Add(("historyQuantity", quantity));
-        sections.Add(("historyValue", value));
-        sections.Add(("historyBasket", basket));
-
-        for (int p = 0; p < Parameters.Count; p++)
-        {
-            sections.Add(($"parameter{p}", Parameters[p].Value.Span.ToArray()));
-            for (int slot = 0; slot < _optimizer.StateCount; slot++)
-            {
-                sections.Add(($"adam{p}.{slot}", _optimizer.GetState(p, slot).ToArray()));
-            }
-        }
-
-        ModelState.AddStepCount(sections, _optimizer.StepCount);
-        ModelState.AddRandom(sections, "random", _random);
-
-        // The co-occurrence model in its own container, packed into ints: [byte count, bytes (little-endian)...].
-        using (var knn = new MemoryStream())
-        {
-            _knn.Save(knn);
-            byte[] bytes = knn.ToArray();
-            var packed = new int[1 + (bytes.Length + 3) / 4];
-            packed[0] = bytes.Length;
-            Buffer.BlockCopy(bytes, 0, packed, 4, bytes.Length);
-            sections.Add(("knn", packed));
-        }
-
-        ModelState.Write(stream, Name, sections);
-    }
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
 
     /// <inheritdoc/>
-    public void Load(Stream stream)
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
+
+    /// <inheritdoc/>
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
+
+    /// <inheritdoc/>
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
+
+    private ModelStateHeader StateHeader => new(ModelTypeId.RepeatAware, 1, OptionsFingerprint.Canonical(_options));
+
+    private KeyValuePair<string, Parameter>[] NamedParameters() =>
+    [
+        .. _mlp.NamedParameters().Select(p => KeyValuePair.Create("mlp." + p.Key, p.Value)),
+        .. _gate.NamedParameters().Select(p => KeyValuePair.Create("gate." + p.Key, p.Value)),
+    ];
+
+    private void WriteState(ModelStateWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        Dictionary<string, Array> sections = ModelState.Read(stream, Name);
-        double[] options = ModelState.Section<double>(sections, "options", Name);
-        if (!options.AsSpan().SequenceEqual(OptionValues(_options)))
-        {
-            throw new ModelStateException($"The state was saved with different options than this {Name} was created with.");
-        }
+        KeyValuePair<string, Parameter>[] named = NamedParameters();
+        writer.AddInt("itemCount", _items);
+        writer.AddInt("userCount", _users);
+        writer.AddInt("fitted", _fitted ? 1 : 0);
+        writer.AddFloats("popularity", _popularity);
 
-        int[] header = ModelState.Section<int>(sections, "header", Name);
-        float[] popularity = ModelState.Section<float>(sections, "popularity", Name);
-        float[] maxPopularitySection = ModelState.Section<float>(sections, "maxPopularity", Name);
-        int[] offsets = ModelState.Section<int>(sections, "historyOffsets", Name);
-        int[] item = ModelState.Section<int>(sections, "historyItem", Name);
-        int[] ticks = ModelState.Section<int>(sections, "historyTicks", Name);
-        int[] kind = ModelState.Section<int>(sections, "historyKind", Name);
-        float[] quantity = ModelState.Section<float>(sections, "historyQuantity", Name);
-        float[] value = ModelState.Section<float>(sections, "historyValue", Name);
-        int[] basket = ModelState.Section<int>(sections, "historyBasket", Name);
-        int[] packed = ModelState.Section<int>(sections, "knn", Name);
-        if (header.Length != 3 || header[0] < 0 || header[1] < 0 || (uint)header[2] > 1)
-        {
-            throw new ModelStateException($"The saved {Name} state has an invalid header.");
-        }
-
-        int items = header[0], users = header[1];
-        bool fitted = header[2] == 1;
-        float max = 0f;
-        bool consistent = popularity.Length == items && maxPopularitySection.Length == 1;
-        for (int i = 0; consistent && i < popularity.Length; i++)
-        {
-            consistent = float.IsFinite(popularity[i]) && popularity[i] >= 0f;
-            max = Math.Max(max, popularity[i]);
-        }
-
-        consistent = consistent && maxPopularitySection[0].Equals(max);
-        int n = item.Length;
-        consistent = consistent && offsets.Length == users + 1 && offsets[0] == 0 && offsets[^1] == n
-            && ticks.Length == 2 * n && kind.Length == n && quantity.Length == n && value.Length == n && basket.Length == n
-            && Array.TrueForAll(item, i => (uint)i < (uint)items);
-        for (int u = 1; consistent && u < offsets.Length; u++)
-        {
-            consistent = offsets[u] >= offsets[u - 1];
-        }
-
-        if (!consistent)
-        {
-            throw new ModelStateException($"The saved {Name} state has inconsistent popularity or history sections.");
-        }
-
-        var parameters = new float[Parameters.Count][];
-        var moments = new float[Parameters.Count][][];
-        for (int p = 0; p < Parameters.Count; p++)
-        {
-            int length = Parameters[p].Length;
-            parameters[p] = ModelState.Section<float>(sections, $"parameter{p}", Name);
-            if (parameters[p].Length != length || !Array.TrueForAll(parameters[p], float.IsFinite))
-            {
-                throw new ModelStateException($"The saved {Name} state's parameter {p} has the wrong length or non-finite values.");
-            }
-
-            moments[p] = new float[_optimizer.StateCount][];
-            for (int slot = 0; slot < _optimizer.StateCount; slot++)
-            {
-                moments[p][slot] = ModelState.Section<float>(sections, $"adam{p}.{slot}", Name);
-                if (moments[p][slot].Length != length || !Array.TrueForAll(moments[p][slot], float.IsFinite))
-                {
-                    throw new ModelStateException($"The saved {Name} state's optimizer state {p}.{slot} has the wrong length or non-finite values.");
-                }
-            }
-        }
-
-        if (packed.Length < 1 || packed[0] < 0 || (packed[0] + 3L) / 4 != packed.Length - 1)
-        {
-            throw new ModelStateException($"The saved {Name} state has an invalid co-occurrence section.");
-        }
-
-        var bytes = new byte[packed[0]];
-        Buffer.BlockCopy(packed, 4, bytes, 0, bytes.Length);
-        var knn = new ItemKnn();
-        try
-        {
-            using var knnStream = new MemoryStream(bytes, writable: false);
-            knn.Load(knnStream);
-        }
-        catch (ModelStateException error)
-        {
-            throw new ModelStateException($"The saved {Name} state's co-occurrence model is invalid: {error.Message}", error);
-        }
-
-        if (knn.ItemCount != items)
-        {
-            throw new ModelStateException($"The saved {Name} state's co-occurrence model covers {knn.ItemCount} items, not {items}.");
-        }
-
-        var histories = new List<List<Interaction>>(users);
-        for (int u = 0; u < users; u++)
-        {
-            var history = new List<Interaction>(offsets[u + 1] - offsets[u]);
-            for (int k = offsets[u]; k < offsets[u + 1]; k++)
-            {
-                long t = ((long)ticks[2 * k] << 32) | (uint)ticks[2 * k + 1];
-                history.Add(new Interaction(u, item[k], t, (EventKind)kind[k], quantity[k], value[k], basket[k]));
-            }
-
-            histories.Add(history);
-        }
-
-        long steps = ModelState.ReadStepCount(sections, Name);
-        int[] randomState = ModelState.ReadRandom(sections, "random", Name);
-
-        // Everything validated: swap the state in.
-        for (int p = 0; p < Parameters.Count; p++)
-        {
-            parameters[p].CopyTo(Parameters[p].Value.Span);
-            Parameters[p].ZeroGradient();
-            for (int slot = 0; slot < _optimizer.StateCount; slot++)
-            {
-                moments[p][slot].CopyTo(_optimizer.GetState(p, slot));
-            }
-        }
-
-        _optimizer.RestoreStepCount(steps);
-        _random.SetState(randomState);
-
-        _histories.Clear();
-        _histories.AddRange(histories);
-        (_items, _users, _fitted, _popularity, _maxPopularity, _knn) = (items, users, fitted, popularity, max, knn);
+        // Histories as CSR over users (the item is the column), with one aligned section per other Interaction field.
+        List<Interaction> all = [.. _histories.SelectMany(h => h)];
+        writer.AddLists("history", [.. _histories.Select(h => h.ConvertAll(e => e.Item))]);
+        writer.AddLongs("history.ticks", [.. all.Select(e => e.Ticks)]);
+        writer.AddInts("history.kind", [.. all.Select(e => (int)e.Kind)]);
+        writer.AddFloats("history.quantity", [.. all.Select(e => e.Quantity)]);
+        writer.AddFloats("history.value", [.. all.Select(e => e.Value)]);
+        writer.AddInts("history.basket", [.. all.Select(e => e.Basket)]);
+        writer.AddParameters(named);
+        writer.AddOptimizer(_optimizer, named);
+        writer.AddRandom("random", _random);
+        _knn.WriteState(writer, "knn.");
     }
 
-    private static double[] OptionValues(RepeatAwareOptions o) =>
-    [
-        o.Hidden, o.Epochs, o.Patience, o.UpdateEpochs, o.BatchSize, o.LearningRate, o.ExploreCandidates,
-        o.RandomNegatives, o.Decay, o.ValidationUsers, o.Seed,
-    ];
+    /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
+    private Action ReadState(ModelStateReader reader)
+    {
+        int items = reader.Int("itemCount"), users = reader.Int("userCount");
+        bool fitted = reader.Flag("fitted");
+        reader.Require(items >= 0 && users >= 0, $"{items} items and {users} users");
+        float[] popularity = reader.Floats("popularity", items);
+        reader.Require(Array.TrueForAll(popularity, p => p >= 0f), "negative popularity");
+        float max = popularity.Length == 0 ? 0f : Math.Max(0f, popularity.Max());
+        List<List<int>> historyItems = reader.Lists("history", items);
+        int n = historyItems.Sum(h => h.Count);
+        long[] ticks = reader.Longs("history.ticks", n);
+        int[] kind = reader.Ints("history.kind", n);
+        float[] quantity = reader.Floats("history.quantity", n);
+        float[] value = reader.Floats("history.value", n);
+        int[] basket = reader.Ints("history.basket", n);
+        reader.Require(historyItems.Count == users && Array.TrueForAll(kind, k => Enum.IsDefined((EventKind)k)) && Array.TrueForAll(basket, b => b >= -1),
+            "the histories disagree with the user count or hold invalid events");
+        KeyValuePair<string, Parameter>[] named = NamedParameters();
+        float[][] parameters = reader.Parameters(named);
+        SavedOptimizer moments = reader.Optimizer(_optimizer, named);
+        int[] randomState = reader.Random("random");
+        ItemKnn knn = ItemKnn.ReadState(reader, "knn.");
+        reader.Require(knn.ItemCount == items, $"the co-occurrence model covers {knn.ItemCount} items, not {items}");
+
+        return () =>
+        {
+            var histories = new List<List<Interaction>>(users);
+            int at = 0;
+            for (int u = 0; u < users; u++)
+            {
+                var history = new List<Interaction>(historyItems[u].Count);
+                foreach (int item in historyItems[u])
+                {
+                    history.Add(new Interaction(u, item, ticks[at], (EventKind)kind[at], quantity[at], value[at], basket[at]));
+                    at++;
+                }
+
+                histories.Add(history);
+            }
+
+            // Everything validated: swap the state in.
+            for (int p = 0; p < named.Length; p++)
+            {
+                parameters[p].CopyTo(named[p].Value.Value.Span);
+                named[p].Value.ZeroGradient();
+            }
+
+            moments.ApplyTo(_optimizer, named);
+            _random.SetState(randomState);
+            _histories.Clear();
+            _histories.AddRange(histories);
+            (_items, _users, _fitted, _popularity, _maxPopularity, _knn) = (items, users, fitted, popularity, max, knn);
+        };
+    }
 
     /// <summary>Records positive events in the per-user histories and the popularity counts.</summary>
     private void AddEvents(IReadOnlyList<Interaction> events)

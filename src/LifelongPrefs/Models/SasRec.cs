@@ -4,6 +4,7 @@ using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
 using LifelongPrefs.Nn.Sampling;
+using LifelongPrefs.Persistence;
 using LifelongPrefs.Tensors;
 using LifelongPrefs.Training;
 using Tensor = LifelongPrefs.Tensors.Tensor;
@@ -127,7 +128,7 @@ public sealed class SasRec : ISavableRecommender
     private const int ChunkRows = 512;
 
     private readonly SasRecOptions _options;
-    private const int StateFormat = 2;   // 2: the step count and random generators moved to their own sections
+    private const int StateFormat = 1;   // the layout number within container format 2 (see Persistence/README.md)
 
     private SeededRandom _random;
     private SeededRandom? _samplerRandom;
@@ -317,154 +318,104 @@ public sealed class SasRec : ISavableRecommender
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Saves every parameter (the item table at its current <see cref="ItemCount"/> + 1 rows), Adam's two moment
-    /// buffers per parameter, the per-user flattened sequences with each user's open basket (for <see cref="Update"/>),
-    /// the negative sampler's weights (<see cref="SasRecLoss.SampledSoftmax"/>), the user and item counts, Adam's step
-    /// count and the random generators' states.
+    /// Saves every parameter under its dotted path (the item table at its current <see cref="ItemCount"/> + 1 rows), Adam's
+    /// two moment buffers per parameter, the per-user flattened sequences with each user's open basket (for
+    /// <see cref="Update"/>), the negative sampler's weights (<see cref="SasRecLoss.SampledSoftmax"/>), the user and item
+    /// counts, Adam's step count and the random generators' states.
     /// </remarks>
-    public void Save(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        var sections = new List<(string Name, Array Values)>
-        {
-            ("meta", new[]
-            {
-                StateFormat, _itemCount, _userCount, _fitted ? 1 : 0, _sampler is null ? 0 : 1, _options.Dimensions,
-                _options.Blocks, _options.Heads, _options.MaxLength, (int)_options.Loss, _optimizer.StateCount,
-            }),
-        };
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
 
-        int index = 0;
-        foreach (KeyValuePair<string, Parameter> named in _network.NamedParameters())
-        {
-            sections.Add(("param:" + named.Key, named.Value.Value.Span.ToArray()));
-            for (int slot = 0; slot < _optimizer.StateCount; slot++)
-            {
-                sections.Add(($"adam{slot}:{named.Key}", _optimizer.GetState(index, slot).ToArray()));
-            }
-
-            index++;
-        }
-
-        var (offsets, items, basketOffsets, basketItems, keyHigh, keyLow) = _state.Export();
-        sections.Add(("sequenceOffsets", offsets));
-        sections.Add(("sequenceItems", items));
-        sections.Add(("basketOffsets", basketOffsets));
-        sections.Add(("basketItems", basketItems));
-        sections.Add(("basketKeyHigh", keyHigh));
-        sections.Add(("basketKeyLow", keyLow));
-        sections.Add(("samplerWeights", _sampler is null ? Array.Empty<float>() : _sampler.Weights.ToArray()));
-        ModelState.AddStepCount(sections, _optimizer.StepCount);
-        ModelState.AddRandom(sections, "random", _random);
-        if (_samplerRandom is not null)
-        {
-            ModelState.AddRandom(sections, "samplerRandom", _samplerRandom);
-        }
-
-        ModelState.Write(stream, Name, sections);
-    }
+    /// <inheritdoc/>
+    /// <remarks>As <see cref="Save"/>.</remarks>
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
 
     /// <inheritdoc/>
     /// <remarks>
     /// <para>
-    /// The saved state must come from a model with the same architecture options (<see cref="SasRecOptions.Dimensions"/>,
-    /// <see cref="SasRecOptions.Blocks"/>, <see cref="SasRecOptions.Heads"/>, <see cref="SasRecOptions.MaxLength"/>,
-    /// <see cref="SasRecOptions.Loss"/>). Everything is validated and rebuilt in new objects (network, optimizer, sequences,
-    /// sampler) before they are swapped in, so a failed load leaves the model unchanged. <see cref="Score"/> is
-    /// bit-identical to the saved model's afterwards.
+    /// The saved state must come from a model with the same options. Everything is validated and rebuilt in new objects
+    /// (network, optimizer, sequences, sampler) before they are swapped in, so a failed load leaves the model unchanged.
+    /// <see cref="Score"/> is bit-identical to the saved model's afterwards.
     /// </para>
     /// <para>
     /// Training after a load continues exactly as the saved model would have: Adam's moments and step count and the
     /// generators behind shuffling, dropout and negative sampling are all restored.
     /// </para>
     /// </remarks>
-    public void Load(Stream stream)
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
+
+    /// <inheritdoc/>
+    /// <remarks>As <see cref="Load"/>.</remarks>
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
+
+    private ModelStateHeader StateHeader => new(ModelTypeId.SasRec, StateFormat, OptionsFingerprint.Canonical(_options));
+
+    private void WriteState(ModelStateWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        Dictionary<string, Array> sections = ModelState.Read(stream, Name);
-        int[] meta = ModelState.Section<int>(sections, "meta", Name);
-        if (meta.Length != 11 || meta[0] != StateFormat)
+        KeyValuePair<string, Parameter>[] named = [.. _network.NamedParameters()];
+        writer.AddInt("itemCount", _itemCount);
+        writer.AddInt("userCount", _userCount);
+        writer.AddInt("fitted", _fitted ? 1 : 0);
+        writer.AddParameters(named);
+        writer.AddOptimizer(_optimizer, named);
+        writer.AddRandom("random", _random);
+        _state.Export(writer);
+        if (_sampler is not null)
         {
-            throw new ModelStateException($"The saved {Name} state has an unsupported header.");
+            writer.AddFloats("samplerWeights", _sampler.Weights.ToArray());
+            writer.AddRandom("samplerRandom", _samplerRandom!);
         }
+    }
 
-        int items = meta[1], users = meta[2], fitted = meta[3], hasSampler = meta[4];
-        if (meta[5] != _options.Dimensions || meta[6] != _options.Blocks || meta[7] != _options.Heads
-            || meta[8] != _options.MaxLength || meta[9] != (int)_options.Loss || meta[10] != _optimizer.StateCount)
-        {
-            throw new ModelStateException($"The saved {Name} state came from other options (architecture or loss differ).");
-        }
+    /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
+    private Action ReadState(ModelStateReader reader)
+    {
+        int items = reader.Int("itemCount"), users = reader.Int("userCount");
+        bool fitted = reader.Flag("fitted");
+        reader.Require(items >= 0 && users >= 0 && (items + 1L) * _options.Dimensions <= int.MaxValue, $"{items} items and {users} users");
 
-        if (items < 0 || users < 0 || (uint)fitted > 1 || (uint)hasSampler > 1
-            || (hasSampler == 1 && (_options.Loss != SasRecLoss.SampledSoftmax || items == 0))
-            || (long)(items + 1L) * _options.Dimensions > int.MaxValue)
-        {
-            throw new ModelStateException($"The saved {Name} state has an inconsistent header.");
-        }
-
-        // A fresh network and optimizer, exactly as a new instance builds them; the generator that its dropout and
-        // embedding growth draw from then takes the saved state, as does the sampler's.
-        var random = new SeededRandom(_options.Seed);
-        var network = new Network(_options, random);
-        random.SetState(ModelState.ReadRandom(sections, "random", Name));
-        network.Items.Weight.GrowRows(items + 1);
-        var optimizer = new Adam(network.Parameters, _options.LearningRate, lazy: true);
-        int index = 0;
-        foreach (KeyValuePair<string, Parameter> named in network.NamedParameters())
-        {
-            Span<float> value = named.Value.Value.Span;
-            float[] saved = ModelState.Section<float>(sections, "param:" + named.Key, Name);
-            if (saved.Length != value.Length)
-            {
-                throw new ModelStateException($"The saved {Name} parameter '{named.Key}' has {saved.Length} values, expected {value.Length}.");
-            }
-
-            saved.CopyTo(value);
-            for (int slot = 0; slot < optimizer.StateCount; slot++)
-            {
-                float[] moments = ModelState.Section<float>(sections, $"adam{slot}:{named.Key}", Name);
-                Span<float> state = optimizer.GetState(index, slot);
-                if (moments.Length != state.Length)
-                {
-                    throw new ModelStateException($"The saved {Name} optimizer state of '{named.Key}' has {moments.Length} values, expected {state.Length}.");
-                }
-
-                moments.CopyTo(state);
-            }
-
-            index++;
-        }
-
-        optimizer.RestoreStepCount(ModelState.ReadStepCount(sections, Name));
-
-        SequenceState sequences = SequenceState.Import(users, items,
-            ModelState.Section<int>(sections, "sequenceOffsets", Name), ModelState.Section<int>(sections, "sequenceItems", Name),
-            ModelState.Section<int>(sections, "basketOffsets", Name), ModelState.Section<int>(sections, "basketItems", Name),
-            ModelState.Section<int>(sections, "basketKeyHigh", Name), ModelState.Section<int>(sections, "basketKeyLow", Name))
-            ?? throw new ModelStateException($"The saved {Name} state has inconsistent sequences.");
-
-        float[] weights = ModelState.Section<float>(sections, "samplerWeights", Name);
+        // Shapes first, from the current network's paths (the item table scaled to the saved catalog): nothing is
+        // allocated for the new network until every section has been checked.
+        KeyValuePair<string, Parameter>[] current = [.. _network.NamedParameters()];
+        long Length(Parameter p) => ReferenceEquals(p, _network.Items.Weight) ? (items + 1L) * _options.Dimensions : p.Length;
+        float[][] values = reader.Parameters(current, Length);
+        SavedOptimizer moments = reader.Optimizer(_optimizer, current, Length);
+        int[] randomState = reader.Random("random");
+        SequenceState sequences = SequenceState.Import(reader, users, items);
         PopularitySampler? sampler = null;
         SeededRandom? samplerRandom = null;
-        if (hasSampler == 1)
+        if (reader.Has("samplerWeights"))
         {
-            if (weights.Length != items || !Array.TrueForAll(weights, w => float.IsFinite(w) && w > 0f))
-            {
-                throw new ModelStateException($"The saved {Name} sampler weights are inconsistent.");
-            }
-
+            float[] weights = reader.Floats("samplerWeights", items);
+            reader.Require(_options.Loss == SasRecLoss.SampledSoftmax && items > 0 && Array.TrueForAll(weights, w => w > 0f),
+                "sampler weights without a sampled loss, or not positive");
             samplerRandom = new SeededRandom(0);
-            samplerRandom.SetState(ModelState.ReadRandom(sections, "samplerRandom", Name));
+            samplerRandom.SetState(reader.Random("samplerRandom"));
             sampler = new PopularitySampler(weights, samplerRandom);
         }
-        else if (weights.Length != 0)
-        {
-            throw new ModelStateException($"The saved {Name} state has sampler weights but no sampler.");
-        }
 
-        // Everything validated: swap the state in.
-        (_random, _network, _optimizer, _state, _sampler, _samplerRandom) = (random, network, optimizer, sequences, sampler, samplerRandom);
-        (_itemCount, _userCount, _fitted) = (items, users, fitted == 1);
+        return () =>
+        {
+            // A fresh network and optimizer, exactly as a new instance builds them; the generator that its dropout and
+            // embedding growth draw from then takes the saved state.
+            var random = new SeededRandom(_options.Seed);
+            var network = new Network(_options, random);
+            random.SetState(randomState);
+            network.Items.Weight.GrowRows(items + 1);
+            KeyValuePair<string, Parameter>[] named = [.. network.NamedParameters()];
+            for (int i = 0; i < named.Length; i++)
+            {
+                values[i].CopyTo(named[i].Value.Value.Span);
+            }
+
+            var optimizer = new Adam(network.Parameters, _options.LearningRate, lazy: true);
+            moments.ApplyTo(optimizer, named);
+
+            // Everything validated: swap the state in.
+            (_random, _network, _optimizer, _state, _sampler, _samplerRandom) = (random, network, optimizer, sequences, sampler, samplerRandom);
+            (_itemCount, _userCount, _fitted) = (items, users, fitted);
+        };
     }
 
     private static long BasketKey(in Interaction e) => e.BasketKey;
@@ -847,63 +798,26 @@ public sealed class SasRec : ISavableRecommender
 
         internal List<List<int>> Sequences { get; } = [];
 
-        /// <summary>The state as CSR arrays: sequences, open baskets (sorted) and basket keys split into high/low ints.</summary>
-        internal (int[] Offsets, int[] Items, int[] BasketOffsets, int[] BasketItems, int[] KeyHigh, int[] KeyLow) Export()
+        /// <summary>Adds the sequences, open baskets (sorted) and current basket keys to a state.</summary>
+        internal void Export(ModelStateWriter writer)
         {
-            int users = Sequences.Count;
-            int[] offsets = new int[users + 1], basketOffsets = new int[users + 1], keyHigh = new int[users], keyLow = new int[users];
-            var items = new List<int>();
-            var basketItems = new List<int>();
-            for (int u = 0; u < users; u++)
-            {
-                items.AddRange(Sequences[u]);
-                offsets[u + 1] = items.Count;
-                basketItems.AddRange(_basket[u].Order());
-                basketOffsets[u + 1] = basketItems.Count;
-                keyHigh[u] = (int)(_lastKey[u] >> 32);
-                keyLow[u] = (int)(_lastKey[u] & 0xFFFFFFFFL);
-            }
-
-            return (offsets, [.. items], basketOffsets, [.. basketItems], keyHigh, keyLow);
+            writer.AddLists("sequences", Sequences);
+            writer.AddSets("openBaskets", _basket);
+            writer.AddLongs("basketKeys", [.. _lastKey]);
         }
 
-        /// <summary>Rebuilds a state from <see cref="Export"/>'s arrays, or returns null when they are inconsistent.</summary>
-        internal static SequenceState? Import(int users, int items, int[] offsets, int[] sequenceItems, int[] basketOffsets,
-            int[] basketItems, int[] keyHigh, int[] keyLow)
+        /// <summary>Reads and checks <see cref="Export"/>'s sections for <paramref name="users"/> users over <paramref name="items"/> items.</summary>
+        internal static SequenceState Import(ModelStateReader reader, int users, int items)
         {
-            if (!ValidCsr(offsets, sequenceItems, users, items) || !ValidCsr(basketOffsets, basketItems, users, items)
-                || keyHigh.Length != users || keyLow.Length != users)
-            {
-                return null;
-            }
-
+            List<List<int>> sequences = reader.Lists("sequences", items);
+            List<HashSet<int>> baskets = reader.Sets("openBaskets", items);
+            long[] keys = reader.Longs("basketKeys", users);
+            reader.Require(sequences.Count == users && baskets.Count == users, "sequences, open baskets and user count disagree");
             var state = new SequenceState();
-            for (int u = 0; u < users; u++)
-            {
-                state.Sequences.Add([.. sequenceItems.AsSpan(offsets[u], offsets[u + 1] - offsets[u])]);
-                state._basket.Add([.. basketItems.AsSpan(basketOffsets[u], basketOffsets[u + 1] - basketOffsets[u])]);
-                state._lastKey.Add(((long)keyHigh[u] << 32) | (uint)keyLow[u]);
-            }
-
+            state.Sequences.AddRange(sequences);
+            state._basket.AddRange(baskets);
+            state._lastKey.AddRange(keys);
             return state;
-        }
-
-        private static bool ValidCsr(int[] offsets, int[] values, int rows, int items)
-        {
-            if (offsets.Length != rows + 1 || offsets[0] != 0 || offsets[^1] != values.Length)
-            {
-                return false;
-            }
-
-            for (int r = 1; r < offsets.Length; r++)
-            {
-                if (offsets[r] < offsets[r - 1])
-                {
-                    return false;
-                }
-            }
-
-            return Array.TrueForAll(values, i => (uint)i < (uint)items);
         }
 
         internal void Append(IReadOnlyList<Interaction> events, int userCount, HashSet<int>? affected)

@@ -1,0 +1,48 @@
+namespace LifelongPrefs.Persistence;
+
+/// <summary>
+/// The fixed number a model type writes into its state header. Display names may change (and one type shows two
+/// names: <c>Popularity</c> and <c>Popularity(decayed)</c>); these numbers never do, and a number is never reused.
+/// </summary>
+internal enum ModelTypeId : ushort
+{
+    /// <summary>Global popularity, plain or time-decayed.</summary>
+    Popularity = 1,
+
+    /// <summary>The user's own counts over global popularity.</summary>
+    PersonalPopularity = 2,
+
+    /// <summary>Item-based cosine collaborative filtering.</summary>
+    ItemKnn = 3,
+
+    /// <summary>Matrix factorisation trained with BPR.</summary>
+    BprMf = 4,
+
+    /// <summary>The feature-based purchase-propensity network.</summary>
+    PropensityMlp = 5,
+
+    /// <summary>The GRU session model.</summary>
+    Gru4Rec = 6,
+
+    /// <summary>The self-attentive sequence model.</summary>
+    SasRec = 7,
+
+    /// <summary>The repeat/explore mixture network.</summary>
+    RepeatAware = 8,
+}
+
+/// <summary>What a model expects of a state header: its type id, its own state-format number and its options.</summary>
+/// <param name="Type">The model's fixed type id.</param>
+/// <param name="StateFormat">The model's own layout number; bumped when its sections change meaning.</param>
+/// <param name="Options">The canonical text of the options (see <see cref="OptionsFingerprint.Canonical{T}"/>).</param>
+internal readonly record struct ModelStateHeader(ModelTypeId Type, int StateFormat, string Options)
+{
+    /// <summary>Gets the fingerprint of <see cref="Options"/>.</summary>
+    internal ulong Fingerprint => OptionsFingerprint.Of(Options);
+
+    /// <summary>Gets a readable name of a type id (the number itself for one this build does not know).</summary>
+    /// <param name="type">The id.</param>
+    /// <returns>The name.</returns>
+    internal static string NameOf(ModelTypeId type) =>
+        Enum.IsDefined(type) ? type.ToString() : $"unknown model type {(ushort)type}";
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.IO.Hashing;
+using System.Reflection;
+using System.Text;
+
+namespace LifelongPrefs.Persistence;
+
+/// <summary>
+/// The canonical text of a model's options and its 64-bit fingerprint, written into every state header so that a
+/// state is loaded only into a model created with the same options.
+/// </summary>
+/// <remarks>
+/// The text lists every public instance property as <c>Name=value</c>, one per line, sorted by name (ordinal), with
+/// values formatted in the invariant culture (floats in their shortest round-trip form, enums by name). It depends
+/// only on the properties, so it is the same whether the options are a record or a class with <c>init</c>
+/// properties, and whatever order the properties are declared in.
+/// </remarks>
+internal static class OptionsFingerprint
+{
+    /// <summary>Returns the canonical text of <paramref name="options"/>' public instance properties.</summary>
+    /// <typeparam name="T">The options type (an anonymous type works for models whose options are loose arguments).</typeparam>
+    /// <param name="options">The options.</param>
+    /// <returns>The text.</returns>
+    internal static string Canonical<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(T options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        PropertyInfo[] properties = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance);
+        Array.Sort(properties, (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var text = new StringBuilder();
+        foreach (PropertyInfo property in properties)
+        {
+            if (property.GetIndexParameters().Length > 0)
+            {
+                continue;
+            }
+
+            text.Append(property.Name).Append('=').Append(Format(property.GetValue(options))).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Returns the XxHash64 of the UTF-8 bytes of <paramref name="canonical"/>.</summary>
+    /// <param name="canonical">A text made by <see cref="Canonical{T}"/>.</param>
+    /// <returns>The fingerprint.</returns>
+    internal static ulong Of(string canonical) => XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(canonical));
+
+    /// <summary>
+    /// Describes how two canonical texts differ (<c>Dimensions: saved 8, this model 16</c>), at most a few
+    /// properties, for the message of a rejected load.
+    /// </summary>
+    /// <param name="saved">The text in the state.</param>
+    /// <param name="current">The text of the loading model's options.</param>
+    /// <returns>The differences, separated by "; ".</returns>
+    internal static string Difference(string saved, string current)
+    {
+        Dictionary<string, string> before = Parse(saved), after = Parse(current);
+        var differences = new List<string>();
+        foreach (string name in before.Keys.Union(after.Keys).Order(StringComparer.Ordinal))
+        {
+            string a = before.GetValueOrDefault(name, "(absent)"), b = after.GetValueOrDefault(name, "(absent)");
+            if (a != b)
+            {
+                differences.Add($"{name}: saved {a}, this model {b}");
+            }
+        }
+
+        return differences.Count == 0 ? "the options texts differ" : string.Join("; ", differences.Take(8));
+    }
+
+    private static Dictionary<string, string> Parse(string text)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int equals = line.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0)
+            {
+                values[line[..equals]] = line[(equals + 1)..];
+            }
+        }
+
+        return values;
+    }
+
+    private static string Format(object? value) => value switch
+    {
+        null => "null",
+        bool b => b ? "true" : "false",
+        Enum e => e.ToString(),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? string.Empty,
+    };
+}

@@ -1,0 +1,172 @@
+using LifelongPrefs.Models;
+using LifelongPrefs.Persistence;
+
+namespace LifelongPrefs.Tests.Persistence;
+
+/// <summary>The state container's stream behaviour, async paths, empty models and its rejections with their messages.</summary>
+public class StateFormatTests
+{
+    [Theory]
+    [MemberData(nameof(StateModels.All), MemberType = typeof(StateModels))]
+    public void Two_states_written_back_to_back_load_in_order_from_seekable_and_non_seekable_streams(string name)
+    {
+        ISavableRecommender fitted = StateModels.Fitted(name), empty = StateModels.Create(name);
+        empty.Fit([], 0, 0);
+        using var stream = new MemoryStream();
+        fitted.Save(stream);
+        empty.Save(stream);
+        stream.WriteByte(0x5A);   // whatever follows the second state is not read
+        byte[] bytes = stream.ToArray();
+
+        foreach (Stream source in new Stream[] { new MemoryStream(bytes), new NonSeekableStream(bytes) })
+        {
+            ISavableRecommender first = StateModels.Create(name), second = StateModels.Create(name);
+            first.Load(source);
+            second.Load(source);
+            Assert.Equal(StateModels.AllScores(fitted), StateModels.AllScores(first));
+            Assert.Equal(StateModels.Saved(fitted), StateModels.Saved(first));
+            Assert.Equal(StateModels.Saved(empty), StateModels.Saved(second));
+            Assert.Equal(0x5A, source.ReadByte());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(StateModels.All), MemberType = typeof(StateModels))]
+    public async Task Async_save_writes_the_same_bytes_and_async_load_restores_the_model(string name)
+    {
+        ISavableRecommender fitted = StateModels.Fitted(name);
+        using var stream = new MemoryStream();
+        await fitted.SaveAsync(stream, CancellationToken.None);
+        Assert.Equal(StateModels.Saved(fitted), stream.ToArray());
+
+        ISavableRecommender loaded = StateModels.Create(name);
+        stream.Position = 0;
+        await loaded.LoadAsync(stream, CancellationToken.None);
+        Assert.Equal(stream.Length, stream.Position);
+        Assert.Equal(StateModels.AllScores(fitted), StateModels.AllScores(loaded));
+
+        byte[] truncated = stream.ToArray()[..^3];
+        await Assert.ThrowsAsync<ModelStateException>(() => StateModels.Create(name).LoadAsync(new MemoryStream(truncated), CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(StateModels.All), MemberType = typeof(StateModels))]
+    public void An_empty_model_round_trips(string name)
+    {
+        ISavableRecommender empty = StateModels.Create(name);
+        empty.Fit([], 0, 0);
+        byte[] bytes = StateModels.Saved(empty);
+        ISavableRecommender loaded = StateModels.Create(name);
+        loaded.Load(new MemoryStream(bytes));
+        Assert.Equal(0, loaded.ItemCount);
+        Assert.Equal(bytes, StateModels.Saved(loaded));
+    }
+
+    [Fact]
+    public void A_version_1_container_is_rejected_naming_both_versions()
+    {
+        // Version 1 began with the magic and an int32 version of 1, then the model's name and the sections.
+        var old = new MemoryStream();
+        using (var writer = new BinaryWriter(old, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(0x46504C4Cu);
+            writer.Write(1);
+            writer.Write("Popularity");
+            writer.Write(new byte[64]);
+        }
+
+        var error = Assert.Throws<ModelStateException>(() => new Popularity().Load(new MemoryStream(old.ToArray())));
+        Assert.Contains("version 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("version 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_flipped_header_bit_is_reported_as_corruption_not_as_a_field_value()
+    {
+        byte[] bytes = StateModels.Saved(StateModels.Fitted("popularity"));
+        foreach (int position in new[] { 5, 8, 12, 30 })
+        {
+            byte[] flipped = (byte[])bytes.Clone();
+            flipped[position] ^= 0x20;
+            var error = Assert.Throws<ModelStateException>(() => new Popularity().Load(new MemoryStream(flipped)));
+            Assert.Contains("checksum", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Another_model_type_is_named_by_its_fixed_type_id()
+    {
+        byte[] bytes = StateModels.Saved(StateModels.Fitted("popularity-decayed"));
+        var error = Assert.Throws<ModelStateException>(() => new ItemKnn().Load(new MemoryStream(bytes)));
+        Assert.Contains("Popularity model (type id 1)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("type id 3", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Other_options_are_rejected_naming_the_differing_option()
+    {
+        var wide = new BprMf(new BprMfOptions(Dimensions: 8, Epochs: 1, ValidationUsers: 0));
+        wide.Fit(StateModels.Log(), StateModels.Users, StateModels.Items);
+        var narrow = new BprMf(new BprMfOptions(Dimensions: 4, Epochs: 1, ValidationUsers: 0));
+        byte[] before = StateModels.Saved(narrow);
+        var error = Assert.Throws<ModelStateException>(() => narrow.Load(new MemoryStream(StateModels.Saved(wide))));
+        Assert.Contains("Dimensions: saved 8, this model 4", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Epochs", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, StateModels.Saved(narrow));
+
+        error = Assert.Throws<ModelStateException>(() => new Popularity(halfLifeDays: 2).Load(new MemoryStream(StateModels.Saved(new Popularity()))));
+        Assert.Contains("HalfLifeTicks: saved Infinity", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_small_state_claiming_ten_million_items_is_rejected_before_allocating_them()
+    {
+        StateFile file = StateFile.Parse(StateModels.Saved(StateModels.Fitted("sasrec")));
+        StateFile.Entry table = file.Sections.Single(s => s.Name == "items.weight");
+        table.Count = 10_000_001L * 4;
+        table.DeclaredBytes = table.Count * 4;
+        file.DeclaredTotal = 1L << 40;
+        byte[] crafted = file.Build();
+        Assert.True(crafted.Length < 100_000);
+
+        foreach (Func<Stream> source in new Func<Stream>[] { () => new MemoryStream(crafted), () => new NonSeekableStream(crafted, 1 << 16) })
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Assert.Throws<ModelStateException>(() => StateModels.Create("sasrec").Load(source()));
+            Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16L << 20, "the rejection allocated more than 16 MiB");
+        }
+
+        // The same claim with a consistent total: the seekable stream proves the bytes are missing before any
+        // allocation, the non-seekable one fails after filling about as much as it really held.
+        file.DeclaredTotal = null;
+        byte[] consistent = file.Build();
+        foreach (Func<Stream> source in new Func<Stream>[] { () => new MemoryStream(consistent), () => new NonSeekableStream(consistent, 1 << 16) })
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Assert.Throws<ModelStateException>(() => StateModels.Create("sasrec").Load(source()));
+            Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16L << 20, "the rejection allocated more than 16 MiB");
+        }
+    }
+
+    [Fact]
+    public void The_options_text_is_the_same_for_a_record_and_a_class_with_init_properties()
+    {
+        var asRecord = new RecordOptions(3, 0.1f, Gru4RecLoss.SampledSoftmax);
+        var asClass = new ClassOptions { Loss = Gru4RecLoss.SampledSoftmax, Rate = 0.1f, Size = 3 };
+        string text = OptionsFingerprint.Canonical(asRecord);
+        Assert.Equal("Loss=SampledSoftmax\nRate=0.1\nSize=3\n", text);
+        Assert.Equal(text, OptionsFingerprint.Canonical(asClass));
+        Assert.NotEqual(OptionsFingerprint.Of(text), OptionsFingerprint.Of(OptionsFingerprint.Canonical(asRecord with { Size = 4 })));
+    }
+
+    private sealed record RecordOptions(int Size, float Rate, Gru4RecLoss Loss);
+
+    private sealed class ClassOptions
+    {
+        public int Size { get; init; }
+
+        public Gru4RecLoss Loss { get; init; }
+
+        public float Rate { get; init; }
+    }
+}
