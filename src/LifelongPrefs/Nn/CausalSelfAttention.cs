@@ -280,4 +280,67 @@ public sealed class CausalSelfAttention : SequenceLayer
 
         row[(t + 1)..].Clear(); // causal: no weight on future keys
     }
+
+    /// <summary>The number of parameters of the layer, in registration order: qkv.weight, qkv.bias, output.weight, output.bias.</summary>
+    internal const int ParameterCount = 4;
+
+    /// <summary>The scratch floats <see cref="Infer"/> needs.</summary>
+    internal static int InferScratchLength(int batch, int steps, int dimensions, int heads) =>
+        (batch * steps * 4 * dimensions) + (batch * heads * steps * steps);
+
+    /// <summary>
+    /// The stateless inference twin of <see cref="Forward"/> with <see cref="Module.Training"/> = false (no
+    /// attention dropout): the same projections, masked causal softmax and head products, into the caller's
+    /// <paramref name="scratch"/> and <paramref name="destination"/>. Bit-identical to that forward pass.
+    /// </summary>
+    /// <param name="input">x: (batch, steps, C).</param>
+    /// <param name="mask">batch·steps entries, 1 real and 0 padding.</param>
+    /// <param name="parameters">The layer's <see cref="ParameterCount"/> parameters in registration order.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="dimensions">C.</param>
+    /// <param name="heads">nh; divides C.</param>
+    /// <param name="scratch">At least <see cref="InferScratchLength"/> floats.</param>
+    /// <param name="destination">Receives the output: (batch, steps, C).</param>
+    internal static void Infer(ReadOnlySpan<float> input, ReadOnlySpan<float> mask, ParameterValues parameters,
+        int batch, int steps, int dimensions, int heads, Span<float> scratch, Span<float> destination)
+    {
+        int c = dimensions, c3 = 3 * c, nh = heads, d = c / nh, tt = steps * steps, rows = batch * steps;
+        float scale = 1f / MathF.Sqrt(d);
+        Span<float> qkv = scratch[..(rows * c3)];
+        Span<float> attention = scratch.Slice(rows * c3, batch * nh * tt);
+        Span<float> headOutputs = scratch.Slice((rows * c3) + (batch * nh * tt), rows * c);
+        int sequences = steps == 0 ? 0 : batch;
+
+        // qkv: (B, T, 3C); head h's queries at columns h·d, keys at C + h·d, values at 2C + h·d.
+        Linear.Infer(input, parameters[0], parameters[1], rows, c, c3, qkv);
+        for (int b = 0; b < sequences; b++)
+        {
+            ReadOnlySpan<float> keyMask = mask.Slice(b * steps, steps);
+            for (int hd = 0; hd < nh; hd++)
+            {
+                int q = b * steps * c3 + hd * d;
+                Span<float> scores = attention.Slice((b * nh + hd) * tt, tt);
+                // S (T, T) = Q_h · K_hᵀ / √d, read in place with leading dimension 3C.
+                Kernels.Gemm(Transpose.None, Transpose.Transpose, steps, steps, d, scale, qkv[q..], c3,
+                    qkv[(q + c)..], c3, 0f, scores, steps);
+                for (int t = 0; t < steps; t++)
+                {
+                    MaskedSoftmaxRow(scores.Slice(t * steps, steps), keyMask, t);
+                }
+            }
+        }
+
+        for (int b = 0; b < sequences; b++)
+        {
+            for (int hd = 0; hd < nh; hd++)
+            {
+                // Y_h (T, d) = A (T, T) · V_h (T, d), into head h's columns of Y (leading dimension C).
+                Kernels.Gemm(Transpose.None, Transpose.None, steps, d, steps, 1f, attention[((b * nh + hd) * tt)..], steps,
+                    qkv[(b * steps * c3 + 2 * c + hd * d)..], c3, 0f, headOutputs[(b * steps * c + hd * d)..], c);
+            }
+        }
+
+        Linear.Infer(headOutputs, parameters[2], parameters[3], rows, c, c, destination);
+    }
 }
