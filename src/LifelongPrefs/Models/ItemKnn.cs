@@ -67,20 +67,17 @@ public sealed class ItemKnn : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
-    {
-        RecommenderGuard.ScoreLength(scores, _items);
-        scores.Clear();
-        foreach (ref readonly Interaction e in history)
-        {
-            if ((uint)e.Item < (uint)_items && RecommenderGuard.IsPositive(e) && _inverseSqrtCount[e.Item] > 0f)
-            {
-                Kernels.Axpy(_inverseSqrtCount[e.Item], _cooccurrence.AsSpan(e.Item * _items, _items), scores);
-            }
-        }
+    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+        ItemKnnScorer.Score(_cooccurrence, _inverseSqrtCount.AsSpan(0, _items), history, scores);
 
-        Kernels.Multiply(scores, _inverseSqrtCount, scores);
-    }
+    /// <inheritdoc/>
+    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
+        Recommendations.Recommend(this, user, history, items, excludedSorted);
+
+    /// <inheritdoc/>
+    /// <remarks>The snapshot copies the dense <c>items × items</c> co-occurrence table.</remarks>
+    public IScorer CreateScorer() =>
+        new ItemKnnScorer((float[])_cooccurrence.Clone(), _inverseSqrtCount.AsSpan(0, _items).ToArray());
 
     /// <inheritdoc/>
     public void Save(Stream stream)

@@ -40,22 +40,13 @@ public sealed class PersonalPopularity : ISavableRecommender
         _global.Update(newEvents, userCount, itemCount);
 
     /// <inheritdoc/>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
-    {
-        // Global popularity in [0, 1) (scaled just below 1) orders items the user never bought; every own event
-        // adds 1, so any personal count outranks any popularity.
-        _global.Score(user, history, scores);
-        for (int i = 0; i < scores.Length; i++)
-        {
-            scores[i] *= 0.999f;
-        }
+    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+        PersonalPopularityScorer.Score(_global, user, history, scores);
 
-        foreach (ref readonly Interaction e in history)
-        {
-            if ((uint)e.Item < (uint)scores.Length && RecommenderGuard.IsPositive(e))
-            {
-                scores[e.Item] += 1f;
-            }
-        }
-    }
+    /// <inheritdoc/>
+    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
+        Recommendations.Recommend(this, user, history, items, excludedSorted);
+
+    /// <inheritdoc/>
+    public IScorer CreateScorer() => new PersonalPopularityScorer(_global.CreateScorer());
 }
