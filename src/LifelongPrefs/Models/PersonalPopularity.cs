@@ -40,6 +40,11 @@ public sealed class PersonalPopularity : ISavableRecommender
         _global.Update(newEvents, userCount, itemCount);
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// which are exclusive. Each call works in pooled scratch of its own.
+    /// </remarks>
     public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
         PersonalPopularityScorer.Score(_global, user, history, scores);
 

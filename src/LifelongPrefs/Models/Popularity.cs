@@ -71,6 +71,11 @@ public sealed class Popularity : ISavableRecommender
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// which are exclusive. Each call works in pooled scratch of its own.
+    /// </remarks>
     public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
     {
         RecommenderGuard.ScoreLength(scores, _weights.Length);

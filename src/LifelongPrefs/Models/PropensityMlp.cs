@@ -228,6 +228,9 @@ public sealed class PropensityMlp : ISavableRecommender
     /// The user's features come from <paramref name="history"/> only (so unseen users work); item features from the
     /// model's statistics. "Now" is the later of the history's last event and the latest event the model has seen.
     /// One (items, features) forward pass in inference mode; the score is the logit.
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// which are exclusive. Each call works in pooled scratch of its own.
     /// </remarks>
     public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
         PropensityMlpScorer.Score(ScoringState(ParameterValues.Live(_net.Parameters)), _scorePool ??= PropensityMlpScorer.NewPool(),

@@ -253,6 +253,9 @@ public sealed class SasRec : ISavableRecommender
     /// <see cref="SasRecOptions.MaxLength"/> items are encoded in inference mode; the last position's hidden state is
     /// dotted with every item embedding. An empty history gives scores from the learned final-norm bias alone.
     /// Items outside the model's catalog in <paramref name="history"/> are skipped.
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// which are exclusive. Each call works in pooled scratch of its own.
     /// </remarks>
     public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
         (_liveScorer ??= new SasRecScorer(() => ParameterValues.Live(_network.Parameters), () => _itemCount, _options))

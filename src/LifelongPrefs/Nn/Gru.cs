@@ -156,17 +156,9 @@ public sealed class Gru : SequenceLayer
             for (int b = 0; b < batch; b++)
             {
                 int p = b * steps + t;
-                ReadOnlySpan<float> hPrev = previous.Slice(p * h, h);
                 Span<float> hOut = output.Slice(p * h, h);
-                if (m[p] == 0f)
-                {
-                    hPrev.CopyTo(hOut); // padded step: carry the state
-                }
-                else
-                {
-                    CellForward(inputGates.Slice(p * g3, g3), hiddenGates.Slice(p * g3, g3), hPrev,
-                        gates.Slice(p * g3, g3), hOut, h);
-                }
+                StepOrCarry(m[p] != 0f, inputGates.Slice(p * g3, g3), hiddenGates.Slice(p * g3, g3), previous.Slice(p * h, h),
+                    gates.Slice(p * g3, g3), hOut, h);
 
                 if (t + 1 < steps)
                 {
@@ -255,6 +247,20 @@ public sealed class Gru : SequenceLayer
         Kernels.Gemm(Transpose.None, Transpose.Transpose, rows, c, g3, 1f, dInputGates, g3,
             WeightInput.Value.Span, g3, 0f, gradInput.Span, c);
         return gradInput;
+    }
+
+    /// <summary>A real step runs the cell; a padded step carries <paramref name="hPrev"/> into <paramref name="hOut"/>.</summary>
+    private static void StepOrCarry(bool real, ReadOnlySpan<float> xg, ReadOnlySpan<float> hg, ReadOnlySpan<float> hPrev,
+        Span<float> gates, Span<float> hOut, int h)
+    {
+        if (real)
+        {
+            CellForward(xg, hg, hPrev, gates, hOut, h);
+        }
+        else
+        {
+            hPrev.CopyTo(hOut); // padded step: carry the state
+        }
     }
 
     /// <summary>One GRU cell for one sequence: writes the gate activations and the new state.</summary>
@@ -371,17 +377,10 @@ public sealed class Gru : SequenceLayer
             for (int b = 0; b < batch; b++)
             {
                 int p = b * steps + t;
-                Span<float> hPrev = previous.Slice(b * h, h);
                 Span<float> hOut = destination.Slice(p * h, h);
-                if (mask[p] == 0f)
-                {
-                    hPrev.CopyTo(hOut); // padded step: carry the state
-                }
-                else
-                {
-                    CellForward(inputGates.Slice(p * g3, g3), hiddenGates.Slice(b * g3, g3), hPrev, gates.Slice(b * g3, g3), hOut, h);
-                    hOut.CopyTo(hPrev);
-                }
+                StepOrCarry(mask[p] != 0f, inputGates.Slice(p * g3, g3), hiddenGates.Slice(b * g3, g3), previous.Slice(b * h, h),
+                    gates.Slice(b * g3, g3), hOut, h);
+                hOut.CopyTo(previous.Slice(b * h, h));
             }
         }
     }
