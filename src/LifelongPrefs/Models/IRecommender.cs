@@ -14,9 +14,10 @@ namespace LifelongPrefs.Models;
 /// </para>
 /// <para>
 /// <b>Threads.</b> The reads — <see cref="Name"/>, <see cref="IScorer.ItemCount"/>, <see cref="IScorer.Score"/>,
-/// <see cref="IScorer.Recommend"/> and <see cref="CreateScorer"/> — may run on any number of threads at once: each call takes its own scratch from a pool, writes nothing shared and
-/// flips no training flag. The writes — <see cref="Fit"/>, <see cref="Update"/> and <see cref="ISavableRecommender.Load"/> — are exclusive: run
-/// one at a time, and never while any read runs on the same model. To keep reading while a model learns, take a
+/// <see cref="IScorer.Recommend"/> and <see cref="CreateScorer"/> — may run on any number of threads at once: each
+/// call takes its own scratch from a pool, writes nothing shared and flips no training flag. The writes —
+/// <see cref="Fit"/>, <see cref="Update"/> and <see cref="ISavableRecommender.Load"/> — are exclusive: run them one at
+/// a time, and never while any read runs on the same model. To keep reading while a model learns, take a
 /// <see cref="CreateScorer"/> snapshot before the write: the snapshot is immutable and keeps answering from the
 /// version it copied (this is how the lifelong tracker publishes versions to its readers).
 /// </para>

@@ -68,6 +68,15 @@ public class ConcurrentScoringTests
         return events;
     }
 
+    /// <summary>A model of kind <paramref name="name"/> fitted on <paramref name="days"/> days of shopping.</summary>
+    private static (IRecommender Model, List<Interaction> Events) Fitted(string name, int days, int seed)
+    {
+        List<Interaction> events = Shopping(Users, Items, days, 0, seed);
+        IRecommender model = Create(name);
+        model.Fit(events, Users, Items);
+        return (model, events);
+    }
+
     /// <summary>One read: a user (some never seen), a prefix of some user's history, K and sorted exclusions.</summary>
     private sealed record Request(int User, Interaction[] History, int K, int[] Excluded);
 
@@ -146,9 +155,7 @@ public class ConcurrentScoringTests
     [MemberData(nameof(Models))]
     public void Eight_threads_get_the_single_threaded_answers_bit_for_bit(string name)
     {
-        List<Interaction> events = Shopping(Users, Items, 30, 0, 11);
-        IRecommender model = Create(name);
-        model.Fit(events, Users, Items);
+        (IRecommender model, List<Interaction> events) = Fitted(name, 30, 11);
         Request[] requests = Requests(events, Users, Items, 12);
         (int[] Items, int[] ScoreBits)[] expected = [.. requests.Select(r => Answer(model, r))];
 
@@ -213,9 +220,7 @@ public class ConcurrentScoringTests
     [MemberData(nameof(Models))]
     public void Recommend_allocates_nothing_after_warm_up(string name)
     {
-        List<Interaction> events = Shopping(Users, Items, 20, 0, 31);
-        IRecommender model = Create(name);
-        model.Fit(events, Users, Items);
+        (IRecommender model, List<Interaction> events) = Fitted(name, 20, 31);
         IScorer scorer = model.CreateScorer();
         Interaction[] history = [.. events.Where(e => e.User == 3)];
         var top = new int[10];
