@@ -197,7 +197,6 @@ public sealed class PropensityMlp : ISavableRecommender
         {
             _features.Observe(e);
         }
-
     }
 
     /// <inheritdoc/>
