@@ -229,6 +229,22 @@ public class ConcurrentScoringTests
         Allocations.AssertNone($"{name} scorer Recommend", () => scorer.Recommend(Users + 1, history, top, excluded));
     }
 
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void A_scorer_rejects_bad_arguments_and_keeps_answering(string name)
+    {
+        (IRecommender model, List<Interaction> events) = Fitted(name, 12, 41);
+        IScorer scorer = model.CreateScorer();
+        Request request = Requests(events, Users, Items, 42)[0];
+        (int[] Items, int[] ScoreBits) before = Answer(scorer, request);
+        Assert.Throws<ArgumentException>(() => scorer.Score(0, request.History, new float[Items + 1]));
+        Assert.Throws<ArgumentException>(() => scorer.Recommend(0, request.History, new int[3], [5, 2]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => scorer.Recommend(0, request.History, new int[3], [Items]));
+        Assert.Throws<ArgumentException>(() => model.Recommend(0, request.History, new int[3], [5, 5]));
+        Assert.True(Same(Answer(scorer, request), before));
+        Assert.True(Same(Answer(model, request), before));
+    }
+
     /// <summary>Compares answers by value (arrays inside tuples compare by reference otherwise).</summary>
     private sealed class AnswerComparer : IEqualityComparer<(int[] Items, int[] ScoreBits)>
     {
