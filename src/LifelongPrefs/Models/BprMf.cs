@@ -70,7 +70,7 @@ public sealed class BprMf : ISavableRecommender
 
     // Per-batch scratch, sized once for BatchSize.
     private readonly int[] _u, _i, _j;
-    private readonly float[] _pu, _qi, _qj, _xi, _xj, _gi, _gj, _row;
+    private readonly float[] _pu, _qi, _qj, _xi, _xj, _gi, _gj;
 
     /// <summary>Creates an untrained model.</summary>
     /// <param name="options">Hyper-parameters; null for the defaults.</param>
@@ -88,7 +88,7 @@ public sealed class BprMf : ISavableRecommender
         _regularised = [_users, _items];
         (_u, _i, _j) = (new int[b], new int[b], new int[b]);
         (_pu, _qi, _qj) = (new float[b * d], new float[b * d], new float[b * d]);
-        (_xi, _xj, _gi, _gj, _row) = (new float[b], new float[b], new float[b], new float[b], new float[d]);
+        (_xi, _xj, _gi, _gj) = (new float[b], new float[b], new float[b], new float[b]);
     }
 
     /// <inheritdoc/>
@@ -135,41 +135,33 @@ public sealed class BprMf : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
+    /// <remarks>
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// which are exclusive. Each call works in pooled scratch of its own.
+    /// </remarks>
+    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+        BprMfScorer.Score(_users.Value.Span, _items.Value.Span, _itemBias.Value.Span, _options.Dimensions, IsTrained(user),
+            user, history, scores);
+
+    /// <inheritdoc/>
+    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
+        Recommendations.Recommend(this, user, history, items, excludedSorted);
+
+    /// <inheritdoc/>
+    public IScorer CreateScorer()
     {
-        RecommenderGuard.ScoreLength(scores, _items.Rows);
-        int d = _options.Dimensions;
-        ReadOnlySpan<float> query;
-        if ((uint)user < (uint)_users.Rows && user < _seen.Count && _seen[user].Count > 0)
+        var trained = new bool[_users.Rows];
+        for (int u = 0; u < trained.Length; u++)
         {
-            query = _users.Value.Row(user);
-        }
-        else
-        {
-            // A user the model never trained on: fold in as the mean of their history's item vectors.
-            Span<float> mean = _row;
-            mean.Clear();
-            int count = 0;
-            foreach (ref readonly Interaction e in history)
-            {
-                if ((uint)e.Item < (uint)_items.Rows && RecommenderGuard.IsPositive(e))
-                {
-                    Kernels.Add(mean, _items.Value.Row(e.Item), mean);
-                    count++;
-                }
-            }
-
-            if (count > 0)
-            {
-                Kernels.Scale(mean, 1f / count, mean);
-            }
-
-            query = mean[..d];
+            trained[u] = IsTrained(u);
         }
 
-        Kernels.ScoreAll(_items.Value.Span, query, scores);
-        Kernels.Add(scores, _itemBias.Value.Span, scores);
+        return new BprMfScorer(_users.Value.Span, _items.Value.Span, _itemBias.Value.Span, trained, _options.Dimensions);
     }
+
+    /// <summary>Whether <paramref name="user"/> has a learned row (a user with training pairs), else scoring folds them in.</summary>
+    private bool IsTrained(int user) => (uint)user < (uint)_users.Rows && user < _seen.Count && _seen[user].Count > 0;
 
     /// <inheritdoc/>
     public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);

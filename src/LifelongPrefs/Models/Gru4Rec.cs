@@ -139,9 +139,8 @@ public sealed class Gru4Rec : ISavableRecommender
     private readonly int[] _negatives;
     private readonly float[] _negativeLogQ, _negativeVectors, _negativeGrad, _positiveLogits, _positiveLogQ, _positiveGrad, _negativeBiasGrad;
 
-    // Scoring scratch (one window).
-    private readonly int[] _scoreIds;
-    private readonly float[] _scoreMask;
+    // The scoring view over the live parameters (built on first use; its scratch is pooled per call).
+    private Gru4RecScorer? _liveScorer;
 
     /// <summary>Creates an untrained model.</summary>
     /// <param name="options">Hyper-parameters; null for the defaults.</param>
@@ -176,7 +175,6 @@ public sealed class Gru4Rec : ISavableRecommender
         (_negatives, _negativeLogQ, _negativeVectors, _negativeGrad, _negativeBiasGrad) =
             (new int[s], new float[s], new float[s * h], new float[n * s], new float[s]);
         (_positiveLogits, _positiveLogQ, _positiveGrad) = s > 0 ? (new float[n], new float[n], new float[n]) : ([], [], []);
-        (_scoreIds, _scoreMask) = (new int[t], new float[t]);
     }
 
     /// <inheritdoc/>
@@ -277,39 +275,27 @@ public sealed class Gru4Rec : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
+    /// <remarks>
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// which are exclusive. Each call works in pooled scratch of its own.
+    /// </remarks>
+    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+        (_liveScorer ??= NewScorer(ParameterValues.Live(_parameters), () => ItemCount)).Score(user, history, scores);
+
+    /// <inheritdoc/>
+    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
+        Recommendations.Recommend(this, user, history, items, excludedSorted);
+
+    /// <inheritdoc/>
+    public IScorer CreateScorer()
     {
-        RecommenderGuard.ScoreLength(scores, ItemCount);
-        if (scores.IsEmpty)
-        {
-            return;
-        }
-
-        // Left-pad the last T distinct-consecutive positive items of the history, walking it backwards.
-        int t = _options.MaxLength, h = _options.HiddenSize, filled = 0, next = -1;
-        Array.Clear(_scoreIds);
-        Array.Clear(_scoreMask);
-        for (int k = history.Length - 1; k >= 0 && filled < t; k--)
-        {
-            ref readonly Interaction e = ref history[k];
-            if ((uint)e.Item >= (uint)ItemCount || !RecommenderGuard.IsPositive(e) || e.Item == next)
-            {
-                continue;
-            }
-
-            next = e.Item;
-            filled++;
-            _scoreIds[t - filled] = e.Item + 1;
-            _scoreMask[t - filled] = 1f;
-        }
-
-        // x: (1,T,D) → states: (1,T,H); a padded step carries the state, so the last row is the state after the last item.
-        Tensor x = _embedding.Forward(_scoreIds, 1, t);
-        Tensor states = _gru.Forward(x, _scoreMask);
-        ReadOnlySpan<float> query = states.Span.Slice((t - 1) * h, h);
-        Kernels.ScoreAll(OutputTable(), query, scores);
-        Kernels.Add(scores, _outputBias.Value.Span, scores);
+        int items = ItemCount;
+        return NewScorer(ParameterValues.Freeze(_parameters), () => items);
     }
+
+    private Gru4RecScorer NewScorer(ParameterValues parameters, Func<int> itemCount) =>
+        new(parameters, itemCount, _options.Dimensions, _options.HiddenSize, _options.MaxLength, _options.TieOutput);
 
     /// <inheritdoc/>
     public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);

@@ -1,6 +1,4 @@
-using System.Buffers;
 using LifelongPrefs.Data;
-using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Models;
 
@@ -15,17 +13,19 @@ namespace LifelongPrefs.Models;
 /// hide the future and lets sequence models condition on the latest behaviour.
 /// </para>
 /// <para>
-/// Implementations are not thread-safe for concurrent <see cref="Fit"/>/<see cref="Update"/> and
-/// <see cref="Score"/>; the lifelong tracker publishes immutable model versions for concurrent readers.
+/// <b>Threads.</b> The reads — <see cref="Name"/>, <see cref="IScorer.ItemCount"/>, <see cref="IScorer.Score"/>,
+/// <see cref="IScorer.Recommend"/> and <see cref="CreateScorer"/> — may run on any number of threads at once: each
+/// call takes its own scratch from a pool, writes nothing shared and flips no training flag. The writes —
+/// <see cref="Fit"/>, <see cref="Update"/> and <see cref="ISavableRecommender.Load"/> — are exclusive: run them one at
+/// a time, and never while any read runs on the same model. To keep reading while a model learns, take a
+/// <see cref="CreateScorer"/> snapshot before the write: the snapshot is immutable and keeps answering from the
+/// version it copied (this is how the lifelong tracker publishes versions to its readers).
 /// </para>
 /// </remarks>
-public interface IRecommender
+public interface IRecommender : IScorer
 {
     /// <summary>Gets the model's display name (e.g. <c>PersonalPopularity</c>).</summary>
     string Name { get; }
-
-    /// <summary>Gets the number of items the model scores (grows with <see cref="Update"/>).</summary>
-    int ItemCount { get; }
 
     /// <summary>Trains from scratch on <paramref name="events"/> (oldest first).</summary>
     /// <param name="events">Training events.</param>
@@ -47,42 +47,13 @@ public interface IRecommender
     /// <exception cref="ArgumentException">The counts shrank, or an event's index is outside them.</exception>
     void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount);
 
-    /// <summary>Scores every item for <paramref name="user"/> given the user's visible history.</summary>
-    /// <param name="user">The user index (may be a user the model never trained on).</param>
-    /// <param name="history">The user's events the model may use, oldest first.</param>
-    /// <param name="scores">Receives one score per item; exactly <see cref="ItemCount"/> long. Higher is better.</param>
-    /// <exception cref="ArgumentException"><paramref name="scores"/> has the wrong length.</exception>
-    void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores);
-
     /// <summary>
-    /// Writes the user's top <c>items.Length</c> items, best first: the highest scores, ties broken by the lower item
-    /// index (the evaluation protocols' rule), never an item listed in <paramref name="excludedSorted"/>.
+    /// Returns an immutable, thread-safe scorer over the model as it is now: it copies the parameters and statistics it
+    /// reads and has its own scratch pool, so its answers equal the model's at this moment and do not change when the
+    /// model is later updated, refitted or loaded. A read: it may run alongside other reads, not alongside a write.
     /// </summary>
-    /// <param name="user">The user index.</param>
-    /// <param name="history">The user's events the model may use, oldest first.</param>
-    /// <param name="items">Receives the recommended item indices; its length is K.</param>
-    /// <param name="excludedSorted">Items never to recommend (e.g. already owned), strictly ascending; may be empty.</param>
-    /// <returns>How many items were written: K, or fewer when the catalog minus exclusions is smaller.</returns>
-    /// <exception cref="ArgumentException"><paramref name="excludedSorted"/> is not strictly ascending.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An excluded item is outside the catalog.</exception>
-    int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted)
-    {
-        int count = ItemCount;
-        // Pooled scratch: recommending is a request-path call, so it should not allocate per call.
-        float[] scores = ArrayPool<float>.Shared.Rent(count);
-        float[] values = ArrayPool<float>.Shared.Rent(items.Length);
-        try
-        {
-            Span<float> all = scores.AsSpan(0, count);
-            Score(user, history, all);
-            return Kernels.TopK(all, excludedSorted, items, values.AsSpan(0, items.Length));
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(values);
-            ArrayPool<float>.Shared.Return(scores);
-        }
-    }
+    /// <returns>The snapshot scorer (its <see cref="IScorer.ItemCount"/> is the model's current one).</returns>
+    IScorer CreateScorer();
 }
 
 /// <summary>One progress report from a training loop.</summary>

@@ -37,6 +37,22 @@ internal sealed class ItemCooccurrence
         ItemCount = itemCount;
     }
 
+    /// <summary>Returns a deep copy: later writes to either matrix leave the other unchanged.</summary>
+    internal ItemCooccurrence Clone()
+    {
+        var copy = new ItemCooccurrence { ItemCount = ItemCount, NonZeroCount = NonZeroCount, _rows = new Row[_rows.Length] };
+        for (int i = 0; i < ItemCount; i++)
+        {
+            Row row = _rows[i];
+            if (row.Keys is not null)
+            {
+                copy._rows[i] = new Row { Keys = (int[])row.Keys.Clone(), Values = (float[])row.Values.Clone(), Count = row.Count };
+            }
+        }
+
+        return copy;
+    }
+
     /// <summary>Adds <paramref name="delta"/> to the counts of (a, b) and (b, a); a pair that reaches zero is removed.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An item is outside the matrix, or a == b.</exception>
     internal void Increment(int a, int b, float delta = 1f)

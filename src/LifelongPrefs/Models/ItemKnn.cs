@@ -64,20 +64,22 @@ public sealed class ItemKnn : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
-    {
-        RecommenderGuard.ScoreLength(scores, _items);
-        scores.Clear();
-        foreach (ref readonly Interaction e in history)
-        {
-            if ((uint)e.Item < (uint)_items && RecommenderGuard.IsPositive(e) && _inverseSqrtCount[e.Item] > 0f)
-            {
-                _cooccurrence.AddRowTo(e.Item, _inverseSqrtCount[e.Item], scores);
-            }
-        }
+    /// <remarks>
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// which are exclusive. Each call works in pooled scratch of its own.
+    /// </remarks>
+    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+        ItemKnnScorer.Score(_cooccurrence, _inverseSqrtCount.AsSpan(0, _items), history, scores);
 
-        Kernels.Multiply(scores, _inverseSqrtCount, scores);
-    }
+    /// <inheritdoc/>
+    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
+        Recommendations.Recommend(this, user, history, items, excludedSorted);
+
+    /// <inheritdoc/>
+    /// <remarks>The snapshot copies the sparse co-occurrence counts (memory in proportion to the co-bought pairs).</remarks>
+    public IScorer CreateScorer() =>
+        new ItemKnnScorer(_cooccurrence.Clone(), _inverseSqrtCount.AsSpan(0, _items).ToArray());
 
     /// <inheritdoc/>
     public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, w => WriteState(w, ""));

@@ -51,22 +51,18 @@ public sealed class PersonalPopularity : ISavableRecommender
         _global.Update(newEvents, userCount, itemCount);
 
     /// <inheritdoc/>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
-    {
-        // Global popularity in [0, 1) (scaled just below 1) orders items the user never bought; every own event
-        // adds 1, so any personal count outranks any popularity.
-        _global.Score(user, history, scores);
-        for (int i = 0; i < scores.Length; i++)
-        {
-            scores[i] *= 0.999f;
-        }
+    /// <remarks>
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// which are exclusive. Each call works in pooled scratch of its own.
+    /// </remarks>
+    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+        PersonalPopularityScorer.Score(_global, user, history, scores);
 
-        foreach (ref readonly Interaction e in history)
-        {
-            if ((uint)e.Item < (uint)scores.Length && RecommenderGuard.IsPositive(e))
-            {
-                scores[e.Item] += 1f;
-            }
-        }
-    }
+    /// <inheritdoc/>
+    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
+        Recommendations.Recommend(this, user, history, items, excludedSorted);
+
+    /// <inheritdoc/>
+    public IScorer CreateScorer() => new PersonalPopularityScorer(_global.CreateScorer());
 }

@@ -72,22 +72,23 @@ public sealed class Popularity : ISavableRecommender
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// which are exclusive. Each call works in pooled scratch of its own.
+    /// </remarks>
     public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
     {
         RecommenderGuard.ScoreLength(scores, _weights.Length);
-        double max = 0;
-        foreach (double w in _weights)
-        {
-            max = Math.Max(max, w);
-        }
-
-        // Normalised to [0, 1] so that float keeps the ordering even after decay weights grew large.
-        double scale = max > 0 ? 1 / max : 0;
-        for (int i = 0; i < scores.Length; i++)
-        {
-            scores[i] = (float)(_weights[i] * scale);
-        }
+        PopularityScorer.Score(_weights, scores);
     }
+
+    /// <inheritdoc/>
+    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
+        Recommendations.Recommend(this, user, history, items, excludedSorted);
+
+    /// <inheritdoc/>
+    public IScorer CreateScorer() => new PopularityScorer((double[])_weights.Clone());
 
     /// <inheritdoc/>
     public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, w => WriteState(w, ""));

@@ -168,12 +168,19 @@ internal sealed class PropensityFeatures
     }
 
     /// <summary>Writes the four item columns of <paramref name="item"/> at <paramref name="now"/>.</summary>
-    internal void WriteItem(int item, long now, Span<float> row)
+    internal void WriteItem(int item, long now, Span<float> row) => WriteItem(_count, _buyers, _recent, _itemLast, item, now, row);
+
+    /// <summary>
+    /// Writes the four item columns of <paramref name="item"/> at <paramref name="now"/> from per-item statistics (this
+    /// state's own, or a scorer's frozen copy of them).
+    /// </summary>
+    internal static void WriteItem(ReadOnlySpan<float> count, ReadOnlySpan<float> buyers, ReadOnlySpan<float> recent,
+        ReadOnlySpan<long> itemLast, int item, long now, Span<float> row)
     {
-        row[0] = MathF.Log(1f + _count[item]);
-        row[1] = MathF.Log(1f + _buyers[item]);
-        row[2] = MathF.Log(1f + _recent[item]);
-        row[3] = LogDays(now, _itemLast[item]);
+        row[0] = MathF.Log(1f + count[item]);
+        row[1] = MathF.Log(1f + buyers[item]);
+        row[2] = MathF.Log(1f + recent[item]);
+        row[3] = LogDays(now, itemLast[item]);
     }
 
     /// <summary>Writes the five pair columns for an item the user never bought.</summary>

@@ -110,12 +110,8 @@ public sealed class PropensityMlp : ISavableRecommender
     private PropensityFeatures? _features;
     private int _userCount;
 
-    // Scoring scratch: the (items, features) matrix, a reusable user state and the cached item columns.
-    private readonly PropensityFeatures.UserState _scratchUser = new();
-    private readonly Workspace _scoreInput = new();
-    private float[] _itemColumns = [];
-    private long _itemColumnsNow = long.MinValue;
-    private bool _itemColumnsValid;
+    // Scoring scratch, pooled per call (built on first use).
+    private ScratchPool<PropensityMlpScorer.Scratch>? _scorePool;
 
     // Training scratch.
     private readonly Workspace _batch = new();
@@ -180,7 +176,6 @@ public sealed class PropensityMlp : ISavableRecommender
         IReadOnlyList<Interaction> fitEvents = validation?.FitEvents ?? events;
         _userCount = userCount;
         _features = new PropensityFeatures(userCount, itemCount, TimeSpan.FromDays(_options.RecentWindowDays));
-        _itemColumnsValid = false;
         var (x, y) = Replay(_features, fitEvents, _options.LabelBasketsPerUser, _random);
         if (y.Count >= 2)
         {
@@ -203,8 +198,6 @@ public sealed class PropensityMlp : ISavableRecommender
         {
             _features.Observe(e);
         }
-
-        _itemColumnsValid = false;
     }
 
     /// <inheritdoc/>
@@ -221,7 +214,6 @@ public sealed class PropensityMlp : ISavableRecommender
         _features ??= new PropensityFeatures(0, 0, TimeSpan.FromDays(_options.RecentWindowDays));
         _features.Grow(userCount, itemCount);
         _userCount = userCount;
-        _itemColumnsValid = false;
         var (x, y) = Replay(_features, newEvents, 1, _random);
         if (y.Count >= 2 && _scalerMean.Length == Width && _options.UpdateEpochs > 0)
         {
@@ -236,69 +228,38 @@ public sealed class PropensityMlp : ISavableRecommender
     /// The user's features come from <paramref name="history"/> only (so unseen users work); item features from the
     /// model's statistics. "Now" is the later of the history's last event and the latest event the model has seen.
     /// One (items, features) forward pass in inference mode; the score is the logit.
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// which are exclusive. Each call works in pooled scratch of its own.
     /// </remarks>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
+    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+        PropensityMlpScorer.Score(ScoringState(ParameterValues.Live(_net.Parameters)), _scorePool ??= PropensityMlpScorer.NewPool(),
+            history, scores);
+
+    /// <inheritdoc/>
+    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
+        Recommendations.Recommend(this, user, history, items, excludedSorted);
+
+    /// <inheritdoc/>
+    public IScorer CreateScorer() => new PropensityMlpScorer(ScoringState(default), _net.Parameters);
+
+    /// <summary>What scoring reads, as views over the live network, scaler and statistics (nothing is copied).</summary>
+    private PropensityScoringState ScoringState(ParameterValues parameters) => new()
     {
-        int items = ItemCount;
-        RecommenderGuard.ScoreLength(scores, items);
-        if (items == 0 || _features is null)
-        {
-            return;
-        }
-
-        PropensityFeatures.UserState state = _scratchUser;
-        state.Clear();
-        long now = _features.LatestTicks;
-        foreach (ref readonly Interaction e in history)
-        {
-            if ((uint)e.Item < (uint)items)
-            {
-                state.Observe(e);
-                now = Math.Max(now, e.Ticks);
-            }
-        }
-
-        RefreshItemColumns(now);
-
-        // x: (items, Width) — user columns repeated, item columns from the cache, pair columns "never bought"
-        // except for the history's items.
-        Tensor input = _scoreInput.Get(items, Width);
-        Span<float> x = input.Span;
-        Span<float> userColumns = stackalloc float[4];
-        Span<float> neverPair = stackalloc float[Width - PropensityFeatures.PairStart];
-        PropensityFeatures.WriteUser(state.Baskets > 0 ? state : null, now, userColumns);
-        PropensityFeatures.WriteNeverPair(neverPair);
-        for (int i = 0; i < items; i++)
-        {
-            Span<float> row = x.Slice(i * Width, Width);
-            userColumns.CopyTo(row);
-            _itemColumns.AsSpan(i * 4, 4).CopyTo(row[4..]);
-            neverPair.CopyTo(row[PropensityFeatures.PairStart..]);
-        }
-
-        foreach (int item in state.ItemList)
-        {
-            PropensityFeatures.WritePair(state, item, now, x.Slice(item * Width + PropensityFeatures.PairStart, Width - PropensityFeatures.PairStart));
-        }
-
-        if (_scalerMean.Length != Width)
-        {
-            // Never trained (too little data): rank by the raw features' obvious order — repeat, then popularity.
-            for (int i = 0; i < items; i++)
-            {
-                scores[i] = x[i * Width + PropensityFeatures.PairStart] * 100f + x[i * Width + 4];
-            }
-
-            return;
-        }
-
-        Standardise(x);
-        bool training = _net.Training;
-        _net.Training = false;
-        Tensor logits = _net.Forward(input);
-        _net.Training = training;
-        logits.Span.CopyTo(scores);
-    }
+        Parameters = parameters,
+        Mean0 = _norms[0].RunningMean,
+        Variance0 = _norms[0].RunningVariance,
+        Mean1 = _norms[1].RunningMean,
+        Variance1 = _norms[1].RunningVariance,
+        Epsilon = _norms[0].Epsilon,
+        ScalerMean = _scalerMean,
+        ScalerScale = _scalerScale,
+        ItemEvents = _features is null ? [] : _features.ItemEvents,
+        ItemBuyers = _features is null ? [] : _features.ItemBuyers,
+        ItemRecent = _features is null ? [] : _features.ItemRecent,
+        ItemLast = _features is null ? [] : _features.ItemLast,
+        LatestTicks = _features?.LatestTicks ?? long.MinValue,
+    };
 
     /// <inheritdoc/>
     /// <remarks>
@@ -430,7 +391,6 @@ public sealed class PropensityMlp : ISavableRecommender
             HoldoutClassification = holdout;
             _features = features;
             _userCount = userCount;
-            _itemColumnsValid = false;
         };
     }
 
@@ -562,28 +522,6 @@ public sealed class PropensityMlp : ISavableRecommender
                 data[start + j] = (data[start + j] - mean[j]) / scale[j];
             }
         }
-    }
-
-    private void RefreshItemColumns(long now)
-    {
-        int items = ItemCount;
-        if (_itemColumnsValid && _itemColumnsNow == now && _itemColumns.Length == items * 4)
-        {
-            return;
-        }
-
-        if (_itemColumns.Length != items * 4)
-        {
-            _itemColumns = new float[items * 4];
-        }
-
-        for (int i = 0; i < items; i++)
-        {
-            _features!.WriteItem(i, now, _itemColumns.AsSpan(i * 4, 4));
-        }
-
-        _itemColumnsNow = now;
-        _itemColumnsValid = true;
     }
 
     /// <summary>

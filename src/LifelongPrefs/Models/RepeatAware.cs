@@ -102,9 +102,8 @@ public sealed class RepeatAware : ISavableRecommender
     private int _items;
     private bool _fitted;
 
-    // Scoring scratch (items × F) and batch scratch (BatchSize × F), reused between calls.
-    private Tensor _scoreInput = new(0, F);
-    private readonly Tensor _userRow = new(1, RepeatAwareFeatures.UserColumns);
+    // Scoring scratch, pooled per call (built on first use); batch scratch (BatchSize × F), reused between steps.
+    private ScratchPool<RepeatAwareScorer.Scratch>? _scorePool;
     private Tensor _batch = new(0, F);
     private Tensor _batchUser = new(0, RepeatAwareFeatures.UserColumns);
     private Tensor _gradLogits = new(0, 1);
@@ -255,30 +254,22 @@ public sealed class RepeatAware : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
-    {
-        RecommenderGuard.ScoreLength(scores, _items);
-        if (_items == 0)
-        {
-            return;
-        }
+    /// <remarks>
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// which are exclusive. Each call works in pooled scratch of its own.
+    /// </remarks>
+    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+        RepeatAwareScorer.Score(ParameterValues.Live(Parameters), _knn, _popularity, _maxPopularity, _items,
+            _scorePool ??= RepeatAwareScorer.NewPool(_options.Decay), history, scores);
 
-        if (_scoreInput.Rows != _items)
-        {
-            _scoreInput = new Tensor(_items, F);
-        }
+    /// <inheritdoc/>
+    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
+        Recommendations.Recommend(this, user, history, items, excludedSorted);
 
-        _features.Compute(history, _knn, _popularity, _maxPopularity, _items, _scoreInput.Span);
-        _mlp.Training = false;
-        ReadOnlySpan<float> logits = _mlp.Forward(_scoreInput).Span;
-        _scoreInput.Span.Slice(RepeatAwareFeatures.UserColumn, RepeatAwareFeatures.UserColumns).CopyTo(_userRow.Span);
-        float gate = _gate.Forward(_userRow).Span[0];
-        ReadOnlySpan<float> x = _scoreInput.Span;
-        for (int i = 0; i < scores.Length; i++)
-        {
-            scores[i] = logits[i] + x[i * F + RepeatAwareFeatures.BoughtColumn] * gate;
-        }
-    }
+    /// <inheritdoc/>
+    public IScorer CreateScorer() => new RepeatAwareScorer(ParameterValues.Freeze(Parameters), _knn.CreateScorer(),
+        (float[])_popularity.Clone(), _maxPopularity, _items, _options.Decay);
 
     /// <inheritdoc/>
     public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);

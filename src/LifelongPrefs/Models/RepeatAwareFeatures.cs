@@ -9,9 +9,9 @@ namespace LifelongPrefs.Models;
 /// </summary>
 /// <remarks>
 /// The same code builds training rows and scoring rows, so the model sees identical feature definitions in both.
-/// "Now" is the time of the last positive history event: <see cref="IRecommender.Score"/> is not told the time of
+/// "Now" is the time of the last positive history event: <see cref="IScorer.Score"/> is not told the time of
 /// the basket being predicted, so training uses the same reference. Scratch arrays are reused between calls; an
-/// instance is not thread-safe.
+/// instance is not thread-safe, so concurrent scoring takes one per call from a pool (<see cref="RepeatAwareScorer"/>).
 /// </remarks>
 internal sealed class RepeatAwareFeatures
 {
@@ -56,7 +56,7 @@ internal sealed class RepeatAwareFeatures
     /// <param name="maxPopularity">The largest entry of <paramref name="popularity"/>.</param>
     /// <param name="items">The number of items to describe.</param>
     /// <param name="features">Receives items × <see cref="Count"/> values.</param>
-    internal void Compute(ReadOnlySpan<Interaction> history, ItemKnn knn, ReadOnlySpan<float> popularity, float maxPopularity,
+    internal void Compute(ReadOnlySpan<Interaction> history, IScorer knn, ReadOnlySpan<float> popularity, float maxPopularity,
         int items, Span<float> features)
     {
         Ensure(items);

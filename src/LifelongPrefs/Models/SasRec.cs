@@ -151,11 +151,8 @@ public sealed class SasRec : ISavableRecommender
     private readonly int[] _sharedNegatives;
     private readonly float[] _negativeLogQ, _negativeVectors, _negativeRowGrad, _positiveLogits, _positiveLogQ, _positiveGrad;
 
-    // Scoring scratch.
-    private readonly int[] _scoreIds;
-    private readonly float[] _scoreMask;
-    private readonly List<int> _scoreHistory = [];
-    private readonly HashSet<int> _scoreBasket = [];
+    // The scoring view over the live network (built on first use; its scratch is pooled per call).
+    private SasRecScorer? _liveScorer;
 
     private Tensor? _scaledView, _gradHiddenView, _gradEmbeddingView;
     private int _itemCount;
@@ -182,8 +179,6 @@ public sealed class SasRec : ISavableRecommender
         int s = _options.Loss == SasRecLoss.SampledSoftmax ? _options.Negatives : 0;
         (_sharedNegatives, _negativeLogQ, _negativeVectors, _negativeRowGrad) = (new int[s], new float[s], new float[s * d], new float[s * d]);
         (_positiveLogits, _positiveLogQ, _positiveGrad) = s > 0 ? (new float[positions], new float[positions], new float[positions]) : ([], [], []);
-        _scoreIds = new int[_options.MaxLength];
-        _scoreMask = new float[_options.MaxLength];
     }
 
     /// <inheritdoc/>
@@ -259,61 +254,24 @@ public sealed class SasRec : ISavableRecommender
     /// <see cref="SasRecOptions.MaxLength"/> items are encoded in inference mode; the last position's hidden state is
     /// dotted with every item embedding. An empty history gives scores from the learned final-norm bias alone.
     /// Items outside the model's catalog in <paramref name="history"/> are skipped.
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// which are exclusive. Each call works in pooled scratch of its own.
     /// </remarks>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
+    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+        (_liveScorer ??= new SasRecScorer(() => ParameterValues.Live(_network.Parameters), () => _itemCount, _options))
+            .Score(user, history, scores);
+
+    /// <inheritdoc/>
+    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
+        Recommendations.Recommend(this, user, history, items, excludedSorted);
+
+    /// <inheritdoc/>
+    public IScorer CreateScorer()
     {
-        RecommenderGuard.ScoreLength(scores, _itemCount);
-        if (_itemCount == 0)
-        {
-            return;
-        }
-
-        // Flatten the history: distinct items per basket, baskets in order (as the training sequences).
-        _scoreHistory.Clear();
-        _scoreBasket.Clear();
-        long lastKey = long.MinValue;
-        foreach (ref readonly Interaction e in history)
-        {
-            if (!RecommenderGuard.IsPositive(e) || (uint)e.Item >= (uint)_itemCount)
-            {
-                continue;
-            }
-
-            long key = BasketKey(e);
-            if (key != lastKey)
-            {
-                _scoreBasket.Clear();
-                lastKey = key;
-            }
-
-            if (_scoreBasket.Add(e.Item))
-            {
-                _scoreHistory.Add(e.Item);
-            }
-        }
-
-        int t = _options.MaxLength, d = _options.Dimensions;
-        int used = Math.Min(t, _scoreHistory.Count);
-        Array.Clear(_scoreIds);
-        Array.Clear(_scoreMask);
-        for (int j = 0; j < used; j++)
-        {
-            _scoreIds[t - used + j] = _scoreHistory[_scoreHistory.Count - used + j] + 1;
-            _scoreMask[t - used + j] = 1f;
-        }
-
-        bool wasTraining = _network.Training;
-        _network.Training = false;
-        try
-        {
-            Tensor h = Encode(_scoreIds, _scoreMask, 1);
-            ReadOnlySpan<float> last = h.Span.Slice((t - 1) * d, d);
-            Kernels.ScoreAll(ItemRows(_network.Items.Weight.Value.Span), last, scores);
-        }
-        finally
-        {
-            _network.Training = wasTraining;
-        }
+        ParameterValues frozen = ParameterValues.Freeze(_network.Parameters);
+        int items = _itemCount;
+        return new SasRecScorer(() => frozen, () => items, _options);
     }
 
     /// <inheritdoc/>

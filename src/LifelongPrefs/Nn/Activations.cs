@@ -31,6 +31,14 @@ public sealed class Relu : Layer
         Kernels.ReluBackward(_cache.Input.Span, gradOutput.Span, gradInput.Span);
         return gradInput;
     }
+
+    /// <summary>
+    /// The stateless inference twin of <see cref="Forward"/>: the same kernel, into the caller's
+    /// <paramref name="destination"/> (it may be <paramref name="input"/> itself), so it is bit-identical to it.
+    /// </summary>
+    /// <param name="input">Pre-activations.</param>
+    /// <param name="destination">Receives the activations; at least as long as <paramref name="input"/>.</param>
+    internal static void Infer(ReadOnlySpan<float> input, Span<float> destination) => Kernels.Relu(input, destination);
 }
 
 /// <summary>
@@ -116,6 +124,14 @@ public sealed class Gelu : Layer
         Kernels.GeluBackward(_cache.Input.Span, gradOutput.Span, gradInput.Span);
         return gradInput;
     }
+
+    /// <summary>
+    /// The stateless inference twin of <see cref="Forward"/>: the same kernel, into the caller's
+    /// <paramref name="destination"/> (it may be <paramref name="input"/> itself), so it is bit-identical to it.
+    /// </summary>
+    /// <param name="input">Pre-activations.</param>
+    /// <param name="destination">Receives the activations; at least as long as <paramref name="input"/>.</param>
+    internal static void Infer(ReadOnlySpan<float> input, Span<float> destination) => Kernels.Gelu(input, destination);
 }
 
 /// <summary>Logistic sigmoid, element-wise: <c>y = 1 / (1 + e^(−x))</c>. Any rank; the output has the input's shape.</summary>

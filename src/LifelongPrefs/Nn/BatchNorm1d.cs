@@ -245,6 +245,39 @@ public sealed class BatchNorm1d : Layer
         return gradInput;
     }
 
+    /// <summary>
+    /// The stateless inference twin of <see cref="Forward"/> with <see cref="Module.Training"/> = false:
+    /// <c>y = γ · (x − running mean) · 1/√(running variance + ε) + β</c>, into the caller's buffers; the running
+    /// statistics are read, never updated. Bit-identical to that forward pass (the same kernels in the same order).
+    /// </summary>
+    /// <param name="input">x: (rows, features).</param>
+    /// <param name="scale">γ: (features).</param>
+    /// <param name="shift">β: (features).</param>
+    /// <param name="runningMean">The running mean: (features).</param>
+    /// <param name="runningVariance">The running variance: (features).</param>
+    /// <param name="epsilon">The layer's ε.</param>
+    /// <param name="rows">N.</param>
+    /// <param name="features">F.</param>
+    /// <param name="inverseStd">Scratch of at least <paramref name="features"/> floats.</param>
+    /// <param name="destination">Receives y: (rows, features); must not overlap <paramref name="input"/>.</param>
+    internal static void Infer(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift,
+        ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVariance, float epsilon, int rows, int features,
+        Span<float> inverseStd, Span<float> destination)
+    {
+        Span<float> invStd = inverseStd[..features];
+        // 1/√(σ² + ε) once per feature, as the forward pass does.
+        TensorPrimitives.Add(runningVariance, epsilon, invStd);
+        TensorPrimitives.ReciprocalSqrt(invStd, invStd);
+        for (int r = 0; r < rows; r++)
+        {
+            // x̂ = (x − μ)·invStd is built in the output row, then y = γ·x̂ + β in place.
+            Span<float> y = destination.Slice(r * features, features);
+            Kernels.Subtract(input.Slice(r * features, features), runningMean, y);
+            Kernels.Multiply(y, invStd, y);
+            TensorPrimitives.MultiplyAdd(y, scale, shift, y);
+        }
+    }
+
     private void UpdateRunningStatistics(int n)
     {
         float keep = 1f - Momentum;

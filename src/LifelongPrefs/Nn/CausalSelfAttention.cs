@@ -130,8 +130,7 @@ public sealed class CausalSelfAttention : SequenceLayer
     {
         (int batch, int steps) = ValidateInput(input, mask, _dimensions);
         ReadOnlySpan<float> m = StoreMask(mask, batch * steps);
-        int c = _dimensions, c3 = 3 * c, d = _headSize, nh = _heads, tt = steps * steps;
-        int sequences = steps == 0 ? 0 : batch; // empty sequences have no rows for the strided head views
+        int c = _dimensions, nh = _heads;
 
         // qkv: (B, T, 3C); head h's query columns start at h·d, its keys at C + h·d, its values at 2C + h·d.
         Tensor qkvTensor = _qkv.Forward(input);
@@ -139,37 +138,12 @@ public sealed class CausalSelfAttention : SequenceLayer
         Tensor attentionTensor = _attention.Get(batch * nh, steps, steps);
         Span<float> attention = attentionTensor.Span;
 
-        for (int b = 0; b < sequences; b++)
-        {
-            ReadOnlySpan<float> keyMask = m.Slice(b * steps, steps);
-            for (int hd = 0; hd < nh; hd++)
-            {
-                int q = b * steps * c3 + hd * d;
-                Span<float> scores = attention.Slice((b * nh + hd) * tt, tt);
-                // S (T, T) = Q_h (T, d) · K_hᵀ (d, T) / √d, read in place with leading dimension 3C.
-                Kernels.Gemm(Transpose.None, Transpose.Transpose, steps, steps, d, _scale, qkv[q..], c3,
-                    qkv[(q + c)..], c3, 0f, scores, steps);
-                for (int t = 0; t < steps; t++)
-                {
-                    MaskedSoftmaxRow(scores.Slice(t * steps, steps), keyMask, t);
-                }
-            }
-        }
+        AttentionWeights(qkv, m, attention, batch, steps, c, nh, _scale);
 
         // Ã = dropout(A) in training; A itself otherwise.
         Tensor weightsTensor = _dropout is null ? attentionTensor : _dropout.Forward(attentionTensor);
-        ReadOnlySpan<float> weights = weightsTensor.Span;
         Tensor headsTensor = _headOutputs.Get(batch, steps, c);
-        Span<float> heads = headsTensor.Span;
-        for (int b = 0; b < sequences; b++)
-        {
-            for (int hd = 0; hd < nh; hd++)
-            {
-                // Y_h (T, d) = Ã (T, T) · V_h (T, d), written straight into head h's columns of Y (leading dimension C).
-                Kernels.Gemm(Transpose.None, Transpose.None, steps, d, steps, 1f, weights[((b * nh + hd) * tt)..], steps,
-                    qkv[(b * steps * c3 + 2 * c + hd * d)..], c3, 0f, heads[(b * steps * c + hd * d)..], c);
-            }
-        }
+        HeadOutputs(weightsTensor.Span, qkv, headsTensor.Span, batch, steps, c, nh);
 
         _qkvOutput = qkvTensor;
         _weights = weightsTensor;
@@ -249,6 +223,50 @@ public sealed class CausalSelfAttention : SequenceLayer
     }
 
     /// <summary>
+    /// The attention weights A (B·nh, T, T) of every sequence and head: <c>S = Q_h·K_hᵀ·scale</c> read in place from
+    /// the fused (B, T, 3C) projection, then the masked causal softmax of each row.
+    /// </summary>
+    private static void AttentionWeights(ReadOnlySpan<float> qkv, ReadOnlySpan<float> mask, Span<float> attention,
+        int batch, int steps, int c, int nh, float scale)
+    {
+        int c3 = 3 * c, d = c / nh, tt = steps * steps;
+        int sequences = steps == 0 ? 0 : batch; // empty sequences have no rows for the strided head views
+        for (int b = 0; b < sequences; b++)
+        {
+            ReadOnlySpan<float> keyMask = mask.Slice(b * steps, steps);
+            for (int hd = 0; hd < nh; hd++)
+            {
+                int q = b * steps * c3 + hd * d;
+                Span<float> scores = attention.Slice((b * nh + hd) * tt, tt);
+                // S (T, T) = Q_h (T, d) · K_hᵀ (d, T) / √d, read in place with leading dimension 3C.
+                Kernels.Gemm(Transpose.None, Transpose.Transpose, steps, steps, d, scale, qkv[q..], c3,
+                    qkv[(q + c)..], c3, 0f, scores, steps);
+                for (int t = 0; t < steps; t++)
+                {
+                    MaskedSoftmaxRow(scores.Slice(t * steps, steps), keyMask, t);
+                }
+            }
+        }
+    }
+
+    /// <summary>The concatenated head outputs Y (B, T, C): <c>Y_h = weights_h · V_h</c> into head h's columns.</summary>
+    private static void HeadOutputs(ReadOnlySpan<float> weights, ReadOnlySpan<float> qkv, Span<float> heads,
+        int batch, int steps, int c, int nh)
+    {
+        int c3 = 3 * c, d = c / nh, tt = steps * steps;
+        int sequences = steps == 0 ? 0 : batch;
+        for (int b = 0; b < sequences; b++)
+        {
+            for (int hd = 0; hd < nh; hd++)
+            {
+                // Y_h (T, d) = Ã (T, T) · V_h (T, d), written straight into head h's columns of Y (leading dimension C).
+                Kernels.Gemm(Transpose.None, Transpose.None, steps, d, steps, 1f, weights[((b * nh + hd) * tt)..], steps,
+                    qkv[(b * steps * c3 + 2 * c + hd * d)..], c3, 0f, heads[(b * steps * c + hd * d)..], c);
+            }
+        }
+    }
+
+    /// <summary>
     /// Turns one row of scaled scores into attention weights over the allowed keys (<c>s ≤ t</c> and real):
     /// disallowed keys get exactly 0, and a row with no allowed key becomes all zeros instead of NaN.
     /// </summary>
@@ -279,5 +297,42 @@ public sealed class CausalSelfAttention : SequenceLayer
         }
 
         row[(t + 1)..].Clear(); // causal: no weight on future keys
+    }
+
+    /// <summary>The number of parameters of the layer, in registration order: qkv.weight, qkv.bias, output.weight, output.bias.</summary>
+    internal const int ParameterCount = 4;
+
+    /// <summary>The scratch floats <see cref="Infer"/> needs.</summary>
+    internal static int InferScratchLength(int batch, int steps, int dimensions, int heads) =>
+        (batch * steps * 4 * dimensions) + (batch * heads * steps * steps);
+
+    /// <summary>
+    /// The stateless inference twin of <see cref="Forward"/> with <see cref="Module.Training"/> = false (no
+    /// attention dropout): the same projections, masked causal softmax and head products, into the caller's
+    /// <paramref name="scratch"/> and <paramref name="destination"/>. Bit-identical to that forward pass.
+    /// </summary>
+    /// <param name="input">x: (batch, steps, C).</param>
+    /// <param name="mask">batch·steps entries, 1 real and 0 padding.</param>
+    /// <param name="parameters">The layer's <see cref="ParameterCount"/> parameters in registration order.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="dimensions">C.</param>
+    /// <param name="heads">nh; divides C.</param>
+    /// <param name="scratch">At least <see cref="InferScratchLength"/> floats.</param>
+    /// <param name="destination">Receives the output: (batch, steps, C).</param>
+    internal static void Infer(ReadOnlySpan<float> input, ReadOnlySpan<float> mask, ParameterValues parameters,
+        int batch, int steps, int dimensions, int heads, Span<float> scratch, Span<float> destination)
+    {
+        int c = dimensions, c3 = 3 * c, nh = heads, tt = steps * steps, rows = batch * steps;
+        float scale = 1f / MathF.Sqrt(c / nh);
+        Span<float> qkv = scratch[..(rows * c3)];
+        Span<float> attention = scratch.Slice(rows * c3, batch * nh * tt);
+        Span<float> headOutputs = scratch.Slice((rows * c3) + (batch * nh * tt), rows * c);
+
+        // qkv: (B, T, 3C); head h's queries at columns h·d, keys at C + h·d, values at 2C + h·d.
+        Linear.Infer(input, parameters[0], parameters[1], rows, c, c3, qkv);
+        AttentionWeights(qkv, mask, attention, batch, steps, c, nh, scale);
+        HeadOutputs(attention, qkv, headOutputs, batch, steps, c, nh);
+        Linear.Infer(headOutputs, parameters[2], parameters[3], rows, c, c, destination);
     }
 }

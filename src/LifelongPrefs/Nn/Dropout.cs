@@ -125,6 +125,15 @@ public sealed class Dropout : Layer
         return gradInput;
     }
 
+    /// <summary>
+    /// The stateless inference twin of <see cref="Forward"/>: dropout is the identity at inference (inverted dropout
+    /// already rescaled in training), so this copies <paramref name="input"/>; callers that own their buffers simply
+    /// skip it. Draws nothing.
+    /// </summary>
+    /// <param name="input">Any values.</param>
+    /// <param name="destination">Receives a copy; at least as long as <paramref name="input"/>.</param>
+    internal static void Infer(ReadOnlySpan<float> input, Span<float> destination) => input.CopyTo(destination);
+
     private void DrawMask(Tensor like)
     {
         Tensor mask = _maskSlot.GetLike(like);

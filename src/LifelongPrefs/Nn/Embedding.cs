@@ -238,4 +238,27 @@ public sealed class Embedding : Module
         _lastOutput = output;
         return output;
     }
+
+    /// <summary>
+    /// The stateless inference twin of <see cref="Forward(ReadOnlySpan{int})"/>: gathers the rows of
+    /// <paramref name="ids"/> from <paramref name="table"/> into the caller's <paramref name="destination"/> and zeroes
+    /// the rows of the padding id, keeping no copy of anything. Bit-identical to the forward lookup.
+    /// </summary>
+    /// <param name="table">The weights: (rows, dimensions).</param>
+    /// <param name="dimensions">The row width.</param>
+    /// <param name="ids">Ids in [0, rows).</param>
+    /// <param name="paddingIndex">The padding id, or -1 for none.</param>
+    /// <param name="destination">Receives (ids.Length, dimensions).</param>
+    /// <exception cref="ArgumentOutOfRangeException">An id is outside the table.</exception>
+    internal static void Infer(ReadOnlySpan<float> table, int dimensions, ReadOnlySpan<int> ids, int paddingIndex, Span<float> destination)
+    {
+        Kernels.GatherRows(table, dimensions, ids, destination);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (ids[i] == paddingIndex)
+            {
+                destination.Slice(i * dimensions, dimensions).Clear();
+            }
+        }
+    }
 }

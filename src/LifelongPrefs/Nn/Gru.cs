@@ -156,17 +156,9 @@ public sealed class Gru : SequenceLayer
             for (int b = 0; b < batch; b++)
             {
                 int p = b * steps + t;
-                ReadOnlySpan<float> hPrev = previous.Slice(p * h, h);
                 Span<float> hOut = output.Slice(p * h, h);
-                if (m[p] == 0f)
-                {
-                    hPrev.CopyTo(hOut); // padded step: carry the state
-                }
-                else
-                {
-                    CellForward(inputGates.Slice(p * g3, g3), hiddenGates.Slice(p * g3, g3), hPrev,
-                        gates.Slice(p * g3, g3), hOut, h);
-                }
+                StepOrCarry(m[p] != 0f, inputGates.Slice(p * g3, g3), hiddenGates.Slice(p * g3, g3), previous.Slice(p * h, h),
+                    gates.Slice(p * g3, g3), hOut, h);
 
                 if (t + 1 < steps)
                 {
@@ -257,6 +249,20 @@ public sealed class Gru : SequenceLayer
         return gradInput;
     }
 
+    /// <summary>A real step runs the cell; a padded step carries <paramref name="hPrev"/> into <paramref name="hOut"/>.</summary>
+    private static void StepOrCarry(bool real, ReadOnlySpan<float> xg, ReadOnlySpan<float> hg, ReadOnlySpan<float> hPrev,
+        Span<float> gates, Span<float> hOut, int h)
+    {
+        if (real)
+        {
+            CellForward(xg, hg, hPrev, gates, hOut, h);
+        }
+        else
+        {
+            hPrev.CopyTo(hOut); // padded step: carry the state
+        }
+    }
+
     /// <summary>One GRU cell for one sequence: writes the gate activations and the new state.</summary>
     /// <param name="xg">x·W_ih + b_ih (3H).</param>
     /// <param name="hg">h_{t−1}·W_hh + b_hh (3H).</param>
@@ -316,5 +322,66 @@ public sealed class Gru : SequenceLayer
         Kernels.Multiply(dn, r, dhg.Slice(2 * h, h));
         // Direct path of h_t = … + z ⊙ h_{t−1}.
         Kernels.Multiply(dh, z, dPrev);
+    }
+
+    /// <summary>The scratch floats <see cref="Infer"/> needs for a (batch, steps) input with hidden size <paramref name="hiddenSize"/>.</summary>
+    internal static int InferScratchLength(int batch, int steps, int hiddenSize) => (batch * steps * 3 * hiddenSize) + (batch * 7 * hiddenSize);
+
+    /// <summary>
+    /// The stateless inference twin of <see cref="Forward"/>: runs the GRU from a zero state over a padded batch with
+    /// the given weights, writing every step's state into the caller's <paramref name="destination"/> and its
+    /// intermediates into <paramref name="scratch"/> (nothing is cached, so any number of threads may call it at once).
+    /// Bit-identical to <see cref="Forward"/>: the same GEMMs on the same shapes (only the leading dimensions of the
+    /// per-step buffers differ, which changes no arithmetic) and the same cell.
+    /// </summary>
+    /// <param name="input">x: (batch, steps, inputSize).</param>
+    /// <param name="mask">batch·steps entries (1 real, 0 padding: the state is carried).</param>
+    /// <param name="weightInput">W_ih: (inputSize, 3H).</param>
+    /// <param name="weightHidden">W_hh: (H, 3H).</param>
+    /// <param name="biasInput">b_ih: (3H).</param>
+    /// <param name="biasHidden">b_hh: (3H).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="inputSize">C.</param>
+    /// <param name="hiddenSize">H.</param>
+    /// <param name="scratch">At least <see cref="InferScratchLength"/> floats.</param>
+    /// <param name="destination">Receives h_t for every step: (batch, steps, H).</param>
+    internal static void Infer(ReadOnlySpan<float> input, ReadOnlySpan<float> mask, ReadOnlySpan<float> weightInput,
+        ReadOnlySpan<float> weightHidden, ReadOnlySpan<float> biasInput, ReadOnlySpan<float> biasHidden,
+        int batch, int steps, int inputSize, int hiddenSize, Span<float> scratch, Span<float> destination)
+    {
+        int h = hiddenSize, g3 = 3 * h, c = inputSize, rows = batch * steps;
+        if (rows == 0)
+        {
+            return;
+        }
+
+        Span<float> inputGates = scratch[..(rows * g3)];
+        Span<float> hiddenGates = scratch.Slice(rows * g3, batch * g3);
+        Span<float> gates = scratch.Slice((rows * g3) + (batch * g3), batch * g3);
+        Span<float> previous = scratch.Slice((rows * g3) + (2 * batch * g3), batch * h);
+
+        // inputGates: (B·T, 3H) = x (B·T, C) · W_ih (C, 3H) + b_ih, for every step at once.
+        Kernels.Gemm(Transpose.None, Transpose.None, rows, g3, c, 1f, input[..(rows * c)], c, weightInput, g3, 0f, inputGates, g3);
+        Kernels.AddRowBias(biasInput, inputGates, rows, g3);
+        previous.Clear(); // h_{−1} = 0
+        for (int t = 0; t < steps; t++)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                biasHidden.CopyTo(hiddenGates.Slice(b * g3, g3));
+            }
+
+            // hiddenGates (B, 3H) += h_{t−1} (B, H) · W_hh (H, 3H), accumulated onto b_hh as the forward pass does.
+            Kernels.Gemm(Transpose.None, Transpose.None, batch, g3, h, 1f, previous, h, weightHidden, g3, 1f, hiddenGates, g3);
+            for (int b = 0; b < batch; b++)
+            {
+                int p = b * steps + t;
+                Span<float> hOut = destination.Slice(p * h, h);
+                StepOrCarry(mask[p] != 0f, inputGates.Slice(p * g3, g3), hiddenGates.Slice(b * g3, g3), previous.Slice(b * h, h),
+                    gates.Slice(b * g3, g3), hOut, h);
+                hOut.CopyTo(previous.Slice(b * h, h));
+            }
+        }
     }
 }

@@ -154,4 +154,40 @@ public sealed class LayerNorm : Layer
 
         return gradInput;
     }
+
+    /// <summary>The ε of <see cref="LayerNorm"/> unless one is given (the norms inside <see cref="TransformerBlock"/> use it).</summary>
+    internal const float DefaultEpsilon = 1e-5f;
+
+    /// <summary>
+    /// The stateless inference twin of <see cref="Forward"/> (layer norm behaves the same in training and inference):
+    /// each row normalised over its <paramref name="features"/> values, then <c>γ ⊙ x̂ + β</c>, into the caller's
+    /// buffers. Bit-identical to <see cref="Forward"/>: the same row statistics kernel over the same rows, then the
+    /// same element-wise kernels.
+    /// </summary>
+    /// <param name="input">x: (rows, features).</param>
+    /// <param name="scale">γ: (features).</param>
+    /// <param name="shift">β: (features).</param>
+    /// <param name="epsilon">The layer's ε.</param>
+    /// <param name="rows">N (B·T for a sequence batch).</param>
+    /// <param name="features">F.</param>
+    /// <param name="statistics">Scratch of at least 2·<paramref name="rows"/> floats (row means, then inverse deviations).</param>
+    /// <param name="destination">Receives y: (rows, features); must not overlap <paramref name="input"/>.</param>
+    internal static void Infer(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, float epsilon,
+        int rows, int features, Span<float> statistics, Span<float> destination)
+    {
+        int f = features;
+        Span<float> mean = statistics[..rows];
+        Span<float> inverseStd = statistics.Slice(rows, rows);
+        Kernels.MeanVarianceRows(input[..(rows * f)], rows, f, mean, inverseStd);
+        TensorPrimitives.Add(inverseStd, epsilon, inverseStd);
+        TensorPrimitives.ReciprocalSqrt(inverseStd, inverseStd);
+        for (int r = 0; r < rows; r++)
+        {
+            // x̂ = (x − μ)·invStd built in the output row, then y = γ ⊙ x̂ + β in place.
+            Span<float> y = destination.Slice(r * f, f);
+            TensorPrimitives.Add(input.Slice(r * f, f), -mean[r], y);
+            TensorPrimitives.Multiply(y, inverseStd[r], y);
+            TensorPrimitives.MultiplyAdd(y, scale, shift, y);
+        }
+    }
 }

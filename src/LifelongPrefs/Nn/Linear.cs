@@ -155,6 +155,32 @@ public sealed class Linear : Layer
 
         return gradInput;
     }
+
+    /// <summary>
+    /// The stateless inference twin of <see cref="Forward"/>: <c>y = x·W + b</c> for <paramref name="rows"/> rows,
+    /// written into the caller's <paramref name="destination"/> (nothing layer-owned is touched, so any number of
+    /// threads may call it at once). Bit-identical to <see cref="Forward"/>: the same GEMM and bias kernels on the
+    /// same shapes.
+    /// </summary>
+    /// <param name="input">x: (rows, inFeatures), row-major.</param>
+    /// <param name="weight">W: (inFeatures, outFeatures).</param>
+    /// <param name="bias">b: (outFeatures), or empty for a layer without bias.</param>
+    /// <param name="rows">N, the number of rows.</param>
+    /// <param name="inFeatures">Input width.</param>
+    /// <param name="outFeatures">Output width.</param>
+    /// <param name="destination">Receives y: (rows, outFeatures); must not overlap the inputs.</param>
+    internal static void Infer(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        int rows, int inFeatures, int outFeatures, Span<float> destination)
+    {
+        Span<float> y = destination[..(rows * outFeatures)];
+        // y = x·W (beta = 0 overwrites whatever the destination held), then + b on every row.
+        Kernels.Gemm(Transpose.None, Transpose.None, rows, outFeatures, inFeatures, 1f,
+            input[..(rows * inFeatures)], inFeatures, weight, outFeatures, 0f, y, outFeatures);
+        if (!bias.IsEmpty)
+        {
+            Kernels.AddRowBias(bias, y, rows, outFeatures);
+        }
+    }
 }
 
 /// <summary>Argument checks and messages shared by the core layers (Linear, activations, norms, dropout, embedding).</summary>

@@ -137,4 +137,34 @@ public sealed class PositionalEmbedding : SequenceLayer
 
         return gradInput;
     }
+
+    /// <summary>
+    /// The stateless inference twin of <see cref="Forward"/>: <c>y[b, t] = mask[b, t] · (x[b, t] + P[t])</c> into the
+    /// caller's <paramref name="destination"/>, caching nothing. Bit-identical to <see cref="Forward"/>.
+    /// </summary>
+    /// <param name="input">x: (batch, steps, C).</param>
+    /// <param name="mask">batch·steps entries, 1 real and 0 padding.</param>
+    /// <param name="table">P: (maxLength, C) with steps ≤ maxLength.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="dimensions">C.</param>
+    /// <param name="destination">Receives y: (batch, steps, C); must not overlap <paramref name="input"/>.</param>
+    internal static void Infer(ReadOnlySpan<float> input, ReadOnlySpan<float> mask, ReadOnlySpan<float> table,
+        int batch, int steps, int dimensions, Span<float> destination)
+    {
+        int c = dimensions;
+        for (int p = 0; p < batch * steps; p++)
+        {
+            Span<float> row = destination.Slice(p * c, c);
+            if (mask[p] == 0f)
+            {
+                row.Clear(); // padding stays exactly zero
+            }
+            else
+            {
+                int t = p % steps;
+                Kernels.Add(input.Slice(p * c, c), table.Slice(t * c, c), row);
+            }
+        }
+    }
 }

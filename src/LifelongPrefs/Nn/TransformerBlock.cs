@@ -151,4 +151,61 @@ public sealed class TransformerBlock : SequenceLayer
             }
         }
     }
+
+    /// <summary>
+    /// The number of parameters of a block, in registration order: norm1 (scale, shift), attention (qkv weight and
+    /// bias, output weight and bias), norm2 (scale, shift), feedForward1 (weight, bias), feedForward2 (weight, bias).
+    /// </summary>
+    internal const int ParameterCount = 12;
+
+    /// <summary>The scratch floats <see cref="Infer"/> needs.</summary>
+    internal static int InferScratchLength(int batch, int steps, int dimensions, int heads, int feedForwardSize)
+    {
+        int rows = batch * steps;
+        return (2 * rows) + (3 * rows * dimensions) + (rows * feedForwardSize)
+            + CausalSelfAttention.InferScratchLength(batch, steps, dimensions, heads);
+    }
+
+    /// <summary>
+    /// The stateless inference twin of <see cref="Forward"/> with <see cref="Module.Training"/> = false (every dropout
+    /// is the identity): <c>r = x + Attention(LN₁(x))</c>, <c>y = m ⊙ (r + W₂·GELU(W₁·LN₂(r)))</c>, with the weights
+    /// from <paramref name="parameters"/> and every intermediate in <paramref name="scratch"/>. Bit-identical to that
+    /// forward pass (the same kernels on the same shapes; the norms use <see cref="LayerNorm.DefaultEpsilon"/>, as
+    /// the block's own norms do).
+    /// </summary>
+    /// <param name="input">x: (batch, steps, C).</param>
+    /// <param name="mask">batch·steps entries, 1 real and 0 padding.</param>
+    /// <param name="parameters">The block's <see cref="ParameterCount"/> parameters in registration order.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="dimensions">C.</param>
+    /// <param name="heads">Attention heads; divides C.</param>
+    /// <param name="scratch">At least <see cref="InferScratchLength"/> floats.</param>
+    /// <param name="destination">Receives y: (batch, steps, C); must not overlap <paramref name="input"/>.</param>
+    internal static void Infer(ReadOnlySpan<float> input, ReadOnlySpan<float> mask, ParameterValues parameters,
+        int batch, int steps, int dimensions, int heads, Span<float> scratch, Span<float> destination)
+    {
+        int c = dimensions, rows = batch * steps, f = parameters[9].Length;
+        float epsilon = LayerNorm.DefaultEpsilon;
+        Span<float> statistics = scratch[..(2 * rows)];
+        Span<float> normalized = scratch.Slice(2 * rows, rows * c);        // LN₁(x), later LN₂(r)
+        Span<float> branch = scratch.Slice((2 * rows) + (rows * c), rows * c);  // the attention, later the feed-forward output
+        Span<float> residual = scratch.Slice((2 * rows) + (2 * rows * c), rows * c);
+        Span<float> hidden = scratch.Slice((2 * rows) + (3 * rows * c), rows * f);
+        Span<float> attentionScratch = scratch[((2 * rows) + (3 * rows * c) + (rows * f))..];
+
+        // Attention branch: r = x + Attention(LN₁(x)).
+        LayerNorm.Infer(input, parameters[0], parameters[1], epsilon, rows, c, statistics, normalized);
+        CausalSelfAttention.Infer(normalized, mask, parameters.Skip(2), batch, steps, c, heads, attentionScratch, branch);
+        Kernels.Add(input[..(rows * c)], branch, residual);
+
+        // Feed-forward branch: y = m ⊙ (r + W₂·GELU(W₁·LN₂(r))).
+        LayerNorm.Infer(residual, parameters[6], parameters[7], epsilon, rows, c, statistics, normalized);
+        Linear.Infer(normalized, parameters[8], parameters[9], rows, c, f, hidden);
+        Gelu.Infer(hidden, hidden);
+        Linear.Infer(hidden, parameters[10], parameters[11], rows, f, c, branch);
+        Span<float> y = destination[..(rows * c)];
+        Kernels.Add(residual, branch, y);
+        ZeroPadded(y, mask[..rows], c);
+    }
 }

@@ -92,7 +92,7 @@ public class BaselineTests
     [Fact]
     public void Recommend_returns_the_top_items_with_the_tie_rule_and_exclusions()
     {
-        IRecommender model = new PersonalPopularity();
+        var model = new PersonalPopularity(); // Recommend is public on the class itself
         model.Fit([Buy(1, 2), Buy(2, 2), Buy(3, 1), Buy(3, 4)], 4, 6);
         var top = new int[3];
         // Own items first (4 twice, 0 once), then global popularity (2: 2 buys, then 1 and 4 tie at 1 → lower index).
