@@ -79,7 +79,7 @@ public sealed class Popularity : ISavableRecommender
     /// </remarks>
     public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
     {
-        RecommenderGuard.ScoreLength(scores, _weights.Length);
+        RecommenderGuard.Scoring(history, scores, _weights.Length);
         PopularityScorer.Score(_weights, scores);
     }
 

@@ -89,12 +89,13 @@ internal static class RecommenderGuard
     }
 
     /// <summary>
-    /// Validates a scoring history: the user index is not negative and every event obeys
-    /// <see cref="InteractionRules"/> (items outside the catalog are allowed: models ignore items they do not know).
+    /// Validates the arguments of a scoring call: <paramref name="scores"/> holds exactly one slot per item, and every
+    /// history event obeys <see cref="InteractionRules"/> (items outside the catalog are allowed: models ignore items
+    /// they do not know, but a negative index is rejected).
     /// </summary>
-    internal static void History(int user, ReadOnlySpan<Interaction> history)
+    internal static void Scoring(ReadOnlySpan<Interaction> history, Span<float> scores, int itemCount)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(user);
+        ScoreLength(scores, itemCount);
         for (int i = 0; i < history.Length; i++)
         {
             if (history[i].Item < 0)

@@ -35,7 +35,7 @@ internal sealed class BprMfScorer : FrozenScorer
         bool trained, int user, ReadOnlySpan<Interaction> history, Span<float> scores)
     {
         int d = dimensions, itemRows = itemBias.Length;
-        RecommenderGuard.ScoreLength(scores, itemRows);
+        RecommenderGuard.Scoring(history, scores, itemRows);
         if (trained)
         {
             Kernels.ScoreAll(items, users.Slice(user * d, d), scores);

@@ -31,7 +31,7 @@ internal sealed class Gru4RecScorer : FrozenScorer
     public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
     {
         int items = _itemCount();
-        RecommenderGuard.ScoreLength(scores, items);
+        RecommenderGuard.Scoring(history, scores, items);
         if (scores.IsEmpty)
         {
             return;

@@ -21,7 +21,7 @@ internal sealed class ItemKnnScorer(ItemCooccurrence cooccurrence, float[] inver
         ReadOnlySpan<Interaction> history, Span<float> scores)
     {
         int items = inverseSqrtCount.Length;
-        RecommenderGuard.ScoreLength(scores, items);
+        RecommenderGuard.Scoring(history, scores, items);
         scores.Clear();
         foreach (ref readonly Interaction e in history)
         {

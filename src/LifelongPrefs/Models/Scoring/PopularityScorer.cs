@@ -11,7 +11,7 @@ internal sealed class PopularityScorer(double[] weights) : FrozenScorer
     /// <inheritdoc/>
     public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
     {
-        RecommenderGuard.ScoreLength(scores, weights.Length);
+        RecommenderGuard.Scoring(history, scores, weights.Length);
         Score(weights, scores);
     }
 

@@ -108,7 +108,7 @@ internal sealed class PropensityMlpScorer : FrozenScorer
     internal static void Score(PropensityScoringState state, ScratchPool<Scratch> pool, ReadOnlySpan<Interaction> history, Span<float> scores)
     {
         int items = state.ItemEvents.Length;
-        RecommenderGuard.ScoreLength(scores, items);
+        RecommenderGuard.Scoring(history, scores, items);
         if (items == 0)
         {
             return;

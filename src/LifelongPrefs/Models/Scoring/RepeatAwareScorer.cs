@@ -38,7 +38,7 @@ internal sealed class RepeatAwareScorer(ParameterValues parameters, IScorer knn,
     internal static void Score(ParameterValues parameters, IScorer knn, ReadOnlySpan<float> popularity, float maxPopularity,
         int items, ScratchPool<Scratch> pool, ReadOnlySpan<Interaction> history, Span<float> scores)
     {
-        RecommenderGuard.ScoreLength(scores, items);
+        RecommenderGuard.Scoring(history, scores, items);
         if (items == 0)
         {
             return;

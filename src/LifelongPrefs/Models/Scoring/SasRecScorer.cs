@@ -33,7 +33,7 @@ internal sealed class SasRecScorer : FrozenScorer
     public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
     {
         int items = _itemCount();
-        RecommenderGuard.ScoreLength(scores, items);
+        RecommenderGuard.Scoring(history, scores, items);
         if (items == 0)
         {
             return;
