@@ -4,6 +4,7 @@ using System.Text.Json;
 using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation;
 using LifelongPrefs.Models;
+using LifelongPrefs.Training;
 using Spectre.Console;
 
 namespace LifelongPrefs.Samples.OnlineRetail;

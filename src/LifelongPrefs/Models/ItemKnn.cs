@@ -1,5 +1,6 @@
 using LifelongPrefs.Data;
 using LifelongPrefs.Tensors;
+using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Models;
 

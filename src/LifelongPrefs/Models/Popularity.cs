@@ -1,4 +1,5 @@
 using LifelongPrefs.Data;
+using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Models;
 

@@ -1,6 +1,7 @@
 using LifelongPrefs.Tests.Infrastructure;
 using LifelongPrefs.Data;
 using LifelongPrefs.Models;
+using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Tests.Models;
 

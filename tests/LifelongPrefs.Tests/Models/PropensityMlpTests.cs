@@ -1,5 +1,6 @@
 using LifelongPrefs.Data;
 using LifelongPrefs.Models;
+using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Tests.Models;
 

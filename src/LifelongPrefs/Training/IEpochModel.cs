@@ -1,0 +1,62 @@
+using LifelongPrefs.Nn;
+using Tensor = LifelongPrefs.Tensors.Tensor;
+
+namespace LifelongPrefs.Training;
+
+/// <summary>
+/// What a model supplies to <see cref="EpochTrainer"/>: its maths on one batch and its validation score. The
+/// trainer owns everything else (shuffling, batching, hooks, the optimizer step, early stopping, progress).
+/// </summary>
+/// <remarks>
+/// Examples are indices into the model's current training set (pairs, windows, feature rows…), which the model
+/// prepares before it calls <see cref="EpochTrainer.Run"/>.
+/// </remarks>
+internal interface IEpochModel
+{
+    /// <summary>Gets the model's display name, for progress reports.</summary>
+    string Name { get; }
+
+    /// <summary>Gets the optimizer the trainer steps (read at every step: a load may replace it).</summary>
+    Optimizer Optimizer { get; }
+
+    /// <summary>Gets the generator the trainer shuffles with (the model's own, so checkpoints include it).</summary>
+    Random Random { get; }
+
+    /// <summary>Gets the parameters a best-epoch snapshot keeps.</summary>
+    IReadOnlyList<Parameter> SnapshotParameters { get; }
+
+    /// <summary>Gets the non-parameter tensors a best-epoch snapshot keeps (batch-norm running statistics; often empty).</summary>
+    IReadOnlyList<Tensor> SnapshotBuffers { get; }
+
+    /// <summary>
+    /// Runs forward and backward on <paramref name="examples"/>, accumulating gradients (which the trainer found
+    /// zeroed); must not step the optimizer.
+    /// </summary>
+    /// <param name="examples">Indices into the current training set.</param>
+    /// <returns>The batch's mean loss.</returns>
+    float Backward(ReadOnlySpan<int> examples);
+
+    /// <summary>Scores the validation data (higher is better; NaN when there is none). Called in inference mode.</summary>
+    /// <returns>The metric.</returns>
+    double Validate();
+
+    /// <summary>Switches dropout and batch-norm between training (true) and inference (false) mode.</summary>
+    /// <param name="training">The mode.</param>
+    void SetTraining(bool training);
+}
+
+/// <summary>How one call of <see cref="EpochTrainer.Run"/> trains.</summary>
+/// <param name="BatchSize">Examples per optimizer step; positive.</param>
+/// <param name="MaxEpochs">The epoch cap (0 trains nothing).</param>
+/// <param name="Patience">Stale epochs before early stopping (used only with <paramref name="Validate"/>).</param>
+/// <param name="Validate">Whether to score <see cref="IEpochModel.Validate"/> after every epoch, stop early and restore the best epoch.</param>
+/// <param name="MinimumBatch">A last, smaller batch is trained only if it holds at least this many examples (e.g. 2 for batch norm).</param>
+internal readonly record struct EpochPlan(int BatchSize, int MaxEpochs, int Patience, bool Validate, int MinimumBatch = 1);
+
+/// <summary>The outcome of one <see cref="EpochTrainer.Run"/>.</summary>
+/// <param name="Epochs">Epochs trained.</param>
+/// <param name="BestEpoch">The epoch whose parameters were kept (the last one without validation; 0 if none trained).</param>
+/// <param name="BestMetric">Its validation metric (NaN without validation).</param>
+/// <param name="Steps">Optimizer steps attempted.</param>
+/// <param name="SkippedSteps">Of those, the steps skipped for a NaN or infinite gradient.</param>
+internal readonly record struct TrainingRun(int Epochs, int BestEpoch, double BestMetric, long Steps, long SkippedSteps);
