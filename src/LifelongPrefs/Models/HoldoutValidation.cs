@@ -1,6 +1,5 @@
 using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation;
-using LifelongPrefs.Nn;
 
 namespace LifelongPrefs.Models;
 
@@ -122,27 +121,6 @@ internal sealed class HoldoutValidation
         }
 
         return sum / _users.Count;
-    }
-
-    /// <summary>Copies every parameter's value (for restoring the best epoch).</summary>
-    internal static float[][] Snapshot(IReadOnlyList<Parameter> parameters)
-    {
-        var copy = new float[parameters.Count][];
-        for (int i = 0; i < parameters.Count; i++)
-        {
-            copy[i] = parameters[i].Value.Span.ToArray();
-        }
-
-        return copy;
-    }
-
-    /// <summary>Restores values saved by <see cref="Snapshot"/> (the shapes must not have changed).</summary>
-    internal static void Restore(IReadOnlyList<Parameter> parameters, float[][] snapshot)
-    {
-        for (int i = 0; i < parameters.Count; i++)
-        {
-            snapshot[i].CopyTo(parameters[i].Value.Span);
-        }
     }
 
     private static long Key(in Interaction e) => e.Basket >= 0 ? e.Basket : e.Ticks;

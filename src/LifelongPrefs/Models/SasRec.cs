@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
 using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
