@@ -247,6 +247,7 @@ public sealed class RepeatAware : ISavableRecommender, ITrainableRecommender
     {
         RecommenderGuard.Grown(userCount, itemCount, _users, _items);
         Grow(userCount, itemCount);
+        AddEvents([]); // the new users' (empty) histories, as an update would add them
         _knn.Update([], userCount, itemCount);
     }
 

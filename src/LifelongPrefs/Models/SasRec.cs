@@ -498,6 +498,7 @@ public sealed class SasRec : ISavableRecommender, ITrainableRecommender
     {
         RecommenderGuard.Grown(userCount, itemCount, _userCount, _itemCount);
         Grow(userCount, itemCount);
+        _state.Append([], userCount, null); // the new users' (empty) sequences, as an update would add them
     }
 
     private void Grow(int userCount, int itemCount)
