@@ -72,7 +72,6 @@ public sealed class BprMf : ISavableRecommender, ITrainableRecommender
     private Parameter[] _regularised;
     private readonly EpochTrainer _trainer = new();
     private List<(int User, int Item)> _pairs = [];
-    private HoldoutValidation? _validation;
 
     // Per-batch scratch, sized once for BatchSize.
     private readonly int[] _u, _i, _j;
@@ -373,15 +372,16 @@ public sealed class BprMf : ISavableRecommender, ITrainableRecommender
             return;
         }
 
-        (_pairs, _validation) = (pairs, validation);
+        _pairs = pairs;
         try
         {
-            var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, validation is { UserCount: > 0 });
+            Func<double>? validate = validation is { UserCount: > 0 } ? () => validation.Ndcg(this) : null;
+            var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, validate);
             _trainer.Run(this, pairs.Count, plan, progress, cancellationToken);
         }
         finally
         {
-            (_pairs, _validation) = ([], null);
+            _pairs = [];
         }
     }
 
@@ -398,25 +398,10 @@ public sealed class BprMf : ISavableRecommender, ITrainableRecommender
     }
 
     /// <inheritdoc/>
-    double IEpochModel.Validate() => _validation?.Ndcg(this) ?? double.NaN;
-
-    /// <inheritdoc/>
-    void IEpochModel.SetTraining(bool training)
-    {
-        // No dropout or batch norm.
-    }
-
-    /// <inheritdoc/>
     Optimizer IEpochModel.Optimizer => _optimizer;
 
     /// <inheritdoc/>
     Random IEpochModel.Random => _random;
-
-    /// <inheritdoc/>
-    IReadOnlyList<Parameter> IEpochModel.SnapshotParameters => Parameters;
-
-    /// <inheritdoc/>
-    IReadOnlyList<Tensor> IEpochModel.SnapshotBuffers => [];
 
     /// <inheritdoc/>
     IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters =>

@@ -124,7 +124,6 @@ public sealed class PropensityMlp : ISavableRecommender, ITrainableRecommender
     private readonly TrainingSnapshot _initial;
     private readonly int[] _initialRandom, _initialDropoutRandom;
     private float[] _trainInputs = [], _trainTargets = [];
-    private HoldoutValidation? _validation;
 
     // Training scratch.
     private readonly Workspace _batch = new();
@@ -813,24 +812,22 @@ public sealed class PropensityMlp : ISavableRecommender, ITrainableRecommender
             _targets = new float[_options.BatchSize];
         }
 
-        (_trainInputs, _trainTargets, _validation) = (inputs, targets, validation);
+        (_trainInputs, _trainTargets) = (inputs, targets);
         try
         {
             // Batch normalisation cannot train on a single row: a last batch of one is skipped.
-            var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, validation is not null, MinimumBatch: 2);
+            Func<double>? validate = validation is null ? null : () => validation.Ndcg(this);
+            var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, validate, MinimumBatch: 2);
             _trainer.Run(this, targets.Length, plan, progress, cancellationToken);
         }
         finally
         {
-            (_trainInputs, _trainTargets, _validation) = ([], [], null);
+            (_trainInputs, _trainTargets) = ([], []);
         }
     }
 
     /// <summary>The batch-norm running statistics, which a best-epoch snapshot keeps with the parameters.</summary>
     private Tensor[] NormBuffers() => [.. _norms.SelectMany(n => new[] { n.RunningMeanTensor, n.RunningVarianceTensor })];
-
-    /// <inheritdoc/>
-    double IEpochModel.Validate() => _validation?.Ndcg(this) ?? double.NaN;
 
     /// <inheritdoc/>
     void IEpochModel.SetTraining(bool training) => _net.Training = training;
@@ -840,9 +837,6 @@ public sealed class PropensityMlp : ISavableRecommender, ITrainableRecommender
 
     /// <inheritdoc/>
     Random IEpochModel.Random => _random;
-
-    /// <inheritdoc/>
-    IReadOnlyList<Parameter> IEpochModel.SnapshotParameters => _net.Parameters;
 
     /// <inheritdoc/>
     IReadOnlyList<Tensor> IEpochModel.SnapshotBuffers => NormBuffers();

@@ -123,7 +123,6 @@ public sealed class RepeatAware : ISavableRecommender, ITrainableRecommender
     private readonly TrainingSnapshot _initial;
     private readonly int[] _initialRandom;
     private float[] _rowsX = [], _rowsY = [], _rowsW = [];
-    private HoldoutValidation? _validation;
 
     /// <summary>Creates an untrained model.</summary>
     /// <param name="options">Hyper-parameters; null for the defaults.</param>
@@ -675,22 +674,20 @@ public sealed class RepeatAware : ISavableRecommender, ITrainableRecommender
             _weights = new float[b];
         }
 
-        (_rowsX, _rowsY, _rowsW, _validation) = (x, y, w, validation);
+        (_rowsX, _rowsY, _rowsW) = (x, y, w);
         try
         {
             // Only full batches, so every step has the same shape (no workspace reallocation); the reshuffle each
             // epoch means every row is still used.
-            var plan = new EpochPlan(b, epochs, _options.Patience, validation is not null, MinimumBatch: b);
+            Func<double>? validate = validation is null ? null : () => validation.Ndcg(this);
+            var plan = new EpochPlan(b, epochs, _options.Patience, validate, MinimumBatch: b);
             _trainer.Run(this, n, plan, progress, cancellationToken);
         }
         finally
         {
-            (_rowsX, _rowsY, _rowsW, _validation) = ([], [], [], null);
+            (_rowsX, _rowsY, _rowsW) = ([], [], []);
         }
     }
-
-    /// <inheritdoc/>
-    double IEpochModel.Validate() => _validation?.Ndcg(this) ?? double.NaN;
 
     /// <inheritdoc/>
     void IEpochModel.SetTraining(bool training) => _mlp.Training = training;
@@ -700,12 +697,6 @@ public sealed class RepeatAware : ISavableRecommender, ITrainableRecommender
 
     /// <inheritdoc/>
     Random IEpochModel.Random => _random;
-
-    /// <inheritdoc/>
-    IReadOnlyList<Parameter> IEpochModel.SnapshotParameters => Parameters;
-
-    /// <inheritdoc/>
-    IReadOnlyList<Tensor> IEpochModel.SnapshotBuffers => [];
 
     /// <inheritdoc/>
     IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters =>

@@ -5,7 +5,7 @@ namespace LifelongPrefs.Training;
 /// <summary>
 /// The one training loop of every learned model: shuffled mini-batches, the gradient hooks, the optimizer step
 /// with its NaN/Inf guard, cancellation, progress, early stopping on the validation metric and restoring the best
-/// epoch. A model supplies only its batch maths and its validation score (<see cref="IEpochModel"/>).
+/// epoch. A model supplies only its batch maths (<see cref="IEpochModel"/>) and its validation score (<see cref="EpochPlan.Validate"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -84,8 +84,8 @@ internal sealed class EpochTrainer
 
         var clock = Stopwatch.StartNew();
         var order = new int[exampleCount];
-        EarlyStopping? stopping = plan.Validate ? new EarlyStopping(plan.Patience) : null;
-        TrainingSnapshot? best = plan.Validate ? new TrainingSnapshot(model.SnapshotParameters, model.SnapshotBuffers) : null;
+        EarlyStopping? stopping = plan.Validate is null ? null : new EarlyStopping(plan.Patience);
+        TrainingSnapshot? best = stopping is null ? null : new TrainingSnapshot(model.SnapshotParameters, model.SnapshotBuffers);
         long skippedBefore = SkippedSteps, steps = 0;
         int epoch = 0;
         try
@@ -124,7 +124,7 @@ internal sealed class EpochTrainer
                 if (stopping is not null)
                 {
                     model.SetTraining(false);
-                    metric = model.Validate();
+                    metric = plan.Validate!();
                     if (stopping.Observe(epoch, metric))
                     {
                         best!.Capture();

@@ -4,8 +4,8 @@ using Tensor = LifelongPrefs.Tensors.Tensor;
 namespace LifelongPrefs.Training;
 
 /// <summary>
-/// What a model supplies to <see cref="EpochTrainer"/>: its maths on one batch and its validation score. The
-/// trainer owns everything else (shuffling, batching, hooks, the optimizer step, early stopping, progress).
+/// What a model supplies to <see cref="EpochTrainer"/>: its maths on one batch (its validation score is passed to
+/// <see cref="EpochTrainer.Run"/>). The trainer owns everything else (shuffling, batching, hooks, the optimizer step, early stopping, progress).
 /// </summary>
 /// <remarks>
 /// Examples are indices into the model's current training set (pairs, windows, feature rows…), which the model
@@ -23,10 +23,12 @@ internal interface IEpochModel
     Random Random { get; }
 
     /// <summary>Gets the parameters a best-epoch snapshot keeps.</summary>
-    IReadOnlyList<Parameter> SnapshotParameters { get; }
+    /// <value>By default the optimizer's parameters.</value>
+    IReadOnlyList<Parameter> SnapshotParameters => Optimizer.Parameters;
 
-    /// <summary>Gets the non-parameter tensors a best-epoch snapshot keeps (batch-norm running statistics; often empty).</summary>
-    IReadOnlyList<Tensor> SnapshotBuffers { get; }
+    /// <summary>Gets the non-parameter tensors a best-epoch snapshot keeps (batch-norm running statistics).</summary>
+    /// <value>By default none.</value>
+    IReadOnlyList<Tensor> SnapshotBuffers => [];
 
     /// <summary>
     /// Runs forward and backward on <paramref name="examples"/>, accumulating gradients (which the trainer found
@@ -36,22 +38,24 @@ internal interface IEpochModel
     /// <returns>The batch's mean loss.</returns>
     float Backward(ReadOnlySpan<int> examples);
 
-    /// <summary>Scores the validation data (higher is better; NaN when there is none). Called in inference mode.</summary>
-    /// <returns>The metric.</returns>
-    double Validate();
-
     /// <summary>Switches dropout and batch-norm between training (true) and inference (false) mode.</summary>
     /// <param name="training">The mode.</param>
-    void SetTraining(bool training);
+    /// <remarks>By default nothing (a model without dropout or batch norm).</remarks>
+    void SetTraining(bool training)
+    {
+    }
 }
 
 /// <summary>How one call of <see cref="EpochTrainer.Run"/> trains.</summary>
 /// <param name="BatchSize">Examples per optimizer step; positive.</param>
 /// <param name="MaxEpochs">The epoch cap (0 trains nothing).</param>
 /// <param name="Patience">Stale epochs before early stopping (used only with <paramref name="Validate"/>).</param>
-/// <param name="Validate">Whether to score <see cref="IEpochModel.Validate"/> after every epoch, stop early and restore the best epoch.</param>
+/// <param name="Validate">
+/// The validation metric (higher is better), scored in inference mode after every epoch for early stopping and
+/// best-epoch restore; null trains every epoch and keeps the last.
+/// </param>
 /// <param name="MinimumBatch">A last, smaller batch is trained only if it holds at least this many examples (e.g. 2 for batch norm).</param>
-internal readonly record struct EpochPlan(int BatchSize, int MaxEpochs, int Patience, bool Validate, int MinimumBatch = 1);
+internal readonly record struct EpochPlan(int BatchSize, int MaxEpochs, int Patience, Func<double>? Validate, int MinimumBatch = 1);
 
 /// <summary>The outcome of one <see cref="EpochTrainer.Run"/>.</summary>
 /// <param name="Epochs">Epochs trained.</param>

@@ -20,7 +20,7 @@ public class EpochTrainerTests
         // Best at epoch 2; epochs 3, 4, 5 are stale (0.25 and 0.29 do not beat 0.3, nor does an equal 0.3).
         var model = new ToyModel(examples: 12, metrics: [0.1, 0.3, 0.25, 0.3, 0.29, 0.9, 0.9]);
         var reports = new List<TrainingProgress>();
-        TrainingRun run = new EpochTrainer().Run(model, 12, new EpochPlan(4, 50, 3, Validate: true), new ListProgress(reports), default);
+        TrainingRun run = new EpochTrainer().Run(model, 12, new EpochPlan(4, 50, 3, Validate: model.Validate), new ListProgress(reports), default);
 
         Assert.Equal(5, run.Epochs);
         Assert.Equal(2, run.BestEpoch);
@@ -38,7 +38,7 @@ public class EpochTrainerTests
     public void The_best_epoch_is_restored_bit_for_bit_including_batch_norm_statistics()
     {
         var model = new ToyModel(examples: 10, metrics: [0.2, 0.5, 0.4, 0.45]);
-        new EpochTrainer().Run(model, 10, new EpochPlan(3, 50, 2, Validate: true), null, default);
+        new EpochTrainer().Run(model, 10, new EpochPlan(3, 50, 2, Validate: model.Validate), null, default);
 
         // The live values differ from epoch 2's before the restore (epochs 3 and 4 moved them) …
         Assert.NotEqual(model.SeenWeights[1], model.SeenWeights[3]);
@@ -55,7 +55,7 @@ public class EpochTrainerTests
     {
         var model = new ToyModel(examples: 10, metrics: []);
         var reports = new List<TrainingProgress>();
-        TrainingRun run = new EpochTrainer().Run(model, 10, new EpochPlan(4, 6, 1, Validate: false), new ListProgress(reports), default);
+        TrainingRun run = new EpochTrainer().Run(model, 10, new EpochPlan(4, 6, 1, Validate: null), new ListProgress(reports), default);
 
         Assert.Equal(6, run.Epochs);
         Assert.Equal(6, run.BestEpoch);
@@ -74,7 +74,7 @@ public class EpochTrainerTests
         var progress = new ListProgress(reports, _ => cancel.Cancel());
 
         Assert.Throws<OperationCanceledException>(() =>
-            new EpochTrainer().Run(model, 20, new EpochPlan(5, 50, 3, Validate: true), progress, cancel.Token));
+            new EpochTrainer().Run(model, 20, new EpochPlan(5, 50, 3, Validate: model.Validate), progress, cancel.Token));
         Assert.Single(reports);
         Assert.Equal(4, model.Batches.Count); // one epoch of four batches, nothing after the cancel
         Assert.True(model.TrainingMode); // the loop leaves the model in training mode
@@ -87,7 +87,7 @@ public class EpochTrainerTests
         var model = new ToyModel(examples: 16, metrics: [], poisonedExample: 7);
         var trainer = new EpochTrainer();
         var reports = new List<TrainingProgress>();
-        TrainingRun run = trainer.Run(model, 16, new EpochPlan(4, 5, 1, Validate: false), new ListProgress(reports), default);
+        TrainingRun run = trainer.Run(model, 16, new EpochPlan(4, 5, 1, Validate: null), new ListProgress(reports), default);
 
         Assert.Equal(5, run.SkippedSteps);
         Assert.Equal(5, trainer.SkippedSteps);
@@ -96,7 +96,7 @@ public class EpochTrainerTests
         Assert.True(model.Weight.Value.Span.ToArray().All(float.IsFinite));
 
         // A second run reports its own skips; the trainer's property keeps the total.
-        run = trainer.Run(model, 16, new EpochPlan(4, 2, 1, Validate: false), null, default);
+        run = trainer.Run(model, 16, new EpochPlan(4, 2, 1, Validate: null), null, default);
         Assert.Equal(2, run.SkippedSteps);
         Assert.Equal(7, trainer.SkippedSteps);
     }
@@ -107,7 +107,7 @@ public class EpochTrainerTests
         static (List<int[]> Batches, float[] Weight) Train(int seed)
         {
             var model = new ToyModel(examples: 23, metrics: [0.1, 0.2, 0.15, 0.3, 0.1, 0.1], seed: seed);
-            new EpochTrainer().Run(model, 23, new EpochPlan(5, 50, 2, Validate: true), null, default);
+            new EpochTrainer().Run(model, 23, new EpochPlan(5, 50, 2, Validate: model.Validate), null, default);
             return (model.Batches, model.Weight.Value.Span.ToArray());
         }
 
@@ -129,11 +129,11 @@ public class EpochTrainerTests
     public void A_short_last_batch_is_trained_only_when_it_reaches_the_minimum()
     {
         var model = new ToyModel(examples: 10, metrics: []);
-        new EpochTrainer().Run(model, 10, new EpochPlan(4, 1, 1, Validate: false, MinimumBatch: 3), null, default);
+        new EpochTrainer().Run(model, 10, new EpochPlan(4, 1, 1, Validate: null, MinimumBatch: 3), null, default);
         Assert.Equal([4, 4], model.Batches.Select(b => b.Length));
 
         model = new ToyModel(examples: 11, metrics: []);
-        new EpochTrainer().Run(model, 11, new EpochPlan(4, 1, 1, Validate: false, MinimumBatch: 3), null, default);
+        new EpochTrainer().Run(model, 11, new EpochPlan(4, 1, 1, Validate: null, MinimumBatch: 3), null, default);
         Assert.Equal([4, 4, 3], model.Batches.Select(b => b.Length));
     }
 
@@ -160,6 +160,17 @@ public class EpochTrainerTests
         }
 
         Assert.All(model.Weight.Gradient.Span.ToArray(), g => Assert.Equal(0f, g));
+    }
+
+    [Fact]
+    public void A_step_with_a_hook_allocates_nothing_after_warm_up()
+    {
+        var model = new LeanModel();
+        var trainer = new EpochTrainer();
+        trainer.Hooks.Add(new L2Penalty(1e-3f, _ => true));
+        int[] batch = [0, 1, 2];
+        Allocations.AssertNone("EpochTrainer.Step", () => trainer.Step(model, batch));
+        Assert.Equal(4, model.Optimizer.StepCount);
     }
 
     [Fact]
@@ -202,8 +213,6 @@ public class EpochTrainerTests
         public Optimizer Optimizer { get; }
 
         public Random Random => _random;
-
-        public IReadOnlyList<Parameter> SnapshotParameters => [Weight];
 
         public IReadOnlyList<Tensor> SnapshotBuffers => [Norm.RunningMeanTensor, Norm.RunningVarianceTensor];
 
@@ -276,6 +285,26 @@ public class EpochTrainerTests
         {
             TrainingMode = training;
             Norm.Training = training;
+        }
+    }
+
+    /// <summary>A model whose backward pass writes a fixed gradient, so the step's own allocations are measured.</summary>
+    private sealed class LeanModel : IEpochModel
+    {
+        private readonly Parameter _weight = new("w", new Tensor(1, Width));
+
+        internal LeanModel() => Optimizer = new Adam([_weight], 0.01f);
+
+        public string Name => "Lean";
+
+        public Optimizer Optimizer { get; }
+
+        public Random Random { get; } = new SeededRandom(1);
+
+        public float Backward(ReadOnlySpan<int> examples)
+        {
+            _weight.Gradient.Span.Fill(examples.Length);
+            return 1f;
         }
     }
 
