@@ -373,16 +373,8 @@ public sealed class BprMf : ISavableRecommender, ITrainableRecommender
         }
 
         _pairs = pairs;
-        try
-        {
-            Func<double>? validate = validation is { UserCount: > 0 } ? () => validation.Ndcg(this) : null;
-            var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, validate);
-            _trainer.Run(this, pairs.Count, plan, progress, cancellationToken);
-        }
-        finally
-        {
-            _pairs = [];
-        }
+        var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, HoldoutValidation.MetricFor(validation, this));
+        _trainer.Run(this, pairs.Count, plan, progress, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -396,6 +388,9 @@ public sealed class BprMf : ISavableRecommender, ITrainableRecommender
 
         return Backward(examples.Length);
     }
+
+    /// <inheritdoc/>
+    void IEpochModel.EndRun() => _pairs = [];
 
     /// <inheritdoc/>
     Optimizer IEpochModel.Optimizer => _optimizer;

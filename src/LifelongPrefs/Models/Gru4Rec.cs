@@ -562,17 +562,12 @@ public sealed class Gru4Rec : ISavableRecommender, ITrainableRecommender
         CancellationToken cancellationToken)
     {
         _windows = [.. windows];
-        try
-        {
-            Func<double>? validate = validation is { UserCount: > 0 } ? () => validation.Ndcg(this) : null;
-            var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, validate);
-            _trainer.Run(this, _windows.Length, plan, progress, cancellationToken);
-        }
-        finally
-        {
-            _windows = [];
-        }
+        var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, HoldoutValidation.MetricFor(validation, this));
+        _trainer.Run(this, _windows.Length, plan, progress, cancellationToken);
     }
+
+    /// <inheritdoc/>
+    void IEpochModel.EndRun() => _windows = [];
 
     /// <inheritdoc/>
     Optimizer IEpochModel.Optimizer => _optimizer;

@@ -94,6 +94,10 @@ internal sealed class HoldoutValidation
         return new HoldoutValidation(fit, users);
     }
 
+    /// <summary>The early-stopping metric of <paramref name="model"/> on <paramref name="validation"/>, or null when there are no validation users.</summary>
+    internal static Func<double>? MetricFor(HoldoutValidation? validation, IRecommender model) =>
+        validation is { UserCount: > 0 } ? () => validation.Ndcg(model) : null;
+
     /// <summary>Mean NDCG@<paramref name="k"/> of <paramref name="model"/> over the validation users (NaN if none).</summary>
     internal double Ndcg(IRecommender model, int k = 20)
     {

@@ -813,17 +813,9 @@ public sealed class PropensityMlp : ISavableRecommender, ITrainableRecommender
         }
 
         (_trainInputs, _trainTargets) = (inputs, targets);
-        try
-        {
-            // Batch normalisation cannot train on a single row: a last batch of one is skipped.
-            Func<double>? validate = validation is null ? null : () => validation.Ndcg(this);
-            var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, validate, MinimumBatch: 2);
-            _trainer.Run(this, targets.Length, plan, progress, cancellationToken);
-        }
-        finally
-        {
-            (_trainInputs, _trainTargets) = ([], []);
-        }
+        // Batch normalisation cannot train on a single row: a last batch of one is skipped.
+        var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, HoldoutValidation.MetricFor(validation, this), MinimumBatch: 2);
+        _trainer.Run(this, targets.Length, plan, progress, cancellationToken);
     }
 
     /// <summary>The batch-norm running statistics, which a best-epoch snapshot keeps with the parameters.</summary>
@@ -831,6 +823,9 @@ public sealed class PropensityMlp : ISavableRecommender, ITrainableRecommender
 
     /// <inheritdoc/>
     void IEpochModel.SetTraining(bool training) => _net.Training = training;
+
+    /// <inheritdoc/>
+    void IEpochModel.EndRun() => (_trainInputs, _trainTargets) = ([], []);
 
     /// <inheritdoc/>
     Optimizer IEpochModel.Optimizer => _optimizer;

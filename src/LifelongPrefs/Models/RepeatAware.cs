@@ -675,22 +675,17 @@ public sealed class RepeatAware : ISavableRecommender, ITrainableRecommender
         }
 
         (_rowsX, _rowsY, _rowsW) = (x, y, w);
-        try
-        {
-            // Only full batches, so every step has the same shape (no workspace reallocation); the reshuffle each
-            // epoch means every row is still used.
-            Func<double>? validate = validation is null ? null : () => validation.Ndcg(this);
-            var plan = new EpochPlan(b, epochs, _options.Patience, validate, MinimumBatch: b);
-            _trainer.Run(this, n, plan, progress, cancellationToken);
-        }
-        finally
-        {
-            (_rowsX, _rowsY, _rowsW) = ([], [], []);
-        }
+        // Only full batches, so every step has the same shape (no workspace reallocation); the reshuffle each
+        // epoch means every row is still used.
+        var plan = new EpochPlan(b, epochs, _options.Patience, HoldoutValidation.MetricFor(validation, this), MinimumBatch: b);
+        _trainer.Run(this, n, plan, progress, cancellationToken);
     }
 
     /// <inheritdoc/>
     void IEpochModel.SetTraining(bool training) => _mlp.Training = training;
+
+    /// <inheritdoc/>
+    void IEpochModel.EndRun() => (_rowsX, _rowsY, _rowsW) = ([], [], []);
 
     /// <inheritdoc/>
     Optimizer IEpochModel.Optimizer => _optimizer;

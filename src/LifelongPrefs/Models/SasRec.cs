@@ -572,16 +572,8 @@ public sealed class SasRec : ISavableRecommender, ITrainableRecommender
         }
 
         _rows = rows;
-        try
-        {
-            Func<double>? validate = validation is null ? null : () => validation.Ndcg(this);
-            var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, validate);
-            _trainer.Run(this, rows.Rows, plan, progress, cancellationToken);
-        }
-        finally
-        {
-            _rows = null;
-        }
+        var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, HoldoutValidation.MetricFor(validation, this));
+        _trainer.Run(this, rows.Rows, plan, progress, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -602,6 +594,9 @@ public sealed class SasRec : ISavableRecommender, ITrainableRecommender
 
     /// <inheritdoc/>
     void IEpochModel.SetTraining(bool training) => _network.Training = training;
+
+    /// <inheritdoc/>
+    void IEpochModel.EndRun() => _rows = null;
 
     /// <inheritdoc/>
     Optimizer IEpochModel.Optimizer => _optimizer;

@@ -79,6 +79,7 @@ internal sealed class EpochTrainer
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(plan.BatchSize, nameof(plan));
         if (exampleCount == 0 || plan.MaxEpochs <= 0)
         {
+            model.EndRun();
             return new TrainingRun(0, 0, double.NaN, 0, 0);
         }
 
@@ -140,6 +141,7 @@ internal sealed class EpochTrainer
         finally
         {
             model.SetTraining(true);
+            model.EndRun();
         }
 
         // The best epoch's values back (when it was not the last one, they already are the live ones).

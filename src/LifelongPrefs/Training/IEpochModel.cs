@@ -44,6 +44,12 @@ internal interface IEpochModel
     void SetTraining(bool training)
     {
     }
+
+    /// <summary>Called when <see cref="EpochTrainer.Run"/> returns or throws: the model may release its training set.</summary>
+    /// <remarks>By default nothing.</remarks>
+    void EndRun()
+    {
+    }
 }
 
 /// <summary>How one call of <see cref="EpochTrainer.Run"/> trains.</summary>

@@ -55,13 +55,6 @@ public class RetrainAndGrowthTests
         return events;
     }
 
-    private static byte[] Saved(ISavableRecommender model)
-    {
-        using var stream = new MemoryStream();
-        model.Save(stream);
-        return stream.ToArray();
-    }
-
     private static float[][] Scores(IRecommender model, List<Interaction> events, int users)
     {
         var all = new float[users][];
@@ -72,6 +65,14 @@ public class RetrainAndGrowthTests
         }
 
         return all;
+    }
+
+    /// <summary>The model's saved state (the strictest equality: every byte of it).</summary>
+    private static byte[] Saved(ISavableRecommender model)
+    {
+        var stream = new MemoryStream();
+        model.Save(stream);
+        return stream.ToArray();
     }
 
     [Theory]
