@@ -1,5 +1,6 @@
 using System.Globalization;
 using LifelongPrefs.Models;
+using LifelongPrefs.Training;
 using Spectre.Console;
 
 namespace LifelongPrefs.Samples.OnlineRetail;

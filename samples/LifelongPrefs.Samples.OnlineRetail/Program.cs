@@ -1,4 +1,5 @@
 using LifelongPrefs.Models;
+using LifelongPrefs.Training;
 using Spectre.Console;
 
 namespace LifelongPrefs.Samples.OnlineRetail;
@@ -31,11 +32,11 @@ internal static class Program
         "Popularity" => new Popularity(),
         "PersonalPopularity" => new PersonalPopularity(),
         "ItemKNN" => new ItemKnn(),
-        "BPR-MF" => new BprMf(new BprMfOptions(Epochs: options.Epochs ?? 30, Seed: options.Seed)),
-        "MLP" => new PropensityMlp(new PropensityMlpOptions(Epochs: options.Epochs ?? 8, Seed: options.Seed)),
-        "GRU4Rec" => new Gru4Rec(new Gru4RecOptions(Epochs: options.Epochs ?? 2, Seed: options.Seed)),
-        "SASRec" => new SasRec(new SasRecOptions(Epochs: options.Epochs ?? 9, Seed: options.Seed)),
-        "RepeatAware" => new RepeatAware(new RepeatAwareOptions(Epochs: options.Epochs ?? 12, Seed: options.Seed)),
+        "BPR-MF" => new BprMf(new BprMfOptions(MaxEpochs: options.Epochs ?? new BprMfOptions().MaxEpochs, Seed: options.Seed)),
+        "MLP" => new PropensityMlp(new PropensityMlpOptions(MaxEpochs: options.Epochs ?? new PropensityMlpOptions().MaxEpochs, Seed: options.Seed)),
+        "GRU4Rec" => new Gru4Rec(new Gru4RecOptions(MaxEpochs: options.Epochs ?? new Gru4RecOptions().MaxEpochs, Seed: options.Seed)),
+        "SASRec" => new SasRec(new SasRecOptions(MaxEpochs: options.Epochs ?? new SasRecOptions().MaxEpochs, Seed: options.Seed)),
+        "RepeatAware" => new RepeatAware(new RepeatAwareOptions(MaxEpochs: options.Epochs ?? new RepeatAwareOptions().MaxEpochs, Seed: options.Seed)),
         _ => throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", AllModels)}."),
     };
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics.Tensors;
 using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
@@ -16,25 +15,30 @@ namespace LifelongPrefs.Models;
 /// training events (<see cref="ValidationUsers"/>, <see cref="Patience"/>), keeping the best epoch's parameters.
 /// </summary>
 /// <param name="Dimensions">Latent factors per user and item.</param>
-/// <param name="Epochs">Passes over the distinct (user, item) pairs in <see cref="BprMf.Fit"/>.</param>
-/// <param name="UpdateEpochs">Passes over the new pairs in <see cref="BprMf.Update"/>.</param>
+/// <param name="MaxEpochs">The cap on passes over the distinct (user, item) pairs in <see cref="BprMf.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</param>
+/// <param name="UpdateEpochs">Passes over the new pairs in <see cref="BprMf.Update"/> (no validation).</param>
 /// <param name="BatchSize">Triples per optimizer step.</param>
 /// <param name="LearningRate">Adam's learning rate.</param>
-/// <param name="L2">L2 penalty on the embedding rows a batch touches.</param>
+/// <param name="L2">L2 penalty on the embedding rows a batch touches (a gradient hook of the trainer).</param>
 /// <param name="Seed">Seed for initialisation, shuffling and negative sampling.</param>
-/// <param name="Patience">Epochs without a better validation NDCG@20 before <see cref="BprMf.Fit"/> stops early.</param>
+/// <param name="Patience">Epochs without a better validation NDCG@20 before <see cref="BprMf.Fit"/> stops early; at least 1.</param>
 /// <param name="ValidationUsers">Users whose last training basket is held out for early stopping (0 disables it).</param>
-public sealed record BprMfOptions(int Dimensions = 64, int Epochs = 30, int UpdateEpochs = 2, int BatchSize = 1024,
-    float LearningRate = 0.01f, float L2 = 1e-5f, int Seed = 42, int Patience = 3, int ValidationUsers = 500)
+/// <param name="MaxUsers">The most users the model may grow to (checked before anything is allocated).</param>
+/// <param name="MaxItems">The most items the model may grow to (checked before anything is allocated).</param>
+public sealed record BprMfOptions(int Dimensions = 64, int MaxEpochs = 200, int UpdateEpochs = 2, int BatchSize = 1024,
+    float LearningRate = 0.01f, float L2 = 1e-5f, int Seed = 42, int Patience = 5, int ValidationUsers = 500,
+    int MaxUsers = 10_000_000, int MaxItems = 10_000_000)
 {
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
-        ArgumentOutOfRangeException.ThrowIfNegative(Epochs, nameof(Epochs));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxEpochs, nameof(MaxEpochs));
         ArgumentOutOfRangeException.ThrowIfNegative(UpdateEpochs, nameof(UpdateEpochs));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Patience, nameof(Patience));
         ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
+        GrowthGuard.Limit(MaxUsers, nameof(MaxUsers));
+        GrowthGuard.Limit(MaxItems, nameof(MaxItems));
         RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
         RecommenderGuard.NonNegativeFinite(L2, nameof(L2));
     }
@@ -57,7 +61,7 @@ public sealed record BprMfOptions(int Dimensions = 64, int Epochs = 30, int Upda
 /// (checkpoint-then-continue equals an uninterrupted run).
 /// </para>
 /// </remarks>
-public sealed class BprMf : ISavableRecommender
+public sealed class BprMf : ISavableRecommender, ITrainableRecommender
 {
     private readonly BprMfOptions _options;
     private readonly SeededRandom _random;
@@ -67,6 +71,8 @@ public sealed class BprMf : ISavableRecommender
     private Adam _optimizer;
     private List<HashSet<int>> _seen = [];
     private Parameter[] _regularised;
+    private readonly EpochTrainer _trainer = new();
+    private List<(int User, int Item)> _pairs = [];
 
     // Per-batch scratch, sized once for BatchSize.
     private readonly int[] _u, _i, _j;
@@ -81,11 +87,12 @@ public sealed class BprMf : ISavableRecommender
         _options.Validate();
         _random = new SeededRandom(_options.Seed);
         int d = _options.Dimensions, b = _options.BatchSize;
-        _users = new Parameter("users", new Tensor(0, d), sparseRows: true);
-        _items = new Parameter("items", new Tensor(0, d), sparseRows: true);
-        _itemBias = new Parameter("itemBias", new Tensor(0, 1), sparseRows: true);
-        _optimizer = new Adam([_users, _items, _itemBias], _options.LearningRate, lazy: true);
-        _regularised = [_users, _items];
+        (_users, _items, _itemBias, _optimizer, _regularised) = NewTables();
+        if (_options.L2 > 0)
+        {
+            _trainer.Hooks.Add(new L2Penalty(_options.L2, p => Array.IndexOf(_regularised, p) >= 0));
+        }
+
         (_u, _i, _j) = (new int[b], new int[b], new int[b]);
         (_pu, _qi, _qj) = (new float[b * d], new float[b * d], new float[b * d]);
         (_xi, _xj, _gi, _gj) = (new float[b], new float[b], new float[b], new float[b]);
@@ -100,32 +107,45 @@ public sealed class BprMf : ISavableRecommender
     /// <summary>Gets the named parameters (user and item tables, item bias), e.g. for checkpoints.</summary>
     public IReadOnlyList<Parameter> Parameters => [_users, _items, _itemBias];
 
+    /// <summary>Gets the optimizer steps skipped so far because a gradient held NaN or infinity (those batches were discarded).</summary>
+    public long SkippedSteps => _trainer.SkippedSteps;
+
     /// <inheritdoc/>
+    /// <remarks>
+    /// A second call retrains from scratch: the model is reset to the state of a new instance with the same options
+    /// first, so it ends exactly where <c>new BprMf(options).Fit(...)</c> would. Exclusive: no other call may run at
+    /// the same time.
+    /// </remarks>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RecommenderGuard.Counts(userCount, itemCount);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        if (_users.Rows > 0 || _items.Rows > 0)
+        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, _options.Dimensions);
+        if (_users.Rows > 0 || _items.Rows > 0 || _optimizer.StepCount > 0)
         {
-            throw new InvalidOperationException("BprMf.Fit trains a fresh model; create a new instance, or call Update to continue learning.");
+            _random.SetState(new SeededRandom(_options.Seed).GetState());
+            (_users, _items, _itemBias, _optimizer, _regularised) = NewTables();
+            _seen = [];
         }
 
         Grow(userCount, itemCount);
-        if (_options.ValidationUsers == 0)
-        {
-            Train(CollectNewPairs(events), _options.Epochs, progress, null, cancellationToken);
-            return;
-        }
 
         // Early stopping: hold out some users' last training basket, keep the epoch with the best NDCG@20 on it,
         // then learn the held-out pairs too (as an update would), so no training event is left unused.
-        var validation = HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed);
-        Train(CollectNewPairs(validation.FitEvents), _options.Epochs, progress, validation, cancellationToken);
-        Train(CollectNewPairs(events), _options.UpdateEpochs, null, null, cancellationToken);
+        HoldoutValidation? validation = _options.ValidationUsers > 0
+            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed)
+            : null;
+        Train(CollectNewPairs(validation?.FitEvents ?? events), _options.MaxEpochs, validation, progress, cancellationToken);
+        if (validation is not null)
+        {
+            Train(CollectNewPairs(events), _options.UpdateEpochs, null, null, cancellationToken);
+        }
     }
 
     /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="BprMfOptions.MaxUsers"/> or <see cref="BprMfOptions.MaxItems"/> (nothing changes).</exception>
     public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _users.Rows, _items.Rows);
@@ -206,7 +226,7 @@ public sealed class BprMf : ISavableRecommender
         int pairs = seen.Sum(s => s.Count);
 
         // Every applied step trained at least one new pair, and a pair is trained in at most max(epochs) steps.
-        reader.Require(seen.Count == users && moments.Steps <= (long)Math.Max(_options.Epochs, _options.UpdateEpochs) * pairs,
+        reader.Require(seen.Count == users && moments.Steps <= (long)Math.Max(_options.MaxEpochs, _options.UpdateEpochs) * pairs,
             "seen items, users and step count disagree");
 
         return () =>
@@ -223,8 +243,17 @@ public sealed class BprMf : ISavableRecommender
         };
     }
 
+    /// <inheritdoc/>
+    void ITrainableRecommender.Grow(int userCount, int itemCount)
+    {
+        RecommenderGuard.Grown(userCount, itemCount, _users.Rows, _items.Rows);
+        Grow(userCount, itemCount);
+    }
+
     private void Grow(int userCount, int itemCount)
     {
+        // Sizes first, so a rejected growth allocates and changes nothing.
+        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, _options.Dimensions);
         float scale = 0.1f / MathF.Sqrt(_options.Dimensions);
         _users.GrowRows(userCount, rows => Init.Normal(rows, 0f, scale, _random));
         _items.GrowRows(itemCount, rows => Init.Normal(rows, 0f, scale, _random));
@@ -233,6 +262,16 @@ public sealed class BprMf : ISavableRecommender
         {
             _seen.Add([]);
         }
+    }
+
+    /// <summary>The empty tables and their optimizer of a new instance.</summary>
+    private (Parameter Users, Parameter Items, Parameter ItemBias, Adam Optimizer, Parameter[] Regularised) NewTables()
+    {
+        int d = _options.Dimensions;
+        var users = new Parameter("users", new Tensor(0, d), sparseRows: true);
+        var items = new Parameter("items", new Tensor(0, d), sparseRows: true);
+        var itemBias = new Parameter("itemBias", new Tensor(0, 1), sparseRows: true);
+        return (users, items, itemBias, new Adam([users, items, itemBias], _options.LearningRate, lazy: true), [users, items]);
     }
 
     /// <summary>Distinct (user, item) positives not seen before, in event order.</summary>
@@ -250,73 +289,49 @@ public sealed class BprMf : ISavableRecommender
         return pairs;
     }
 
-    private void Train(List<(int User, int Item)> pairs, int epochs, IProgress<TrainingProgress>? progress,
-        HoldoutValidation? validation, CancellationToken cancellationToken)
+    private void Train(List<(int User, int Item)> pairs, int epochs, HoldoutValidation? validation,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        if (pairs.Count == 0 || _items.Rows == 0)
+        if (_items.Rows == 0)
         {
             return;
         }
 
-        double best = double.NegativeInfinity;
-        float[][]? bestValues = null;
-        int sinceBest = 0;
-
-        var clock = Stopwatch.StartNew();
-        int[] order = new int[pairs.Count];
-        for (int epoch = 1; epoch <= epochs; epoch++)
-        {
-            for (int k = 0; k < order.Length; k++)
-            {
-                order[k] = k;
-            }
-
-            _random.Shuffle(order);
-            double lossSum = 0;
-            int batches = 0;
-            for (int start = 0; start < order.Length; start += _options.BatchSize)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int n = Math.Min(_options.BatchSize, order.Length - start);
-                for (int k = 0; k < n; k++)
-                {
-                    (_u[k], _i[k]) = pairs[order[start + k]];
-                    _j[k] = _random.Next(_items.Rows);
-                }
-
-                lossSum += Step(n);
-                batches++;
-            }
-
-            double metric = validation?.Ndcg(this) ?? double.NaN;
-            TimeSpan elapsed = clock.Elapsed;
-            progress?.Report(new TrainingProgress(Name, epoch, epochs, lossSum / batches, metric, elapsed,
-                elapsed / epoch * (epochs - epoch)));
-            if (validation is null || double.IsNaN(metric))
-            {
-                continue;
-            }
-
-            if (metric > best)
-            {
-                best = metric;
-                bestValues = HoldoutValidation.Snapshot(Parameters);
-                sinceBest = 0;
-            }
-            else if (++sinceBest >= _options.Patience)
-            {
-                break;
-            }
-        }
-
-        if (bestValues is not null)
-        {
-            HoldoutValidation.Restore(Parameters, bestValues);
-        }
+        _pairs = pairs;
+        var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, HoldoutValidation.MetricFor(validation, this));
+        _trainer.Run(this, pairs.Count, plan, progress, cancellationToken);
     }
 
-    /// <summary>One BPR step on the first <paramref name="n"/> triples of the batch buffers.</summary>
-    private float Step(int n)
+    /// <inheritdoc/>
+    float IEpochModel.Backward(ReadOnlySpan<int> examples)
+    {
+        for (int k = 0; k < examples.Length; k++)
+        {
+            (_u[k], _i[k]) = _pairs[examples[k]];
+            _j[k] = _random.Next(_items.Rows);
+        }
+
+        return Backward(examples.Length);
+    }
+
+    /// <inheritdoc/>
+    void IEpochModel.EndRun() => _pairs = [];
+
+    /// <inheritdoc/>
+    Optimizer IEpochModel.Optimizer => _optimizer;
+
+    /// <inheritdoc/>
+    Random IEpochModel.Random => _random;
+
+    /// <inheritdoc/>
+    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters =>
+        [new("users", _users), new("items", _items), new("itemBias", _itemBias)];
+
+    /// <inheritdoc/>
+    EpochTrainer ITrainableRecommender.Trainer => _trainer;
+
+    /// <summary>Forward and backward of BPR on the first <paramref name="n"/> triples of the batch buffers (no step).</summary>
+    private float Backward(int n)
     {
         int d = _options.Dimensions;
         ReadOnlySpan<int> u = _u.AsSpan(0, n), i = _i.AsSpan(0, n), j = _j.AsSpan(0, n);
@@ -351,12 +366,6 @@ public sealed class BprMf : ISavableRecommender
             _itemBias.MarkRowTouched(j[k]);
         }
 
-        if (_options.L2 > 0)
-        {
-            loss += Regularization.AddL2(_regularised, _options.L2);
-        }
-
-        _optimizer.StepAndZeroGrad();
         return loss;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics.Tensors;
 using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
@@ -29,36 +28,42 @@ public enum Gru4RecLoss
 /// protocol (validation NDCG@20 inside <see cref="Gru4Rec.Fit"/>) under a one-minute training budget on two busy
 /// cores. The full softmax over the 3,659 items costs about 20 s per epoch there and reaches validation 0.105 in two
 /// epochs (test NDCG@20 0.114); the sampled softmax (512 negatives, about 7 s per epoch) plateaus at 0.104 after five
-/// (test 0.109), so the default is two epochs of full softmax. Learning rate 5e-3 beat 2e-3 at equal epochs, and a
-/// separate output table beat the tied one (validation 0.104 vs 0.102 with the sampled loss). With more time, raise
-/// <see cref="Epochs"/>: early stopping keeps the best epoch.
+/// (test 0.109), so the default loss is the full softmax. Learning rate 5e-3 beat 2e-3 at equal epochs, and a
+/// separate output table beat the tied one (validation 0.104 vs 0.102 with the sampled loss). The number of epochs is
+/// not tuned: training runs until the validation NDCG@20 has not improved for <see cref="Patience"/> epochs (at most
+/// <see cref="MaxEpochs"/>) and keeps the best epoch.
 /// </summary>
 /// <param name="Dimensions">Item-embedding size D.</param>
 /// <param name="HiddenSize">GRU state size H (also the size of the output item vectors).</param>
 /// <param name="MaxLength">Longest input window T; longer histories are cut into consecutive windows for training and truncated to their last T items for scoring.</param>
-/// <param name="Epochs">Most passes over the training windows in <see cref="Gru4Rec.Fit"/> (early stopping may end sooner).</param>
-/// <param name="UpdateEpochs">Passes over the affected users' windows in <see cref="Gru4Rec.Update"/>.</param>
+/// <param name="MaxEpochs">The cap on passes over the training windows in <see cref="Gru4Rec.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</param>
+/// <param name="UpdateEpochs">Passes over the affected users' windows in <see cref="Gru4Rec.Update"/> (no validation).</param>
 /// <param name="BatchSize">Windows (sequences) per optimizer step.</param>
 /// <param name="LearningRate">Adam's learning rate.</param>
 /// <param name="TieOutput">Whether the output layer reuses the input item embeddings (requires <paramref name="Dimensions"/> = <paramref name="HiddenSize"/>) instead of a separate table.</param>
 /// <param name="Loss">The exact full softmax (default) or the cheaper sampled softmax with logQ correction.</param>
 /// <param name="Negatives">Shared negatives per batch for <see cref="Gru4RecLoss.SampledSoftmax"/>.</param>
-/// <param name="Patience">Epochs without a better validation NDCG@20 before training stops; the best epoch's parameters are kept.</param>
+/// <param name="Patience">Epochs without a better validation NDCG@20 before training stops; the best epoch's parameters are kept. At least 1.</param>
 /// <param name="ValidationUsers">Users whose last basket is held out of the training events for early stopping (0 disables early stopping).</param>
 /// <param name="Seed">Seed for initialisation, shuffling, validation sampling and negative sampling.</param>
-public sealed record Gru4RecOptions(int Dimensions = 64, int HiddenSize = 64, int MaxLength = 50, int Epochs = 2,
+/// <param name="MaxUsers">The most users the model may grow to (checked before anything is allocated).</param>
+/// <param name="MaxItems">The most items the model may grow to (checked before anything is allocated).</param>
+public sealed record Gru4RecOptions(int Dimensions = 64, int HiddenSize = 64, int MaxLength = 50, int MaxEpochs = 200,
     int UpdateEpochs = 2, int BatchSize = 32, float LearningRate = 5e-3f, bool TieOutput = false,
-    Gru4RecLoss Loss = Gru4RecLoss.FullSoftmax, int Negatives = 512, int Patience = 2, int ValidationUsers = 1000, int Seed = 42)
+    Gru4RecLoss Loss = Gru4RecLoss.FullSoftmax, int Negatives = 512, int Patience = 5, int ValidationUsers = 1000, int Seed = 42,
+    int MaxUsers = 10_000_000, int MaxItems = 10_000_000)
 {
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(HiddenSize, nameof(HiddenSize));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxLength, nameof(MaxLength));
-        ArgumentOutOfRangeException.ThrowIfNegative(Epochs, nameof(Epochs));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxEpochs, nameof(MaxEpochs));
         ArgumentOutOfRangeException.ThrowIfNegative(UpdateEpochs, nameof(UpdateEpochs));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
+        GrowthGuard.Limit(MaxUsers, nameof(MaxUsers));
+        GrowthGuard.Limit(MaxItems, nameof(MaxItems));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Patience, nameof(Patience));
         ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
         RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
@@ -96,8 +101,8 @@ public sealed record Gru4RecOptions(int Dimensions = 64, int HiddenSize = 64, in
 /// consecutive windows from its end, so every transition is trained exactly once per epoch.
 /// </para>
 /// <para>
-/// <b>Training.</b> Adam (lazy on the embedding rows), early stopping on <see cref="HoldoutValidation"/> NDCG@20 with
-/// the best epoch's parameters restored. <see cref="Update"/> grows the tables and re-trains on the windows of the
+/// <b>Training.</b> Adam (lazy on the embedding rows) in the shared <see cref="EpochTrainer"/>: early stopping on
+/// <see cref="HoldoutValidation"/> NDCG@20 with the best epoch's parameters restored. <see cref="Update"/> grows the tables and re-trains on the windows of the
 /// users with new events. All randomness flows from <see cref="Gru4RecOptions.Seed"/>; the kernels run
 /// single-threaded, so the same seed gives bit-identical scores.
 /// </para>
@@ -114,17 +119,20 @@ public sealed record Gru4RecOptions(int Dimensions = 64, int HiddenSize = 64, in
 /// can load a state whose user and item counts are at least its own (e.g. any fresh instance).
 /// </para>
 /// </remarks>
-public sealed class Gru4Rec : ISavableRecommender
+public sealed class Gru4Rec : ISavableRecommender, ITrainableRecommender
 {
     private readonly Gru4RecOptions _options;
-    private readonly SeededRandom _random;
-    private readonly SeededRandom _samplerRandom;
-    private readonly Embedding _embedding;
-    private readonly Gru _gru;
-    private readonly Parameter? _outputWeight; // (I, H), null when tied to the embeddings
-    private readonly Parameter _outputBias;    // (I, 1)
-    private readonly Parameter[] _parameters;
-    private readonly Adam _optimizer;
+    // Not readonly: a second Fit rebuilds them as a new instance would (Build).
+    private SeededRandom _random;
+    private SeededRandom _samplerRandom;
+    private Embedding _embedding;
+    private Gru _gru;
+    private Parameter? _outputWeight; // (I, H), null when tied to the embeddings
+    private Parameter _outputBias;    // (I, 1)
+    private Parameter[] _parameters;
+    private Adam _optimizer;
+    private readonly EpochTrainer _trainer = new();
+    private Window[] _windows = [];
     private readonly List<List<int>> _sequences = [];
     private readonly List<float> _itemCounts = [];
     private PopularitySampler? _sampler;
@@ -150,24 +158,8 @@ public sealed class Gru4Rec : ISavableRecommender
     {
         _options = options ?? new Gru4RecOptions();
         _options.Validate();
-        _random = new SeededRandom(_options.Seed);
-        _samplerRandom = new SeededRandom(unchecked(_options.Seed * 31 + 7));
-        int d = _options.Dimensions, h = _options.HiddenSize, t = _options.MaxLength, b = _options.BatchSize;
-        _embedding = new Embedding(1, d, _random, paddingIndex: 0);
-        _gru = new Gru(d, h, _random);
-        _outputBias = new Parameter("outputBias", new Tensor(0, 1));
-        var parameters = new List<Parameter> { _embedding.Weight };
-        parameters.AddRange(_gru.Parameters);
-        if (!_options.TieOutput)
-        {
-            _outputWeight = new Parameter("outputWeight", new Tensor(0, h));
-            parameters.Add(_outputWeight);
-        }
-
-        parameters.Add(_outputBias);
-        _parameters = [.. parameters];
-        _optimizer = new Adam(_parameters, _options.LearningRate, lazy: true);
-
+        Build();
+        int h = _options.HiddenSize, t = _options.MaxLength, b = _options.BatchSize;
         int n = b * t;
         (_ids, _positions, _targets, _mask) = (new int[n], new int[n], new int[n], new float[n]);
         (_hidden, _gradHidden) = (new float[n * h], new float[n * h]);
@@ -186,17 +178,27 @@ public sealed class Gru4Rec : ISavableRecommender
     /// <summary>Gets the trainable parameters (embeddings, GRU weights, output table unless tied, output bias), e.g. for checkpoints.</summary>
     public IReadOnlyList<Parameter> Parameters => _parameters;
 
+    /// <summary>Gets the optimizer steps skipped so far because a gradient held NaN or infinity (those batches were discarded).</summary>
+    public long SkippedSteps => _trainer.SkippedSteps;
+
     /// <inheritdoc/>
-    /// <exception cref="InvalidOperationException">The model was already fitted (create a new instance, or call <see cref="Update"/>).</exception>
+    /// <remarks>
+    /// A second call retrains from scratch: the model is first rebuilt as a new instance with the same options, so it
+    /// ends exactly where <c>new Gru4Rec(options).Fit(...)</c> would. Exclusive: no other call may run at the same time.
+    /// </remarks>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RecommenderGuard.Counts(userCount, itemCount);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        if (_fitted || ItemCount > 0)
+        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, Math.Max(_options.Dimensions, _options.HiddenSize));
+        if (_fitted || ItemCount > 0 || _sequences.Count > 0 || _optimizer.StepCount > 0)
         {
-            throw new InvalidOperationException("Gru4Rec.Fit trains a fresh model; create a new instance, or call Update to continue learning.");
+            Build();
+            (_sampler, _fitted) = (null, false);
+            _sequences.Clear();
+            _itemCounts.Clear();
         }
 
         _fitted = true;
@@ -214,47 +216,14 @@ public sealed class Gru4Rec : ISavableRecommender
             _sampler = new PopularitySampler(weights, _samplerRandom);
         }
 
-        List<Window> windows = CollectWindows(null);
-        if (windows.Count == 0 || itemCount == 0)
+        if (itemCount > 0)
         {
-            return;
-        }
-
-        var clock = Stopwatch.StartNew();
-        int epochs = _options.Epochs, patience = _options.Patience;
-        double best = double.NegativeInfinity;
-        float[][]? bestValues = null;
-        Window[] order = [.. windows];
-        for (int epoch = 1; epoch <= epochs; epoch++)
-        {
-            double loss = TrainEpoch(order, cancellationToken);
-            double ndcg = validation.Ndcg(this);
-            TimeSpan elapsed = clock.Elapsed;
-            progress?.Report(new TrainingProgress(Name, epoch, epochs, loss, ndcg, elapsed, elapsed / epoch * (epochs - epoch)));
-            if (double.IsNaN(ndcg))
-            {
-                continue; // no validation users: train every epoch
-            }
-
-            if (ndcg > best)
-            {
-                best = ndcg;
-                bestValues = HoldoutValidation.Snapshot(_parameters);
-                patience = _options.Patience;
-            }
-            else if (--patience == 0)
-            {
-                break;
-            }
-        }
-
-        if (bestValues is not null)
-        {
-            HoldoutValidation.Restore(_parameters, bestValues);
+            Train(CollectWindows(null), _options.MaxEpochs, validation, progress, cancellationToken);
         }
     }
 
     /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="Gru4RecOptions.MaxUsers"/> or <see cref="Gru4RecOptions.MaxItems"/> (nothing changes).</exception>
     public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _sequences.Count, ItemCount);
@@ -262,15 +231,9 @@ public sealed class Gru4Rec : ISavableRecommender
         Grow(userCount, itemCount);
         var oldLengths = new Dictionary<int, int>();
         Append(newEvents, oldLengths);
-        if (itemCount == 0)
+        if (itemCount > 0)
         {
-            return;
-        }
-
-        Window[] order = [.. CollectWindows(oldLengths)];
-        for (int epoch = 0; epoch < _options.UpdateEpochs && order.Length > 0; epoch++)
-        {
-            TrainEpoch(order, CancellationToken.None);
+            Train(CollectWindows(oldLengths), _options.UpdateEpochs, null, null, CancellationToken.None);
         }
     }
 
@@ -426,8 +389,42 @@ public sealed class Gru4Rec : ISavableRecommender
     private Span<float> OutputGradient() =>
         _outputWeight is not null ? _outputWeight.Gradient.Span : _embedding.Weight.Gradient.Span[_options.Dimensions..];
 
+    /// <summary>Creates the generators, layers and optimizer of a new instance (the constructor, and a second Fit).</summary>
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_random), nameof(_samplerRandom), nameof(_embedding), nameof(_gru),
+        nameof(_outputBias), nameof(_parameters), nameof(_optimizer))]
+    private void Build()
+    {
+        _random = new SeededRandom(_options.Seed);
+        _samplerRandom = new SeededRandom(unchecked(_options.Seed * 31 + 7));
+        int d = _options.Dimensions, h = _options.HiddenSize;
+        _embedding = new Embedding(1, d, _random, paddingIndex: 0);
+        _gru = new Gru(d, h, _random);
+        _outputBias = new Parameter("outputBias", new Tensor(0, 1));
+        var parameters = new List<Parameter> { _embedding.Weight };
+        parameters.AddRange(_gru.Parameters);
+        _outputWeight = null;
+        if (!_options.TieOutput)
+        {
+            _outputWeight = new Parameter("outputWeight", new Tensor(0, h));
+            parameters.Add(_outputWeight);
+        }
+
+        parameters.Add(_outputBias);
+        _parameters = [.. parameters];
+        _optimizer = new Adam(_parameters, _options.LearningRate, lazy: true);
+    }
+
+    /// <inheritdoc/>
+    void ITrainableRecommender.Grow(int userCount, int itemCount)
+    {
+        RecommenderGuard.Grown(userCount, itemCount, _sequences.Count, ItemCount);
+        Grow(userCount, itemCount);
+    }
+
     private void Grow(int userCount, int itemCount)
     {
+        // Sizes first, so a rejected growth allocates and changes nothing.
+        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, Math.Max(_options.Dimensions, _options.HiddenSize));
         _embedding.Grow(itemCount + 1);
         _outputWeight?.GrowRows(itemCount, rows => Init.Normal(rows, 0f, 1f / MathF.Sqrt(_options.HiddenSize), _random));
         _outputBias.GrowRows(itemCount);
@@ -493,27 +490,48 @@ public sealed class Gru4Rec : ISavableRecommender
         return windows;
     }
 
-    /// <summary>One shuffled pass over <paramref name="order"/>; returns the mean batch loss.</summary>
-    private double TrainEpoch(Window[] order, CancellationToken cancellationToken)
+    /// <summary>Trains on <paramref name="windows"/> in the shared loop (early stopping when validation users exist).</summary>
+    private void Train(List<Window> windows, int epochs, HoldoutValidation? validation, IProgress<TrainingProgress>? progress,
+        CancellationToken cancellationToken)
     {
-        _random.Shuffle(order);
-        double lossSum = 0;
-        int batches = 0;
-        for (int start = 0; start < order.Length; start += _options.BatchSize)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int n = Math.Min(_options.BatchSize, order.Length - start);
-            lossSum += Step(order.AsSpan(start, n));
-            batches++;
-        }
-
-        return batches == 0 ? double.NaN : lossSum / batches;
+        _windows = [.. windows];
+        var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, HoldoutValidation.MetricFor(validation, this));
+        _trainer.Run(this, _windows.Length, plan, progress, cancellationToken);
     }
 
-    /// <summary>One optimizer step on a batch of windows.</summary>
-    private float Step(ReadOnlySpan<Window> batch)
+    /// <inheritdoc/>
+    void IEpochModel.EndRun() => _windows = [];
+
+    /// <inheritdoc/>
+    Optimizer IEpochModel.Optimizer => _optimizer;
+
+    /// <inheritdoc/>
+    Random IEpochModel.Random => _random;
+
+    /// <inheritdoc/>
+    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters
     {
-        int b = batch.Length, t = _options.MaxLength, h = _options.HiddenSize, items = ItemCount;
+        get
+        {
+            var named = new List<KeyValuePair<string, Parameter>> { new("embedding.weight", _embedding.Weight) };
+            named.AddRange(_gru.NamedParameters().Select(p => KeyValuePair.Create("gru." + p.Key, p.Value)));
+            if (_outputWeight is not null)
+            {
+                named.Add(new("outputWeight", _outputWeight));
+            }
+
+            named.Add(new("outputBias", _outputBias));
+            return named;
+        }
+    }
+
+    /// <inheritdoc/>
+    EpochTrainer ITrainableRecommender.Trainer => _trainer;
+
+    /// <summary>Forward and backward on a batch of windows (indices into the current training windows); no step.</summary>
+    float IEpochModel.Backward(ReadOnlySpan<int> examples)
+    {
+        int b = examples.Length, t = _options.MaxLength, h = _options.HiddenSize, items = ItemCount;
         int cells = b * t;
         Span<int> ids = _ids.AsSpan(0, cells);
         Span<float> mask = _mask.AsSpan(0, cells);
@@ -524,7 +542,7 @@ public sealed class Gru4Rec : ISavableRecommender
         int real = 0;
         for (int r = 0; r < b; r++)
         {
-            Window w = batch[r];
+            Window w = _windows[examples[r]];
             List<int> s = _sequences[w.User];
             int used = w.End - 1 - w.Start;
             for (int j = 0; j < used; j++)
@@ -557,7 +575,6 @@ public sealed class Gru4Rec : ISavableRecommender
         Kernels.ScatterAddRows(gradHidden, h, positions, gradStates.Span);
         Tensor gradX = _gru.Backward(gradStates);
         _embedding.Backward(gradX);
-        _optimizer.StepAndZeroGrad();
         return loss;
     }
 

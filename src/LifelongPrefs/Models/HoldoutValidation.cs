@@ -1,6 +1,5 @@
 using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation;
-using LifelongPrefs.Nn;
 
 namespace LifelongPrefs.Models;
 
@@ -95,6 +94,10 @@ internal sealed class HoldoutValidation
         return new HoldoutValidation(fit, users);
     }
 
+    /// <summary>The early-stopping metric of <paramref name="model"/> on <paramref name="validation"/>, or null when there are no validation users.</summary>
+    internal static Func<double>? MetricFor(HoldoutValidation? validation, IRecommender model) =>
+        validation is { UserCount: > 0 } ? () => validation.Ndcg(model) : null;
+
     /// <summary>Mean NDCG@<paramref name="k"/> of <paramref name="model"/> over the validation users (NaN if none).</summary>
     internal double Ndcg(IRecommender model, int k = 20)
     {
@@ -122,27 +125,6 @@ internal sealed class HoldoutValidation
         }
 
         return sum / _users.Count;
-    }
-
-    /// <summary>Copies every parameter's value (for restoring the best epoch).</summary>
-    internal static float[][] Snapshot(IReadOnlyList<Parameter> parameters)
-    {
-        var copy = new float[parameters.Count][];
-        for (int i = 0; i < parameters.Count; i++)
-        {
-            copy[i] = parameters[i].Value.Span.ToArray();
-        }
-
-        return copy;
-    }
-
-    /// <summary>Restores values saved by <see cref="Snapshot"/> (the shapes must not have changed).</summary>
-    internal static void Restore(IReadOnlyList<Parameter> parameters, float[][] snapshot)
-    {
-        for (int i = 0; i < parameters.Count; i++)
-        {
-            snapshot[i].CopyTo(parameters[i].Value.Span);
-        }
     }
 
     private static long Key(in Interaction e) => e.Basket >= 0 ? e.Basket : e.Ticks;

@@ -1,4 +1,6 @@
 using LifelongPrefs.Data;
+using LifelongPrefs.Tensors;
+using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Models;
 
@@ -55,17 +57,6 @@ public interface IRecommender : IScorer
     /// <returns>The snapshot scorer (its <see cref="IScorer.ItemCount"/> is the model's current one).</returns>
     IScorer CreateScorer();
 }
-
-/// <summary>One progress report from a training loop.</summary>
-/// <param name="Model">The model's name.</param>
-/// <param name="Epoch">The 1-based epoch just finished (or the phase number for non-iterative models).</param>
-/// <param name="TotalEpochs">The planned number of epochs.</param>
-/// <param name="Loss">The epoch's mean training loss, or NaN when the model has none.</param>
-/// <param name="ValidationMetric">The early-stopping metric on the validation data, or NaN.</param>
-/// <param name="Elapsed">Time since training started.</param>
-/// <param name="Remaining">Estimated time to finish, or null when unknown.</param>
-public readonly record struct TrainingProgress(string Model, int Epoch, int TotalEpochs, double Loss, double ValidationMetric,
-    TimeSpan Elapsed, TimeSpan? Remaining);
 
 /// <summary>A recommender whose learned state can be saved and restored.</summary>
 /// <remarks>

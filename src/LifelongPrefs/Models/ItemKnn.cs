@@ -1,6 +1,7 @@
 using LifelongPrefs.Data;
 using LifelongPrefs.Persistence;
 using LifelongPrefs.Tensors;
+using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Models;
 

@@ -1,5 +1,6 @@
 using LifelongPrefs.Data;
 using LifelongPrefs.Persistence;
+using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Models;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation;
 using LifelongPrefs.Nn;
@@ -19,9 +18,9 @@ namespace LifelongPrefs.Models;
 /// <param name="Hidden1">Units of the first hidden layer.</param>
 /// <param name="Hidden2">Units of the second hidden layer.</param>
 /// <param name="Dropout">Dropout probability after each hidden layer, in [0, 1).</param>
-/// <param name="Epochs">Maximum passes over the training examples in <see cref="PropensityMlp.Fit"/>.</param>
-/// <param name="Patience">Epochs without a validation improvement before stopping early.</param>
-/// <param name="UpdateEpochs">Passes over the new examples in <see cref="PropensityMlp.Update"/>.</param>
+/// <param name="MaxEpochs">The cap on passes over the training examples in <see cref="PropensityMlp.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</param>
+/// <param name="Patience">Epochs without a better validation NDCG@20 before stopping early; at least 1.</param>
+/// <param name="UpdateEpochs">Passes over the new examples in <see cref="PropensityMlp.Update"/> (no validation).</param>
 /// <param name="BatchSize">Examples per optimizer step; at least 2 (batch normalisation needs two rows).</param>
 /// <param name="LearningRate">Adam's learning rate.</param>
 /// <param name="WeightDecay">Adam's coupled L2 coefficient.</param>
@@ -31,17 +30,19 @@ namespace LifelongPrefs.Models;
 /// <param name="RecentWindowDays">Length of the window of the "recent popularity" item feature, in days.</param>
 /// <param name="ValidationUsers">Users whose last basket is held out for early stopping (0 disables it).</param>
 /// <param name="Seed">Seed for initialisation, dropout, shuffling, sampling and the validation split.</param>
-public sealed record PropensityMlpOptions(int Hidden1 = 64, int Hidden2 = 32, float Dropout = 0.1f, int Epochs = 8,
-    int Patience = 2, int UpdateEpochs = 2, int BatchSize = 512, float LearningRate = 3e-3f, float WeightDecay = 0f,
+/// <param name="MaxUsers">The most users the model may grow to (checked before anything is allocated).</param>
+/// <param name="MaxItems">The most items the model may grow to (checked before anything is allocated).</param>
+public sealed record PropensityMlpOptions(int Hidden1 = 64, int Hidden2 = 32, float Dropout = 0.1f, int MaxEpochs = 200,
+    int Patience = 5, int UpdateEpochs = 2, int BatchSize = 512, float LearningRate = 3e-3f, float WeightDecay = 0f,
     int LabelBasketsPerUser = 1, int NegativesPerPositive = 10, int RepeatNegativesPerPositive = 0,
-    int RecentWindowDays = 30, int ValidationUsers = 500, int Seed = 42)
+    int RecentWindowDays = 30, int ValidationUsers = 500, int Seed = 42, int MaxUsers = 10_000_000, int MaxItems = 10_000_000)
 {
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden1, nameof(Hidden1));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden2, nameof(Hidden2));
         RecommenderGuard.Rate(Dropout, nameof(Dropout));
-        ArgumentOutOfRangeException.ThrowIfNegative(Epochs, nameof(Epochs));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxEpochs, nameof(MaxEpochs));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Patience, nameof(Patience));
         ArgumentOutOfRangeException.ThrowIfNegative(UpdateEpochs, nameof(UpdateEpochs));
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 2, nameof(BatchSize));
@@ -53,6 +54,8 @@ public sealed record PropensityMlpOptions(int Hidden1 = 64, int Hidden2 = 32, fl
         ArgumentOutOfRangeException.ThrowIfNegative(RepeatNegativesPerPositive, nameof(RepeatNegativesPerPositive));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(RecentWindowDays, nameof(RecentWindowDays));
         ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
+        GrowthGuard.Limit(MaxUsers, nameof(MaxUsers));
+        GrowthGuard.Limit(MaxItems, nameof(MaxItems));
     }
 }
 
@@ -94,7 +97,7 @@ public sealed record PropensityClassificationReport(int Examples, double Positiv
 /// statistics used for scoring.
 /// </para>
 /// </remarks>
-public sealed class PropensityMlp : ISavableRecommender
+public sealed class PropensityMlp : ISavableRecommender, ITrainableRecommender
 {
     private const int Width = PropensityFeatures.Width;
 
@@ -112,6 +115,12 @@ public sealed class PropensityMlp : ISavableRecommender
 
     // Scoring scratch, pooled per call (built on first use).
     private ScratchPool<PropensityMlpScorer.Scratch>? _scorePool;
+
+    // The shared loop, the initial values a second Fit returns to, and the current training set.
+    private readonly EpochTrainer _trainer = new();
+    private readonly TrainingSnapshot _initial;
+    private readonly int[] _initialRandom, _initialDropoutRandom;
+    private float[] _trainInputs = [], _trainTargets = [];
 
     // Training scratch.
     private readonly Workspace _batch = new();
@@ -136,6 +145,9 @@ public sealed class PropensityMlp : ISavableRecommender
             new Linear(_options.Hidden1, _options.Hidden2, init), _norms[1], new Relu(), new Dropout(_options.Dropout, dropout),
             new Linear(_options.Hidden2, 1, init));
         _optimizer = new Adam(_net.Parameters, _options.LearningRate, weightDecay: _options.WeightDecay);
+        _initial = new TrainingSnapshot(_net.Parameters, NormBuffers());
+        _initial.Capture();
+        (_initialRandom, _initialDropoutRandom) = (_random.GetState(), _dropoutRandom.GetState());
     }
 
     /// <inheritdoc/>
@@ -157,19 +169,31 @@ public sealed class PropensityMlp : ISavableRecommender
     /// </summary>
     public PropensityClassificationReport? HoldoutClassification { get; private set; }
 
+    /// <summary>Gets the optimizer steps skipped so far because a gradient held NaN or infinity (those batches were discarded).</summary>
+    public long SkippedSteps => _trainer.SkippedSteps;
+
     /// <inheritdoc/>
-    /// <exception cref="InvalidOperationException">The model was already fitted (use <see cref="Update"/>).</exception>
+    /// <remarks>
+    /// A second call retrains from scratch: weights, batch-norm statistics, Adam's state and the generators return to
+    /// those of a new instance with the same options first, so it ends exactly where <c>new PropensityMlp(options).Fit(...)</c>
+    /// would. Exclusive: no other call may run at the same time.
+    /// </remarks>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RecommenderGuard.Counts(userCount, itemCount);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        if (_features is not null)
+        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, Width);
+        if (_features is not null || _optimizer.StepCount > 0)
         {
-            throw new InvalidOperationException("PropensityMlp.Fit trains a fresh model; create a new instance, or call Update to continue learning.");
+            _initial.Restore();
+            _optimizer.ResetState();
+            _random.SetState(_initialRandom);
+            _dropoutRandom.SetState(_initialDropoutRandom);
+            (_scalerMean, _scalerScale, HoldoutClassification, _userCount) = ([], [], null, 0);
         }
 
-        var clock = Stopwatch.StartNew();
         HoldoutValidation? validation = _options.ValidationUsers > 0
             ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed)
             : null;
@@ -185,7 +209,7 @@ public sealed class PropensityMlp : ISavableRecommender
             _scalerMean = scaler.Mean.ToArray();
             _scalerScale = scaler.Scale.ToArray();
             Standardise(inputs);
-            Train(inputs, [.. y], _options.Epochs, validation?.UserCount > 0 ? validation : null, progress, clock, cancellationToken);
+            Train(inputs, [.. y], _options.MaxEpochs, validation?.UserCount > 0 ? validation : null, progress, cancellationToken);
             if (validation is not null && validation.UserCount > 0)
             {
                 HoldoutClassification = Classify(events, fitEvents);
@@ -207,20 +231,35 @@ public sealed class PropensityMlp : ISavableRecommender
     /// <see cref="PropensityMlpOptions.UpdateEpochs"/> passes with the scaler fitted in <see cref="Fit"/>.
     /// Calling Update before Fit starts the statistics from the new events and, with no fitted scaler, trains nothing.
     /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="PropensityMlpOptions.MaxUsers"/> or <see cref="PropensityMlpOptions.MaxItems"/> (nothing changes).</exception>
     public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _userCount, ItemCount);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
-        _features ??= new PropensityFeatures(0, 0, TimeSpan.FromDays(_options.RecentWindowDays));
-        _features.Grow(userCount, itemCount);
-        _userCount = userCount;
-        var (x, y) = Replay(_features, newEvents, 1, _random);
+        Grow(userCount, itemCount);
+        var (x, y) = Replay(_features!, newEvents, 1, _random);
         if (y.Count >= 2 && _scalerMean.Length == Width && _options.UpdateEpochs > 0)
         {
             float[] inputs = [.. x];
             Standardise(inputs);
-            Train(inputs, [.. y], _options.UpdateEpochs, null, null, Stopwatch.StartNew(), CancellationToken.None);
+            Train(inputs, [.. y], _options.UpdateEpochs, null, null, CancellationToken.None);
         }
+    }
+
+    /// <inheritdoc/>
+    void ITrainableRecommender.Grow(int userCount, int itemCount)
+    {
+        RecommenderGuard.Grown(userCount, itemCount, _userCount, ItemCount);
+        Grow(userCount, itemCount);
+    }
+
+    private void Grow(int userCount, int itemCount)
+    {
+        // Sizes first, so a rejected growth allocates and changes nothing.
+        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, Width);
+        _features ??= new PropensityFeatures(0, 0, TimeSpan.FromDays(_options.RecentWindowDays));
+        _features.Grow(userCount, itemCount);
+        _userCount = userCount;
     }
 
     /// <inheritdoc/>
@@ -637,94 +676,47 @@ public sealed class PropensityMlp : ISavableRecommender
     }
 
     private void Train(float[] inputs, float[] targets, int epochs, HoldoutValidation? validation,
-        IProgress<TrainingProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        int count = targets.Length;
-        int batchSize = _options.BatchSize;
-        if (_targets.Length < batchSize)
+        if (_targets.Length < _options.BatchSize)
         {
-            _targets = new float[batchSize];
+            _targets = new float[_options.BatchSize];
         }
 
-        int[] order = new int[count];
-        int[] batchIndex = new int[batchSize];
-        double best = double.NegativeInfinity;
-        float[][]? bestParameters = null;
-        float[][]? bestNorms = null;
-        int sinceBest = 0;
-        for (int epoch = 1; epoch <= epochs; epoch++)
-        {
-            for (int k = 0; k < count; k++)
-            {
-                order[k] = k;
-            }
-
-            _random.Shuffle(order);
-            _net.Training = true;
-            double lossSum = 0;
-            int batches = 0;
-            for (int start = 0; start < count; start += batchSize)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int n = Math.Min(batchSize, count - start);
-                if (n < 2)
-                {
-                    continue; // batch normalisation cannot train on a single row
-                }
-
-                order.AsSpan(start, n).CopyTo(batchIndex);
-                lossSum += Step(inputs, targets, batchIndex.AsSpan(0, n));
-                batches++;
-            }
-
-            double metric = double.NaN;
-            if (validation is not null)
-            {
-                metric = validation.Ndcg(this);
-                if (metric > best)
-                {
-                    best = metric;
-                    sinceBest = 0;
-                    bestParameters = HoldoutValidation.Snapshot(_net.Parameters);
-                    // Batch-norm running statistics are buffers, not parameters: keep them with the best epoch too.
-                    bestNorms = new float[2 * _norms.Length][];
-                    for (int b = 0; b < _norms.Length; b++)
-                    {
-                        bestNorms[2 * b] = _norms[b].RunningMeanTensor.Span.ToArray();
-                        bestNorms[2 * b + 1] = _norms[b].RunningVarianceTensor.Span.ToArray();
-                    }
-                }
-                else
-                {
-                    sinceBest++;
-                }
-            }
-
-            TimeSpan elapsed = clock.Elapsed;
-            progress?.Report(new TrainingProgress(Name, epoch, epochs, batches > 0 ? lossSum / batches : double.NaN, metric,
-                elapsed, elapsed / epoch * (epochs - epoch)));
-            if (validation is not null && sinceBest >= _options.Patience)
-            {
-                break;
-            }
-        }
-
-        if (bestParameters is not null && bestNorms is not null)
-        {
-            HoldoutValidation.Restore(_net.Parameters, bestParameters);
-            for (int b = 0; b < _norms.Length; b++)
-            {
-                bestNorms[2 * b].CopyTo(_norms[b].RunningMeanTensor.Span);
-                bestNorms[2 * b + 1].CopyTo(_norms[b].RunningVarianceTensor.Span);
-            }
-        }
-
-        _net.Training = true;
+        (_trainInputs, _trainTargets) = (inputs, targets);
+        // Batch normalisation cannot train on a single row: a last batch of one is skipped.
+        var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, HoldoutValidation.MetricFor(validation, this), MinimumBatch: 2);
+        _trainer.Run(this, targets.Length, plan, progress, cancellationToken);
     }
 
-    /// <summary>One Adam step on the examples at <paramref name="index"/>; returns the batch's mean loss.</summary>
-    private float Step(float[] inputs, float[] targets, ReadOnlySpan<int> index)
+    /// <summary>The batch-norm running statistics, which a best-epoch snapshot keeps with the parameters.</summary>
+    private Tensor[] NormBuffers() => [.. _norms.SelectMany(n => new[] { n.RunningMeanTensor, n.RunningVarianceTensor })];
+
+    /// <inheritdoc/>
+    void IEpochModel.SetTraining(bool training) => _net.Training = training;
+
+    /// <inheritdoc/>
+    void IEpochModel.EndRun() => (_trainInputs, _trainTargets) = ([], []);
+
+    /// <inheritdoc/>
+    Optimizer IEpochModel.Optimizer => _optimizer;
+
+    /// <inheritdoc/>
+    Random IEpochModel.Random => _random;
+
+    /// <inheritdoc/>
+    IReadOnlyList<Tensor> IEpochModel.SnapshotBuffers => NormBuffers();
+
+    /// <inheritdoc/>
+    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters => [.. _net.NamedParameters()];
+
+    /// <inheritdoc/>
+    EpochTrainer ITrainableRecommender.Trainer => _trainer;
+
+    /// <summary>Forward and backward on the examples at <paramref name="index"/> (no step); returns the batch's mean loss.</summary>
+    float IEpochModel.Backward(ReadOnlySpan<int> index)
     {
+        float[] inputs = _trainInputs, targets = _trainTargets;
         int n = index.Length;
         // x: (n, Width) gathered from the standardised example matrix.
         Tensor x = _batch.Get(n, Width);
@@ -739,7 +731,6 @@ public sealed class PropensityMlp : ISavableRecommender
         Tensor gradient = _gradient.Get(n, 1);
         float loss = BinaryCrossEntropyWithLogitsLoss.Compute(logits.Span, y, [], [], gradient.Span);
         _net.Backward(gradient);
-        _optimizer.StepAndZeroGrad();
         return loss;
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
@@ -11,9 +10,9 @@ namespace LifelongPrefs.Models;
 
 /// <summary>Hyper-parameters of <see cref="RepeatAware"/>.</summary>
 /// <param name="Hidden">Width of the scoring MLP's two hidden layers.</param>
-/// <param name="Epochs">Maximum passes over the training rows in <see cref="RepeatAware.Fit"/>.</param>
-/// <param name="Patience">Epochs without a better validation NDCG@20 before training stops (the best epoch is kept).</param>
-/// <param name="UpdateEpochs">Passes over the affected users' rows in <see cref="RepeatAware.Update"/>.</param>
+/// <param name="MaxEpochs">The cap on passes over the training rows in <see cref="RepeatAware.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</param>
+/// <param name="Patience">Epochs without a better validation NDCG@20 before training stops (the best epoch is kept); at least 1.</param>
+/// <param name="UpdateEpochs">Passes over the affected users' rows in <see cref="RepeatAware.Update"/> (no validation).</param>
 /// <param name="BatchSize">(user, item) rows per optimizer step.</param>
 /// <param name="LearningRate">Adam's learning rate.</param>
 /// <param name="ExploreCandidates">Never-bought items per training example taken from the top of the co-occurrence scores.</param>
@@ -21,20 +20,27 @@ namespace LifelongPrefs.Models;
 /// <param name="Decay">Per-basket decay of the time-decayed purchase frequency, in (0, 1).</param>
 /// <param name="ValidationUsers">Users whose last training basket is held out for early stopping (0 disables it).</param>
 /// <param name="Seed">Seed for initialisation, sampling, shuffling and the validation split.</param>
-public sealed record RepeatAwareOptions(int Hidden = 32, int Epochs = 12, int Patience = 3, int UpdateEpochs = 2,
+/// <param name="MaxUsers">The most users the model may grow to (checked before anything is allocated).</param>
+/// <param name="MaxItems">
+/// The most items the model may grow to (checked before anything is allocated). The default, 46,340, is the largest
+/// catalog whose dense items × items co-occurrence table fits one array.
+/// </param>
+public sealed record RepeatAwareOptions(int Hidden = 32, int MaxEpochs = 200, int Patience = 5, int UpdateEpochs = 2,
     int BatchSize = 512, float LearningRate = 3e-3f, int ExploreCandidates = 50, int RandomNegatives = 20,
-    float Decay = 0.8f, int ValidationUsers = 500, int Seed = 42)
+    float Decay = 0.8f, int ValidationUsers = 500, int Seed = 42, int MaxUsers = 10_000_000, int MaxItems = 46_340)
 {
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden, nameof(Hidden));
-        ArgumentOutOfRangeException.ThrowIfNegative(Epochs, nameof(Epochs));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxEpochs, nameof(MaxEpochs));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Patience, nameof(Patience));
         ArgumentOutOfRangeException.ThrowIfNegative(UpdateEpochs, nameof(UpdateEpochs));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegative(ExploreCandidates, nameof(ExploreCandidates));
         ArgumentOutOfRangeException.ThrowIfNegative(RandomNegatives, nameof(RandomNegatives));
         ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
+        GrowthGuard.Limit(MaxUsers, nameof(MaxUsers));
+        GrowthGuard.Limit(MaxItems, nameof(MaxItems));
         RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
 
         if (!(Decay > 0 && Decay < 1))
@@ -84,7 +90,7 @@ public sealed record RepeatAwareOptions(int Hidden = 32, int Epochs = 12, int Pa
 /// run).
 /// </para>
 /// </remarks>
-public sealed class RepeatAware : ISavableRecommender
+public sealed class RepeatAware : ISavableRecommender, ITrainableRecommender
 {
     private const int F = RepeatAwareFeatures.Count;
 
@@ -112,6 +118,12 @@ public sealed class RepeatAware : ISavableRecommender
     private float[] _labels = [];
     private float[] _weights = [];
 
+    // The shared loop, the initial values a second Fit returns to, and the current training rows.
+    private readonly EpochTrainer _trainer = new();
+    private readonly TrainingSnapshot _initial;
+    private readonly int[] _initialRandom;
+    private float[] _rowsX = [], _rowsY = [], _rowsW = [];
+
     /// <summary>Creates an untrained model.</summary>
     /// <param name="options">Hyper-parameters; null for the defaults.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it).</exception>
@@ -126,6 +138,9 @@ public sealed class RepeatAware : ISavableRecommender
         _gate = new Linear(RepeatAwareFeatures.UserColumns, 1, _random) { ComputeInputGradient = false };
         _optimizer = new Adam([.. _mlp.Parameters, .. _gate.Parameters], _options.LearningRate);
         _features = new RepeatAwareFeatures(_options.Decay);
+        _initial = new TrainingSnapshot(_optimizer.Parameters, []);
+        _initial.Capture();
+        _initialRandom = _random.GetState();
     }
 
     /// <inheritdoc/>
@@ -137,20 +152,32 @@ public sealed class RepeatAware : ISavableRecommender
     /// <summary>Gets the learned parameters (MLP layers, then the gate), e.g. for checkpoints.</summary>
     public IReadOnlyList<Parameter> Parameters => _optimizer.Parameters;
 
+    /// <summary>Gets the optimizer steps skipped so far because a gradient held NaN or infinity (those batches were discarded).</summary>
+    public long SkippedSteps => _trainer.SkippedSteps;
+
     /// <inheritdoc/>
-    /// <exception cref="InvalidOperationException">The model was already fitted.</exception>
+    /// <remarks>
+    /// A second call retrains from scratch: weights, Adam's state, the generator, the histories and the co-occurrence
+    /// model return to those of a new instance with the same options first, so it ends exactly where
+    /// <c>new RepeatAware(options).Fit(...)</c> would. Exclusive: no other call may run at the same time.
+    /// </remarks>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RecommenderGuard.Counts(userCount, itemCount);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        if (_fitted)
+        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, F);
+        if (_fitted || _optimizer.StepCount > 0)
         {
-            throw new InvalidOperationException("RepeatAware.Fit trains a fresh model; create a new instance, or call Update to continue learning.");
+            _initial.Restore();
+            _optimizer.ResetState();
+            _random.SetState(_initialRandom);
+            _histories.Clear();
+            (_knn, _popularity, _maxPopularity, _users, _items) = (new ItemKnn(), [], 0f, 0, 0);
         }
 
         _fitted = true;
-        var clock = Stopwatch.StartNew();
         HoldoutValidation? validation = _options.ValidationUsers > 0
             ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed)
             : null;
@@ -176,37 +203,7 @@ public sealed class RepeatAware : ISavableRecommender
         (float[] x, float[] y, float[] w) = BuildRows(targets, cancellationToken);
         _knn = new ItemKnn();
         _knn.Fit(fitEvents, userCount, itemCount, null, cancellationToken);
-
-        double best = double.NegativeInfinity;
-        float[][]? bestWeights = null;
-        int stale = 0;
-        for (int epoch = 1; epoch <= _options.Epochs; epoch++)
-        {
-            double loss = TrainEpoch(x, y, w, cancellationToken);
-            double metric = validation is null ? double.NaN : validation.Ndcg(this);
-            if (validation is not null && metric > best)
-            {
-                (best, stale) = (metric, 0);
-                bestWeights = HoldoutValidation.Snapshot(Parameters);
-            }
-            else
-            {
-                stale++;
-            }
-
-            TimeSpan elapsed = clock.Elapsed;
-            progress?.Report(new TrainingProgress(Name, epoch, _options.Epochs, loss, metric, elapsed,
-                elapsed / epoch * (_options.Epochs - epoch)));
-            if (validation is not null && stale >= _options.Patience)
-            {
-                break;
-            }
-        }
-
-        if (bestWeights is not null)
-        {
-            HoldoutValidation.Restore(Parameters, bestWeights);
-        }
+        Train(x, y, w, _options.MaxEpochs, validation is { UserCount: > 0 } ? validation : null, progress, cancellationToken);
 
         // Scoring from now on sees the held-out validation baskets too.
         if (validation is not null)
@@ -221,18 +218,12 @@ public sealed class RepeatAware : ISavableRecommender
     }
 
     /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="RepeatAwareOptions.MaxUsers"/> or <see cref="RepeatAwareOptions.MaxItems"/> (nothing changes).</exception>
     public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _users, _items);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
-        _fitted = true;
-        _users = userCount;
-        if (itemCount > _items)
-        {
-            Array.Resize(ref _popularity, itemCount);
-            _items = itemCount;
-        }
-
+        Grow(userCount, itemCount);
         AddEvents(newEvents);
         _knn.Update(newEvents, userCount, itemCount);
         if (_options.UpdateEpochs == 0)
@@ -247,9 +238,28 @@ public sealed class RepeatAware : ISavableRecommender
         }
 
         (float[] x, float[] y, float[] w) = BuildRows(LastBaskets(affected, out _), CancellationToken.None);
-        for (int epoch = 0; epoch < _options.UpdateEpochs; epoch++)
+        Train(x, y, w, _options.UpdateEpochs, null, null, CancellationToken.None);
+    }
+
+    /// <inheritdoc/>
+    void ITrainableRecommender.Grow(int userCount, int itemCount)
+    {
+        RecommenderGuard.Grown(userCount, itemCount, _users, _items);
+        Grow(userCount, itemCount);
+        AddEvents([]); // the new users' (empty) histories, as an update would add them
+        _knn.Update([], userCount, itemCount);
+    }
+
+    private void Grow(int userCount, int itemCount)
+    {
+        // Sizes first, so a rejected growth allocates and changes nothing.
+        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, F);
+        _fitted = true;
+        _users = userCount;
+        if (itemCount > _items)
         {
-            TrainEpoch(x, y, w, CancellationToken.None);
+            Array.Resize(ref _popularity, itemCount);
+            _items = itemCount;
         }
     }
 
@@ -518,13 +528,14 @@ public sealed class RepeatAware : ISavableRecommender
         return ([.. x], [.. y], [.. w]);
     }
 
-    /// <summary>One shuffled pass of mini-batch Adam over the rows; returns the mean BCE.</summary>
-    private double TrainEpoch(float[] x, float[] y, float[] w, CancellationToken cancellationToken)
+    /// <summary>Mini-batch Adam over the rows in the shared loop (early stopping with <paramref name="validation"/>).</summary>
+    private void Train(float[] x, float[] y, float[] w, int epochs, HoldoutValidation? validation,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         int n = y.Length;
         if (n == 0)
         {
-            return double.NaN;
+            return;
         }
 
         int b = Math.Min(_options.BatchSize, n);
@@ -539,58 +550,70 @@ public sealed class RepeatAware : ISavableRecommender
             _weights = new float[b];
         }
 
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            order[i] = i;
-        }
-
-        _random.Shuffle(order);
-        _mlp.Training = true;
-        double lossSum = 0;
-        int batches = 0;
-
+        (_rowsX, _rowsY, _rowsW) = (x, y, w);
         // Only full batches, so every step has the same shape (no workspace reallocation); the reshuffle each
         // epoch means every row is still used.
-        for (int start = 0; start + b <= n; start += b)
+        var plan = new EpochPlan(b, epochs, _options.Patience, HoldoutValidation.MetricFor(validation, this), MinimumBatch: b);
+        _trainer.Run(this, n, plan, progress, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    void IEpochModel.SetTraining(bool training) => _mlp.Training = training;
+
+    /// <inheritdoc/>
+    void IEpochModel.EndRun() => (_rowsX, _rowsY, _rowsW) = ([], [], []);
+
+    /// <inheritdoc/>
+    Optimizer IEpochModel.Optimizer => _optimizer;
+
+    /// <inheritdoc/>
+    Random IEpochModel.Random => _random;
+
+    /// <inheritdoc/>
+    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters =>
+        [.. _mlp.NamedParameters().Select(p => KeyValuePair.Create("mlp." + p.Key, p.Value)),
+            .. _gate.NamedParameters().Select(p => KeyValuePair.Create("gate." + p.Key, p.Value))];
+
+    /// <inheritdoc/>
+    EpochTrainer ITrainableRecommender.Trainer => _trainer;
+
+    /// <summary>Forward and backward of the weighted BCE on one full batch of rows (no step).</summary>
+    float IEpochModel.Backward(ReadOnlySpan<int> order)
+    {
+        int b = order.Length;
+        float[] x = _rowsX, y = _rowsY, w = _rowsW;
+        Span<float> batch = _batch.Span, user = _batchUser.Span;
+        for (int r = 0; r < b; r++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            Span<float> batch = _batch.Span, user = _batchUser.Span;
-            for (int r = 0; r < b; r++)
-            {
-                ReadOnlySpan<float> row = x.AsSpan(order[start + r] * F, F);
-                row.CopyTo(batch.Slice(r * F, F));
-                row.Slice(RepeatAwareFeatures.UserColumn, RepeatAwareFeatures.UserColumns)
-                    .CopyTo(user.Slice(r * RepeatAwareFeatures.UserColumns, RepeatAwareFeatures.UserColumns));
-                _labels[r] = y[order[start + r]];
-                _weights[r] = w[order[start + r]];
-            }
-
-            // logit = mlp(f) + bought · gate(c): forward both, then combine.
-            ReadOnlySpan<float> s = _mlp.Forward(_batch).Span;
-            ReadOnlySpan<float> g = _gate.Forward(_batchUser).Span;
-            for (int r = 0; r < b; r++)
-            {
-                _logits[r] = s[r] + batch[r * F + RepeatAwareFeatures.BoughtColumn] * g[r];
-            }
-
-            Span<float> dLogit = _gradLogits.Span;
-            lossSum += BinaryCrossEntropyWithLogitsLoss.Compute(_logits, _labels, _weights, [], dLogit);
-
-            // d logit / d gate = bought, d logit / d mlp = 1.
-            Span<float> dGate = _gradGate.Span;
-            for (int r = 0; r < b; r++)
-            {
-                dGate[r] = dLogit[r] * batch[r * F + RepeatAwareFeatures.BoughtColumn];
-            }
-
-            _mlp.Backward(_gradLogits);
-            _gate.Backward(_gradGate);
-            _optimizer.StepAndZeroGrad();
-            batches++;
+            ReadOnlySpan<float> row = x.AsSpan(order[r] * F, F);
+            row.CopyTo(batch.Slice(r * F, F));
+            row.Slice(RepeatAwareFeatures.UserColumn, RepeatAwareFeatures.UserColumns)
+                .CopyTo(user.Slice(r * RepeatAwareFeatures.UserColumns, RepeatAwareFeatures.UserColumns));
+            _labels[r] = y[order[r]];
+            _weights[r] = w[order[r]];
         }
 
-        return batches == 0 ? double.NaN : lossSum / batches;
+        // logit = mlp(f) + bought · gate(c): forward both, then combine.
+        ReadOnlySpan<float> s = _mlp.Forward(_batch).Span;
+        ReadOnlySpan<float> g = _gate.Forward(_batchUser).Span;
+        for (int r = 0; r < b; r++)
+        {
+            _logits[r] = s[r] + batch[r * F + RepeatAwareFeatures.BoughtColumn] * g[r];
+        }
+
+        Span<float> dLogit = _gradLogits.Span;
+        float loss = BinaryCrossEntropyWithLogitsLoss.Compute(_logits, _labels, _weights, [], dLogit);
+
+        // d logit / d gate = bought, d logit / d mlp = 1.
+        Span<float> dGate = _gradGate.Span;
+        for (int r = 0; r < b; r++)
+        {
+            dGate[r] = dLogit[r] * batch[r * F + RepeatAwareFeatures.BoughtColumn];
+        }
+
+        _mlp.Backward(_gradLogits);
+        _gate.Backward(_gradGate);
+        return loss;
     }
 
     private static long Key(in Interaction e) => e.BasketKey;

@@ -36,29 +36,31 @@ public enum SasRecLoss
 
 /// <summary>
 /// Hyper-parameters of <see cref="SasRec"/>. Architecture defaults follow the paper (d = 64, two blocks, one head,
-/// n = 50, feed-forward width d) and dropout 0.2 (the paper's value for dense data). Loss, learning rate and epoch budget
-/// come from a two-point check on the Online Retail next-basket protocol: full softmax with 12 epochs at 1e-3 reached
-/// validation NDCG@20 0.148 in ~180 s, 5 epochs at 3e-3 reached 0.151 in ~50 s (2 shared cores). Validation NDCG was still
-/// rising at epoch 5; 9 epochs at 3e-3 (~70–90 s) reach the reference SASRec on every Online Retail protocol (next-basket
-/// NDCG@20 0.162 / explore 0.055, leave-last-item NDCG@10 0.160), so that is the default; fewer epochs trade accuracy for time.
+/// n = 50, feed-forward width d) and dropout 0.2 (the paper's value for dense data). Loss and learning rate come from a two-point check on the Online Retail next-basket protocol: full softmax with 12 epochs at 1e-3 reached
+/// validation NDCG@20 0.148 in ~180 s, 5 epochs at 3e-3 reached 0.151 in ~50 s (2 shared cores). The number of epochs
+/// is not tuned to any dataset: training runs until the validation NDCG@20 has not improved for <see cref="Patience"/>
+/// epochs (at most <see cref="MaxEpochs"/>) and keeps the best epoch, so a small log with few steps per epoch trains
+/// as long as it keeps learning.
 /// </summary>
 /// <param name="Dimensions">Model width d (item and position embeddings, attention, feed-forward).</param>
 /// <param name="Blocks">Number of stacked Transformer blocks.</param>
 /// <param name="Heads">Attention heads per block; must divide <paramref name="Dimensions"/>.</param>
 /// <param name="MaxLength">n, the window of most recent items the model reads.</param>
 /// <param name="Dropout">Dropout on the embeddings, the residual branches and the attention weights, in [0, 1).</param>
-/// <param name="Epochs">Maximum passes over the users' sequences in <see cref="SasRec.Fit"/> (early stopping may end sooner).</param>
-/// <param name="UpdateEpochs">Passes over the affected users' sequences in <see cref="SasRec.Update"/>.</param>
+/// <param name="MaxEpochs">The cap on passes over the users' sequences in <see cref="SasRec.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</param>
+/// <param name="UpdateEpochs">Passes over the affected users' sequences in <see cref="SasRec.Update"/> (no validation).</param>
 /// <param name="BatchSize">Sequences per optimizer step.</param>
 /// <param name="LearningRate">Adam's learning rate.</param>
 /// <param name="Loss">The training objective.</param>
 /// <param name="Negatives">Shared negatives drawn per batch for <see cref="SasRecLoss.SampledSoftmax"/> (ignored by the other losses).</param>
-/// <param name="Patience">Epochs without a better validation NDCG@20 before training stops (0 disables early stopping).</param>
+/// <param name="Patience">Epochs without a better validation NDCG@20 before training stops; at least 1.</param>
 /// <param name="ValidationUsers">Users whose last basket is held out inside <see cref="SasRec.Fit"/> for early stopping (0 disables it).</param>
 /// <param name="Seed">Seed for initialisation, shuffling, dropout and negative sampling.</param>
+/// <param name="MaxUsers">The most users the model may grow to (checked before anything is allocated).</param>
+/// <param name="MaxItems">The most items the model may grow to (checked before anything is allocated).</param>
 public sealed record SasRecOptions(int Dimensions = 64, int Blocks = 2, int Heads = 1, int MaxLength = 50, float Dropout = 0.2f,
-    int Epochs = 9, int UpdateEpochs = 2, int BatchSize = 128, float LearningRate = 3e-3f, SasRecLoss Loss = SasRecLoss.FullSoftmax,
-    int Negatives = 256, int Patience = 3, int ValidationUsers = 500, int Seed = 42)
+    int MaxEpochs = 200, int UpdateEpochs = 2, int BatchSize = 128, float LearningRate = 3e-3f, SasRecLoss Loss = SasRecLoss.FullSoftmax,
+    int Negatives = 256, int Patience = 5, int ValidationUsers = 500, int Seed = 42, int MaxUsers = 10_000_000, int MaxItems = 10_000_000)
 {
     internal void Validate()
     {
@@ -73,7 +75,7 @@ public sealed record SasRecOptions(int Dimensions = 64, int Blocks = 2, int Head
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxLength, nameof(MaxLength));
         RecommenderGuard.Rate(Dropout, nameof(Dropout));
-        ArgumentOutOfRangeException.ThrowIfNegative(Epochs, nameof(Epochs));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxEpochs, nameof(MaxEpochs));
         ArgumentOutOfRangeException.ThrowIfNegative(UpdateEpochs, nameof(UpdateEpochs));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
         RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
@@ -84,8 +86,10 @@ public sealed record SasRecOptions(int Dimensions = 64, int Blocks = 2, int Head
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
-        ArgumentOutOfRangeException.ThrowIfNegative(Patience, nameof(Patience));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Patience, nameof(Patience));
         ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
+        GrowthGuard.Limit(MaxUsers, nameof(MaxUsers));
+        GrowthGuard.Limit(MaxItems, nameof(MaxItems));
     }
 }
 
@@ -117,13 +121,13 @@ public sealed record SasRecOptions(int Dimensions = 64, int Blocks = 2, int Head
 /// <para>
 /// <see cref="Fit"/> holds out the last basket of <see cref="SasRecOptions.ValidationUsers"/> users, trains on the
 /// rest and keeps the epoch with the best validation NDCG@20 (early stopping with
-/// <see cref="SasRecOptions.Patience"/>). <see cref="Update"/> grows the item table for new items (users have no
+/// <see cref="SasRecOptions.Patience"/> in the shared <see cref="EpochTrainer"/>). <see cref="Update"/> grows the item table for new items (users have no
 /// parameters: a user is their sequence, so unseen users work out of the box) and re-trains
 /// <see cref="SasRecOptions.UpdateEpochs"/> passes on the sequences of the users the new events touched.
 /// <see cref="Score"/> reads the history it is given, so it never depends on what was trained for the user.
 /// </para>
 /// </remarks>
-public sealed class SasRec : ISavableRecommender
+public sealed class SasRec : ISavableRecommender, ITrainableRecommender
 {
     private const int ChunkRows = 512;
 
@@ -158,6 +162,8 @@ public sealed class SasRec : ISavableRecommender
     private int _itemCount;
     private int _userCount;
     private bool _fitted;
+    private readonly EpochTrainer _trainer = new();
+    private SequenceBatch? _rows;
 
     /// <summary>Creates an untrained model.</summary>
     /// <param name="options">Hyper-parameters; null for the defaults.</param>
@@ -196,22 +202,34 @@ public sealed class SasRec : ISavableRecommender
     /// </summary>
     public IEnumerable<KeyValuePair<string, Parameter>> NamedParameters => _network.NamedParameters();
 
+    /// <summary>Gets the optimizer steps skipped so far because a gradient held NaN or infinity (those batches were discarded).</summary>
+    public long SkippedSteps => _trainer.SkippedSteps;
+
     /// <inheritdoc/>
-    /// <exception cref="InvalidOperationException">The model was already fitted (use <see cref="Update"/>).</exception>
+    /// <remarks>
+    /// A second call retrains from scratch: the model is first rebuilt as a new instance with the same options, so it
+    /// ends exactly where <c>new SasRec(options).Fit(...)</c> would. Exclusive: no other call may run at the same time.
+    /// </remarks>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RecommenderGuard.Counts(userCount, itemCount);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        if (_fitted)
+        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, _options.Dimensions);
+        if (_fitted || _itemCount > 0 || _userCount > 0 || _optimizer.StepCount > 0)
         {
-            throw new InvalidOperationException("SasRec.Fit trains a fresh model; create a new instance, or call Update to continue learning.");
+            // As the constructor does, in the same order, so the generators draw the same initial weights.
+            _random = new SeededRandom(_options.Seed);
+            _network = new Network(_options, _random);
+            _optimizer = new Adam(_network.Parameters, _options.LearningRate, lazy: true);
+            (_state, _sampler, _samplerRandom, _itemCount, _userCount) = (new SequenceState(), null, null, 0, 0);
         }
 
         _fitted = true;
         Grow(userCount, itemCount);
 
-        HoldoutValidation? validation = _options.ValidationUsers > 0 && _options.Patience > 0
+        HoldoutValidation? validation = _options.ValidationUsers > 0
             ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed)
             : null;
         if (validation is { UserCount: 0 })
@@ -222,13 +240,14 @@ public sealed class SasRec : ISavableRecommender
         var fitState = new SequenceState();
         fitState.Append(validation is null ? events : validation.FitEvents, userCount, null);
         BuildSampler(fitState);
-        Train(BuildRows(fitState, null), _options.Epochs, validation, progress, cancellationToken);
+        Train(BuildRows(fitState, null), _options.MaxEpochs, validation, progress, cancellationToken);
 
         // Keep every event (including the held-out baskets) for later updates.
         _state.Append(events, userCount, null);
     }
 
     /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="SasRecOptions.MaxUsers"/> or <see cref="SasRecOptions.MaxItems"/> (nothing changes).</exception>
     public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _userCount, _itemCount);
@@ -381,12 +400,22 @@ public sealed class SasRec : ISavableRecommender
     /// <summary>The item rows of the table without the padding row: (items, d).</summary>
     private ReadOnlySpan<float> ItemRows(ReadOnlySpan<float> table) => table.Slice(_options.Dimensions, _itemCount * _options.Dimensions);
 
+    /// <inheritdoc/>
+    void ITrainableRecommender.Grow(int userCount, int itemCount)
+    {
+        RecommenderGuard.Grown(userCount, itemCount, _userCount, _itemCount);
+        Grow(userCount, itemCount);
+        _state.Append([], userCount, null); // the new users' (empty) sequences, as an update would add them
+    }
+
     private void Grow(int userCount, int itemCount)
     {
-        _userCount = userCount;
-        _itemCount = itemCount;
+        // Sizes first and the counts last, so a rejected growth changes nothing (not even ItemCount).
+        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, _options.Dimensions);
         _network.Items.Grow(itemCount + 1);
         _sampler?.Grow(itemCount, 1f); // new items count 0: weight (0 + 1)^0.75
+        _userCount = userCount;
+        _itemCount = itemCount;
     }
 
     /// <summary>
@@ -446,73 +475,49 @@ public sealed class SasRec : ISavableRecommender
     private void Train(SequenceBatch rows, int epochs, HoldoutValidation? validation, IProgress<TrainingProgress>? progress,
         CancellationToken cancellationToken)
     {
-        if (rows.Rows == 0 || _itemCount == 0 || epochs == 0)
+        if (_itemCount == 0)
         {
             return;
         }
 
-        var clock = Stopwatch.StartNew();
-        int t = _options.MaxLength;
-        int[] order = new int[rows.Rows];
-        for (int k = 0; k < order.Length; k++)
-        {
-            order[k] = k;
-        }
-
-        double best = double.NegativeInfinity;
-        float[][]? bestSnapshot = null;
-        int sinceBest = 0;
-        for (int epoch = 1; epoch <= epochs; epoch++)
-        {
-            _random.Shuffle(order);
-            _network.Training = true;
-            double lossSum = 0;
-            int batches = 0;
-            for (int start = 0; start < order.Length; start += _options.BatchSize)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                int n = Math.Min(_options.BatchSize, order.Length - start);
-                for (int k = 0; k < n; k++)
-                {
-                    int r = order[start + k];
-                    rows.Ids.AsSpan(r * t, t).CopyTo(_ids.AsSpan(k * t, t));
-                    rows.Mask.AsSpan(r * t, t).CopyTo(_mask.AsSpan(k * t, t));
-                    rows.Targets.AsSpan(r * t, t).CopyTo(_targets.AsSpan(k * t, t));
-                }
-
-                lossSum += Step(n);
-                batches++;
-            }
-
-            _network.Training = false;
-            double metric = validation?.Ndcg(this) ?? double.NaN;
-            TimeSpan elapsed = clock.Elapsed;
-            progress?.Report(new TrainingProgress(Name, epoch, epochs, lossSum / batches, metric, elapsed,
-                elapsed / epoch * (epochs - epoch)));
-            if (validation is null)
-            {
-                continue;
-            }
-
-            if (metric > best)
-            {
-                best = metric;
-                sinceBest = 0;
-                bestSnapshot = HoldoutValidation.Snapshot(_network.Parameters);
-            }
-            else if (++sinceBest >= _options.Patience)
-            {
-                break;
-            }
-        }
-
-        if (bestSnapshot is not null)
-        {
-            HoldoutValidation.Restore(_network.Parameters, bestSnapshot);
-        }
-
-        _network.Training = true;
+        _rows = rows;
+        var plan = new EpochPlan(_options.BatchSize, epochs, _options.Patience, HoldoutValidation.MetricFor(validation, this));
+        _trainer.Run(this, rows.Rows, plan, progress, cancellationToken);
     }
+
+    /// <inheritdoc/>
+    float IEpochModel.Backward(ReadOnlySpan<int> examples)
+    {
+        SequenceBatch rows = _rows!;
+        int t = _options.MaxLength;
+        for (int k = 0; k < examples.Length; k++)
+        {
+            int r = examples[k];
+            rows.Ids.AsSpan(r * t, t).CopyTo(_ids.AsSpan(k * t, t));
+            rows.Mask.AsSpan(r * t, t).CopyTo(_mask.AsSpan(k * t, t));
+            rows.Targets.AsSpan(r * t, t).CopyTo(_targets.AsSpan(k * t, t));
+        }
+
+        return Backward(examples.Length);
+    }
+
+    /// <inheritdoc/>
+    void IEpochModel.SetTraining(bool training) => _network.Training = training;
+
+    /// <inheritdoc/>
+    void IEpochModel.EndRun() => _rows = null;
+
+    /// <inheritdoc/>
+    Optimizer IEpochModel.Optimizer => _optimizer;
+
+    /// <inheritdoc/>
+    Random IEpochModel.Random => _random;
+
+    /// <inheritdoc/>
+    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters => [.. _network.NamedParameters()];
+
+    /// <inheritdoc/>
+    EpochTrainer ITrainableRecommender.Trainer => _trainer;
 
     /// <summary>Embeds, encodes and normalises a (batch, n) window of shifted ids: returns h (batch, n, d).</summary>
     private Tensor Encode(ReadOnlySpan<int> ids, ReadOnlySpan<float> mask, int batch)
@@ -532,8 +537,8 @@ public sealed class SasRec : ISavableRecommender
         return _network.Norm.Forward(x);                                    // h: (B,n,d)
     }
 
-    /// <summary>One optimizer step on the first <paramref name="batch"/> rows of the batch buffers; returns the loss.</summary>
-    private float Step(int batch)
+    /// <summary>Forward and backward on the first <paramref name="batch"/> rows of the batch buffers (no step); returns the loss.</summary>
+    private float Backward(int batch)
     {
         int t = _options.MaxLength, d = _options.Dimensions, items = _itemCount;
         int positions = batch * t;
@@ -581,8 +586,6 @@ public sealed class SasRec : ISavableRecommender
         Tensor gradEmbedding = View(_gradEmbeddingBuffer, ref _gradEmbeddingView, batch);
         Kernels.Scale(g.Span, _embeddingScale, gradEmbedding.Span);    // through the √d scaling
         _network.Items.Backward(gradEmbedding);                          // input path: scatter into E[ids]
-
-        _optimizer.StepAndZeroGrad();
         return loss;
     }
 

@@ -138,6 +138,23 @@ public abstract class Optimizer
         StepCount = stepCount;
     }
 
+    /// <summary>
+    /// Returns the optimizer to its freshly constructed state: every state element to its initial value and
+    /// <see cref="StepCount"/> to 0 (for a model that retrains from scratch over the same parameters).
+    /// </summary>
+    internal void ResetState()
+    {
+        for (int i = 0; i < _state.Length; i++)
+        {
+            for (int s = 0; s < _state[i].Length; s++)
+            {
+                _state[i][s] = NewState(_parameters[i].Length, 0);
+            }
+        }
+
+        StepCount = 0;
+    }
+
     /// <summary>Gets a value indicating whether sparse-row parameters are updated only on their touched rows.</summary>
     public bool Lazy { get; }
 

@@ -55,7 +55,7 @@ public class BasketlessLogTests
         new Popularity(),
         new PersonalPopularity(),
         new ItemKnn(),
-        new RepeatAware(new RepeatAwareOptions(Hidden: 8, Epochs: 3, Patience: 3, UpdateEpochs: 1, BatchSize: 16,
+        new RepeatAware(new RepeatAwareOptions(Hidden: 8, MaxEpochs: 3, Patience: 3, UpdateEpochs: 1, BatchSize: 16,
             ExploreCandidates: 5, RandomNegatives: 4, ValidationUsers: 3, Seed: 5)),
     ];
 

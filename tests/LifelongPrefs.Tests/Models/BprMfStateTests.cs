@@ -6,7 +6,7 @@ namespace LifelongPrefs.Tests.Models;
 
 public class BprMfStateTests
 {
-    private static readonly BprMfOptions Options = new(Dimensions: 8, Epochs: 4, UpdateEpochs: 2, BatchSize: 32,
+    private static readonly BprMfOptions Options = new(Dimensions: 8, MaxEpochs: 4, UpdateEpochs: 2, BatchSize: 32,
         LearningRate: 0.05f, Seed: 5, ValidationUsers: 5);
 
     private static Interaction[] Events(int count, int users, int items, int seed)

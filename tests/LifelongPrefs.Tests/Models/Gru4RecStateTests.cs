@@ -27,7 +27,7 @@ public class Gru4RecStateTests
     }
 
     private static Gru4RecOptions Small(Gru4RecLoss loss = Gru4RecLoss.FullSoftmax, bool tie = false) =>
-        new(Dimensions: 8, HiddenSize: 8, MaxLength: 5, Epochs: 2, UpdateEpochs: 1, BatchSize: 8, LearningRate: 0.02f,
+        new(Dimensions: 8, HiddenSize: 8, MaxLength: 5, MaxEpochs: 2, UpdateEpochs: 1, BatchSize: 8, LearningRate: 0.02f,
             TieOutput: tie, Loss: loss, Negatives: 4, Patience: 2, ValidationUsers: 3, Seed: 3);
 
     private static float[] Scores(Gru4Rec model, int user, IReadOnlyList<Interaction> events)

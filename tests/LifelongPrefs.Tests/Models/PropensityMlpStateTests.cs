@@ -31,7 +31,7 @@ public class PropensityMlpStateTests
         return events;
     }
 
-    private static PropensityMlpOptions Small() => new(Hidden1: 8, Hidden2: 4, Epochs: 3, Patience: 3, UpdateEpochs: 1,
+    private static PropensityMlpOptions Small() => new(Hidden1: 8, Hidden2: 4, MaxEpochs: 3, Patience: 3, UpdateEpochs: 1,
         BatchSize: 32, LearningRate: 0.01f, NegativesPerPositive: 3, RepeatNegativesPerPositive: 1, ValidationUsers: 3, Seed: 5);
 
     private static float[] Scores(PropensityMlp model, int user, List<Interaction> events)

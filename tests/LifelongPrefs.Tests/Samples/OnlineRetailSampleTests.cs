@@ -4,6 +4,7 @@ using System.Text.Json;
 using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation.Protocols;
 using LifelongPrefs.Models;
+using LifelongPrefs.Training;
 using LifelongPrefs.Samples.OnlineRetail;
 using Spectre.Console;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LifelongPrefs.Data;
 using LifelongPrefs.Models;
+using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Evaluation.Protocols;
 
