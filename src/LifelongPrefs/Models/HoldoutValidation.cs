@@ -39,7 +39,7 @@ internal sealed class HoldoutValidation
         Array.Fill(last, long.MinValue);
         foreach (Interaction e in events)
         {
-            long key = Key(e);
+            long key = e.BasketKey;
             if (key != last[e.User])
             {
                 distinct[e.User]++;
@@ -64,7 +64,7 @@ internal sealed class HoldoutValidation
         var relevant = new Dictionary<int, SortedSet<int>>();
         foreach (Interaction e in events)
         {
-            bool heldOut = chosen.Contains(e.User) && Key(e) == last[e.User];
+            bool heldOut = chosen.Contains(e.User) && e.BasketKey == last[e.User];
             if (heldOut)
             {
                 if (RecommenderGuard.IsPositive(e))
@@ -127,5 +127,4 @@ internal sealed class HoldoutValidation
         return sum / _users.Count;
     }
 
-    private static long Key(in Interaction e) => e.Basket >= 0 ? e.Basket : e.Ticks;
 }

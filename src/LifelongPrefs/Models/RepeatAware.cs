@@ -21,13 +21,10 @@ namespace LifelongPrefs.Models;
 /// <param name="ValidationUsers">Users whose last training basket is held out for early stopping (0 disables it).</param>
 /// <param name="Seed">Seed for initialisation, sampling, shuffling and the validation split.</param>
 /// <param name="MaxUsers">The most users the model may grow to (checked before anything is allocated).</param>
-/// <param name="MaxItems">
-/// The most items the model may grow to (checked before anything is allocated). The default, 46,340, is the largest
-/// catalog whose dense items × items co-occurrence table fits one array.
-/// </param>
+/// <param name="MaxItems">The most items the model may grow to (checked before anything is allocated).</param>
 public sealed record RepeatAwareOptions(int Hidden = 32, int MaxEpochs = 200, int Patience = 5, int UpdateEpochs = 2,
     int BatchSize = 512, float LearningRate = 3e-3f, int ExploreCandidates = 50, int RandomNegatives = 20,
-    float Decay = 0.8f, int ValidationUsers = 500, int Seed = 42, int MaxUsers = 10_000_000, int MaxItems = 46_340)
+    float Decay = 0.8f, int ValidationUsers = 500, int Seed = 42, int MaxUsers = 10_000_000, int MaxItems = 10_000_000)
 {
     internal void Validate()
     {
