@@ -37,11 +37,16 @@ public partial class LayeringTests
     [GeneratedRegex(@"(?<![\w.])((?:Models|Evaluation\.Protocols|Persistence|Lifelong|Privacy)(?:\.[A-Z]\w*)*)\.[A-Z]\w*")]
     private static partial Regex RelativeName();
 
-    /// <summary>The namespace a file's folder gives it (Evaluation/Metrics keeps the older LifelongPrefs.Evaluation).</summary>
+    /// <summary>The namespace a file's folder gives it (Evaluation/Metrics keeps LifelongPrefs.Evaluation, Models/Scoring LifelongPrefs.Models).</summary>
     private static string NamespaceOf(string relativeFolder)
     {
         string folder = relativeFolder.Replace('\\', '/');
-        return folder == "Evaluation/Metrics" ? "LifelongPrefs.Evaluation" : string.Join('.', new[] { Root }.Concat(folder.Split('/', StringSplitOptions.RemoveEmptyEntries)));
+        return folder switch
+        {
+            "Evaluation/Metrics" => "LifelongPrefs.Evaluation",
+            "Models/Scoring" => "LifelongPrefs.Models",   // the scorers are the models' read half: one namespace for users
+            _ => string.Join('.', new[] { Root }.Concat(folder.Split('/', StringSplitOptions.RemoveEmptyEntries))),
+        };
     }
 
     /// <summary>The violations of one file's text against its folder's rule (empty when it complies).</summary>

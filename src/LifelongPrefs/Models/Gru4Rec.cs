@@ -394,6 +394,7 @@ public sealed class Gru4Rec : ISavableRecommender, ITrainableRecommender
         nameof(_outputBias), nameof(_parameters), nameof(_optimizer))]
     private void Build()
     {
+        _liveScorer = null;   // it reads the parameter list this method replaces; the next read builds one over the new list
         _random = new SeededRandom(_options.Seed);
         _samplerRandom = new SeededRandom(unchecked(_options.Seed * 31 + 7));
         int d = _options.Dimensions, h = _options.HiddenSize;
