@@ -6,7 +6,7 @@ namespace LifelongPrefs.Data;
 /// One-hot encoding over a growable vocabulary: each category gets a stable slot (in order of first sight, through an
 /// <see cref="IdMap"/>). Unknown categories encode to all zeros.
 /// </summary>
-public sealed class OneHotEncoder
+internal sealed class OneHotEncoder
 {
     /// <summary>Gets the categories; a category's index is its slot.</summary>
     public IdMap Categories { get; } = new();
@@ -60,7 +60,7 @@ public sealed class OneHotEncoder
 /// 16777619), so buckets are identical across processes, machines and .NET versions — unlike
 /// <see cref="string.GetHashCode()"/>, which is randomised per process.
 /// </summary>
-public sealed class HashedEncoder
+internal sealed class HashedEncoder
 {
     /// <summary>Creates an encoder.</summary>
     /// <param name="buckets">The number of buckets, at least 1.</param>

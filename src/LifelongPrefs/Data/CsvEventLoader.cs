@@ -34,7 +34,7 @@ public static class CsvEventLoader
     /// first record's width.
     /// </exception>
     /// <exception cref="CsvFormatException">(During enumeration, strict mode) a record is malformed.</exception>
-    public static IEnumerable<InteractionEvent> Read(CsvReader reader, CsvColumnMapping mapping)
+    internal static IEnumerable<InteractionEvent> Read(CsvReader reader, CsvColumnMapping mapping)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(mapping);
@@ -50,7 +50,7 @@ public static class CsvEventLoader
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The mapping does not fit the file (see <see cref="Read"/>); the log is then unchanged.</exception>
     /// <exception cref="CsvFormatException">Strict mode and a record is malformed; the log is then unchanged.</exception>
-    public static int LoadInto(InteractionLog log, CsvReader reader, CsvColumnMapping mapping)
+    internal static int LoadInto(InteractionLog log, CsvReader reader, CsvColumnMapping mapping)
     {
         ArgumentNullException.ThrowIfNull(log);
         return LoadCore(log, reader, mapping, null).Added;
@@ -71,6 +71,32 @@ public static class CsvEventLoader
     {
         ArgumentNullException.ThrowIfNull(mapping);
         using CsvReader reader = CsvReader.Open(path, options);
+        return LoadResult(reader, mapping);
+    }
+
+    /// <summary>
+    /// Loads CSV text (or a gzip member, recognised by its magic bytes 1F 8B) from a stream into a new log, in time
+    /// order (ties in file order). The stream is read to its end and left open.
+    /// </summary>
+    /// <param name="stream">A readable stream positioned at the start of the CSV text.</param>
+    /// <param name="mapping">Which columns hold what.</param>
+    /// <param name="options">CSV options (comma, header, strict by default).</param>
+    /// <returns>The log, the reader's report of skipped records, the delimiter used, the rows dropped below the minimum value and the item texts.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="mapping"/> is null.</exception>
+    /// <exception cref="ArgumentException">The stream is not readable, the options are invalid, or the mapping does not fit the text (see <see cref="Read"/>).</exception>
+    /// <exception cref="IOException">The stream cannot be read.</exception>
+    /// <exception cref="InvalidDataException">The stream starts like gzip but is not valid gzip.</exception>
+    /// <exception cref="CsvFormatException">The header is malformed, or strict mode and a record is malformed.</exception>
+    public static CsvLoadResult Load(Stream stream, CsvColumnMapping mapping, CsvReaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(mapping);
+        using var reader = new CsvReader(stream, options, leaveOpen: true);
+        return LoadResult(reader, mapping);
+    }
+
+    private static CsvLoadResult LoadResult(CsvReader reader, CsvColumnMapping mapping)
+    {
         var log = new InteractionLog();
         var texts = new Dictionary<int, string>();
         (_, long dropped) = LoadCore(log, reader, mapping, texts);

@@ -19,7 +19,7 @@ namespace LifelongPrefs.Data;
 /// through <see cref="RejectRecord"/>, which follows the same rule.</para>
 /// <para>Not thread-safe.</para>
 /// </remarks>
-public sealed class CsvReader : IDisposable
+internal sealed class CsvReader : IDisposable
 {
     private const int BufferSize = 1 << 16;
 

@@ -39,10 +39,14 @@ public sealed class IdMap
         return index;
     }
 
-    /// <summary>Looks up an id without adding it.</summary>
-    /// <param name="id">The external id.</param>
-    /// <param name="index">The index, or -1 when the id is unknown.</param>
-    /// <returns>Whether the id is known.</returns>
+    /// <summary>
+    /// Looks up an id without adding it: unlike <see cref="GetOrAdd"/>, an unknown id leaves the map (and
+    /// <see cref="Count"/>) unchanged, so use this to ask about a user or item that may not be in the data.
+    /// </summary>
+    /// <param name="id">The external id (compared ordinally; the empty string is never mapped).</param>
+    /// <param name="index">The dense index, or -1 when the id is unknown.</param>
+    /// <returns><see langword="true"/> when the id has an index; otherwise <see langword="false"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="id"/> is null.</exception>
     public bool TryGetIndex(string id, out int index)
     {
         ArgumentNullException.ThrowIfNull(id);

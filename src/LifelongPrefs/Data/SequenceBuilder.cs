@@ -5,7 +5,7 @@ namespace LifelongPrefs.Data;
 /// with real items right-aligned (LEFT padding, so the most recent item is always in the last column, where a causal
 /// model reads its prediction).
 /// </summary>
-public sealed class SequenceBatch
+internal sealed class SequenceBatch
 {
     internal SequenceBatch(int rows, int length, int[] ids, float[] mask, int[] targets, int[] sources)
     {
@@ -40,7 +40,7 @@ public sealed class SequenceBatch
 }
 
 /// <summary>Builds <see cref="SequenceBatch"/>es from per-user item sequences.</summary>
-public static class SequenceBuilder
+internal static class SequenceBuilder
 {
     /// <summary>
     /// Each user's purchase sequence: baskets in time order, flattened (distinct items within a basket, first

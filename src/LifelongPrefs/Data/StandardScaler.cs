@@ -6,7 +6,7 @@ namespace LifelongPrefs.Data;
 /// maps to 0 instead of dividing by zero.
 /// </summary>
 /// <remarks>Data is row-major: <c>rows × Columns</c> floats. Statistics accumulate in double precision.</remarks>
-public sealed class StandardScaler
+internal sealed class StandardScaler
 {
     private float[] _mean = [];
     private float[] _scale = [];

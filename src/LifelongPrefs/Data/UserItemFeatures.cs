@@ -12,7 +12,7 @@ namespace LifelongPrefs.Data;
 /// before the cutoff gets frequency 0, monetary net of any returns, and recency equal to the days from the log's first
 /// event to the cutoff (the longest recency observable), so the features stay finite for scalers.
 /// </remarks>
-public sealed class RfmFeatures
+internal sealed class RfmFeatures
 {
     private RfmFeatures(float[] recency, float[] frequency, float[] monetary)
     {
@@ -104,7 +104,7 @@ public sealed class RfmFeatures
 /// Item popularity at a cutoff time, from the purchase events strictly before it: total purchase events, distinct
 /// buyers, and purchase events within a recent window.
 /// </summary>
-public sealed class ItemPopularity
+internal sealed class ItemPopularity
 {
     private ItemPopularity(float[] count, float[] users, float[] recent)
     {
