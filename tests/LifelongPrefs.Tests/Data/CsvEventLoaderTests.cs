@@ -294,4 +294,36 @@ public class CsvEventLoaderTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void Load_from_a_stream_equals_load_from_the_file_and_leaves_the_stream_open()
+    {
+        const string text = "user;item;t;basket\nb;y;2024-01-02;i2\na;x;2024-01-01;i1\na;z;2024-01-01;i1\nbroken\n";
+        var mapping = new CsvColumnMapping { User = "user", Item = "item", Timestamp = "t", Basket = "basket" };
+        var options = new CsvReaderOptions { DetectDelimiter = true, Lenient = true };
+        string path = Path.Combine(Path.GetTempPath(), $"lp-stream-{Guid.NewGuid():N}.csv");
+        try
+        {
+            File.WriteAllText(path, text);
+            CsvLoadResult fromFile = CsvEventLoader.Load(path, mapping, options);
+            using var stream = new MemoryStream(File.ReadAllBytes(path));
+            CsvLoadResult fromStream = CsvEventLoader.Load(stream, mapping, options);
+
+            Assert.Equal(3, fromFile.Log.Count);
+            Assert.Equal(fromFile.Log.Events, fromStream.Log.Events);
+            Assert.Equal(fromFile.Log.Users.Ids, fromStream.Log.Users.Ids);
+            Assert.Equal(fromFile.Log.Items.Ids, fromStream.Log.Items.Ids);
+            Assert.Equal(fromFile.Log.Baskets.Ids, fromStream.Log.Baskets.Ids);
+            Assert.Equal((';', 1L), (fromStream.Delimiter, fromStream.Report.Skipped));
+            Assert.Equal(fromFile.Report.Skipped, fromStream.Report.Skipped);
+            Assert.True(stream.CanRead);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        Assert.Throws<ArgumentNullException>(() => CsvEventLoader.Load((Stream)null!, mapping));
+        Assert.Throws<ArgumentNullException>(() => CsvEventLoader.Load(new MemoryStream(), null!));
+    }
 }
