@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace LifelongPrefs.Data;
@@ -67,6 +68,7 @@ public static class CsvEventLoader
     /// <exception cref="IOException">The file cannot be read.</exception>
     /// <exception cref="InvalidDataException">The file starts like gzip but is not valid gzip.</exception>
     /// <exception cref="CsvFormatException">The header is malformed, or strict mode and a record is malformed.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "A path and a stream overload, both with optional reader options, as File and Stream APIs pair; both ship together.")]
     public static CsvLoadResult Load(string path, CsvColumnMapping mapping, CsvReaderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(mapping);
@@ -87,6 +89,7 @@ public static class CsvEventLoader
     /// <exception cref="IOException">The stream cannot be read.</exception>
     /// <exception cref="InvalidDataException">The stream starts like gzip but is not valid gzip.</exception>
     /// <exception cref="CsvFormatException">The header is malformed, or strict mode and a record is malformed.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "A path and a stream overload, both with optional reader options, as File and Stream APIs pair; both ship together.")]
     public static CsvLoadResult Load(Stream stream, CsvColumnMapping mapping, CsvReaderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);

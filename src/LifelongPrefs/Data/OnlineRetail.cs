@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
 namespace LifelongPrefs.Data;
@@ -42,6 +43,7 @@ public static class OnlineRetail
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="CsvFormatException">Strict mode and a line is malformed, or the header lacks a required column.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "A path and a stream overload, both with optional cleaning options; both ship together.")]
     public static OnlineRetailData Load(string path, OnlineRetailOptions? options = null)
     {
         options ??= OnlineRetailOptions.Default;
@@ -55,6 +57,7 @@ public static class OnlineRetail
     /// <returns>The cleaned log, the report and item descriptions.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
     /// <exception cref="CsvFormatException">Strict mode and a line is malformed, or the header lacks a required column.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "A path and a stream overload, both with optional cleaning options; both ship together.")]
     public static OnlineRetailData Load(Stream stream, OnlineRetailOptions? options = null)
     {
         options ??= OnlineRetailOptions.Default;

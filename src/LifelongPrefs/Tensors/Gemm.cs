@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -59,6 +60,7 @@ public static partial class Kernels
     /// A span is too short for its dimensions and leading dimension, or <paramref name="c"/> overlaps
     /// <paramref name="a"/> or <paramref name="b"/>.
     /// </exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The span form (optional parallelism) and the tensor form (optional alpha, beta) take different arguments and ship together.")]
     public static void Gemm(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
         int maxDegreeOfParallelism = 1)
@@ -145,6 +147,7 @@ public static partial class Kernels
     /// <param name="beta">Scale of the existing C (exactly 0: C is overwritten without being read).</param>
     /// <exception cref="ArgumentNullException">A tensor is null.</exception>
     /// <exception cref="ArgumentException">A tensor is not rank 2, the inner dimensions differ, C has the wrong shape, or C overlaps an input.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The span form (optional parallelism) and the tensor form (optional alpha, beta) take different arguments and ship together.")]
     public static void Gemm(Tensor a, Transpose transA, Tensor b, Transpose transB, Tensor c, float alpha = 1f, float beta = 0f)
     {
         ArgumentNullException.ThrowIfNull(a);
