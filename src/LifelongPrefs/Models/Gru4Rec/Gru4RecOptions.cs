@@ -23,26 +23,68 @@ public enum Gru4RecLoss
 /// not tuned: training runs until the validation NDCG@20 has not improved for <see cref="Patience"/> epochs (at most
 /// <see cref="MaxEpochs"/>) and keeps the best epoch.
 /// </summary>
-/// <param name="Dimensions">Item-embedding size D.</param>
-/// <param name="HiddenSize">GRU state size H (also the size of the output item vectors).</param>
-/// <param name="MaxLength">Longest input window T; longer histories are cut into consecutive windows for training and truncated to their last T items for scoring.</param>
-/// <param name="MaxEpochs">The cap on passes over the training windows in <see cref="Gru4Rec.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</param>
-/// <param name="UpdateEpochs">Passes over the affected users' windows in <see cref="Gru4Rec.Update"/> (no validation).</param>
-/// <param name="BatchSize">Windows (sequences) per optimizer step.</param>
-/// <param name="LearningRate">Adam's learning rate.</param>
-/// <param name="TieOutput">Whether the output layer reuses the input item embeddings (requires <paramref name="Dimensions"/> = <paramref name="HiddenSize"/>) instead of a separate table.</param>
-/// <param name="Loss">The exact full softmax (default) or the cheaper sampled softmax with logQ correction.</param>
-/// <param name="Negatives">Shared negatives per batch for <see cref="Gru4RecLoss.SampledSoftmax"/>.</param>
-/// <param name="Patience">Epochs without a better validation NDCG@20 before training stops; the best epoch's parameters are kept. At least 1.</param>
-/// <param name="ValidationUsers">Users whose last basket is held out of the training events for early stopping (0 disables early stopping).</param>
-/// <param name="Seed">Seed for initialisation, shuffling, validation sampling and negative sampling.</param>
-/// <param name="MaxUsers">The most users the model may grow to (checked before anything is allocated).</param>
-/// <param name="MaxItems">The most items the model may grow to (checked before anything is allocated).</param>
-public sealed record Gru4RecOptions(int Dimensions = 64, int HiddenSize = 64, int MaxLength = 50, int MaxEpochs = 200,
-    int UpdateEpochs = 2, int BatchSize = 32, float LearningRate = 5e-3f, bool TieOutput = false,
-    Gru4RecLoss Loss = Gru4RecLoss.FullSoftmax, int Negatives = 512, int Patience = 5, int ValidationUsers = 1000, int Seed = 42,
-    int MaxUsers = 10_000_000, int MaxItems = 10_000_000)
+public sealed class Gru4RecOptions
 {
+    /// <summary>Item-embedding size D.</summary>
+    /// <value>Default 64.</value>
+    public int Dimensions { get; init; } = 64;
+
+    /// <summary>GRU state size H (also the size of the output item vectors).</summary>
+    /// <value>Default 64.</value>
+    public int HiddenSize { get; init; } = 64;
+
+    /// <summary>Longest input window T; longer histories are cut into consecutive windows for training and truncated to their last T items for scoring.</summary>
+    /// <value>Default 50.</value>
+    public int MaxLength { get; init; } = 50;
+
+    /// <summary>The cap on passes over the training windows in <see cref="Gru4Rec.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</summary>
+    /// <value>Default 200.</value>
+    public int MaxEpochs { get; init; } = 200;
+
+    /// <summary>Passes over the affected users' windows in <see cref="Gru4Rec.Update"/> (no validation).</summary>
+    /// <value>Default 2.</value>
+    public int UpdateEpochs { get; init; } = 2;
+
+    /// <summary>Windows (sequences) per optimizer step.</summary>
+    /// <value>Default 32.</value>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Adam's learning rate.</summary>
+    /// <value>Default 5e-3.</value>
+    public float LearningRate { get; init; } = 5e-3f;
+
+    /// <summary>Whether the output layer reuses the input item embeddings (requires <see cref="Dimensions"/> = <see cref="HiddenSize"/>) instead of a separate table.</summary>
+    /// <value>Default <see langword="false"/>.</value>
+    public bool TieOutput { get; init; }
+
+    /// <summary>The exact full softmax (default) or the cheaper sampled softmax with logQ correction.</summary>
+    /// <value>Default <see cref="Gru4RecLoss.FullSoftmax"/>.</value>
+    public Gru4RecLoss Loss { get; init; } = Gru4RecLoss.FullSoftmax;
+
+    /// <summary>Shared negatives per batch for <see cref="Gru4RecLoss.SampledSoftmax"/>.</summary>
+    /// <value>Default 512.</value>
+    public int Negatives { get; init; } = 512;
+
+    /// <summary>Epochs without a better validation NDCG@20 before training stops; the best epoch's parameters are kept. At least 1.</summary>
+    /// <value>Default 5.</value>
+    public int Patience { get; init; } = 5;
+
+    /// <summary>Users whose last basket is held out of the training events for early stopping (0 disables early stopping).</summary>
+    /// <value>Default 1000.</value>
+    public int ValidationUsers { get; init; } = 1000;
+
+    /// <summary>Seed for initialisation, shuffling, validation sampling and negative sampling.</summary>
+    /// <value>Default 42.</value>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
+    /// <value>Default 10,000,000.</value>
+    public int MaxUsers { get; init; } = 10_000_000;
+
+    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
+    /// <value>Default 10,000,000.</value>
+    public int MaxItems { get; init; } = 10_000_000;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));

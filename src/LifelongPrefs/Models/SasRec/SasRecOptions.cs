@@ -31,26 +31,72 @@ public enum SasRecLoss
 /// epochs (at most <see cref="MaxEpochs"/>) and keeps the best epoch, so a small log with few steps per epoch trains
 /// as long as it keeps learning.
 /// </summary>
-/// <param name="Dimensions">Model width d (item and position embeddings, attention, feed-forward).</param>
-/// <param name="Blocks">Number of stacked Transformer blocks.</param>
-/// <param name="Heads">Attention heads per block; must divide <paramref name="Dimensions"/>.</param>
-/// <param name="MaxLength">n, the window of most recent items the model reads.</param>
-/// <param name="Dropout">Dropout on the embeddings, the residual branches and the attention weights, in [0, 1).</param>
-/// <param name="MaxEpochs">The cap on passes over the users' sequences in <see cref="SasRec.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</param>
-/// <param name="UpdateEpochs">Passes over the affected users' sequences in <see cref="SasRec.Update"/> (no validation).</param>
-/// <param name="BatchSize">Sequences per optimizer step.</param>
-/// <param name="LearningRate">Adam's learning rate.</param>
-/// <param name="Loss">The training objective.</param>
-/// <param name="Negatives">Shared negatives drawn per batch for <see cref="SasRecLoss.SampledSoftmax"/> (ignored by the other losses).</param>
-/// <param name="Patience">Epochs without a better validation NDCG@20 before training stops; at least 1.</param>
-/// <param name="ValidationUsers">Users whose last basket is held out inside <see cref="SasRec.Fit"/> for early stopping (0 disables it).</param>
-/// <param name="Seed">Seed for initialisation, shuffling, dropout and negative sampling.</param>
-/// <param name="MaxUsers">The most users the model may grow to (checked before anything is allocated).</param>
-/// <param name="MaxItems">The most items the model may grow to (checked before anything is allocated).</param>
-public sealed record SasRecOptions(int Dimensions = 64, int Blocks = 2, int Heads = 1, int MaxLength = 50, float Dropout = 0.2f,
-    int MaxEpochs = 200, int UpdateEpochs = 2, int BatchSize = 128, float LearningRate = 3e-3f, SasRecLoss Loss = SasRecLoss.FullSoftmax,
-    int Negatives = 256, int Patience = 5, int ValidationUsers = 500, int Seed = 42, int MaxUsers = 10_000_000, int MaxItems = 10_000_000)
+public sealed class SasRecOptions
 {
+    /// <summary>Model width d (item and position embeddings, attention, feed-forward).</summary>
+    /// <value>Default 64.</value>
+    public int Dimensions { get; init; } = 64;
+
+    /// <summary>Number of stacked Transformer blocks.</summary>
+    /// <value>Default 2.</value>
+    public int Blocks { get; init; } = 2;
+
+    /// <summary>Attention heads per block; must divide <see cref="Dimensions"/>.</summary>
+    /// <value>Default 1.</value>
+    public int Heads { get; init; } = 1;
+
+    /// <summary>n, the window of most recent items the model reads.</summary>
+    /// <value>Default 50.</value>
+    public int MaxLength { get; init; } = 50;
+
+    /// <summary>Dropout on the embeddings, the residual branches and the attention weights, in [0, 1).</summary>
+    /// <value>Default 0.2.</value>
+    public float Dropout { get; init; } = 0.2f;
+
+    /// <summary>The cap on passes over the users' sequences in <see cref="SasRec.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</summary>
+    /// <value>Default 200.</value>
+    public int MaxEpochs { get; init; } = 200;
+
+    /// <summary>Passes over the affected users' sequences in <see cref="SasRec.Update"/> (no validation).</summary>
+    /// <value>Default 2.</value>
+    public int UpdateEpochs { get; init; } = 2;
+
+    /// <summary>Sequences per optimizer step.</summary>
+    /// <value>Default 128.</value>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>Adam's learning rate.</summary>
+    /// <value>Default 3e-3.</value>
+    public float LearningRate { get; init; } = 3e-3f;
+
+    /// <summary>The training objective.</summary>
+    /// <value>Default <see cref="SasRecLoss.FullSoftmax"/>.</value>
+    public SasRecLoss Loss { get; init; } = SasRecLoss.FullSoftmax;
+
+    /// <summary>Shared negatives drawn per batch for <see cref="SasRecLoss.SampledSoftmax"/> (ignored by the other losses).</summary>
+    /// <value>Default 256.</value>
+    public int Negatives { get; init; } = 256;
+
+    /// <summary>Epochs without a better validation NDCG@20 before training stops; at least 1.</summary>
+    /// <value>Default 5.</value>
+    public int Patience { get; init; } = 5;
+
+    /// <summary>Users whose last basket is held out inside <see cref="SasRec.Fit"/> for early stopping (0 disables it).</summary>
+    /// <value>Default 500.</value>
+    public int ValidationUsers { get; init; } = 500;
+
+    /// <summary>Seed for initialisation, shuffling, dropout and negative sampling.</summary>
+    /// <value>Default 42.</value>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
+    /// <value>Default 10,000,000.</value>
+    public int MaxUsers { get; init; } = 10_000_000;
+
+    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
+    /// <value>Default 10,000,000.</value>
+    public int MaxItems { get; init; } = 10_000_000;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
