@@ -81,19 +81,13 @@ public sealed class PropensityMlpOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden1, nameof(Hidden1));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden2, nameof(Hidden2));
         RecommenderGuard.Rate(Dropout, nameof(Dropout));
-        ArgumentOutOfRangeException.ThrowIfNegative(MaxEpochs, nameof(MaxEpochs));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Patience, nameof(Patience));
-        ArgumentOutOfRangeException.ThrowIfNegative(UpdateEpochs, nameof(UpdateEpochs));
+        RecommenderGuard.TrainingBudget(MaxEpochs, UpdateEpochs, Patience, ValidationUsers, MaxUsers, MaxItems, LearningRate);
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 2, nameof(BatchSize));
-        RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
         RecommenderGuard.NonNegativeFinite(WeightDecay, nameof(WeightDecay));
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LabelBasketsPerUser, nameof(LabelBasketsPerUser));
         ArgumentOutOfRangeException.ThrowIfNegative(NegativesPerPositive, nameof(NegativesPerPositive));
         ArgumentOutOfRangeException.ThrowIfNegative(RepeatNegativesPerPositive, nameof(RepeatNegativesPerPositive));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(RecentWindowDays, nameof(RecentWindowDays));
-        ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
-        GrowthGuard.Limit(MaxUsers, nameof(MaxUsers));
-        GrowthGuard.Limit(MaxItems, nameof(MaxItems));
     }
 }

@@ -110,10 +110,8 @@ public sealed class SasRecOptions
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxLength, nameof(MaxLength));
         RecommenderGuard.Rate(Dropout, nameof(Dropout));
-        ArgumentOutOfRangeException.ThrowIfNegative(MaxEpochs, nameof(MaxEpochs));
-        ArgumentOutOfRangeException.ThrowIfNegative(UpdateEpochs, nameof(UpdateEpochs));
+        RecommenderGuard.TrainingBudget(MaxEpochs, UpdateEpochs, Patience, ValidationUsers, MaxUsers, MaxItems, LearningRate);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
-        RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
 
         if (!Enum.IsDefined(Loss))
         {
@@ -121,9 +119,5 @@ public sealed class SasRecOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Patience, nameof(Patience));
-        ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
-        GrowthGuard.Limit(MaxUsers, nameof(MaxUsers));
-        GrowthGuard.Limit(MaxItems, nameof(MaxItems));
     }
 }
