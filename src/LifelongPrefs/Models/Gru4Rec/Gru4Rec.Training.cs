@@ -122,19 +122,16 @@ public sealed partial class Gru4Rec
         float loss = SampledSoftmaxLoss.Compute(positive, negative, s, _positiveLogQ.AsSpan(0, n), _negativeLogQ,
             targets, _negatives, [], [], gradPositive, negative);
 
-        // dHidden = g⁺_n · W[t_n] + g⁻ (N,S) · W[neg] (S,H); dW[t_n] += g⁺_n · hidden_n; db[t_n] += g⁺_n.
-        Kernels.Gemm(Transpose.None, Transpose.None, n, h, s, 1f, negative, s, _negativeVectors, h, 0f, gradHidden, h);
+        // dHidden = g⁺_n · W[t_n] + g⁻ · W[neg]; dW[t_n] += g⁺_n · hidden_n; dW[neg] += g⁻ᵀ · hidden (the W[neg] scratch is reused).
+        SampledOutputGradient.Backward(gradHidden, wGrad, _negativeVectors, gradPositive, negative, hidden, w, _negativeVectors,
+            targets[..n], _negatives, h);
+
+        // db[t_n] += g⁺_n; db[neg] += column sums of g⁻.
         for (int k = 0; k < n; k++)
         {
-            int item = targets[k];
-            Kernels.Axpy(gradPositive[k], w.Slice(item * h, h), gradHidden.Slice(k * h, h));
-            Kernels.Axpy(gradPositive[k], hidden.Slice(k * h, h), wGrad.Slice(item * h, h));
-            biasGrad[item] += gradPositive[k];
+            biasGrad[targets[k]] += gradPositive[k];
         }
 
-        // dW[neg] (S,H) += g⁻ᵀ (S,N) · hidden (N,H), scattered (repeated negatives accumulate); db[neg] += column sums.
-        Kernels.Gemm(Transpose.Transpose, Transpose.None, s, h, n, 1f, negative, s, hidden, h, 0f, _negativeVectors, h);
-        Kernels.ScatterAddRows(_negativeVectors, h, _negatives, wGrad);
         Kernels.SumColumns(negative, n, s, _negativeBiasGrad);
         for (int j = 0; j < s; j++)
         {

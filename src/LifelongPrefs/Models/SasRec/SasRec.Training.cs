@@ -187,19 +187,14 @@ public sealed partial class SasRec
         float loss = SampledSoftmaxLoss.Compute(positive, negative, s, _positiveLogQ.AsSpan(0, count), _negativeLogQ,
             targets, _sharedNegatives, [], [], gradPositive, negative);
 
-        // dH = g⁻ (N,S) · E[neg] (S,d) + g⁺_n · E[t_n]; dE[t_n] += g⁺_n · h_n (the output path of the shared table).
-        Kernels.Gemm(Transpose.None, Transpose.None, count, d, s, 1f, negative, s, _negativeVectors, d, 0f, gradGathered, d);
-        for (int n = 0; n < count; n++)
+        // dH and the output path of the shared table: dE[t_n] += g⁺_n · h_n, dE[neg] += g⁻ᵀ · H.
+        SampledOutputGradient.Backward(gradGathered, itemGrad, _negativeRowGrad, gradPositive, negative, gathered, itemRows,
+            _negativeVectors, targets, _sharedNegatives, d);
+        foreach (int target in targets)
         {
-            int target = targets[n];
-            Kernels.Axpy(gradPositive[n], itemRows.Slice(target * d, d), gradGathered.Slice(n * d, d));
-            Kernels.Axpy(gradPositive[n], gathered.Slice(n * d, d), itemGrad.Slice(target * d, d));
             table.MarkRowTouched(target + 1);
         }
 
-        // dE[neg] (S,d) = g⁻ᵀ (S,N) · H (N,d), scattered so repeated negatives accumulate.
-        Kernels.Gemm(Transpose.Transpose, Transpose.None, s, d, count, 1f, negative, s, gathered, d, 0f, _negativeRowGrad, d);
-        Kernels.ScatterAddRows(_negativeRowGrad, d, _sharedNegatives, itemGrad);
         foreach (int item in _sharedNegatives)
         {
             table.MarkRowTouched(item + 1);
