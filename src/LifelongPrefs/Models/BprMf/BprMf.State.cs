@@ -8,6 +8,20 @@ namespace LifelongPrefs.Models;
 
 public sealed partial class BprMf
 {
+    /// <inheritdoc/>
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
+
+    /// <inheritdoc/>
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
+
+    /// <inheritdoc/>
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
+
+    /// <inheritdoc/>
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
+
     private ModelStateHeader StateHeader => new(ModelTypeId.BprMf, 1, OptionsFingerprint.Canonical(_options));
 
     private static KeyValuePair<string, Parameter>[] Named(params Parameter[] tables) => [.. tables.Select(p => KeyValuePair.Create(p.Name, p))];

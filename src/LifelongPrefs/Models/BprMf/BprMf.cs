@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
@@ -147,20 +146,6 @@ public sealed partial class BprMf : ISavableRecommender, ITrainableRecommender
 
     /// <summary>Whether <paramref name="user"/> has a learned row (a user with training pairs), else scoring folds them in.</summary>
     private bool IsTrained(int user) => (uint)user < (uint)_users.Rows && user < _seen.Count && _seen[user].Count > 0;
-
-    /// <inheritdoc/>
-    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
-
-    /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
-
-    /// <inheritdoc/>
-    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
-
-    /// <inheritdoc/>
-    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
 
     /// <inheritdoc/>
     void ITrainableRecommender.Grow(int userCount, int itemCount)

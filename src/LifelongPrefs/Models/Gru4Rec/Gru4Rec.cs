@@ -1,7 +1,5 @@
-using System.Numerics.Tensors;
 using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
-using LifelongPrefs.Nn.Losses;
 using LifelongPrefs.Nn.Sampling;
 using LifelongPrefs.Persistence;
 using LifelongPrefs.Tensors;
@@ -188,25 +186,6 @@ public sealed partial class Gru4Rec : ISavableRecommender, ITrainableRecommender
 
     private Gru4RecScorer NewScorer(ParameterValues parameters, Func<int> itemCount) =>
         new(parameters, itemCount, _options.Dimensions, _options.HiddenSize, _options.MaxLength, _options.TieOutput);
-
-    /// <inheritdoc/>
-    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
-
-    /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
-
-    /// <inheritdoc/>
-    /// <remarks>
-    /// The state must come from a model with the same options; this model's user and item counts must not exceed the
-    /// saved ones (tables only grow). Adam's moments and step count and the random generators' states are restored.
-    /// </remarks>
-    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
-
-    /// <inheritdoc/>
-    /// <remarks>As <see cref="Load"/>.</remarks>
-    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
 
     /// <summary>The output item vectors, (I, H): the separate table, or the embedding rows after the padding row.</summary>
     private ReadOnlySpan<float> OutputTable() =>

@@ -6,6 +6,32 @@ namespace LifelongPrefs.Models;
 
 public sealed partial class PropensityMlp
 {
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Saves every network parameter under its path (<c>net.0.weight</c>, …), the batch-norm running statistics, Adam's
+    /// two moment buffers per parameter and its step count, the random generators' states (sampling and shuffling,
+    /// dropout), the standard scaler, the holdout report and the whole feature state (per-item counts, buyers,
+    /// recent-window counts and last-purchase times, the recent-window queue, and each user's basket count, current
+    /// basket key, last purchase, net spend and per-item statistics in first-purchase order), so a fresh instance with
+    /// the same options scores bit-identically after <see cref="Load"/>, and <see cref="Update"/> after a load continues
+    /// exactly as the saved model would have (checkpoint-then-continue equals an uninterrupted run).
+    /// </remarks>
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
+
+    /// <inheritdoc/>
+    /// <remarks>As <see cref="Save"/>.</remarks>
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <remarks>See <see cref="Save"/> for what is restored.</remarks>
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
+
+    /// <inheritdoc/>
+    /// <remarks>See <see cref="Save"/> for what is restored.</remarks>
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
+
     private ModelStateHeader StateHeader => new(ModelTypeId.PropensityMlp, 1, OptionsFingerprint.Canonical(_options));
 
     private KeyValuePair<string, Parameter>[] NamedParameters() => [.. _net.NamedParameters().Select(p => KeyValuePair.Create("net." + p.Key, p.Value))];

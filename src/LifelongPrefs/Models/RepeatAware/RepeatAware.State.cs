@@ -7,6 +7,20 @@ namespace LifelongPrefs.Models;
 
 public sealed partial class RepeatAware
 {
+    /// <inheritdoc/>
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
+
+    /// <inheritdoc/>
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
+
+    /// <inheritdoc/>
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
+
+    /// <inheritdoc/>
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
+
     private ModelStateHeader StateHeader => new(ModelTypeId.RepeatAware, 1, OptionsFingerprint.Canonical(_options));
 
     private KeyValuePair<string, Parameter>[] NamedParameters() =>

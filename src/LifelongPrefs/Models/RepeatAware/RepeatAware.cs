@@ -1,6 +1,5 @@
 using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
-using LifelongPrefs.Nn.Losses;
 using LifelongPrefs.Persistence;
 using LifelongPrefs.Tensors;
 using LifelongPrefs.Training;
@@ -238,20 +237,6 @@ public sealed partial class RepeatAware : ISavableRecommender, ITrainableRecomme
     /// <inheritdoc/>
     public IScorer CreateScorer() => new RepeatAwareScorer(ParameterValues.Freeze(Parameters), _knn.CreateScorer(),
         (float[])_popularity.Clone(), _maxPopularity, _items, _options.Decay);
-
-    /// <inheritdoc/>
-    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
-
-    /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
-
-    /// <inheritdoc/>
-    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
-
-    /// <inheritdoc/>
-    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
 
     /// <summary>Mini-batch Adam over the rows in the shared loop (early stopping with <paramref name="validation"/>).</summary>
     private void Train(float[] x, float[] y, float[] w, int epochs, HoldoutValidation? validation,
