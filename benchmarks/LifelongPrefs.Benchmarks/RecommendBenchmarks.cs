@@ -58,10 +58,10 @@ public class RecommendBenchmarks
         events.Sort((a, b) => a.Ticks.CompareTo(b.Ticks));
         _model = Model switch
         {
-            "BPR-MF" => new BprMf(new BprMfOptions(Dimensions: 64, MaxEpochs: 0, UpdateEpochs: 0, ValidationUsers: 0)),
-            "GRU4Rec" => new Gru4Rec(new Gru4RecOptions(Dimensions: 64, HiddenSize: 64, MaxEpochs: 0, ValidationUsers: 0)),
-            "SASRec" => new SasRec(new SasRecOptions(Dimensions: 64, MaxEpochs: 0, ValidationUsers: 0)),
-            "PropensityMLP" => new PropensityMlp(new PropensityMlpOptions(MaxEpochs: 1, ValidationUsers: 0)),
+            "BPR-MF" => new BprMf(new BprMfOptions { Dimensions = 64, MaxEpochs = 0, UpdateEpochs = 0, ValidationUsers = 0 }),
+            "GRU4Rec" => new Gru4Rec(new Gru4RecOptions { Dimensions = 64, HiddenSize = 64, MaxEpochs = 0, ValidationUsers = 0 }),
+            "SASRec" => new SasRec(new SasRecOptions { Dimensions = 64, MaxEpochs = 0, ValidationUsers = 0 }),
+            "PropensityMLP" => new PropensityMlp(new PropensityMlpOptions { MaxEpochs = 1, ValidationUsers = 0 }),
             _ => throw new InvalidOperationException($"Unknown model '{Model}'."),
         };
         _model.Fit(events, Users, Items);

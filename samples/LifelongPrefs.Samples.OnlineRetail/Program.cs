@@ -32,11 +32,11 @@ internal static class Program
         "Popularity" => new Popularity(),
         "PersonalPopularity" => new PersonalPopularity(),
         "ItemKNN" => new ItemKnn(),
-        "BPR-MF" => new BprMf(new BprMfOptions(MaxEpochs: options.Epochs ?? new BprMfOptions().MaxEpochs, Seed: options.Seed)),
-        "MLP" => new PropensityMlp(new PropensityMlpOptions(MaxEpochs: options.Epochs ?? new PropensityMlpOptions().MaxEpochs, Seed: options.Seed)),
-        "GRU4Rec" => new Gru4Rec(new Gru4RecOptions(MaxEpochs: options.Epochs ?? new Gru4RecOptions().MaxEpochs, Seed: options.Seed)),
-        "SASRec" => new SasRec(new SasRecOptions(MaxEpochs: options.Epochs ?? new SasRecOptions().MaxEpochs, Seed: options.Seed)),
-        "RepeatAware" => new RepeatAware(new RepeatAwareOptions(MaxEpochs: options.Epochs ?? new RepeatAwareOptions().MaxEpochs, Seed: options.Seed)),
+        "BPR-MF" => new BprMf(new BprMfOptions { MaxEpochs = options.Epochs ?? new BprMfOptions().MaxEpochs, Seed = options.Seed }),
+        "MLP" => new PropensityMlp(new PropensityMlpOptions { MaxEpochs = options.Epochs ?? new PropensityMlpOptions().MaxEpochs, Seed = options.Seed }),
+        "GRU4Rec" => new Gru4Rec(new Gru4RecOptions { MaxEpochs = options.Epochs ?? new Gru4RecOptions().MaxEpochs, Seed = options.Seed }),
+        "SASRec" => new SasRec(new SasRecOptions { MaxEpochs = options.Epochs ?? new SasRecOptions().MaxEpochs, Seed = options.Seed }),
+        "RepeatAware" => new RepeatAware(new RepeatAwareOptions { MaxEpochs = options.Epochs ?? new RepeatAwareOptions().MaxEpochs, Seed = options.Seed }),
         _ => throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", AllModels)}."),
     };
 

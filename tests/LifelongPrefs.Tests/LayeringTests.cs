@@ -37,14 +37,19 @@ public partial class LayeringTests
     [GeneratedRegex(@"(?<![\w.])((?:Models|Evaluation\.Protocols|Persistence|Lifelong|Privacy)(?:\.[A-Z]\w*)*)\.[A-Z]\w*")]
     private static partial Regex RelativeName();
 
-    /// <summary>The namespace a file's folder gives it (Evaluation/Metrics keeps LifelongPrefs.Evaluation, Models/Scoring LifelongPrefs.Models).</summary>
+    /// <summary>
+    /// The namespace a file's folder gives it: Evaluation/Metrics keeps LifelongPrefs.Evaluation, and every folder under
+    /// Models (Scoring, one per model) keeps LifelongPrefs.Models.
+    /// </summary>
     private static string NamespaceOf(string relativeFolder)
     {
         string folder = relativeFolder.Replace('\\', '/');
         return folder switch
         {
             "Evaluation/Metrics" => "LifelongPrefs.Evaluation",
-            "Models/Scoring" => "LifelongPrefs.Models",   // the scorers are the models' read half: one namespace for users
+
+            // A model's folder and the shared scorers are houses for files, not namespaces: users need one using.
+            _ when folder.StartsWith("Models/", StringComparison.Ordinal) => "LifelongPrefs.Models",
             _ => string.Join('.', new[] { Root }.Concat(folder.Split('/', StringSplitOptions.RemoveEmptyEntries))),
         };
     }

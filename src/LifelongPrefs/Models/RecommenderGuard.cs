@@ -23,6 +23,23 @@ internal static class RecommenderGuard
         }
     }
 
+    /// <summary>
+    /// The checks every learned model's options share, under the option names they all use: the epoch cap and update
+    /// passes (non-negative), patience (positive), validation users (non-negative), the growth limits and a positive,
+    /// finite learning rate.
+    /// </summary>
+    internal static void TrainingBudget(int maxEpochs, int updateEpochs, int patience, int validationUsers, int maxUsers,
+        int maxItems, float learningRate)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxEpochs, "MaxEpochs");
+        ArgumentOutOfRangeException.ThrowIfNegative(updateEpochs, "UpdateEpochs");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(patience, "Patience");
+        ArgumentOutOfRangeException.ThrowIfNegative(validationUsers, "ValidationUsers");
+        GrowthGuard.Limit(maxUsers, "MaxUsers");
+        GrowthGuard.Limit(maxItems, "MaxItems");
+        PositiveFinite(learningRate, "LearningRate");
+    }
+
     /// <summary>Throws unless <paramref name="value"/> lies in [0, 1) (a dropout rate).</summary>
     internal static void Rate(float value, string name)
     {

@@ -55,8 +55,8 @@ public class BasketlessLogTests
         new Popularity(),
         new PersonalPopularity(),
         new ItemKnn(),
-        new RepeatAware(new RepeatAwareOptions(Hidden: 8, MaxEpochs: 3, Patience: 3, UpdateEpochs: 1, BatchSize: 16,
-            ExploreCandidates: 5, RandomNegatives: 4, ValidationUsers: 3, Seed: 5)),
+        new RepeatAware(new RepeatAwareOptions { Hidden = 8, MaxEpochs = 3, Patience = 3, UpdateEpochs = 1, BatchSize = 16,
+            ExploreCandidates = 5, RandomNegatives = 4, ValidationUsers = 3, Seed = 5 }),
     ];
 
     /// <summary>An event without its basket index, which is the only thing the two logs are allowed to differ in.</summary>

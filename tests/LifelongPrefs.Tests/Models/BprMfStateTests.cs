@@ -6,8 +6,10 @@ namespace LifelongPrefs.Tests.Models;
 
 public class BprMfStateTests
 {
-    private static readonly BprMfOptions Options = new(Dimensions: 8, MaxEpochs: 4, UpdateEpochs: 2, BatchSize: 32,
-        LearningRate: 0.05f, Seed: 5, ValidationUsers: 5);
+    private static readonly BprMfOptions Options = Sized(8);
+
+    private static BprMfOptions Sized(int dimensions) => new() { Dimensions = dimensions, MaxEpochs = 4, UpdateEpochs = 2, BatchSize = 32,
+        LearningRate = 0.05f, Seed = 5, ValidationUsers = 5 };
 
     private static Interaction[] Events(int count, int users, int items, int seed)
     {
@@ -102,7 +104,7 @@ public class BprMfStateTests
         popularity.Fit(Events(100, 8, 10, 7), 8, 10);
         Assert.Throws<ModelStateException>(() => target.Load(new MemoryStream(Saved(popularity))));
 
-        var wider = new BprMf(Options with { Dimensions = 4 });
+        var wider = new BprMf(Sized(4));
         wider.Fit(Events(100, 8, 10, 7), 8, 10);
         Assert.Throws<ModelStateException>(() => target.Load(new MemoryStream(Saved(wider))));
 

@@ -56,7 +56,7 @@ public class BprMfTests
     public void Learns_group_preferences_far_above_chance_deterministically()
     {
         var (events, owned) = TwoGroups(100, 1);
-        var options = new BprMfOptions(Dimensions: 8, MaxEpochs: 60, BatchSize: 64, LearningRate: 0.05f, Seed: 3);
+        var options = new BprMfOptions { Dimensions = 8, MaxEpochs = 60, BatchSize = 64, LearningRate = 0.05f, Seed = 3 };
         var model = new BprMf(options);
         model.Fit(events, 100, 40);
         double share = InGroupShare(model, events, owned, 100);
@@ -75,7 +75,7 @@ public class BprMfTests
     public void Update_grows_for_new_users_and_items_and_learns_them()
     {
         var (events, owned) = TwoGroups(100, 2);
-        var model = new BprMf(new BprMfOptions(Dimensions: 8, MaxEpochs: 40, UpdateEpochs: 40, BatchSize: 64, LearningRate: 0.05f, Seed: 4));
+        var model = new BprMf(new BprMfOptions { Dimensions = 8, MaxEpochs = 40, UpdateEpochs = 40, BatchSize = 64, LearningRate = 0.05f, Seed = 4 });
         model.Fit(events.Where(e => e.User < 80).ToList(), 80, 40);
         float[] before = model.Parameters[1].Value.Row(0).ToArray();
 
@@ -91,8 +91,8 @@ public class BprMfTests
     [Fact]
     public void Rejects_bad_options_and_events()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new BprMf(new BprMfOptions(Dimensions: 0)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new BprMf(new BprMfOptions(LearningRate: float.NaN)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BprMf(new BprMfOptions { Dimensions = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BprMf(new BprMfOptions { LearningRate = float.NaN }));
         var model = new BprMf();
         Assert.Equal("events", Assert.Throws<ArgumentException>(() =>
             model.Fit([new Interaction(0, 9, 0, EventKind.Purchase, 1, 1, -1)], 1, 5)).ParamName);

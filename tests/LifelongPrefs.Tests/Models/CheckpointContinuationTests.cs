@@ -24,23 +24,23 @@ public class CheckpointContinuationTests
         "Popularity" => new Popularity(),
         "PersonalPopularity" => new PersonalPopularity(),
         "ItemKNN" => new ItemKnn(),
-        "BPR-MF" => new BprMf(new BprMfOptions(Dimensions: 8, MaxEpochs: 3, UpdateEpochs: 2, BatchSize: 16, Patience: 3, ValidationUsers: 3, Seed: 5)),
-        "MLP" => new PropensityMlp(new PropensityMlpOptions(Hidden1: 8, Hidden2: 4, Dropout: 0.2f, MaxEpochs: 2, Patience: 2, UpdateEpochs: 2,
-            BatchSize: 16, NegativesPerPositive: 3, RepeatNegativesPerPositive: 1, ValidationUsers: 3, Seed: 5)),
+        "BPR-MF" => new BprMf(new BprMfOptions { Dimensions = 8, MaxEpochs = 3, UpdateEpochs = 2, BatchSize = 16, Patience = 3, ValidationUsers = 3, Seed = 5 }),
+        "MLP" => new PropensityMlp(new PropensityMlpOptions { Hidden1 = 8, Hidden2 = 4, Dropout = 0.2f, MaxEpochs = 2, Patience = 2, UpdateEpochs = 2,
+            BatchSize = 16, NegativesPerPositive = 3, RepeatNegativesPerPositive = 1, ValidationUsers = 3, Seed = 5 }),
         "GRU4Rec" => new Gru4Rec(Gru4RecOptions(Gru4RecLoss.FullSoftmax)),
         "GRU4Rec sampled" => new Gru4Rec(Gru4RecOptions(Gru4RecLoss.SampledSoftmax)),
         "SASRec" => new SasRec(SasRecOptions(SasRecLoss.FullSoftmax)),
         "SASRec sampled" => new SasRec(SasRecOptions(SasRecLoss.SampledSoftmax)),
-        "RepeatAware" => new RepeatAware(new RepeatAwareOptions(Hidden: 8, MaxEpochs: 2, Patience: 2, UpdateEpochs: 2, BatchSize: 16,
-            ExploreCandidates: 5, RandomNegatives: 4, ValidationUsers: 3, Seed: 5)),
+        "RepeatAware" => new RepeatAware(new RepeatAwareOptions { Hidden = 8, MaxEpochs = 2, Patience = 2, UpdateEpochs = 2, BatchSize = 16,
+            ExploreCandidates = 5, RandomNegatives = 4, ValidationUsers = 3, Seed = 5 }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 
-    private static Gru4RecOptions Gru4RecOptions(Gru4RecLoss loss) => new(Dimensions: 8, HiddenSize: 8, MaxLength: 5, MaxEpochs: 2,
-        UpdateEpochs: 2, BatchSize: 8, Loss: loss, Negatives: 4, Patience: 2, ValidationUsers: 3, Seed: 5);
+    private static Gru4RecOptions Gru4RecOptions(Gru4RecLoss loss) => new() { Dimensions = 8, HiddenSize = 8, MaxLength = 5, MaxEpochs = 2,
+        UpdateEpochs = 2, BatchSize = 8, Loss = loss, Negatives = 4, Patience = 2, ValidationUsers = 3, Seed = 5 };
 
-    private static SasRecOptions SasRecOptions(SasRecLoss loss) => new(Dimensions: 8, Blocks: 1, Heads: 2, MaxLength: 6, Dropout: 0.2f,
-        MaxEpochs: 2, UpdateEpochs: 2, BatchSize: 8, Loss: loss, Negatives: 4, Patience: 2, ValidationUsers: 3, Seed: 5);
+    private static SasRecOptions SasRecOptions(SasRecLoss loss) => new() { Dimensions = 8, Blocks = 1, Heads = 2, MaxLength = 6, Dropout = 0.2f,
+        MaxEpochs = 2, UpdateEpochs = 2, BatchSize = 8, Loss = loss, Negatives = 4, Patience = 2, ValidationUsers = 3, Seed = 5 };
 
     /// <summary>Weekly two-item baskets: a staple per user plus a random item; <paramref name="firstDay"/> moves them in time.</summary>
     internal static List<Interaction> Baskets(int users, int items, int weeks, int firstDay, int seed)

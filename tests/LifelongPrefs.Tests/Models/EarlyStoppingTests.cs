@@ -60,10 +60,10 @@ public class EarlyStoppingTests(ITestOutputHelper output)
     [Fact]
     public void Sasrec_at_the_default_budget_reaches_a_long_run()
     {
-        var narrow = new SasRecOptions(Dimensions: 32, Blocks: 1, MaxLength: 20);
-        double longRun = Ndcg(new SasRec(narrow with { MaxEpochs = 80, ValidationUsers = 0 }), "SASRec, 80 epochs");
+        var narrow = new SasRecOptions { Dimensions = 32, Blocks = 1, MaxLength = 20 };
+        double longRun = Ndcg(new SasRec(new SasRecOptions { Dimensions = 32, Blocks = 1, MaxLength = 20, MaxEpochs = 80, ValidationUsers = 0 }), "SASRec, 80 epochs");
         double stopped = Ndcg(new SasRec(narrow), "SASRec, default budget");
-        double nine = Ndcg(new SasRec(narrow with { MaxEpochs = 9, ValidationUsers = 0 }), "SASRec, the old 9 epochs");
+        double nine = Ndcg(new SasRec(new SasRecOptions { Dimensions = 32, Blocks = 1, MaxLength = 20, MaxEpochs = 9, ValidationUsers = 0 }), "SASRec, the old 9 epochs");
 
         Assert.True(stopped >= longRun - Margin, $"early-stopped {stopped:F4} vs long run {longRun:F4}");
         Assert.True(nine < longRun - Margin, $"the data needs many epochs: 9 epochs {nine:F4} vs {longRun:F4}");
@@ -72,8 +72,8 @@ public class EarlyStoppingTests(ITestOutputHelper output)
     [Fact]
     public void Gru4rec_at_the_default_budget_reaches_a_long_run()
     {
-        var narrow = new Gru4RecOptions(Dimensions: 32, HiddenSize: 32, MaxLength: 20);
-        double longRun = Ndcg(new Gru4Rec(narrow with { MaxEpochs = 20, ValidationUsers = 0 }), "GRU4Rec, 20 epochs");
+        var narrow = new Gru4RecOptions { Dimensions = 32, HiddenSize = 32, MaxLength = 20 };
+        double longRun = Ndcg(new Gru4Rec(new Gru4RecOptions { Dimensions = 32, HiddenSize = 32, MaxLength = 20, MaxEpochs = 20, ValidationUsers = 0 }), "GRU4Rec, 20 epochs");
         double stopped = Ndcg(new Gru4Rec(narrow), "GRU4Rec, default budget");
 
         Assert.True(stopped >= longRun - Margin, $"early-stopped {stopped:F4} vs long run {longRun:F4}");

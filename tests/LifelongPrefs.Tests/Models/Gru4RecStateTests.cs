@@ -26,9 +26,9 @@ public class Gru4RecStateTests
         return events;
     }
 
-    private static Gru4RecOptions Small(Gru4RecLoss loss = Gru4RecLoss.FullSoftmax, bool tie = false) =>
-        new(Dimensions: 8, HiddenSize: 8, MaxLength: 5, MaxEpochs: 2, UpdateEpochs: 1, BatchSize: 8, LearningRate: 0.02f,
-            TieOutput: tie, Loss: loss, Negatives: 4, Patience: 2, ValidationUsers: 3, Seed: 3);
+    private static Gru4RecOptions Small(Gru4RecLoss loss = Gru4RecLoss.FullSoftmax, bool tie = false, int seed = 3, int width = 8) =>
+        new() { Dimensions = width, HiddenSize = width, MaxLength = 5, MaxEpochs = 2, UpdateEpochs = 1, BatchSize = 8, LearningRate = 0.02f,
+            TieOutput = tie, Loss = loss, Negatives = 4, Patience = 2, ValidationUsers = 3, Seed = seed };
 
     private static float[] Scores(Gru4Rec model, int user, IReadOnlyList<Interaction> events)
     {
@@ -89,7 +89,7 @@ public class Gru4RecStateTests
     {
         (_, List<Interaction> events, byte[] state) = Trained(Small());
         // The target is a differently trained model, so an accidental partial load would change its scores.
-        var target = new Gru4Rec(Small() with { Seed = 9 });
+        var target = new Gru4Rec(Small(seed: 9));
         target.Fit(events, Users, Items);
         float[] before = Scores(target, 4, events);
 
@@ -120,7 +120,7 @@ public class Gru4RecStateTests
         Assert.Throws<ModelStateException>(() => target.Load(new MemoryStream(stream.ToArray())));
 
         (_, _, byte[] state) = Trained(Small());
-        Assert.Throws<ModelStateException>(() => new Gru4Rec(Small() with { HiddenSize = 6, Dimensions = 6 }).Load(new MemoryStream(state)));
+        Assert.Throws<ModelStateException>(() => new Gru4Rec(Small(width: 6)).Load(new MemoryStream(state)));
         Assert.Throws<ModelStateException>(() => new Gru4Rec(Small(Gru4RecLoss.SampledSoftmax)).Load(new MemoryStream(state)));
         Assert.Equal(before, Scores(target, 3, events));
     }

@@ -31,8 +31,8 @@ public class PropensityMlpStateTests
         return events;
     }
 
-    private static PropensityMlpOptions Small() => new(Hidden1: 8, Hidden2: 4, MaxEpochs: 3, Patience: 3, UpdateEpochs: 1,
-        BatchSize: 32, LearningRate: 0.01f, NegativesPerPositive: 3, RepeatNegativesPerPositive: 1, ValidationUsers: 3, Seed: 5);
+    private static PropensityMlpOptions Small(int hidden1 = 8) => new() { Hidden1 = hidden1, Hidden2 = 4, MaxEpochs = 3, Patience = 3, UpdateEpochs = 1,
+        BatchSize = 32, LearningRate = 0.01f, NegativesPerPositive = 3, RepeatNegativesPerPositive = 1, ValidationUsers = 3, Seed = 5 };
 
     private static float[] Scores(PropensityMlp model, int user, List<Interaction> events)
     {
@@ -124,7 +124,7 @@ public class PropensityMlpStateTests
         float[] before = Scores(target, 1, events);
         Assert.Throws<ModelStateException>(() => target.Load(new MemoryStream(stream.ToArray())));
 
-        var wider = new PropensityMlp(Small() with { Hidden1 = 9 });
+        var wider = new PropensityMlp(Small(hidden1: 9));
         wider.Fit(events, 6, 10);
         Assert.Throws<ModelStateException>(() => target.Load(new MemoryStream(Saved(wider))));
         Assert.Equal(before, Scores(target, 1, events));

@@ -50,8 +50,8 @@ public class PropensityMlpTests
         return ([.. events.OrderBy(t => t.Ticks).Select(t => t.E)], staples);
     }
 
-    private static PropensityMlpOptions Small(int seed = 7) => new(Hidden1: 16, Hidden2: 8, MaxEpochs: 15, Patience: 15,
-        BatchSize: 64, LearningRate: 0.01f, ValidationUsers: 10, Seed: seed);
+    private static PropensityMlpOptions Small(int seed = 7, int maxEpochs = 15) => new() { Hidden1 = 16, Hidden2 = 8, MaxEpochs = maxEpochs, Patience = 15,
+        BatchSize = 64, LearningRate = 0.01f, ValidationUsers = 10, Seed = seed };
 
     /// <summary>Share of each user's top-3 items that are their staples (chance ≈ 3/40).</summary>
     private static double StapleShare(PropensityMlp model, List<Interaction> events, List<int[]> staples, int firstUser)
@@ -184,15 +184,15 @@ public class PropensityMlpTests
     [Fact]
     public void Rejects_bad_options_events_and_counts_leaving_the_model_unchanged()
     {
-        Assert.Throws<ArgumentOutOfRangeException>("Hidden1", () => new PropensityMlp(new PropensityMlpOptions(Hidden1: 0)));
-        Assert.Throws<ArgumentOutOfRangeException>("Dropout", () => new PropensityMlp(new PropensityMlpOptions(Dropout: 1f)));
-        Assert.Throws<ArgumentOutOfRangeException>("BatchSize", () => new PropensityMlp(new PropensityMlpOptions(BatchSize: 1)));
-        Assert.Throws<ArgumentOutOfRangeException>("LearningRate", () => new PropensityMlp(new PropensityMlpOptions(LearningRate: float.NaN)));
-        Assert.Throws<ArgumentOutOfRangeException>("NegativesPerPositive", () => new PropensityMlp(new PropensityMlpOptions(NegativesPerPositive: -1)));
-        Assert.Throws<ArgumentOutOfRangeException>("Patience", () => new PropensityMlp(new PropensityMlpOptions(Patience: 0)));
+        Assert.Throws<ArgumentOutOfRangeException>("Hidden1", () => new PropensityMlp(new PropensityMlpOptions { Hidden1 = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>("Dropout", () => new PropensityMlp(new PropensityMlpOptions { Dropout = 1f }));
+        Assert.Throws<ArgumentOutOfRangeException>("BatchSize", () => new PropensityMlp(new PropensityMlpOptions { BatchSize = 1 }));
+        Assert.Throws<ArgumentOutOfRangeException>("LearningRate", () => new PropensityMlp(new PropensityMlpOptions { LearningRate = float.NaN }));
+        Assert.Throws<ArgumentOutOfRangeException>("NegativesPerPositive", () => new PropensityMlp(new PropensityMlpOptions { NegativesPerPositive = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>("Patience", () => new PropensityMlp(new PropensityMlpOptions { Patience = 0 }));
 
         var (events, _) = Staples(20, 0, 20, 0, 4, 0, 3);
-        var model = new PropensityMlp(Small() with { MaxEpochs = 3 });
+        var model = new PropensityMlp(Small(maxEpochs: 3));
         List<Interaction> bad = [.. events, new Interaction(0, 20, 1000 * Day, EventKind.Purchase, 1f, 1f, 5)];
         Assert.Throws<ArgumentException>("events", () => model.Fit(bad, 20, 20));
         Assert.Equal(0, model.ItemCount); // nothing was fitted

@@ -34,8 +34,8 @@ public class RealDataSubsetTests(ITestOutputHelper output)
     {
         HoldoutProtocol protocol = HoldoutProtocol.LeaveLastItem(Subset.Value);
         double popularity = protocol.FitAndEvaluate(new Popularity()).Metrics["NDCG@10"];
-        double gru = protocol.FitAndEvaluate(new Gru4Rec(new Gru4RecOptions(MaxEpochs: 3, ValidationUsers: 100, Seed: 1))).Metrics["NDCG@10"];
-        double sasrec = protocol.FitAndEvaluate(new SasRec(new SasRecOptions(MaxEpochs: 8, BatchSize: 32, ValidationUsers: 100, Seed: 1))).Metrics["NDCG@10"];
+        double gru = protocol.FitAndEvaluate(new Gru4Rec(new Gru4RecOptions { MaxEpochs = 3, ValidationUsers = 100, Seed = 1 })).Metrics["NDCG@10"];
+        double sasrec = protocol.FitAndEvaluate(new SasRec(new SasRecOptions { MaxEpochs = 8, BatchSize = 32, ValidationUsers = 100, Seed = 1 })).Metrics["NDCG@10"];
         output.WriteLine($"{protocol.UserCount} users; NDCG@10 popularity {popularity:F4}, GRU4Rec {gru:F4}, SASRec {sasrec:F4}");
 
         Assert.True(gru > 1.5 * popularity, $"GRU4Rec {gru:F4} vs popularity {popularity:F4}");

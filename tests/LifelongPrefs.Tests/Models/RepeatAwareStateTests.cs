@@ -6,8 +6,10 @@ namespace LifelongPrefs.Tests.Models;
 
 public class RepeatAwareStateTests
 {
-    private static readonly RepeatAwareOptions Small = new(Hidden: 8, MaxEpochs: 3, Patience: 3, UpdateEpochs: 1,
-        BatchSize: 32, LearningRate: 0.01f, ExploreCandidates: 5, RandomNegatives: 5, ValidationUsers: 4, Seed: 3);
+    private static readonly RepeatAwareOptions Small = Sized(8);
+
+    private static RepeatAwareOptions Sized(int hidden) => new() { Hidden = hidden, MaxEpochs = 3, Patience = 3, UpdateEpochs = 1,
+        BatchSize = 32, LearningRate = 0.01f, ExploreCandidates = 5, RandomNegatives = 5, ValidationUsers = 4, Seed = 3 };
 
     private static List<Interaction> Baskets(int users, int baskets, int items, int seed, int firstUser = 0, int dayOffset = 0)
     {
@@ -108,7 +110,7 @@ public class RepeatAwareStateTests
         float[] before = Scores(target, 4, events);
         Assert.Throws<ModelStateException>(() => target.Load(new MemoryStream(other.ToArray())));
 
-        var wider = new RepeatAware(Small with { Hidden = 9 });
+        var wider = new RepeatAware(Sized(9));
         Assert.Throws<ModelStateException>(() => wider.Load(new MemoryStream(Saved(Fitted()))));
         Assert.Equal(before, Scores(target, 4, events));
     }

@@ -5,8 +5,8 @@ namespace LifelongPrefs.Tests.Models;
 
 public class RepeatAwareTests
 {
-    private static readonly RepeatAwareOptions Small = new(Hidden: 8, MaxEpochs: 15, Patience: 15, UpdateEpochs: 3,
-        BatchSize: 64, LearningRate: 0.01f, ExploreCandidates: 10, RandomNegatives: 10, ValidationUsers: 10, Seed: 5);
+    private static readonly RepeatAwareOptions Small = new() { Hidden = 8, MaxEpochs = 15, Patience = 15, UpdateEpochs = 3,
+        BatchSize = 64, LearningRate = 0.01f, ExploreCandidates = 10, RandomNegatives = 10, ValidationUsers = 10, Seed = 5 };
 
     /// <summary>
     /// Every user has a personal "staple" item (item u % 10 of 0..9) bought in every basket, plus one random
@@ -132,10 +132,10 @@ public class RepeatAwareTests
     [Fact]
     public void Bad_options_name_the_option()
     {
-        Assert.Equal("Hidden", Assert.Throws<ArgumentOutOfRangeException>(() => new RepeatAware(new RepeatAwareOptions(Hidden: 0))).ParamName);
-        Assert.Equal("LearningRate", Assert.Throws<ArgumentOutOfRangeException>(() => new RepeatAware(new RepeatAwareOptions(LearningRate: -1f))).ParamName);
-        Assert.Equal("Decay", Assert.Throws<ArgumentOutOfRangeException>(() => new RepeatAware(new RepeatAwareOptions(Decay: 1f))).ParamName);
-        Assert.Equal("BatchSize", Assert.Throws<ArgumentOutOfRangeException>(() => new RepeatAware(new RepeatAwareOptions(BatchSize: 0))).ParamName);
+        Assert.Equal("Hidden", Assert.Throws<ArgumentOutOfRangeException>(() => new RepeatAware(new RepeatAwareOptions { Hidden = 0 })).ParamName);
+        Assert.Equal("LearningRate", Assert.Throws<ArgumentOutOfRangeException>(() => new RepeatAware(new RepeatAwareOptions { LearningRate = -1f })).ParamName);
+        Assert.Equal("Decay", Assert.Throws<ArgumentOutOfRangeException>(() => new RepeatAware(new RepeatAwareOptions { Decay = 1f })).ParamName);
+        Assert.Equal("BatchSize", Assert.Throws<ArgumentOutOfRangeException>(() => new RepeatAware(new RepeatAwareOptions { BatchSize = 0 })).ParamName);
     }
 
     [Fact]

@@ -23,16 +23,16 @@ public class RetrainAndGrowthTests
         "Popularity" => new Popularity(),
         "PersonalPopularity" => new PersonalPopularity(),
         "ItemKNN" => new ItemKnn(),
-        "BPR-MF" => new BprMf(new BprMfOptions(Dimensions: 6, MaxEpochs: 4, BatchSize: 8, Patience: 2, ValidationUsers: 4, Seed: 9, MaxItems: maxItems)),
-        "MLP" => new PropensityMlp(new PropensityMlpOptions(Hidden1: 6, Hidden2: 4, MaxEpochs: 3, Patience: 2, BatchSize: 8,
-            NegativesPerPositive: 2, ValidationUsers: 4, Seed: 9, MaxItems: maxItems)),
-        "GRU4Rec" or "GRU4Rec tied" => new Gru4Rec(new Gru4RecOptions(Dimensions: 6, HiddenSize: 6, MaxLength: 4, MaxEpochs: 3, BatchSize: 4,
-            TieOutput: name.EndsWith("tied", StringComparison.Ordinal), Patience: 2, ValidationUsers: 4, Seed: 9, MaxItems: maxItems)),
-        "SASRec" or "SASRec sampled" => new SasRec(new SasRecOptions(Dimensions: 8, Blocks: 1, Heads: 1, MaxLength: 5, MaxEpochs: 3,
-            BatchSize: 4, Loss: name.EndsWith("sampled", StringComparison.Ordinal) ? SasRecLoss.SampledSoftmax : SasRecLoss.FullSoftmax,
-            Negatives: 3, Patience: 2, ValidationUsers: 4, Seed: 9, MaxItems: maxItems)),
-        "RepeatAware" => new RepeatAware(new RepeatAwareOptions(Hidden: 6, MaxEpochs: 3, Patience: 2, BatchSize: 8, ExploreCandidates: 3,
-            RandomNegatives: 3, ValidationUsers: 4, Seed: 9, MaxItems: maxItems)),
+        "BPR-MF" => new BprMf(new BprMfOptions { Dimensions = 6, MaxEpochs = 4, BatchSize = 8, Patience = 2, ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
+        "MLP" => new PropensityMlp(new PropensityMlpOptions { Hidden1 = 6, Hidden2 = 4, MaxEpochs = 3, Patience = 2, BatchSize = 8,
+            NegativesPerPositive = 2, ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
+        "GRU4Rec" or "GRU4Rec tied" => new Gru4Rec(new Gru4RecOptions { Dimensions = 6, HiddenSize = 6, MaxLength = 4, MaxEpochs = 3, BatchSize = 4,
+            TieOutput = name.EndsWith("tied", StringComparison.Ordinal), Patience = 2, ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
+        "SASRec" or "SASRec sampled" => new SasRec(new SasRecOptions { Dimensions = 8, Blocks = 1, Heads = 1, MaxLength = 5, MaxEpochs = 3,
+            BatchSize = 4, Loss = name.EndsWith("sampled", StringComparison.Ordinal) ? SasRecLoss.SampledSoftmax : SasRecLoss.FullSoftmax,
+            Negatives = 3, Patience = 2, ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
+        "RepeatAware" => new RepeatAware(new RepeatAwareOptions { Hidden = 6, MaxEpochs = 3, Patience = 2, BatchSize = 8, ExploreCandidates = 3,
+            RandomNegatives = 3, ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 
@@ -158,9 +158,9 @@ public class RetrainAndGrowthTests
     [Fact]
     public void BprMf_registers_its_L2_as_a_hook_on_the_tables_only()
     {
-        var model = (ITrainableRecommender)new BprMf(new BprMfOptions(L2: 1e-3f));
+        var model = (ITrainableRecommender)new BprMf(new BprMfOptions { L2 = 1e-3f });
         Assert.IsType<L2Penalty>(Assert.Single(model.Trainer.Hooks));
-        Assert.Empty(((ITrainableRecommender)new BprMf(new BprMfOptions(L2: 0f))).Trainer.Hooks);
+        Assert.Empty(((ITrainableRecommender)new BprMf(new BprMfOptions { L2 = 0f })).Trainer.Hooks);
     }
 
     private sealed class CountingHook(Optimizer optimizer) : IGradientHook

@@ -6,8 +6,8 @@ namespace LifelongPrefs.Tests.Models;
 
 public class SasRecStateTests
 {
-    private static SasRecOptions Options(SasRecLoss loss) => new(Dimensions: 8, Blocks: 1, Heads: 2, MaxLength: 6, Dropout: 0.1f,
-        MaxEpochs: 2, UpdateEpochs: 1, BatchSize: 8, LearningRate: 1e-2f, Loss: loss, Negatives: 4, Patience: 1, ValidationUsers: 0, Seed: 7);
+    private static SasRecOptions Options(SasRecLoss loss, int dimensions = 8) => new() { Dimensions = dimensions, Blocks = 1, Heads = 2, MaxLength = 6, Dropout = 0.1f,
+        MaxEpochs = 2, UpdateEpochs = 1, BatchSize = 8, LearningRate = 1e-2f, Loss = loss, Negatives = 4, Patience = 1, ValidationUsers = 0, Seed = 7 };
 
     private static Interaction[] Events(int users, int items, int perUser, int seed, long start = 0)
     {
@@ -124,7 +124,7 @@ public class SasRecStateTests
         float[] before = Scores(target, 0, history);
         Assert.Throws<ModelStateException>(() => target.Load(new MemoryStream(other.ToArray())));
 
-        var wider = new SasRec(Options(SasRecLoss.FullSoftmax) with { Dimensions = 4 });
+        var wider = new SasRec(Options(SasRecLoss.FullSoftmax, dimensions: 4));
         wider.Fit(Events(4, 6, 3, 12), 4, 6);
         Assert.Throws<ModelStateException>(() => target.Load(new MemoryStream(Saved(wider))));
         var otherLoss = new SasRec(Options(SasRecLoss.BinaryCrossEntropy));

@@ -41,9 +41,10 @@ public class SasRecTests
         return history;
     }
 
-    private static SasRecOptions Small(SasRecLoss loss = SasRecLoss.FullSoftmax, int seed = 5) =>
-        new(Dimensions: 16, Blocks: 1, Heads: 2, MaxLength: 8, Dropout: 0f, MaxEpochs: 25, UpdateEpochs: 3, BatchSize: 16,
-            LearningRate: 0.01f, Loss: loss, Patience: 1, ValidationUsers: 0, Seed: seed);
+    private static SasRecOptions Small(SasRecLoss loss = SasRecLoss.FullSoftmax, int seed = 5, int maxEpochs = 25, int updateEpochs = 3,
+        float dropout = 0f, int patience = 1, int validationUsers = 0) =>
+        new() { Dimensions = 16, Blocks = 1, Heads = 2, MaxLength = 8, Dropout = dropout, MaxEpochs = maxEpochs, UpdateEpochs = updateEpochs,
+            BatchSize = 16, LearningRate = 0.01f, Loss = loss, Patience = patience, ValidationUsers = validationUsers, Seed = seed };
 
     /// <summary>Top-1 accuracy of predicting the successor of a random 4-item walk, for a user the model never saw.</summary>
     private static double NextItemAccuracy(SasRec model, int user)
@@ -73,7 +74,7 @@ public class SasRecTests
     public void Learns_the_next_item_of_a_cycle_far_above_chance(SasRecLoss loss)
     {
         List<Interaction> events = Cycles(48, 8, 1);
-        var model = new SasRec(Small(loss) with { MaxEpochs = loss == SasRecLoss.BinaryCrossEntropy ? 60 : 25 });
+        var model = new SasRec(Small(loss, maxEpochs: loss == SasRecLoss.BinaryCrossEntropy ? 60 : 25));
         model.Fit(events, 48, Items);
 
         // Scored as an unseen user (index 48 is past the trained users): a user is their history.
@@ -86,7 +87,7 @@ public class SasRecTests
         List<Interaction> events = Cycles(20, 6, 2);
         float[] Run(int seed)
         {
-            var model = new SasRec(Small(seed: seed) with { MaxEpochs = 3, Dropout = 0.2f });
+            var model = new SasRec(Small(seed: seed, maxEpochs: 3, dropout: 0.2f));
             model.Fit(events, 20, Items);
             var scores = new float[Items];
             model.Score(0, History(0, 3, 4, 5), scores);
@@ -103,7 +104,7 @@ public class SasRecTests
     {
         List<Interaction> events = Cycles(40, 8, 3);
         var reports = new List<TrainingProgress>();
-        var model = new SasRec(Small() with { MaxEpochs = 6, Patience = 2, ValidationUsers = 10 });
+        var model = new SasRec(Small(maxEpochs: 6, patience: 2, validationUsers: 10));
         model.Fit(events, 40, Items, new SyncProgress(reports));
 
         Assert.InRange(reports.Count, 1, 6);
@@ -121,7 +122,7 @@ public class SasRecTests
         // It needs more update passes (20 new rows = 2 steps per pass): the new items start with count 0, so their small
         // Q lifts their logQ-corrected logit and shrinks the gradient that would raise them (3 passes rank item 10 low).
         List<Interaction> events = Cycles(30, 8, 4);
-        var model = new SasRec(Small(loss) with { UpdateEpochs = loss == SasRecLoss.SampledSoftmax ? 10 : 3 });
+        var model = new SasRec(Small(loss, updateEpochs: loss == SasRecLoss.SampledSoftmax ? 10 : 3));
         model.Fit(events, 30, Items);
 
         // New items 10 and 11 always follow 9 → 10 → 11 for a batch of new users.
@@ -150,7 +151,7 @@ public class SasRecTests
     [Fact]
     public void Empty_history_gives_finite_scores()
     {
-        var model = new SasRec(Small() with { MaxEpochs = 2 });
+        var model = new SasRec(Small(maxEpochs: 2));
         model.Fit(Cycles(10, 5, 5), 10, Items);
         var scores = new float[Items];
         model.Score(3, [], scores);
@@ -177,7 +178,7 @@ public class SasRecTests
 
         float[] Table(int epochs)
         {
-            var model = new SasRec(Small(loss) with { MaxEpochs = epochs });
+            var model = new SasRec(Small(loss, maxEpochs: epochs));
             model.Fit(events, 12, Items);
             return model.NamedParameters.Single(p => p.Key == "items.weight").Value.Value.Span.ToArray();
         }
@@ -191,7 +192,7 @@ public class SasRecTests
     [Fact]
     public void Steady_state_scoring_allocates_nothing()
     {
-        var model = new SasRec(Small() with { MaxEpochs = 1 });
+        var model = new SasRec(Small(maxEpochs: 1));
         model.Fit(Cycles(10, 5, 7), 10, Items);
         var scores = new float[Items];
         Interaction[] history = History(2, 1, 2, 3, 4);
@@ -213,16 +214,16 @@ public class SasRecTests
     {
         SasRecOptions bad = name switch
         {
-            "Dimensions" => new SasRecOptions(Dimensions: 0),
-            "Heads" => new SasRecOptions(Dimensions: 64, Heads: 3),
-            "MaxLength" => new SasRecOptions(MaxLength: 0),
-            "Dropout" => new SasRecOptions(Dropout: 1f),
-            "MaxEpochs" => new SasRecOptions(MaxEpochs: -1),
-            "BatchSize" => new SasRecOptions(BatchSize: 0),
-            "LearningRate" => new SasRecOptions(LearningRate: float.NaN),
-            "Loss" => new SasRecOptions(Loss: (SasRecLoss)7),
-            "Negatives" => new SasRecOptions(Loss: SasRecLoss.SampledSoftmax, Negatives: 0),
-            _ => new SasRecOptions(Patience: -1),
+            "Dimensions" => new SasRecOptions { Dimensions = 0 },
+            "Heads" => new SasRecOptions { Dimensions = 64, Heads = 3 },
+            "MaxLength" => new SasRecOptions { MaxLength = 0 },
+            "Dropout" => new SasRecOptions { Dropout = 1f },
+            "MaxEpochs" => new SasRecOptions { MaxEpochs = -1 },
+            "BatchSize" => new SasRecOptions { BatchSize = 0 },
+            "LearningRate" => new SasRecOptions { LearningRate = float.NaN },
+            "Loss" => new SasRecOptions { Loss = (SasRecLoss)7 },
+            "Negatives" => new SasRecOptions { Loss = SasRecLoss.SampledSoftmax, Negatives = 0 },
+            _ => new SasRecOptions { Patience = -1 },
         };
 
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new SasRec(bad));
@@ -233,7 +234,7 @@ public class SasRecTests
     public void Bad_events_and_counts_throw_and_leave_the_model_unchanged()
     {
         List<Interaction> events = Cycles(12, 6, 6);
-        var model = new SasRec(Small() with { MaxEpochs = 2 });
+        var model = new SasRec(Small(maxEpochs: 2));
 
         var outside = new List<Interaction>(events) { new(3, Items, 999, EventKind.Purchase, 1f, 1f, 999) };
         Assert.Equal("events", Assert.Throws<ArgumentException>(() => model.Fit(outside, 12, Items)).ParamName);

@@ -105,9 +105,9 @@ public class StateFormatTests
     [Fact]
     public void Other_options_are_rejected_naming_the_differing_option()
     {
-        var wide = new BprMf(new BprMfOptions(Dimensions: 8, MaxEpochs: 1, ValidationUsers: 0));
+        var wide = new BprMf(new BprMfOptions { Dimensions = 8, MaxEpochs = 1, ValidationUsers = 0 });
         wide.Fit(StateModels.Log(), StateModels.Users, StateModels.Items);
-        var narrow = new BprMf(new BprMfOptions(Dimensions: 4, MaxEpochs: 1, ValidationUsers: 0));
+        var narrow = new BprMf(new BprMfOptions { Dimensions = 4, MaxEpochs = 1, ValidationUsers = 0 });
         byte[] before = StateModels.Saved(narrow);
         var error = Assert.Throws<ModelStateException>(() => narrow.Load(new MemoryStream(StateModels.Saved(wide))));
         Assert.Contains("Dimensions: saved 8, this model 4", error.Message, StringComparison.Ordinal);

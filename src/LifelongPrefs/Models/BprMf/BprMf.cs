@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
@@ -8,41 +7,6 @@ using LifelongPrefs.Training;
 using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;
-
-/// <summary>
-/// Hyper-parameters of <see cref="BprMf"/>. Learning rate and L2 come from a four-point sweep on the Online Retail
-/// next-basket protocol; the number of epochs is chosen by early stopping on a validation split carved out of the
-/// training events (<see cref="ValidationUsers"/>, <see cref="Patience"/>), keeping the best epoch's parameters.
-/// </summary>
-/// <param name="Dimensions">Latent factors per user and item.</param>
-/// <param name="MaxEpochs">The cap on passes over the distinct (user, item) pairs in <see cref="BprMf.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</param>
-/// <param name="UpdateEpochs">Passes over the new pairs in <see cref="BprMf.Update"/> (no validation).</param>
-/// <param name="BatchSize">Triples per optimizer step.</param>
-/// <param name="LearningRate">Adam's learning rate.</param>
-/// <param name="L2">L2 penalty on the embedding rows a batch touches (a gradient hook of the trainer).</param>
-/// <param name="Seed">Seed for initialisation, shuffling and negative sampling.</param>
-/// <param name="Patience">Epochs without a better validation NDCG@20 before <see cref="BprMf.Fit"/> stops early; at least 1.</param>
-/// <param name="ValidationUsers">Users whose last training basket is held out for early stopping (0 disables it).</param>
-/// <param name="MaxUsers">The most users the model may grow to (checked before anything is allocated).</param>
-/// <param name="MaxItems">The most items the model may grow to (checked before anything is allocated).</param>
-public sealed record BprMfOptions(int Dimensions = 64, int MaxEpochs = 200, int UpdateEpochs = 2, int BatchSize = 1024,
-    float LearningRate = 0.01f, float L2 = 1e-5f, int Seed = 42, int Patience = 5, int ValidationUsers = 500,
-    int MaxUsers = 10_000_000, int MaxItems = 10_000_000)
-{
-    internal void Validate()
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
-        ArgumentOutOfRangeException.ThrowIfNegative(MaxEpochs, nameof(MaxEpochs));
-        ArgumentOutOfRangeException.ThrowIfNegative(UpdateEpochs, nameof(UpdateEpochs));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Patience, nameof(Patience));
-        ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
-        GrowthGuard.Limit(MaxUsers, nameof(MaxUsers));
-        GrowthGuard.Limit(MaxItems, nameof(MaxItems));
-        RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
-        RecommenderGuard.NonNegativeFinite(L2, nameof(L2));
-    }
-}
 
 /// <summary>
 /// Matrix factorisation trained with Bayesian Personalized Ranking (Rendle et al., UAI 2009): for a user u, a
@@ -61,7 +25,7 @@ public sealed record BprMfOptions(int Dimensions = 64, int MaxEpochs = 200, int 
 /// (checkpoint-then-continue equals an uninterrupted run).
 /// </para>
 /// </remarks>
-public sealed class BprMf : ISavableRecommender, ITrainableRecommender
+public sealed partial class BprMf : ISavableRecommender, ITrainableRecommender
 {
     private readonly BprMfOptions _options;
     private readonly SeededRandom _random;
@@ -184,66 +148,6 @@ public sealed class BprMf : ISavableRecommender, ITrainableRecommender
     private bool IsTrained(int user) => (uint)user < (uint)_users.Rows && user < _seen.Count && _seen[user].Count > 0;
 
     /// <inheritdoc/>
-    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
-
-    /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
-
-    /// <inheritdoc/>
-    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
-
-    /// <inheritdoc/>
-    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
-
-    private ModelStateHeader StateHeader => new(ModelTypeId.BprMf, 1, OptionsFingerprint.Canonical(_options));
-
-    private static KeyValuePair<string, Parameter>[] Named(params Parameter[] tables) => [.. tables.Select(p => KeyValuePair.Create(p.Name, p))];
-
-    private void WriteState(ModelStateWriter writer)
-    {
-        KeyValuePair<string, Parameter>[] named = Named(_users, _items, _itemBias);
-        writer.AddInt("userCount", _users.Rows);
-        writer.AddInt("itemCount", _items.Rows);
-        writer.AddParameters(named);
-        writer.AddOptimizer(_optimizer, named);
-        writer.AddRandom("random", _random);
-        writer.AddSets("seen", _seen);
-    }
-
-    /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
-    private Action ReadState(ModelStateReader reader)
-    {
-        int users = reader.Int("userCount"), items = reader.Int("itemCount"), d = _options.Dimensions;
-        reader.Require(users >= 0 && items >= 0 && (long)Math.Max(users, items) * d <= int.MaxValue, $"{users} users and {items} items");
-        KeyValuePair<string, Parameter>[] current = Named(_users, _items, _itemBias);
-        long Length(Parameter p) => (long)(ReferenceEquals(p, _users) ? users : items) * p.Value.RowLength;
-        float[][] values = reader.Parameters(current, Length);
-        SavedOptimizer moments = reader.Optimizer(_optimizer, current, Length);
-        int[] randomState = reader.Random("random");
-        List<HashSet<int>> seen = reader.Sets("seen", items);
-        int pairs = seen.Sum(s => s.Count);
-
-        // Every applied step trained at least one new pair, and a pair is trained in at most max(epochs) steps.
-        reader.Require(seen.Count == users && moments.Steps <= (long)Math.Max(_options.MaxEpochs, _options.UpdateEpochs) * pairs,
-            "seen items, users and step count disagree");
-
-        return () =>
-        {
-            // Everything validated: build the new tables and optimizer, then swap them in.
-            var userTable = new Parameter("users", Tensor.FromArray(values[0], users, d), sparseRows: true);
-            var itemTable = new Parameter("items", Tensor.FromArray(values[1], items, d), sparseRows: true);
-            var biasTable = new Parameter("itemBias", Tensor.FromArray(values[2], items, 1), sparseRows: true);
-            var optimizer = new Adam([userTable, itemTable, biasTable], _options.LearningRate, lazy: true);
-            moments.ApplyTo(optimizer, Named(userTable, itemTable, biasTable));
-            (_users, _items, _itemBias, _optimizer, _seen) = (userTable, itemTable, biasTable, optimizer, seen);
-            _regularised = [_users, _items];
-            _random.SetState(randomState);
-        };
-    }
-
-    /// <inheritdoc/>
     void ITrainableRecommender.Grow(int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _users.Rows, _items.Rows);
@@ -329,43 +233,4 @@ public sealed class BprMf : ISavableRecommender, ITrainableRecommender
 
     /// <inheritdoc/>
     EpochTrainer ITrainableRecommender.Trainer => _trainer;
-
-    /// <summary>Forward and backward of BPR on the first <paramref name="n"/> triples of the batch buffers (no step).</summary>
-    private float Backward(int n)
-    {
-        int d = _options.Dimensions;
-        ReadOnlySpan<int> u = _u.AsSpan(0, n), i = _i.AsSpan(0, n), j = _j.AsSpan(0, n);
-        Span<float> pu = _pu.AsSpan(0, n * d), qi = _qi.AsSpan(0, n * d), qj = _qj.AsSpan(0, n * d);
-        Kernels.GatherRows(_users.Value.Span, d, u, pu);
-        Kernels.GatherRows(_items.Value.Span, d, i, qi);
-        Kernels.GatherRows(_items.Value.Span, d, j, qj);
-        ReadOnlySpan<float> bias = _itemBias.Value.Span;
-        for (int k = 0; k < n; k++)
-        {
-            _xi[k] = TensorPrimitives.Dot(pu.Slice(k * d, d), qi.Slice(k * d, d)) + bias[i[k]];
-            _xj[k] = TensorPrimitives.Dot(pu.Slice(k * d, d), qj.Slice(k * d, d)) + bias[j[k]];
-        }
-
-        float loss = BprLoss.Compute(_xi.AsSpan(0, n), _xj.AsSpan(0, n), [], [], _gi.AsSpan(0, n), _gj.AsSpan(0, n));
-
-        // x_ui − x_uj = p·(q_i − q_j) + b_i − b_j: dp = g_i·q_i + g_j·q_j, dq_i = g_i·p, dq_j = g_j·p, db = g.
-        Span<float> userGrad = _users.Gradient.Span, itemGrad = _items.Gradient.Span, biasGrad = _itemBias.Gradient.Span;
-        for (int k = 0; k < n; k++)
-        {
-            Span<float> du = userGrad.Slice(u[k] * d, d);
-            Kernels.Axpy(_gi[k], qi.Slice(k * d, d), du);
-            Kernels.Axpy(_gj[k], qj.Slice(k * d, d), du);
-            Kernels.Axpy(_gi[k], pu.Slice(k * d, d), itemGrad.Slice(i[k] * d, d));
-            Kernels.Axpy(_gj[k], pu.Slice(k * d, d), itemGrad.Slice(j[k] * d, d));
-            biasGrad[i[k]] += _gi[k];
-            biasGrad[j[k]] += _gj[k];
-            _users.MarkRowTouched(u[k]);
-            _items.MarkRowTouched(i[k]);
-            _items.MarkRowTouched(j[k]);
-            _itemBias.MarkRowTouched(i[k]);
-            _itemBias.MarkRowTouched(j[k]);
-        }
-
-        return loss;
-    }
 }

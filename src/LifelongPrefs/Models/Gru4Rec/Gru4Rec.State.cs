@@ -1,0 +1,131 @@
+using LifelongPrefs.Nn;
+using LifelongPrefs.Nn.Sampling;
+using LifelongPrefs.Persistence;
+using LifelongPrefs.Training;
+
+namespace LifelongPrefs.Models;
+
+public sealed partial class Gru4Rec
+{
+    /// <inheritdoc/>
+    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
+
+    /// <inheritdoc/>
+    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The state must come from a model with the same options; this model's user and item counts must not exceed the
+    /// saved ones (tables only grow). Adam's moments and step count and the random generators' states are restored.
+    /// </remarks>
+    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
+
+    /// <inheritdoc/>
+    /// <remarks>As <see cref="Load"/>.</remarks>
+    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
+        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
+
+    private ModelStateHeader StateHeader => new(ModelTypeId.Gru4Rec, 1, OptionsFingerprint.Canonical(_options));
+
+    /// <summary>The parameters under their dotted paths (<c>embedding.weight</c>, <c>gru.…</c>, <c>output.weight</c>, <c>output.bias</c>).</summary>
+    private List<KeyValuePair<string, Parameter>> NamedParameters()
+    {
+        var named = new List<KeyValuePair<string, Parameter>> { new("embedding.weight", _embedding.Weight) };
+        named.AddRange(_gru.NamedParameters().Select(p => KeyValuePair.Create("gru." + p.Key, p.Value)));
+        if (_outputWeight is not null)
+        {
+            named.Add(new("output.weight", _outputWeight));
+        }
+
+        named.Add(new("output.bias", _outputBias));
+        return named;
+    }
+
+    private void WriteState(ModelStateWriter writer)
+    {
+        List<KeyValuePair<string, Parameter>> named = NamedParameters();
+        writer.AddInt("itemCount", ItemCount);
+        writer.AddInt("fitted", _fitted ? 1 : 0);
+        writer.AddParameters(named);
+        writer.AddOptimizer(_optimizer, named);
+        writer.AddRandom("random", _random);
+        writer.AddRandom("samplerRandom", _samplerRandom);
+        writer.AddLists("sequences", _sequences);
+        writer.AddFloats("itemCounts", [.. _itemCounts]);
+        if (_sampler is not null)
+        {
+            writer.AddFloats("samplerWeights", _sampler.Weights.ToArray());
+        }
+    }
+
+    /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
+    private Action ReadState(ModelStateReader reader)
+    {
+        int items = reader.Int("itemCount");
+        bool fitted = reader.Flag("fitted");
+        reader.Require(items >= 0 && (items + 1L) * Math.Max(_options.Dimensions, _options.HiddenSize) <= int.MaxValue, $"{items} items");
+        List<List<int>> sequences = reader.Lists("sequences", items);
+        int users = sequences.Count;
+        if (items < ItemCount || users < _sequences.Count)
+        {
+            throw new ModelStateException(
+                $"The saved {Name} state has {users} users and {items} items, fewer than this model's {_sequences.Count} and {ItemCount}; load into a fresh instance.");
+        }
+
+        // Parameters and optimizer moments: lengths consistent with the saved catalog.
+        List<KeyValuePair<string, Parameter>> named = NamedParameters();
+        float[][] values = reader.Parameters(named, p => ExpectedLength(p, items));
+        SavedOptimizer moments = reader.Optimizer(_optimizer, named, p => ExpectedLength(p, items));
+        int[] randomState = reader.Random("random");
+        int[] samplerRandomState = reader.Random("samplerRandom");
+        float[] itemCounts = reader.Floats("itemCounts", items);
+        reader.Require(Array.TrueForAll(itemCounts, c => c >= 0f), "negative item counts");
+        PopularitySampler? sampler = null;
+        if (reader.Has("samplerWeights"))
+        {
+            float[] samplerWeights = reader.Floats("samplerWeights", items);
+            reader.Require(items > 0, "sampler weights over an empty catalog");
+            try
+            {
+                sampler = new PopularitySampler(samplerWeights, _samplerRandom);
+            }
+            catch (ArgumentException error)
+            {
+                throw new ModelStateException($"The saved {Name} state has invalid sampler weights.", error);
+            }
+        }
+
+        return () =>
+        {
+            // Everything validated: grow the tables to the saved shape (no random draws) and swap the state in.
+            _embedding.Weight.GrowRows(items + 1);
+            _outputWeight?.GrowRows(items);
+            _outputBias.GrowRows(items);
+            for (int i = 0; i < named.Count; i++)
+            {
+                Parameter parameter = named[i].Value;
+                parameter.ZeroGradient();
+                parameter.Gradient.Span.Clear();
+                values[i].CopyTo(parameter.Value.Span);
+            }
+
+            moments.ApplyTo(_optimizer, named);
+            _random.SetState(randomState);
+            _samplerRandom.SetState(samplerRandomState);
+            _sequences.Clear();
+            _sequences.AddRange(sequences);
+            _itemCounts.Clear();
+            _itemCounts.AddRange(itemCounts);
+            _sampler = sampler;
+            _fitted = fitted;
+        };
+    }
+
+    /// <summary>The saved length of <paramref name="parameter"/> for a catalog of <paramref name="items"/> items.</summary>
+    private long ExpectedLength(Parameter parameter, int items) =>
+        ReferenceEquals(parameter, _embedding.Weight) ? (items + 1L) * _options.Dimensions
+        : ReferenceEquals(parameter, _outputWeight) ? (long)items * _options.HiddenSize
+        : ReferenceEquals(parameter, _outputBias) ? items
+        : parameter.Length;
+}
