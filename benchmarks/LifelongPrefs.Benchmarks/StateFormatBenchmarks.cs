@@ -7,7 +7,8 @@ using LifelongPrefs.Models;
 namespace LifelongPrefs.Benchmarks;
 
 /// <summary>
-/// Save and load of a ~64 MiB state (an <see cref="ItemKnn"/> over 4,096 items: a 4,096² float co-occurrence table)
+/// Save and load of a ~64 MB state (a <see cref="BprMf"/> with 80,000 users and 4,096 items at d = 64: the two
+/// embedding tables, the item biases and Adam's two moments for each dominate)
 /// in the state format of <c>Persistence/</c>, against the version-1 container it replaced (kept below as a private
 /// copy: BinaryWriter element by element into a MemoryStream, then a bit-at-a-time CRC-32), in the same run.
 /// MB/s = state bytes / mean time (see benchmarks/README.md).
@@ -17,9 +18,9 @@ namespace LifelongPrefs.Benchmarks;
 [CategoriesColumn]
 public class StateFormatBenchmarks : IDisposable
 {
-    private const int Items = 4096, Users = 2000;
+    private const int Items = 4096, Users = 80_000, Dimensions = 64;
 
-    private ItemKnn _model = null!;
+    private BprMf _model = null!;
     private MemoryStream _target = null!;
     private byte[] _state = [];
     private byte[] _legacyState = [];
@@ -32,13 +33,14 @@ public class StateFormatBenchmarks : IDisposable
         var events = new List<Interaction>();
         for (int u = 0; u < Users; u++)
         {
-            for (int k = 0; k < 20; k++)
+            for (int k = 0; k < 2; k++)
             {
-                events.Add(new Interaction(u, random.Next(Items), k, EventKind.Purchase, 1f, 1f, k));
+                events.Add(new Interaction(u, random.Next(Items), k, EventKind.Purchase, 1f, 1f, -1));
             }
         }
 
-        _model = new ItemKnn();
+        // One epoch, no validation: the benchmark needs a trained state's size, not a good model.
+        _model = new BprMf(new BprMfOptions { Dimensions = Dimensions, MaxEpochs = 1, ValidationUsers = 0 });
         _model.Fit(events, Users, Items);
         using (var stream = new MemoryStream())
         {
@@ -46,21 +48,32 @@ public class StateFormatBenchmarks : IDisposable
             _state = stream.ToArray();
         }
 
-        // The same payload as the old ItemKnn sections (the co-occurrence table dominates both).
-        var cooccurrence = new float[Items * Items];
-        for (int i = 0; i < cooccurrence.Length; i += 97)
+        // The same payload in the old container: the three parameter tables and Adam's two moments of each.
+        float[] Table(int rows, int columns)
         {
-            cooccurrence[i] = random.Next(5);
+            var values = new float[rows * columns];
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = (float)(random.NextDouble() - 0.5);
+            }
+
+            return values;
         }
 
-        _legacySections =
-        [
-            ("items", new[] { Items }), ("cooccurrence", cooccurrence), ("userCount", new int[Items]),
-            ("userOffsets", new int[Users + 1]), ("userItems", new int[Users * 20]),
-        ];
+        var sections = new List<(string Name, Array Values)>();
+        foreach (string moment in new[] { "value", "m", "v" })
+        {
+            sections.Add(($"users.{moment}", Table(Users, Dimensions)));
+            sections.Add(($"items.{moment}", Table(Items, Dimensions)));
+            sections.Add(($"itemBias.{moment}", Table(Items, 1)));
+        }
+
+        sections.Add(("seenOffsets", new int[Users + 1]));
+        sections.Add(("seenItems", new int[Users * 2]));
+        _legacySections = [.. sections];
         using (var stream = new MemoryStream())
         {
-            LegacyState.Write(stream, "ItemKNN", _legacySections);
+            LegacyState.Write(stream, "BPR-MF", _legacySections);
             _legacyState = stream.ToArray();
         }
 
@@ -80,7 +93,7 @@ public class StateFormatBenchmarks : IDisposable
     public long SaveOld()
     {
         _target.Position = 0;
-        LegacyState.Write(_target, "ItemKNN", _legacySections);
+        LegacyState.Write(_target, "BPR-MF", _legacySections);
         return _target.Position;
     }
 
@@ -95,7 +108,7 @@ public class StateFormatBenchmarks : IDisposable
 
     [Benchmark(Baseline = true, Description = "Load, old container")]
     [BenchmarkCategory("Load")]
-    public int LoadOld() => LegacyState.Read(new MemoryStream(_legacyState, writable: false), "ItemKNN").Count;
+    public int LoadOld() => LegacyState.Read(new MemoryStream(_legacyState, writable: false), "BPR-MF").Count;
 
     [Benchmark(Description = "Load, state format 2")]
     [BenchmarkCategory("Load")]
