@@ -18,7 +18,7 @@ namespace LifelongPrefs.Models;
 /// symmetric store (<see cref="ItemCooccurrence"/>), so memory follows the co-bought pairs rather than
 /// <c>items²</c>: a 100,000-item catalog works, and scoring visits only the non-zero columns of each history row.
 /// </remarks>
-public sealed class ItemKnn : ISavableRecommender
+public sealed class ItemKnn : Recommender
 {
     private ItemCooccurrence _cooccurrence = new();
     private float[] _inverseSqrtCount = [];
@@ -27,13 +27,13 @@ public sealed class ItemKnn : ISavableRecommender
     private int _items;
 
     /// <inheritdoc/>
-    public string Name => "ItemKNN";
+    public override string Name => "ItemKNN";
 
     /// <inheritdoc/>
-    public int ItemCount => _items;
+    public override int ItemCount => _items;
 
     /// <inheritdoc/>
-    public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
+    public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RecommenderGuard.Counts(userCount, itemCount);
@@ -49,7 +49,7 @@ public sealed class ItemKnn : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
+    public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _itemsOfUser.Count, _items);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
@@ -66,37 +66,22 @@ public sealed class ItemKnn : ISavableRecommender
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
-    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommender.Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Recommender.Load"/>,
     /// which are exclusive. Each call works in pooled scratch of its own.
     /// </remarks>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
         ItemKnnScorer.Score(_cooccurrence, _inverseSqrtCount.AsSpan(0, _items), history, scores);
 
     /// <inheritdoc/>
-    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
-        Recommendations.Recommend(this, user, history, items, excludedSorted);
-
-    /// <inheritdoc/>
     /// <remarks>The snapshot copies the sparse co-occurrence counts (memory in proportion to the co-bought pairs).</remarks>
-    public IScorer CreateScorer() =>
+    public override IScorer CreateScorer() =>
         new ItemKnnScorer(_cooccurrence.Clone(), _inverseSqrtCount.AsSpan(0, _items).ToArray());
 
-    /// <inheritdoc/>
-    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, w => WriteState(w, ""));
+    private protected override ModelStateHeader StateHeader => new(ModelTypeId.ItemKnn, 1, OptionsFingerprint.Canonical(new { }));
 
     /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.SaveAsync(stream, StateHeader, w => WriteState(w, ""), cancellationToken);
-
-    /// <inheritdoc/>
-    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, Adopt);
-
-    /// <inheritdoc/>
-    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.LoadAsync(stream, StateHeader, Name, Adopt, cancellationToken);
-
-    private static ModelStateHeader StateHeader => new(ModelTypeId.ItemKnn, 1, OptionsFingerprint.Canonical(new { }));
+    private protected override void WriteState(ModelStateWriter writer) => WriteState(writer, "");
 
     /// <summary>Adds the counts and the users' item sets under <paramref name="prefix"/> (also used by <see cref="RepeatAware"/>).</summary>
     internal void WriteState(ModelStateWriter writer, string prefix)
@@ -107,7 +92,7 @@ public sealed class ItemKnn : ISavableRecommender
         writer.AddSets(prefix + "userItems", _itemsOfUser);
     }
 
-    /// <summary>Validates the sections written by <see cref="WriteState"/> and builds a new model from them.</summary>
+    /// <summary>Validates the sections written by <see cref="WriteState(ModelStateWriter, string)"/> and builds a new model from them.</summary>
     internal static ItemKnn ReadState(ModelStateReader reader, string prefix)
     {
         int[] userCount = reader.Ints(prefix + "userCount");
@@ -129,8 +114,8 @@ public sealed class ItemKnn : ISavableRecommender
         };
     }
 
-    /// <summary>Validates a state and returns the action that swaps it in.</summary>
-    private Action Adopt(ModelStateReader reader)
+    /// <inheritdoc/>
+    private protected override Action ReadState(ModelStateReader reader)
     {
         ItemKnn state = ReadState(reader, "");
         return () => (_items, _cooccurrence, _userCount, _itemsOfUser, _inverseSqrtCount) =

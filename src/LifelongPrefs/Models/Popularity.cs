@@ -13,7 +13,7 @@ namespace LifelongPrefs.Models;
 /// newest event t_last; weights are kept against a fixed reference time and rebased when they grow large, so
 /// <see cref="Update"/> is O(new events) and never overflows.
 /// </remarks>
-public sealed class Popularity : ISavableRecommender
+public sealed class Popularity : Recommender
 {
     private const double RebaseLimit = 500; // 2^500 is far below double's range, far above any count
     private readonly double _halfLifeTicks;
@@ -35,10 +35,10 @@ public sealed class Popularity : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public string Name => double.IsPositiveInfinity(_halfLifeTicks) ? "Popularity" : "Popularity(decayed)";
+    public override string Name => double.IsPositiveInfinity(_halfLifeTicks) ? "Popularity" : "Popularity(decayed)";
 
     /// <inheritdoc/>
-    public int ItemCount => _weights.Length;
+    public override int ItemCount => _weights.Length;
 
     /// <summary>Gets the current (possibly decayed, possibly rebased) weight of an item: only ratios are meaningful.</summary>
     /// <param name="item">The item index.</param>
@@ -46,7 +46,7 @@ public sealed class Popularity : ISavableRecommender
     public double Weight(int item) => _weights[item];
 
     /// <inheritdoc/>
-    public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
+    public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RecommenderGuard.Counts(userCount, itemCount);
@@ -59,7 +59,7 @@ public sealed class Popularity : ISavableRecommender
     }
 
     /// <inheritdoc/>
-    public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
+    public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _userCount, _weights.Length);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
@@ -74,39 +74,27 @@ public sealed class Popularity : ISavableRecommender
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
-    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommender.Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Recommender.Load"/>,
     /// which are exclusive. Each call works in pooled scratch of its own.
     /// </remarks>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
+    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
     {
         RecommenderGuard.Scoring(history, scores, _weights.Length);
         PopularityScorer.Score(_weights, scores);
     }
 
     /// <inheritdoc/>
-    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
-        Recommendations.Recommend(this, user, history, items, excludedSorted);
-
-    /// <inheritdoc/>
-    public IScorer CreateScorer() => new PopularityScorer((double[])_weights.Clone());
-
-    /// <inheritdoc/>
-    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, w => WriteState(w, ""));
-
-    /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.SaveAsync(stream, StateHeader, w => WriteState(w, ""), cancellationToken);
-
-    /// <inheritdoc/>
-    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, r => ReadState(r, ""));
-
-    /// <inheritdoc/>
-    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.LoadAsync(stream, StateHeader, Name, r => ReadState(r, ""), cancellationToken);
+    public override IScorer CreateScorer() => new PopularityScorer((double[])_weights.Clone());
 
     // The half-life is the one option; plain counts have an infinite half-life.
-    private ModelStateHeader StateHeader => new(ModelTypeId.Popularity, 1, OptionsFingerprint.Canonical(new { HalfLifeTicks = _halfLifeTicks }));
+    private protected override ModelStateHeader StateHeader => new(ModelTypeId.Popularity, 1, OptionsFingerprint.Canonical(new { HalfLifeTicks = _halfLifeTicks }));
+
+    /// <inheritdoc/>
+    private protected override void WriteState(ModelStateWriter writer) => WriteState(writer, "");
+
+    /// <inheritdoc/>
+    private protected override Action ReadState(ModelStateReader reader) => ReadState(reader, "");
 
     /// <summary>Adds the weights, reference time and user count under <paramref name="prefix"/> (also used by <see cref="PersonalPopularity"/>).</summary>
     internal void WriteState(ModelStateWriter writer, string prefix)
@@ -116,7 +104,7 @@ public sealed class Popularity : ISavableRecommender
         writer.AddInt(prefix + "userCount", _userCount);
     }
 
-    /// <summary>Validates the sections written by <see cref="WriteState"/> and returns the action that applies them.</summary>
+    /// <summary>Validates the sections written by <see cref="WriteState(ModelStateWriter, string)"/> and returns the action that applies them.</summary>
     internal Action ReadState(ModelStateReader reader, string prefix)
     {
         double[] weights = reader.Doubles(prefix + "weights");

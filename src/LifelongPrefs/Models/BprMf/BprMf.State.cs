@@ -8,25 +8,12 @@ namespace LifelongPrefs.Models;
 
 public sealed partial class BprMf
 {
-    /// <inheritdoc/>
-    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
-
-    /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
-
-    /// <inheritdoc/>
-    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
-
-    /// <inheritdoc/>
-    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
-
-    private ModelStateHeader StateHeader => new(ModelTypeId.BprMf, 1, OptionsFingerprint.Canonical(_options));
+    private protected override ModelStateHeader StateHeader => new(ModelTypeId.BprMf, 1, OptionsFingerprint.Canonical(_options));
 
     private static KeyValuePair<string, Parameter>[] Named(params Parameter[] tables) => [.. tables.Select(p => KeyValuePair.Create(p.Name, p))];
 
-    private void WriteState(ModelStateWriter writer)
+    /// <inheritdoc/>
+    private protected override void WriteState(ModelStateWriter writer)
     {
         KeyValuePair<string, Parameter>[] named = Named(_users, _items, _itemBias);
         writer.AddInt("userCount", _users.Rows);
@@ -38,7 +25,7 @@ public sealed partial class BprMf
     }
 
     /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
-    private Action ReadState(ModelStateReader reader)
+    private protected override Action ReadState(ModelStateReader reader)
     {
         int users = reader.Int("userCount"), items = reader.Int("itemCount"), d = _options.Dimensions;
         reader.Require(users >= 0 && items >= 0 && (long)Math.Max(users, items) * d <= int.MaxValue, $"{users} users and {items} items");

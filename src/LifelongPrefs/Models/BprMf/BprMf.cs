@@ -19,13 +19,13 @@ namespace LifelongPrefs.Models;
 /// items it is rare and unbiased in expectation). <see cref="Update"/> grows both tables for new users and items
 /// and trains a few passes over the new pairs only, so earlier knowledge is kept rather than retrained.
 /// <para>
-/// <see cref="Save"/> writes the three tables, Adam's moments and step count, each user's seen items and the
-/// random generator's state; <see cref="Load"/> into an instance with the same options restores scores
+/// <see cref="Recommender.Save"/> writes the three tables, Adam's moments and step count, each user's seen items and the
+/// random generator's state; <see cref="Recommender.Load"/> into an instance with the same options restores scores
 /// bit-identically, and <see cref="Update"/> after a load continues exactly as the saved model would have
 /// (checkpoint-then-continue equals an uninterrupted run).
 /// </para>
 /// </remarks>
-public sealed partial class BprMf : ISavableRecommender, ITrainableRecommender
+public sealed partial class BprMf : Recommender, ITrainableRecommender
 {
     private readonly BprMfOptions _options;
     private readonly SeededRandom _random;
@@ -63,10 +63,10 @@ public sealed partial class BprMf : ISavableRecommender, ITrainableRecommender
     }
 
     /// <inheritdoc/>
-    public string Name => "BPR-MF";
+    public override string Name => "BPR-MF";
 
     /// <inheritdoc/>
-    public int ItemCount => _items.Rows;
+    public override int ItemCount => _items.Rows;
 
     /// <summary>Gets the named parameters (user and item tables, item bias), e.g. for checkpoints.</summary>
     public IReadOnlyList<Parameter> Parameters => [_users, _items, _itemBias];
@@ -81,7 +81,7 @@ public sealed partial class BprMf : ISavableRecommender, ITrainableRecommender
     /// the same time.
     /// </remarks>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
+    public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RecommenderGuard.Counts(userCount, itemCount);
@@ -110,7 +110,7 @@ public sealed partial class BprMf : ISavableRecommender, ITrainableRecommender
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="BprMfOptions.MaxUsers"/> or <see cref="BprMfOptions.MaxItems"/> (nothing changes).</exception>
-    public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
+    public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _users.Rows, _items.Rows);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
@@ -120,20 +120,16 @@ public sealed partial class BprMf : ISavableRecommender, ITrainableRecommender
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
-    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommender.Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Recommender.Load"/>,
     /// which are exclusive. Each call works in pooled scratch of its own.
     /// </remarks>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
         BprMfScorer.Score(_users.Value.Span, _items.Value.Span, _itemBias.Value.Span, _options.Dimensions, IsTrained(user),
             user, history, scores);
 
     /// <inheritdoc/>
-    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
-        Recommendations.Recommend(this, user, history, items, excludedSorted);
-
-    /// <inheritdoc/>
-    public IScorer CreateScorer()
+    public override IScorer CreateScorer()
     {
         var trained = new bool[_users.Rows];
         for (int u = 0; u < trained.Length; u++)

@@ -7,26 +7,7 @@ namespace LifelongPrefs.Models;
 
 public sealed partial class Gru4Rec
 {
-    /// <inheritdoc/>
-    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
-
-    /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
-
-    /// <inheritdoc/>
-    /// <remarks>
-    /// The state must come from a model with the same options; this model's user and item counts must not exceed the
-    /// saved ones (tables only grow). Adam's moments and step count and the random generators' states are restored.
-    /// </remarks>
-    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
-
-    /// <inheritdoc/>
-    /// <remarks>As <see cref="Load"/>.</remarks>
-    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
-
-    private ModelStateHeader StateHeader => new(ModelTypeId.Gru4Rec, 1, OptionsFingerprint.Canonical(_options));
+    private protected override ModelStateHeader StateHeader => new(ModelTypeId.Gru4Rec, 1, OptionsFingerprint.Canonical(_options));
 
     /// <summary>The parameters under their dotted paths (<c>embedding.weight</c>, <c>gru.…</c>, <c>output.weight</c>, <c>output.bias</c>).</summary>
     private List<KeyValuePair<string, Parameter>> NamedParameters()
@@ -42,7 +23,8 @@ public sealed partial class Gru4Rec
         return named;
     }
 
-    private void WriteState(ModelStateWriter writer)
+    /// <inheritdoc/>
+    private protected override void WriteState(ModelStateWriter writer)
     {
         List<KeyValuePair<string, Parameter>> named = NamedParameters();
         writer.AddInt("itemCount", ItemCount);
@@ -60,7 +42,11 @@ public sealed partial class Gru4Rec
     }
 
     /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
-    private Action ReadState(ModelStateReader reader)
+    /// <remarks>
+    /// The state must come from a model with the same options; this model's user and item counts must not exceed the
+    /// saved ones (tables only grow). Adam's moments and step count and the random generators' states are restored.
+    /// </remarks>
+    private protected override Action ReadState(ModelStateReader reader)
     {
         int items = reader.Int("itemCount");
         bool fitted = reader.Flag("fitted");

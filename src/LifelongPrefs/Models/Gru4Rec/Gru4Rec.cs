@@ -39,14 +39,14 @@ namespace LifelongPrefs.Models;
 /// scores are the learned item biases (a popularity prior).
 /// </para>
 /// <para>
-/// <b>Saving.</b> <see cref="Save"/> writes every parameter, Adam's moments, the users' sequences, the item counts
+/// <b>Saving.</b> <see cref="Recommender.Save"/> writes every parameter, Adam's moments, the users' sequences, the item counts
 /// the negative sampler's weights, Adam's step count and the random generators' states, so a fresh instance created
-/// with the same options scores bit-identically after <see cref="Load"/>, and <see cref="Update"/> after a load
+/// with the same options scores bit-identically after <see cref="Recommender.Load"/>, and <see cref="Update"/> after a load
 /// continues exactly as the saved model would have (checkpoint-then-continue equals an uninterrupted run). A model
 /// can load a state whose user and item counts are at least its own (e.g. any fresh instance).
 /// </para>
 /// </remarks>
-public sealed partial class Gru4Rec : ISavableRecommender, ITrainableRecommender
+public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
 {
     private readonly Gru4RecOptions _options;
     // Not readonly: a second Fit rebuilds them as a new instance would (Build).
@@ -97,10 +97,10 @@ public sealed partial class Gru4Rec : ISavableRecommender, ITrainableRecommender
     }
 
     /// <inheritdoc/>
-    public string Name => "GRU4Rec";
+    public override string Name => "GRU4Rec";
 
     /// <inheritdoc/>
-    public int ItemCount => _outputBias.Rows;
+    public override int ItemCount => _outputBias.Rows;
 
     /// <summary>Gets the trainable parameters (embeddings, GRU weights, output table unless tied, output bias), e.g. for checkpoints.</summary>
     public IReadOnlyList<Parameter> Parameters => _parameters;
@@ -114,7 +114,7 @@ public sealed partial class Gru4Rec : ISavableRecommender, ITrainableRecommender
     /// ends exactly where <c>new Gru4Rec(options).Fit(...)</c> would. Exclusive: no other call may run at the same time.
     /// </remarks>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
+    public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RecommenderGuard.Counts(userCount, itemCount);
@@ -151,7 +151,7 @@ public sealed partial class Gru4Rec : ISavableRecommender, ITrainableRecommender
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="Gru4RecOptions.MaxUsers"/> or <see cref="Gru4RecOptions.MaxItems"/> (nothing changes).</exception>
-    public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
+    public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _sequences.Count, ItemCount);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
@@ -166,19 +166,15 @@ public sealed partial class Gru4Rec : ISavableRecommender, ITrainableRecommender
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
-    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommender.Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Recommender.Load"/>,
     /// which are exclusive. Each call works in pooled scratch of its own.
     /// </remarks>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
         (_liveScorer ??= NewScorer(ParameterValues.Live(_parameters), () => ItemCount)).Score(user, history, scores);
 
     /// <inheritdoc/>
-    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
-        Recommendations.Recommend(this, user, history, items, excludedSorted);
-
-    /// <inheritdoc/>
-    public IScorer CreateScorer()
+    public override IScorer CreateScorer()
     {
         int items = ItemCount;
         return NewScorer(ParameterValues.Freeze(_parameters), () => items);

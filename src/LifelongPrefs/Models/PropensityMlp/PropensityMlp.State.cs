@@ -6,6 +6,10 @@ namespace LifelongPrefs.Models;
 
 public sealed partial class PropensityMlp
 {
+    private protected override ModelStateHeader StateHeader => new(ModelTypeId.PropensityMlp, 1, OptionsFingerprint.Canonical(_options));
+
+    private KeyValuePair<string, Parameter>[] NamedParameters() => [.. _net.NamedParameters().Select(p => KeyValuePair.Create("net." + p.Key, p.Value))];
+
     /// <inheritdoc/>
     /// <remarks>
     /// Saves every network parameter under its path (<c>net.0.weight</c>, …), the batch-norm running statistics, Adam's
@@ -13,30 +17,10 @@ public sealed partial class PropensityMlp
     /// dropout), the standard scaler, the holdout report and the whole feature state (per-item counts, buyers,
     /// recent-window counts and last-purchase times, the recent-window queue, and each user's basket count, current
     /// basket key, last purchase, net spend and per-item statistics in first-purchase order), so a fresh instance with
-    /// the same options scores bit-identically after <see cref="Load"/>, and <see cref="Update"/> after a load continues
+    /// the same options scores bit-identically after <see cref="Recommender.Load"/>, and <see cref="Update"/> after a load continues
     /// exactly as the saved model would have (checkpoint-then-continue equals an uninterrupted run).
     /// </remarks>
-    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
-
-    /// <inheritdoc/>
-    /// <remarks>As <see cref="Save"/>.</remarks>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
-
-    /// <inheritdoc/>
-    /// <remarks>See <see cref="Save"/> for what is restored.</remarks>
-    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
-
-    /// <inheritdoc/>
-    /// <remarks>See <see cref="Save"/> for what is restored.</remarks>
-    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
-
-    private ModelStateHeader StateHeader => new(ModelTypeId.PropensityMlp, 1, OptionsFingerprint.Canonical(_options));
-
-    private KeyValuePair<string, Parameter>[] NamedParameters() => [.. _net.NamedParameters().Select(p => KeyValuePair.Create("net." + p.Key, p.Value))];
-
-    private void WriteState(ModelStateWriter writer)
+    private protected override void WriteState(ModelStateWriter writer)
     {
         KeyValuePair<string, Parameter>[] named = NamedParameters();
         writer.AddInt("featureWidth", Width);
@@ -77,7 +61,8 @@ public sealed partial class PropensityMlp
     }
 
     /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
-    private Action ReadState(ModelStateReader reader)
+    /// <remarks>See <see cref="WriteState"/> for what is restored.</remarks>
+    private protected override Action ReadState(ModelStateReader reader)
     {
         reader.Require(reader.Int("featureWidth") == Width, $"the feature width is not {Width}");
         int userCount = reader.Int("userCount");

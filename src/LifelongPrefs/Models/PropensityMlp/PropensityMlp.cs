@@ -34,7 +34,7 @@ namespace LifelongPrefs.Models;
 /// statistics used for scoring.
 /// </para>
 /// </remarks>
-public sealed partial class PropensityMlp : ISavableRecommender, ITrainableRecommender
+public sealed partial class PropensityMlp : Recommender, ITrainableRecommender
 {
     private const int Width = PropensityFeatures.Width;
 
@@ -88,10 +88,10 @@ public sealed partial class PropensityMlp : ISavableRecommender, ITrainableRecom
     }
 
     /// <inheritdoc/>
-    public string Name => "PropensityMLP";
+    public override string Name => "PropensityMLP";
 
     /// <inheritdoc/>
-    public int ItemCount => _features?.ItemCount ?? 0;
+    public override int ItemCount => _features?.ItemCount ?? 0;
 
     /// <summary>Gets the network's named parameters (for checkpoints and regularisers).</summary>
     public IReadOnlyList<Parameter> Parameters => _net.Parameters;
@@ -116,7 +116,7 @@ public sealed partial class PropensityMlp : ISavableRecommender, ITrainableRecom
     /// would. Exclusive: no other call may run at the same time.
     /// </remarks>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
+    public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RecommenderGuard.Counts(userCount, itemCount);
@@ -169,7 +169,7 @@ public sealed partial class PropensityMlp : ISavableRecommender, ITrainableRecom
     /// Calling Update before Fit starts the statistics from the new events and, with no fitted scaler, trains nothing.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="PropensityMlpOptions.MaxUsers"/> or <see cref="PropensityMlpOptions.MaxItems"/> (nothing changes).</exception>
-    public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
+    public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _userCount, ItemCount);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
@@ -204,20 +204,16 @@ public sealed partial class PropensityMlp : ISavableRecommender, ITrainableRecom
     /// The user's features come from <paramref name="history"/> only (so unseen users work); item features from the
     /// model's statistics. "Now" is the later of the history's last event and the latest event the model has seen.
     /// One (items, features) forward pass in inference mode; the score is the logit.
-    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
-    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommender.Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Recommender.Load"/>,
     /// which are exclusive. Each call works in pooled scratch of its own.
     /// </remarks>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
         PropensityMlpScorer.Score(ScoringState(ParameterValues.Live(_net.Parameters)), _scorePool ??= PropensityMlpScorer.NewPool(),
             history, scores);
 
     /// <inheritdoc/>
-    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
-        Recommendations.Recommend(this, user, history, items, excludedSorted);
-
-    /// <inheritdoc/>
-    public IScorer CreateScorer() => new PropensityMlpScorer(ScoringState(default), _net.Parameters);
+    public override IScorer CreateScorer() => new PropensityMlpScorer(ScoringState(default), _net.Parameters);
 
     /// <summary>What scoring reads, as views over the live network, scaler and statistics (nothing is copied).</summary>
     private PropensityScoringState ScoringState(ParameterValues parameters) => new()

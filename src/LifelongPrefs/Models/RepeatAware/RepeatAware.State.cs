@@ -7,21 +7,7 @@ namespace LifelongPrefs.Models;
 
 public sealed partial class RepeatAware
 {
-    /// <inheritdoc/>
-    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
-
-    /// <inheritdoc/>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
-
-    /// <inheritdoc/>
-    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
-
-    /// <inheritdoc/>
-    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
-
-    private ModelStateHeader StateHeader => new(ModelTypeId.RepeatAware, 1, OptionsFingerprint.Canonical(_options));
+    private protected override ModelStateHeader StateHeader => new(ModelTypeId.RepeatAware, 1, OptionsFingerprint.Canonical(_options));
 
     private KeyValuePair<string, Parameter>[] NamedParameters() =>
     [
@@ -29,7 +15,8 @@ public sealed partial class RepeatAware
         .. _gate.NamedParameters().Select(p => KeyValuePair.Create("gate." + p.Key, p.Value)),
     ];
 
-    private void WriteState(ModelStateWriter writer)
+    /// <inheritdoc/>
+    private protected override void WriteState(ModelStateWriter writer)
     {
         KeyValuePair<string, Parameter>[] named = NamedParameters();
         writer.AddInt("itemCount", _items);
@@ -52,7 +39,7 @@ public sealed partial class RepeatAware
     }
 
     /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
-    private Action ReadState(ModelStateReader reader)
+    private protected override Action ReadState(ModelStateReader reader)
     {
         int items = reader.Int("itemCount"), users = reader.Int("userCount");
         bool fitted = reader.Flag("fitted");

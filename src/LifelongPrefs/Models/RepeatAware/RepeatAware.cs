@@ -40,14 +40,14 @@ namespace LifelongPrefs.Models;
 /// latest baskets. Memory is dominated by the dense co-occurrence table (items² floats).
 /// </para>
 /// <para>
-/// <see cref="Save"/> writes the options, the MLP and gate weights, Adam's moments and step count, the random
+/// <see cref="Recommender.Save"/> writes the options, the MLP and gate weights, Adam's moments and step count, the random
 /// generator's state, the co-occurrence model, the popularity counts and the stored per-user histories, so a fresh
-/// instance created with the same options scores bit-identically after <see cref="Load"/>, and <see cref="Update"/>
+/// instance created with the same options scores bit-identically after <see cref="Recommender.Load"/>, and <see cref="Update"/>
 /// after a load continues exactly as the saved model would have (checkpoint-then-continue equals an uninterrupted
 /// run).
 /// </para>
 /// </remarks>
-public sealed partial class RepeatAware : ISavableRecommender, ITrainableRecommender
+public sealed partial class RepeatAware : Recommender, ITrainableRecommender
 {
     private const int F = RepeatAwareFeatures.Count;
 
@@ -101,10 +101,10 @@ public sealed partial class RepeatAware : ISavableRecommender, ITrainableRecomme
     }
 
     /// <inheritdoc/>
-    public string Name => "RepeatAware";
+    public override string Name => "RepeatAware";
 
     /// <inheritdoc/>
-    public int ItemCount => _items;
+    public override int ItemCount => _items;
 
     /// <summary>Gets the learned parameters (MLP layers, then the gate), e.g. for checkpoints.</summary>
     public IReadOnlyList<Parameter> Parameters => _optimizer.Parameters;
@@ -119,7 +119,7 @@ public sealed partial class RepeatAware : ISavableRecommender, ITrainableRecomme
     /// <c>new RepeatAware(options).Fit(...)</c> would. Exclusive: no other call may run at the same time.
     /// </remarks>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
+    public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RecommenderGuard.Counts(userCount, itemCount);
@@ -176,7 +176,7 @@ public sealed partial class RepeatAware : ISavableRecommender, ITrainableRecomme
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="RepeatAwareOptions.MaxUsers"/> or <see cref="RepeatAwareOptions.MaxItems"/> (nothing changes).</exception>
-    public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
+    public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _users, _items);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
@@ -222,20 +222,16 @@ public sealed partial class RepeatAware : ISavableRecommender, ITrainableRecomme
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
-    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommender.Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Recommender.Load"/>,
     /// which are exclusive. Each call works in pooled scratch of its own.
     /// </remarks>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
         RepeatAwareScorer.Score(ParameterValues.Live(Parameters), _knn, _popularity, _maxPopularity, _items,
             _scorePool ??= RepeatAwareScorer.NewPool(_options.Decay), history, scores);
 
     /// <inheritdoc/>
-    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
-        Recommendations.Recommend(this, user, history, items, excludedSorted);
-
-    /// <inheritdoc/>
-    public IScorer CreateScorer() => new RepeatAwareScorer(ParameterValues.Freeze(Parameters), _knn.CreateScorer(),
+    public override IScorer CreateScorer() => new RepeatAwareScorer(ParameterValues.Freeze(Parameters), _knn.CreateScorer(),
         (float[])_popularity.Clone(), _maxPopularity, _items, _options.Decay);
 
     /// <summary>Mini-batch Adam over the rows in the shared loop (early stopping with <paramref name="validation"/>).</summary>

@@ -7,6 +7,8 @@ namespace LifelongPrefs.Models;
 
 public sealed partial class SasRec
 {
+    private protected override ModelStateHeader StateHeader => new(ModelTypeId.SasRec, StateFormat, OptionsFingerprint.Canonical(_options));
+
     /// <inheritdoc/>
     /// <remarks>
     /// Saves every parameter under its dotted path (the item table at its current <see cref="ItemCount"/> + 1 rows), Adam's
@@ -14,35 +16,7 @@ public sealed partial class SasRec
     /// <see cref="Update"/>), the negative sampler's weights (<see cref="SasRecLoss.SampledSoftmax"/>), the user and item
     /// counts, Adam's step count and the random generators' states.
     /// </remarks>
-    public void Save(Stream stream) => ModelStateIo.Save(stream, StateHeader, WriteState);
-
-    /// <inheritdoc/>
-    /// <remarks>As <see cref="Save"/>.</remarks>
-    public Task SaveAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.SaveAsync(stream, StateHeader, WriteState, cancellationToken);
-
-    /// <inheritdoc/>
-    /// <remarks>
-    /// <para>
-    /// The saved state must come from a model with the same options. Everything is validated and rebuilt in new objects
-    /// (network, optimizer, sequences, sampler) before they are swapped in, so a failed load leaves the model unchanged.
-    /// <see cref="Score"/> is bit-identical to the saved model's afterwards.
-    /// </para>
-    /// <para>
-    /// Training after a load continues exactly as the saved model would have: Adam's moments and step count and the
-    /// generators behind shuffling, dropout and negative sampling are all restored.
-    /// </para>
-    /// </remarks>
-    public void Load(Stream stream) => ModelStateIo.Load(stream, StateHeader, Name, ReadState);
-
-    /// <inheritdoc/>
-    /// <remarks>As <see cref="Load"/>.</remarks>
-    public Task LoadAsync(Stream stream, CancellationToken cancellationToken = default) =>
-        ModelStateIo.LoadAsync(stream, StateHeader, Name, ReadState, cancellationToken);
-
-    private ModelStateHeader StateHeader => new(ModelTypeId.SasRec, StateFormat, OptionsFingerprint.Canonical(_options));
-
-    private void WriteState(ModelStateWriter writer)
+    private protected override void WriteState(ModelStateWriter writer)
     {
         KeyValuePair<string, Parameter>[] named = [.. _network.NamedParameters()];
         writer.AddInt("itemCount", _itemCount);
@@ -60,7 +34,18 @@ public sealed partial class SasRec
     }
 
     /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
-    private Action ReadState(ModelStateReader reader)
+    /// <remarks>
+    /// <para>
+    /// The saved state must come from a model with the same options. Everything is validated and rebuilt in new objects
+    /// (network, optimizer, sequences, sampler) before they are swapped in, so a failed load leaves the model unchanged.
+    /// <see cref="Score"/> is bit-identical to the saved model's afterwards.
+    /// </para>
+    /// <para>
+    /// Training after a load continues exactly as the saved model would have: Adam's moments and step count and the
+    /// generators behind shuffling, dropout and negative sampling are all restored.
+    /// </para>
+    /// </remarks>
+    private protected override Action ReadState(ModelStateReader reader)
     {
         int items = reader.Int("itemCount"), users = reader.Int("userCount");
         bool fitted = reader.Flag("fitted");

@@ -42,7 +42,7 @@ namespace LifelongPrefs.Models;
 /// <see cref="Score"/> reads the history it is given, so it never depends on what was trained for the user.
 /// </para>
 /// </remarks>
-public sealed partial class SasRec : ISavableRecommender, ITrainableRecommender
+public sealed partial class SasRec : Recommender, ITrainableRecommender
 {
     private const int ChunkRows = 512;
 
@@ -103,10 +103,10 @@ public sealed partial class SasRec : ISavableRecommender, ITrainableRecommender
     }
 
     /// <inheritdoc/>
-    public string Name => "SASRec";
+    public override string Name => "SASRec";
 
     /// <inheritdoc/>
-    public int ItemCount => _itemCount;
+    public override int ItemCount => _itemCount;
 
     /// <summary>Gets the options the model was created with.</summary>
     public SasRecOptions Options => _options;
@@ -126,7 +126,7 @@ public sealed partial class SasRec : ISavableRecommender, ITrainableRecommender
     /// ends exactly where <c>new SasRec(options).Fit(...)</c> would. Exclusive: no other call may run at the same time.
     /// </remarks>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
+    public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RecommenderGuard.Counts(userCount, itemCount);
@@ -163,7 +163,7 @@ public sealed partial class SasRec : ISavableRecommender, ITrainableRecommender
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="SasRecOptions.MaxUsers"/> or <see cref="SasRecOptions.MaxItems"/> (nothing changes).</exception>
-    public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
+    public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _userCount, _itemCount);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
@@ -188,20 +188,16 @@ public sealed partial class SasRec : ISavableRecommender, ITrainableRecommender
     /// <see cref="SasRecOptions.MaxLength"/> items are encoded in inference mode; the last position's hidden state is
     /// dotted with every item embedding. An empty history gives scores from the learned final-norm bias alone.
     /// Items outside the model's catalog in <paramref name="history"/> are skipped.
-    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommend"/>
-    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Load"/>,
+    /// Thread-safe: a read, it may run on any number of threads at once with <see cref="Score"/>, <see cref="Recommender.Recommend"/>
+    /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Recommender.Load"/>,
     /// which are exclusive. Each call works in pooled scratch of its own.
     /// </remarks>
-    public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
+    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) =>
         (_liveScorer ??= new SasRecScorer(() => ParameterValues.Live(_network.Parameters), () => _itemCount, _options))
             .Score(user, history, scores);
 
     /// <inheritdoc/>
-    public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
-        Recommendations.Recommend(this, user, history, items, excludedSorted);
-
-    /// <inheritdoc/>
-    public IScorer CreateScorer()
+    public override IScorer CreateScorer()
     {
         ParameterValues frozen = ParameterValues.Freeze(_network.Parameters);
         int items = _itemCount;
