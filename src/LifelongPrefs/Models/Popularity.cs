@@ -43,7 +43,16 @@ public sealed class Popularity : Recommender
     /// <summary>Gets the current (possibly decayed, possibly rebased) weight of an item: only ratios are meaningful.</summary>
     /// <param name="item">The item index.</param>
     /// <returns>The weight.</returns>
-    public double Weight(int item) => _weights[item];
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="item"/> is not in [0, <see cref="ItemCount"/>).</exception>
+    public double Weight(int item)
+    {
+        if ((uint)item >= (uint)_weights.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(item), item, $"'{nameof(item)}' must be in [0, {_weights.Length}) but was {item}.");
+        }
+
+        return _weights[item];
+    }
 
     /// <inheritdoc/>
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,

@@ -49,11 +49,14 @@ internal static class RecommenderGuard
         }
     }
 
-    /// <summary>The default largest user count a model accepts (2²⁴): an id map past it is a bug, not a shop.</summary>
-    internal const int DefaultMaxUsers = 1 << 24;
+    /// <summary>
+    /// The largest user count the baselines accept (the learned models pass their options' <c>MaxUsers</c>, whose
+    /// default is the same): an id map past it is far more likely a bug than a shop.
+    /// </summary>
+    internal const int DefaultMaxUsers = 10_000_000;
 
-    /// <summary>The default largest item count a model accepts (2²²).</summary>
-    internal const int DefaultMaxItems = 1 << 22;
+    /// <summary>The largest item count the baselines accept (the learned models pass their options' <c>MaxItems</c>).</summary>
+    internal const int DefaultMaxItems = 10_000_000;
 
     /// <summary>Throws unless both counts lie in [0, their maximum]: checked before anything is allocated.</summary>
     internal static void Counts(int userCount, int itemCount, int maxUsers = DefaultMaxUsers, int maxItems = DefaultMaxItems)

@@ -421,7 +421,7 @@ internal sealed class ModelStateReader
             if (type != expected.Type)
             {
                 throw new ModelStateException(
-                    $"The state was saved by a {ModelStateHeader.NameOf(type)} model (type id {(ushort)type}), not by {model} (type id {(ushort)expected.Type}).");
+                    $"The state was saved by model type {ModelStateHeader.NameOf(type)} (type id {(ushort)type}), not by {model} (type id {(ushort)expected.Type}).");
             }
 
             int format = BinaryPrimitives.ReadInt32LittleEndian(prologue[12..]);

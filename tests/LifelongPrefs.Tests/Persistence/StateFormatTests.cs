@@ -98,7 +98,7 @@ public class StateFormatTests
     {
         byte[] bytes = StateModels.Saved(StateModels.Fitted("popularity-decayed"));
         var error = Assert.Throws<ModelStateException>(() => new ItemKnn().Load(new MemoryStream(bytes)));
-        Assert.Contains("Popularity model (type id 1)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("model type Popularity (type id 1)", error.Message, StringComparison.Ordinal);
         Assert.Contains("type id 3", error.Message, StringComparison.Ordinal);
     }
 

@@ -84,7 +84,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        RecommenderGuard.Counts(userCount, itemCount);
+        RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
         GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, _options.Dimensions);
         if (_users.Rows > 0 || _items.Rows > 0 || _optimizer.StepCount > 0)
@@ -112,7 +112,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
     /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="BprMfOptions.MaxUsers"/> or <see cref="BprMfOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _users.Rows, _items.Rows);
+        RecommenderGuard.Grown(userCount, itemCount, _users.Rows, _items.Rows, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
         Grow(userCount, itemCount);
         Train(CollectNewPairs(newEvents), _options.UpdateEpochs, null, null, CancellationToken.None);
@@ -146,7 +146,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
     /// <inheritdoc/>
     void ITrainableRecommender.Grow(int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _users.Rows, _items.Rows);
+        RecommenderGuard.Grown(userCount, itemCount, _users.Rows, _items.Rows, _options.MaxUsers, _options.MaxItems);
         Grow(userCount, itemCount);
     }
 

@@ -117,7 +117,7 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        RecommenderGuard.Counts(userCount, itemCount);
+        RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
         GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, Math.Max(_options.Dimensions, _options.HiddenSize));
         if (_fitted || ItemCount > 0 || _sequences.Count > 0 || _optimizer.StepCount > 0)
@@ -153,7 +153,7 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
     /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="Gru4RecOptions.MaxUsers"/> or <see cref="Gru4RecOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _sequences.Count, ItemCount);
+        RecommenderGuard.Grown(userCount, itemCount, _sequences.Count, ItemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
         Grow(userCount, itemCount);
         var oldLengths = new Dictionary<int, int>();
@@ -219,7 +219,7 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
     /// <inheritdoc/>
     void ITrainableRecommender.Grow(int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _sequences.Count, ItemCount);
+        RecommenderGuard.Grown(userCount, itemCount, _sequences.Count, ItemCount, _options.MaxUsers, _options.MaxItems);
         Grow(userCount, itemCount);
     }
 

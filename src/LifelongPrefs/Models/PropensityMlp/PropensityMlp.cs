@@ -119,7 +119,7 @@ public sealed partial class PropensityMlp : Recommender, ITrainableRecommender
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        RecommenderGuard.Counts(userCount, itemCount);
+        RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
         GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, Width);
         if (_features is not null || _optimizer.StepCount > 0)
@@ -171,7 +171,7 @@ public sealed partial class PropensityMlp : Recommender, ITrainableRecommender
     /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="PropensityMlpOptions.MaxUsers"/> or <see cref="PropensityMlpOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _userCount, ItemCount);
+        RecommenderGuard.Grown(userCount, itemCount, _userCount, ItemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
         Grow(userCount, itemCount);
         var (x, y) = Replay(_features!, newEvents, 1, _random);
@@ -186,7 +186,7 @@ public sealed partial class PropensityMlp : Recommender, ITrainableRecommender
     /// <inheritdoc/>
     void ITrainableRecommender.Grow(int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _userCount, ItemCount);
+        RecommenderGuard.Grown(userCount, itemCount, _userCount, ItemCount, _options.MaxUsers, _options.MaxItems);
         Grow(userCount, itemCount);
     }
 

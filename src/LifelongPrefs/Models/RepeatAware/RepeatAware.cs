@@ -122,7 +122,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        RecommenderGuard.Counts(userCount, itemCount);
+        RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
         GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, F);
         if (_fitted || _optimizer.StepCount > 0)
@@ -178,7 +178,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
     /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="RepeatAwareOptions.MaxUsers"/> or <see cref="RepeatAwareOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _users, _items);
+        RecommenderGuard.Grown(userCount, itemCount, _users, _items, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
         Grow(userCount, itemCount);
         AddEvents(newEvents);
@@ -201,7 +201,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
     /// <inheritdoc/>
     void ITrainableRecommender.Grow(int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _users, _items);
+        RecommenderGuard.Grown(userCount, itemCount, _users, _items, _options.MaxUsers, _options.MaxItems);
         Grow(userCount, itemCount);
         AddEvents([]); // the new users' (empty) histories, as an update would add them
         _knn.Update([], userCount, itemCount);

@@ -115,7 +115,7 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
     /// Gets the named parameters (<c>items.weight</c>, <c>positions.weight</c>, <c>blocks.k.…</c>, <c>norm.…</c>),
     /// e.g. for checkpoints. The item table has <see cref="ItemCount"/> + 1 rows (row 0 is padding).
     /// </summary>
-    public IEnumerable<KeyValuePair<string, Parameter>> NamedParameters => _network.NamedParameters();
+    internal IEnumerable<KeyValuePair<string, Parameter>> NamedParameters => _network.NamedParameters();
 
     /// <summary>Gets the optimizer steps skipped so far because a gradient held NaN or infinity (those batches were discarded).</summary>
     public long SkippedSteps => _trainer.SkippedSteps;
@@ -129,7 +129,7 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        RecommenderGuard.Counts(userCount, itemCount);
+        RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
         GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, _options.Dimensions);
         if (_fitted || _itemCount > 0 || _userCount > 0 || _optimizer.StepCount > 0)
@@ -165,7 +165,7 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
     /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="SasRecOptions.MaxUsers"/> or <see cref="SasRecOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _userCount, _itemCount);
+        RecommenderGuard.Grown(userCount, itemCount, _userCount, _itemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
         Grow(userCount, itemCount);
         var affected = new HashSet<int>();
@@ -212,7 +212,7 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
     /// <inheritdoc/>
     void ITrainableRecommender.Grow(int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _userCount, _itemCount);
+        RecommenderGuard.Grown(userCount, itemCount, _userCount, _itemCount, _options.MaxUsers, _options.MaxItems);
         Grow(userCount, itemCount);
         _state.Append([], userCount, null); // the new users' (empty) sequences, as an update would add them
     }
