@@ -19,7 +19,7 @@ namespace LifelongPrefs.Data;
 /// through <see cref="RejectRecord"/>, which follows the same rule.</para>
 /// <para>Not thread-safe.</para>
 /// </remarks>
-internal sealed class CsvReader : IDisposable
+internal sealed partial class CsvReader : IDisposable
 {
     private const int BufferSize = 1 << 16;
 
@@ -314,79 +314,6 @@ internal sealed class CsvReader : IDisposable
         return new StreamReader(source, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, BufferSize, leaveOpen: false);
     }
 
-    /// <summary>
-    /// Chooses the delimiter from the first non-empty line without consuming it: reads into the buffer until that
-    /// line has ended (or the buffer is full, or input ends), then counts each candidate outside quotes; parsing
-    /// then starts at the buffer's first character.
-    /// </summary>
-    private char DetectDelimiter(char fallback)
-    {
-        Span<int> counts = stackalloc int[DelimiterCandidates.Length];
-        _position = 0;
-        _length = 0;
-        while (true)
-        {
-            // A text reader may return less than it could (a stream reader returns one decoded chunk), so keep reading.
-            int n = _reader.Read(_buffer, _length, _buffer.Length - _length);
-            if (n == 0)
-            {
-                _endOfInput = true;
-            }
-
-            _length += n;
-            if (CountFirstLine(counts) || _endOfInput || _length == _buffer.Length)
-            {
-                break;
-            }
-        }
-
-        int best = -1;
-        for (int k = 0; k < counts.Length; k++)
-        {
-            if (counts[k] > 0 && (best < 0 || counts[k] > counts[best]))
-            {
-                best = k;
-            }
-        }
-
-        return best < 0 ? fallback : DelimiterCandidates[best];
-    }
-
-    /// <summary>Counts the delimiter candidates of the buffered first line; true when its line end was seen.</summary>
-    private bool CountFirstLine(Span<int> counts)
-    {
-        counts.Clear();
-        bool quoted = false, started = false;
-        for (int i = 0; i < _length; i++)
-        {
-            char c = _buffer[i];
-            if (c is '\n' or '\r')
-            {
-                // Blank lines before the first record are skipped by the parser too.
-                if (started && !quoted)
-                {
-                    return true;
-                }
-
-                continue;
-            }
-
-            started = true;
-
-            // A doubled quote inside a quoted field toggles twice and so changes nothing.
-            if (c == '"')
-            {
-                quoted = !quoted;
-            }
-            else if (!quoted && DelimiterCandidates.IndexOf(c) is int k and >= 0)
-            {
-                counts[k]++;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>Reads the next character; -1 at end of input. Keeps the physical line count.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Next()
@@ -547,61 +474,6 @@ internal sealed class CsvReader : IDisposable
             }
 
             return problem;
-        }
-    }
-
-    /// <summary>Replays a few already-read bytes, then continues with the inner stream.</summary>
-    private sealed class ReplayStream(ReadOnlyMemory<byte> prefix, Stream inner, bool leaveOpen) : Stream
-    {
-        private ReadOnlyMemory<byte> _prefix = prefix;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (!_prefix.IsEmpty)
-            {
-                int n = Math.Min(buffer.Length, _prefix.Length);
-                _prefix.Span[..n].CopyTo(buffer);
-                _prefix = _prefix[n..];
-                return n;
-            }
-
-            return inner.Read(buffer);
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing && !leaveOpen)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }
