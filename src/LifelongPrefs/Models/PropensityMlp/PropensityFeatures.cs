@@ -229,9 +229,6 @@ internal sealed class PropensityFeatures
         return MathF.Log(1f + (float)days);
     }
 
-    /// <summary>The basket key of an event (the library's one rule, <see cref="Interaction.BasketKey"/>).</summary>
-    internal static long Key(in Interaction e) => e.BasketKey;
-
     /// <summary>One user's purchase history, summarised.</summary>
     internal sealed class UserState
     {
@@ -298,7 +295,7 @@ internal sealed class PropensityFeatures
                 return false;
             }
 
-            long key = Key(e);
+            long key = e.BasketKey;
             if (key != _currentKey)
             {
                 Baskets++;

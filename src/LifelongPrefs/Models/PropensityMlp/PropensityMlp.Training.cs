@@ -30,7 +30,7 @@ public sealed partial class PropensityMlp
                 keys[e.User] = list = [];
             }
 
-            long key = PropensityFeatures.Key(e);
+            long key = e.BasketKey;
             if (list.Count == 0 || list[^1] != key)
             {
                 list.Add(key);
@@ -49,7 +49,7 @@ public sealed partial class PropensityMlp
         // Pass 2: the distinct positive items of each label basket.
         foreach (Interaction e in events)
         {
-            if (RecommenderGuard.IsPositive(e) && labels.TryGetValue((e.User, PropensityFeatures.Key(e)), out List<int>? items)
+            if (RecommenderGuard.IsPositive(e) && labels.TryGetValue((e.User, e.BasketKey), out List<int>? items)
                 && !items.Contains(e.Item))
             {
                 items.Add(e.Item);
@@ -62,7 +62,7 @@ public sealed partial class PropensityMlp
         var row = new float[Width];
         foreach (Interaction e in events)
         {
-            if (RecommenderGuard.IsPositive(e) && labels.Remove((e.User, PropensityFeatures.Key(e)), out List<int>? positives))
+            if (RecommenderGuard.IsPositive(e) && labels.Remove((e.User, e.BasketKey), out List<int>? positives))
             {
                 features.Advance(e.Ticks);
                 Emit(features, features.User(e.User), positives, e.Ticks, random, x, y, row);

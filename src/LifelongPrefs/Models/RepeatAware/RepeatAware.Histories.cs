@@ -42,9 +42,9 @@ public sealed partial class RepeatAware
             int distinct = 0;
             foreach (Interaction e in _histories[u])
             {
-                if (RecommenderGuard.IsPositive(e) && Key(e) != last)
+                if (RecommenderGuard.IsPositive(e) && e.BasketKey != last)
                 {
-                    last = Key(e);
+                    last = e.BasketKey;
                     distinct++;
                 }
             }
@@ -58,6 +58,4 @@ public sealed partial class RepeatAware
 
         return result;
     }
-
-    private static long Key(in Interaction e) => e.BasketKey;
 }

@@ -31,7 +31,7 @@ public sealed partial class RepeatAware
             positives.Clear();
             foreach (Interaction e in _histories[user])
             {
-                if (Key(e) != key)
+                if (e.BasketKey != key)
                 {
                     history.Add(e);
                 }

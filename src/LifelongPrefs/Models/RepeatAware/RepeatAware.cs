@@ -149,7 +149,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
         var rest = new List<Interaction>(fitEvents.Count);
         foreach (Interaction e in fitEvents)
         {
-            if (!targetKeys.Contains((e.User, Key(e))))
+            if (!targetKeys.Contains((e.User, e.BasketKey)))
             {
                 rest.Add(e);
             }

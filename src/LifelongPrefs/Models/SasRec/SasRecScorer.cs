@@ -122,7 +122,7 @@ internal sealed class SasRecScorer : FrozenScorer
                     continue;
                 }
 
-                long key = PropensityFeatures.Key(e);
+                long key = e.BasketKey;
                 if (first || key != lastKey)
                 {
                     NextBasket();
