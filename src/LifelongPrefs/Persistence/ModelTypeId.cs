@@ -29,6 +29,15 @@ internal enum ModelTypeId : ushort
 
     /// <summary>The repeat/explore mixture network.</summary>
     RepeatAware = 8,
+
+    /// <summary>Temporal-interest item frequency with user-KNN (TIFU-KNN).</summary>
+    TifuKnn = 9,
+
+    /// <summary>User-popularity collaborative filtering with recency (UP-CF@r).</summary>
+    UpCf = 10,
+
+    /// <summary>The tracker's default incremental learner (repeat, embedding exploration and co-occurrence under a gate).</summary>
+    RepeatExplore = 11,
 }
 
 /// <summary>What a model expects of a state header: its type id, its own state-format number and its options.</summary>
