@@ -1,0 +1,330 @@
+using LifelongPrefs.Data;
+using LifelongPrefs.Models;
+
+namespace LifelongPrefs.Lifelong;
+
+/// <summary>
+/// The tracker's single writer of model state: a dedicated thread that takes micro-batches from a bounded queue,
+/// updates the model, and publishes an immutable <see cref="PublishedVersion"/> after each batch.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Producers (the tracker's <c>Observe</c> and <c>Feedback</c>, serialised by the tracker's write lock) and the learner
+/// meet only at <see cref="_gate"/>, which guards the ring buffer and the sequence counters. The learner never takes the
+/// tracker's write lock, so a producer that waits for queue space while holding that lock cannot deadlock it.
+/// </para>
+/// <para>
+/// Sequence numbers: every queued entry gets the next number (<see cref="_enqueued"/>); an entry leaves the queue by
+/// being taken into a batch or dropped (<see cref="QueueFullPolicy.DropOldest"/>); <see cref="_done"/> is the number up
+/// to which every entry is either dropped or learned and published. A flush waits until <see cref="_done"/> reaches
+/// the count of entries queued when it was called.
+/// </para>
+/// </remarks>
+internal sealed class BackgroundLearner : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly IRecommender _model;
+    private readonly INegativeFeedbackLearner? _negatives;
+    private readonly TrendingCounts _trending;
+    private readonly QueuedEvent[] _ring;
+    private readonly int _batchSize;
+    private readonly QueueFullPolicy _policy;
+    private readonly Action<PublishedVersion> _publish;
+    private readonly Thread _thread;
+    private readonly ITimer? _timer;
+    private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
+    private long _head;           // sequence number of the oldest queued entry
+    private long _enqueued;       // sequence number the next entry gets
+    private long _cutUntil;       // take short batches until this many entries have left the queue
+    private long _done;
+    private long _dropped;
+    private long _learned;
+    private long _version;
+    private bool _stopping;
+    private bool _inFlight;
+    private Exception? _fault;
+
+    internal BackgroundLearner(IRecommender model, TrackerOptions options, TimeProvider time, Action<PublishedVersion> publish)
+    {
+        _model = model;
+        _negatives = model as INegativeFeedbackLearner;
+        _trending = new TrendingCounts(options.TrendingHalfLife);
+        _ring = new QueuedEvent[options.QueueCapacity];
+        _batchSize = options.MicroBatchSize;
+        _policy = options.QueueFullPolicy;
+        _publish = publish;
+        _thread = new Thread(Run) { IsBackground = true, Name = "LifelongPrefs learner" };
+        _thread.Start();
+        if (options.FlushInterval != Timeout.InfiniteTimeSpan)
+        {
+            _timer = time.CreateTimer(_ => Cut(), null, options.FlushInterval, options.FlushInterval);
+        }
+    }
+
+    /// <summary>Gets the number of entries waiting.</summary>
+    internal int QueueDepth
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (int)(_enqueued - _head);
+            }
+        }
+    }
+
+    /// <summary>Gets the number of entries dropped from the queue under <see cref="QueueFullPolicy.DropOldest"/>.</summary>
+    internal long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Gets the number of events learned and published.</summary>
+    internal long Learned => Interlocked.Read(ref _learned);
+
+    /// <summary>Gets the optimizer steps the model skipped for non-finite gradients.</summary>
+    internal long SkippedSteps => _model is ITrainableRecommender t ? t.Trainer.SkippedSteps : 0;
+
+    /// <summary>
+    /// Throws the queue-full <see cref="InvalidOperationException"/> now if the policy is <see cref="QueueFullPolicy.Throw"/>
+    /// and there is no room, so that the caller can reject an event before it changes anything. Producer side, under the
+    /// tracker's write lock (the queue can only get emptier until the following <see cref="Enqueue"/>).
+    /// </summary>
+    internal void EnsureRoom()
+    {
+        lock (_gate)
+        {
+            if (_policy == QueueFullPolicy.Throw && _enqueued - _head == _ring.Length && _fault is null)
+            {
+                throw new InvalidOperationException(
+                    $"The learning queue is full ({_ring.Length} events, TrackerOptions.QueueCapacity) and TrackerOptions.QueueFullPolicy is Throw; the event was not recorded.");
+            }
+        }
+    }
+
+    /// <summary>Queues one entry, applying the queue-full policy. Producer side, under the tracker's write lock.</summary>
+    internal void Enqueue(in QueuedEvent entry)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            if (_fault is not null)
+            {
+                // The learner has stopped: the event is still in the user's history, but nothing will learn it.
+                _dropped++;
+                return;
+            }
+
+            while (_enqueued - _head == _ring.Length)
+            {
+                if (_policy == QueueFullPolicy.DropOldest)
+                {
+                    _head++;
+                    _dropped++;
+                }
+                else
+                {
+                    // Block (Throw was checked by EnsureRoom): the learner pulses after every batch it takes.
+                    Monitor.Wait(_gate);
+                    ObjectDisposedException.ThrowIf(_stopping, this);
+                    if (_fault is not null)
+                    {
+                        _dropped++;
+                        return;
+                    }
+                }
+            }
+
+            _ring[_enqueued % _ring.Length] = entry;
+            _enqueued++;
+            if (_enqueued - _head >= _batchSize)
+            {
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    /// <summary>Completes when every entry queued before the call is learned and published (or dropped).</summary>
+    internal Task FlushAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            ThrowIfFaulted();
+            if (_done >= _enqueued)
+            {
+                return Task.CompletedTask;
+            }
+
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((_enqueued, done));
+            _cutUntil = Math.Max(_cutUntil, _enqueued);
+            Monitor.PulseAll(_gate);
+            return cancellationToken.CanBeCanceled ? done.Task.WaitAsync(cancellationToken) : done.Task;
+        }
+    }
+
+    /// <summary>Stops the thread without learning what is still queued; pending flushes fail.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                return;
+            }
+
+            _stopping = true;
+            Monitor.PulseAll(_gate);
+        }
+
+        _timer?.Dispose();
+        _thread.Join();
+        lock (_gate)
+        {
+            foreach ((_, TaskCompletionSource done) in _waiters)
+            {
+                done.TrySetException(new ObjectDisposedException(nameof(PreferenceTracker)));
+            }
+
+            _waiters.Clear();
+        }
+    }
+
+    private void ThrowIfFaulted()
+    {
+        if (_fault is not null)
+        {
+            throw new InvalidOperationException($"The background learner stopped after an error: {_fault.Message}", _fault);
+        }
+    }
+
+    private void Cut()
+    {
+        lock (_gate)
+        {
+            if (_enqueued > _cutUntil)
+            {
+                _cutUntil = _enqueued;
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    private void Run()
+    {
+        var batch = new List<Interaction>(_batchSize);
+        var negatives = new List<(int User, int Item)>();
+        int users = 0, items = 0;
+        long end;
+        while (true)
+        {
+            batch.Clear();
+            negatives.Clear();
+            lock (_gate)
+            {
+                while (!_stopping && !Ready())
+                {
+                    Monitor.Wait(_gate);
+                }
+
+                if (_stopping)
+                {
+                    return;
+                }
+
+                long n = Math.Min(_enqueued - _head, _batchSize);
+                for (long s = _head; s < _head + n; s++)
+                {
+                    QueuedEvent q = _ring[s % _ring.Length];
+                    users = Math.Max(users, q.Users);
+                    items = Math.Max(items, q.Items);
+                    if (q.Negative)
+                    {
+                        negatives.Add((q.Event.User, q.Event.Item));
+                    }
+                    else
+                    {
+                        batch.Add(q.Event);
+                    }
+                }
+
+                _head += n;
+                end = _head;
+                _inFlight = true;
+                Monitor.PulseAll(_gate); // producers waiting for room
+            }
+
+            Learn(batch, negatives, users, items, end);
+        }
+    }
+
+    private bool Ready()
+    {
+        long queued = _enqueued - _head;
+        if (queued == 0 && !_inFlight && _done < _head)
+        {
+            // Everything left the queue by being dropped: those entries are done.
+            _done = _head;
+            CompleteWaiters();
+        }
+
+        return _fault is null && (queued >= _batchSize || (queued > 0 && _head < _cutUntil));
+    }
+
+    private void Learn(List<Interaction> batch, List<(int User, int Item)> negatives, int users, int items, long end)
+    {
+        try
+        {
+            foreach ((int user, int item) in negatives)
+            {
+                _negatives?.AddNegative(user, item);
+            }
+
+            _model.Update(batch, users, items);
+            foreach (Interaction e in batch)
+            {
+                _trending.Add(e, items);
+            }
+
+            IScorer scorer = _model.CreateScorer();
+            (float[] trending, float[] totals) = _trending.Snapshot(items);
+            long learned = Interlocked.Add(ref _learned, batch.Count);
+            _publish(new PublishedVersion(++_version, scorer, trending, totals, learned, _trending.StreamTicks));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            lock (_gate)
+            {
+                _fault = ex;
+                _inFlight = false;
+                _dropped += _enqueued - _head; // nothing will learn them; producers must not wait for room
+                _head = _enqueued;
+                foreach ((_, TaskCompletionSource done) in _waiters)
+                {
+                    done.TrySetException(new InvalidOperationException($"The background learner stopped after an error: {ex.Message}", ex));
+                }
+
+                _waiters.Clear();
+                Monitor.PulseAll(_gate);
+            }
+
+            return;
+        }
+
+        lock (_gate)
+        {
+            _inFlight = false;
+            _done = Math.Max(_done, end);
+            CompleteWaiters();
+        }
+    }
+
+    private void CompleteWaiters()
+    {
+        for (int i = _waiters.Count - 1; i >= 0; i--)
+        {
+            if (_waiters[i].Target <= _done)
+            {
+                _waiters[i].Done.TrySetResult();
+                _waiters.RemoveAt(i);
+            }
+        }
+    }
+}

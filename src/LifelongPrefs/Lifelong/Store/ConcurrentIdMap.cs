@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+
+namespace LifelongPrefs.Lifelong;
+
+/// <summary>
+/// Maps the shop's string ids to dense indices 0, 1, 2, … in order of first sight. One writer at a time adds
+/// (the tracker's write lock); any number of threads look up at the same time, lock-free.
+/// </summary>
+/// <remarks>
+/// An id becomes visible to readers only after its slot in the id array is written and the count is published, so a
+/// reader that finds an index can always turn it back into the id.
+/// </remarks>
+internal sealed class ConcurrentIdMap
+{
+    private readonly ConcurrentDictionary<string, int> _index = new(StringComparer.Ordinal);
+    private string[] _ids = new string[16];
+    private int _count;
+
+    /// <summary>Gets the number of ids (readers see a value that only grows).</summary>
+    internal int Count => Volatile.Read(ref _count);
+
+    /// <summary>Looks an id up without adding it. Any thread.</summary>
+    internal bool TryGetIndex(string id, out int index) => _index.TryGetValue(id, out index);
+
+    /// <summary>Gets the id of an index below <see cref="Count"/>. Any thread.</summary>
+    internal string GetId(int index) => Volatile.Read(ref _ids)[index];
+
+    /// <summary>Returns the id's index, adding it when new. Writer only.</summary>
+    internal int GetOrAdd(string id)
+    {
+        if (_index.TryGetValue(id, out int index))
+        {
+            return index;
+        }
+
+        int n = _count;
+        string[] ids = _ids;
+        if (n == ids.Length)
+        {
+            // A reader may still hold the old array: copy, then publish the new one before the count that needs it.
+            var grown = new string[ids.Length * 2];
+            ids.AsSpan().CopyTo(grown);
+            Volatile.Write(ref _ids, grown);
+            ids = grown;
+        }
+
+        ids[n] = id;
+        Volatile.Write(ref _count, n + 1);
+        _index[id] = n;
+        return n;
+    }
+}

@@ -1,0 +1,138 @@
+namespace LifelongPrefs.Lifelong;
+
+/// <summary>
+/// Settings of a <see cref="PreferenceTracker"/>. Every property has a working default; the tracker checks them all
+/// when it is constructed and names the first one that makes no sense.
+/// </summary>
+public sealed class TrackerOptions
+{
+    /// <summary>Gets the seed every random choice of the tracker and its default learner flows from.</summary>
+    /// <value>Default 42.</value>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Gets the width of the default learner's user and item vectors.</summary>
+    /// <value>Default 64; 1 to 1,024.</value>
+    public int Dimensions { get; init; } = 64;
+
+    /// <summary>Gets how many queued events make the background learner take a micro-batch.</summary>
+    /// <value>Default 256; 1 to 1,000,000.</value>
+    /// <remarks>
+    /// The learner takes exactly this many events whenever that many are queued, so the micro-batch boundaries —
+    /// and with them every learned parameter — depend only on the events and the seed, unless
+    /// <see cref="FlushInterval"/> or <see cref="PreferenceTracker.FlushAsync"/> cuts a batch short.
+    /// </remarks>
+    public int MicroBatchSize { get; init; } = 256;
+
+    /// <summary>
+    /// Gets how long an event may wait in the queue before the learner takes a shorter micro-batch, measured by the
+    /// tracker's <see cref="TimeProvider"/>; <see cref="Timeout.InfiniteTimeSpan"/> batches by count only.
+    /// </summary>
+    /// <value>Default 1 second; positive or infinite.</value>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets how many events may wait for the learner before <see cref="QueueFullPolicy"/> applies.</summary>
+    /// <value>Default 100,000; at least <see cref="MicroBatchSize"/>.</value>
+    public int QueueCapacity { get; init; } = 100_000;
+
+    /// <summary>Gets what <see cref="PreferenceTracker.Observe(Data.InteractionEvent)"/> does when the learning queue is full.</summary>
+    /// <value>Default <see cref="QueueFullPolicy.Block"/>.</value>
+    public QueueFullPolicy QueueFullPolicy { get; init; } = QueueFullPolicy.Block;
+
+    /// <summary>Gets how many of a user's most recent events the tracker keeps and scores with.</summary>
+    /// <value>Default 1,000; 1 to 1,000,000. Memory: about 32 bytes per kept event, at most twice this per user.</value>
+    public int MaxHistoryPerUser { get; init; } = 1_000;
+
+    /// <summary>Gets the longest user, item, basket or category id accepted, in UTF-16 characters.</summary>
+    /// <value>Default 256; 1 to 65,536.</value>
+    public int MaxIdLength { get; init; } = 256;
+
+    /// <summary>Gets the half-life of the trending counts that answer for unknown and new users.</summary>
+    /// <value>Default 7 days; positive.</value>
+    public TimeSpan TrendingHalfLife { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>Gets how long a dismissed recommendation stays hidden from that user, in stream time.</summary>
+    /// <value>Default 30 days; zero disables the suppression (the dismissal still teaches the learner).</value>
+    public TimeSpan DismissalDuration { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Gets how far an event may lie before the latest event of its user and still be accepted; an older one is
+    /// rejected with an <see cref="ArgumentException"/>.
+    /// </summary>
+    /// <value>Default 1 day; zero or more.</value>
+    public TimeSpan LateEventTolerance { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>Gets the fewest events a user needs before the personalised model answers instead of the cold-start path.</summary>
+    /// <value>Default 2; at least 1.</value>
+    public int MinEventsForPersonalization { get; init; } = 2;
+
+    /// <summary>Gets the most users the tracker accepts.</summary>
+    /// <value>Default 10,000,000.</value>
+    public int MaxUsers { get; init; } = 10_000_000;
+
+    /// <summary>Gets the most items the tracker accepts.</summary>
+    /// <value>Default 10,000,000.</value>
+    public int MaxItems { get; init; } = 10_000_000;
+
+    /// <summary>Gets the largest <c>k</c> a single recommendation or audience call may ask for.</summary>
+    /// <value>Default 1,000.</value>
+    public int MaxResults { get; init; } = 1_000;
+
+    internal void Validate()
+    {
+        static void Range(long value, long min, long max, string name)
+        {
+            if (value < min || value > max)
+            {
+                throw new ArgumentOutOfRangeException(name, value,
+                    $"TrackerOptions.{name} is {value}; it must lie in [{min}, {max}].");
+            }
+        }
+
+        static void Positive(TimeSpan value, string name, bool allowZero = false, bool allowInfinite = false)
+        {
+            bool ok = (value > TimeSpan.Zero || (allowZero && value == TimeSpan.Zero))
+                || (allowInfinite && value == Timeout.InfiniteTimeSpan);
+            if (!ok)
+            {
+                throw new ArgumentOutOfRangeException(name, value,
+                    $"TrackerOptions.{name} is {value}; it must be {(allowZero ? "zero or more" : "positive")}{(allowInfinite ? " or infinite" : "")}.");
+            }
+        }
+
+        Range(Dimensions, 1, 1_024, nameof(Dimensions));
+        Range(MicroBatchSize, 1, 1_000_000, nameof(MicroBatchSize));
+        Range(QueueCapacity, MicroBatchSize, 100_000_000, nameof(QueueCapacity));
+        Range(MaxHistoryPerUser, 1, 1_000_000, nameof(MaxHistoryPerUser));
+        Range(MaxIdLength, 1, 65_536, nameof(MaxIdLength));
+        Range(MinEventsForPersonalization, 1, 1_000_000, nameof(MinEventsForPersonalization));
+        Range(MaxUsers, 1, int.MaxValue - 1, nameof(MaxUsers));
+        Range(MaxItems, 1, int.MaxValue - 1, nameof(MaxItems));
+        Range(MaxResults, 1, 1_000_000, nameof(MaxResults));
+        if (!Enum.IsDefined(QueueFullPolicy))
+        {
+            throw new ArgumentOutOfRangeException(nameof(QueueFullPolicy), QueueFullPolicy,
+                $"TrackerOptions.QueueFullPolicy is {(int)QueueFullPolicy}, which is not a defined {nameof(Lifelong.QueueFullPolicy)}.");
+        }
+
+        Positive(FlushInterval, nameof(FlushInterval), allowInfinite: true);
+        Positive(TrendingHalfLife, nameof(TrendingHalfLife));
+        Positive(DismissalDuration, nameof(DismissalDuration), allowZero: true);
+        Positive(LateEventTolerance, nameof(LateEventTolerance), allowZero: true);
+    }
+}
+
+/// <summary>What <see cref="PreferenceTracker.Observe(Data.InteractionEvent)"/> does when the learning queue is full.</summary>
+public enum QueueFullPolicy
+{
+    /// <summary>Wait until the learner has taken a micro-batch (the event is never lost).</summary>
+    Block = 0,
+
+    /// <summary>
+    /// Drop the oldest queued event from learning (it stays in the user's history and statistics) and count it in
+    /// <see cref="TrackerStatistics.EventsDroppedFromLearning"/>.
+    /// </summary>
+    DropOldest = 1,
+
+    /// <summary>Throw <see cref="InvalidOperationException"/>; the event is not recorded at all.</summary>
+    Throw = 2,
+}
