@@ -50,6 +50,9 @@ public partial class LayeringTests
 
             // A model's folder and the shared scorers are houses for files, not namespaces: users need one using.
             _ when folder.StartsWith("Models/", StringComparison.Ordinal) => "LifelongPrefs.Models",
+
+            // Likewise the tracker's parts (learner, stores, profiles): one using brings the whole facade.
+            _ when folder.StartsWith("Lifelong/", StringComparison.Ordinal) => "LifelongPrefs.Lifelong",
             _ => string.Join('.', new[] { Root }.Concat(folder.Split('/', StringSplitOptions.RemoveEmptyEntries))),
         };
     }

@@ -77,8 +77,22 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
         _options.Validate();
         _model = learner ?? DefaultLearner.Create(_options);
         _learner = new BackgroundLearner(_model, _options, timeProvider ?? TimeProvider.System,
-            v => Volatile.Write(ref _current, v));
+            v =>
+            {
+                Volatile.Write(ref _current, v);
+                VersionPublished?.Invoke(v);
+            });
     }
+
+    /// <summary>Raised on the learner thread after each version is published (tests keep the versions to recompute reads).</summary>
+    internal event Action<PublishedVersion>? VersionPublished;
+
+    /// <summary>Gets the newest published version.</summary>
+    internal PublishedVersion CurrentVersion => Volatile.Read(ref _current);
+
+    /// <summary>Gets a user's index and kept events (empty for an unknown user). Any thread.</summary>
+    internal (int User, UserLog? Log) Find(string userId) =>
+        _users.TryGetIndex(userId, out int user) ? (user, LogOf(user)) : (-1, null);
 
     /// <summary>Gets the settings the tracker was created with.</summary>
     public TrackerOptions Options => _options;
