@@ -93,6 +93,36 @@ public sealed partial class PreferenceTracker
         }
     }
 
+    /// <summary>
+    /// Writes every item's score for a user as <see cref="Recommend"/> ranks them (before filters and exclusions):
+    /// the model's over the version's items, trending on the cold-start path; items the version does not know get −∞.
+    /// </summary>
+    internal void ScoreAll(string userId, Span<float> scores)
+    {
+        PublishedVersion version = Volatile.Read(ref _current);
+        (int user, UserLog? log) = Find(userId);
+        ReadOnlySpan<Interaction> history = log is null ? [] : log.Recent(_options.MaxHistoryPerUser);
+        bool personal = version.Scorer is not null && user >= 0 && history.Length >= _options.MinEventsForPersonalization;
+        int items = Math.Min(scores.Length, personal ? version.ModelItems : version.Trending.Length);
+        scores[items..].Fill(float.NegativeInfinity);
+        if (!personal)
+        {
+            version.Trending.AsSpan(0, items).CopyTo(scores);
+            return;
+        }
+
+        Scratch scratch = _scratch.Rent();
+        try
+        {
+            scratch.Ensure(0, 0, 0);
+            version.Scorer!.Score(user, scratch.Known(history, version.ModelItems), scores[..items]);
+        }
+        finally
+        {
+            _scratch.Return(scratch);
+        }
+    }
+
     /// <summary>Fills the cold-start list from overall popularity, after the trending items already in it.</summary>
     private void AddPopular(PublishedVersion version, Span<float> scores, RecommendOptions options, ReadOnlySpan<int> exclusions,
         List<Recommendation> list, int k, Scratch scratch)
