@@ -40,10 +40,42 @@ public sealed partial class PreferenceTracker
         return RecommendFrom(version, user, log, history, k, options);
     }
 
+    /// <summary>
+    /// Writes up to <c>destination.Length</c> recommendations for a user into <paramref name="destination"/>, best first,
+    /// exactly as <see cref="Recommend(string, int, RecommendOptions?)"/> ranks them, and allocates nothing once warm: the
+    /// overload for a hot path that reuses its buffer.
+    /// </summary>
+    /// <param name="userId">The shop's user id.</param>
+    /// <param name="destination">Receives the recommendations; its length (1 to <see cref="TrackerOptions.MaxResults"/>) is k.</param>
+    /// <param name="options">Filters; <see langword="null"/> for <see cref="RecommendOptions.Default"/>.</param>
+    /// <returns>How many were written, and the version that answered.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="userId"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="userId"/> is empty or too long.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The destination is empty or longer than <see cref="TrackerOptions.MaxResults"/>.</exception>
+    public (int Count, long ModelVersion) RecommendInto(string userId, Span<Recommendation> destination, RecommendOptions? options = null)
+    {
+        CheckId(userId, nameof(userId));
+        CheckK(destination.Length, nameof(destination));
+        PublishedVersion version = Volatile.Read(ref _current);
+        (int user, UserLog? log) = Find(userId);
+        ReadOnlySpan<Interaction> history = log is null ? [] : log.Recent(_options.MaxHistoryPerUser);
+        (int count, _) = Answer(version, user, log, history, options ?? RecommendOptions.Default, destination);
+        return (count, version.Number);
+    }
+
     /// <summary>Answers from a given version and history: the whole of a read, so a test can recompute any answer.</summary>
     internal RecommendationList RecommendFrom(PublishedVersion version, int user, UserLog? log, ReadOnlySpan<Interaction> history,
         int k, RecommendOptions options)
     {
+        var buffer = new Recommendation[k];
+        (int count, bool coldStart) = Answer(version, user, log, history, options, buffer);
+        return new RecommendationList(count == k ? buffer : buffer[..count], version.Number, coldStart, history.Length);
+    }
+
+    private (int Count, bool ColdStart) Answer(PublishedVersion version, int user, UserLog? log, ReadOnlySpan<Interaction> history,
+        RecommendOptions options, Span<Recommendation> destination)
+    {
+        int k = destination.Length;
         bool personal = version.Scorer is not null && user >= 0 && history.Length >= _options.MinEventsForPersonalization;
         int items = personal ? version.ModelItems : version.Trending.Length;
         ReadOnlySpan<Dismissal> dismissals = log is null ? [] : log.Dismissals;
@@ -61,13 +93,12 @@ public sealed partial class PreferenceTracker
                 version.Trending.AsSpan(0, items).CopyTo(scores);
             }
 
-            ApplyFilters(scores, options);
+            ApplyFilters(scores, options, scratch);
             int excluded = Exclusions(history, dismissals, options, items, version.StreamTicks, scratch.Excluded);
             ReadOnlySpan<int> exclusions = scratch.Excluded.AsSpan(0, excluded);
             Span<int> top = scratch.Top.AsSpan(0, k);
             Span<float> topScores = scratch.TopScores.AsSpan(0, k);
-            int n = Kernels.TopK(scores, exclusions, top, topScores);
-            var list = new List<Recommendation>(k);
+            int n = Kernels.TopK(scores, exclusions, top, topScores), count = 0;
             for (int i = 0; i < n && !float.IsNegativeInfinity(topScores[i]) && !float.IsNaN(topScores[i]); i++)
             {
                 if (!personal && topScores[i] <= 0f)
@@ -77,15 +108,33 @@ public sealed partial class PreferenceTracker
 
                 RecommendationReason reason = !personal ? RecommendationReason.Trending
                     : Bought(history, top[i]) ? RecommendationReason.Repeat : RecommendationReason.Personalized;
-                list.Add(new Recommendation(_items.GetId(top[i]), topScores[i], reason));
+                destination[count++] = new Recommendation(_items.GetId(top[i]), topScores[i], reason);
             }
 
-            if (!personal && list.Count < k)
+            if (!personal && count < k)
             {
-                AddPopular(version, scores, options, exclusions, list, k, scratch);
+                // Fill from overall popularity, never repeating a trending item already chosen.
+                for (int i = 0; i < count; i++)
+                {
+                    scores[top[i]] = float.NaN; // marks the chosen ones while the totals are copied in
+                }
+
+                ReadOnlySpan<float> totals = version.Totals.AsSpan(0, items);
+                for (int i = 0; i < items; i++)
+                {
+                    scores[i] = float.IsNegativeInfinity(scores[i]) || float.IsNaN(scores[i]) ? float.NegativeInfinity : totals[i];
+                }
+
+                Span<int> more = top[..(k - count)];
+                Span<float> moreScores = topScores[..(k - count)];
+                int m = Kernels.TopK(scores, exclusions, more, moreScores);
+                for (int i = 0; i < m && !float.IsNegativeInfinity(moreScores[i]); i++)
+                {
+                    destination[count++] = new Recommendation(_items.GetId(more[i]), moreScores[i], RecommendationReason.Popular);
+                }
             }
 
-            return new RecommendationList([.. list], version.Number, !personal, history.Length);
+            return (count, !personal);
         }
         finally
         {
@@ -94,7 +143,7 @@ public sealed partial class PreferenceTracker
     }
 
     /// <summary>
-    /// Writes every item's score for a user as <see cref="Recommend"/> ranks them (before filters and exclusions):
+    /// Writes every item's score for a user as <see cref="Recommend(string, int, RecommendOptions?)"/> ranks them (before filters and exclusions):
     /// the model's over the version's items, trending on the cold-start path; items the version does not know get −∞.
     /// </summary>
     internal void ScoreAll(string userId, Span<float> scores)
@@ -123,30 +172,8 @@ public sealed partial class PreferenceTracker
         }
     }
 
-    /// <summary>Fills the cold-start list from overall popularity, after the trending items already in it.</summary>
-    private void AddPopular(PublishedVersion version, Span<float> scores, RecommendOptions options, ReadOnlySpan<int> exclusions,
-        List<Recommendation> list, int k, Scratch scratch)
-    {
-        version.Totals.AsSpan(0, scores.Length).CopyTo(scores);
-        ApplyFilters(scores, options);
-        foreach (Recommendation r in list)
-        {
-            _items.TryGetIndex(r.ItemId, out int chosen);
-            scores[chosen] = float.NegativeInfinity;
-        }
-
-        int need = k - list.Count;
-        Span<int> top = scratch.Top.AsSpan(0, need);
-        Span<float> topScores = scratch.TopScores.AsSpan(0, need);
-        int n = Kernels.TopK(scores, exclusions, top, topScores);
-        for (int i = 0; i < n && !float.IsNegativeInfinity(topScores[i]); i++)
-        {
-            list.Add(new Recommendation(_items.GetId(top[i]), topScores[i], RecommendationReason.Popular));
-        }
-    }
-
     /// <summary>Sets the score of every item the candidate or category filter rules out to −∞.</summary>
-    private void ApplyFilters(Span<float> scores, RecommendOptions options)
+    private void ApplyFilters(Span<float> scores, RecommendOptions options, Scratch scratch)
     {
         if (options.Category is { } category)
         {
@@ -163,13 +190,41 @@ public sealed partial class PreferenceTracker
 
         if (options.Candidates is { } candidates)
         {
-            for (int i = 0; i < scores.Length; i++)
+            // Keep the candidates' scores aside, rule out everything, put them back: O(items + candidates).
+            if (scratch.Kept.Length < candidates.Count)
             {
-                if (!candidates.Contains(_items.GetId(i)))
+                scratch.Kept = new (int, float)[Math.Max(candidates.Count, 2 * scratch.Kept.Length)];
+            }
+
+            int kept = 0;
+            if (candidates is HashSet<string> set)
+            {
+                foreach (string id in set) // the struct enumerator: no allocation on the hot path
                 {
-                    scores[i] = float.NegativeInfinity;
+                    Keep(id, scores, scratch, ref kept);
                 }
             }
+            else
+            {
+                foreach (string id in candidates)
+                {
+                    Keep(id, scores, scratch, ref kept);
+                }
+            }
+
+            scores.Fill(float.NegativeInfinity);
+            foreach ((int item, float score) in scratch.Kept.AsSpan(0, kept))
+            {
+                scores[item] = score;
+            }
+        }
+    }
+
+    private void Keep(string? id, Span<float> scores, Scratch scratch, ref int kept)
+    {
+        if (id is not null && _items.TryGetIndex(id, out int item) && item < scores.Length)
+        {
+            scratch.Kept[kept++] = (item, scores[item]);
         }
     }
 

@@ -19,7 +19,7 @@ namespace LifelongPrefs.Lifelong;
 /// <b>Thread safety.</b> Every public member may be called from any number of threads at once. Writes —
 /// <see cref="Observe(InteractionEvent)"/>, <see cref="Feedback"/>, <see cref="RegisterItem"/> — are serialised by one
 /// lock and take microseconds; they never wait for training (except under <see cref="QueueFullPolicy.Block"/> when the
-/// learning queue is full). Reads — <see cref="Recommend"/>, <see cref="Explain"/>, <see cref="FindAudience"/> — take no
+/// learning queue is full). Reads — <see cref="Recommend(string, int, RecommendOptions?)"/>, <see cref="Explain"/>, <see cref="FindAudience"/> — take no
 /// lock: each reads exactly one published <see cref="ModelVersion"/> (reported in its answer) plus the user's live
 /// history, and neither changes under it. The design note is <c>src/LifelongPrefs/Lifelong/README.md</c>.
 /// </para>
@@ -432,6 +432,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
         internal float[] TopScores = [];
         internal float[] Contributions = [];
         internal Interaction[] History = [];
+        internal (int Item, float Score)[] Kept = [];
 
         /// <summary>The history without events of items the version does not know (seen after it was published).</summary>
         internal ReadOnlySpan<Interaction> Known(ReadOnlySpan<Interaction> history, int items)

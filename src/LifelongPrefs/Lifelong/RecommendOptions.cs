@@ -18,7 +18,8 @@ public sealed class RecommendOptions
     public bool ExcludeDismissed { get; init; } = true;
 
     /// <summary>Gets the only items that may be recommended (e.g. what is in stock); <see langword="null"/> allows every item.</summary>
-    /// <value>Default <see langword="null"/>. Unknown ids in the set are ignored.</value>
+    /// <value>Default <see langword="null"/>. Unknown ids in the set are ignored. A <see cref="HashSet{T}"/> is read without
+    /// allocating; another set type costs its enumerator per call.</value>
     public IReadOnlySet<string>? Candidates { get; init; }
 
     /// <summary>

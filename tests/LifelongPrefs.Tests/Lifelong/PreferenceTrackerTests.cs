@@ -263,6 +263,32 @@ public class PreferenceTrackerTests
         Assert.NotEqual(h[2].BasketKey, h[3].BasketKey);
     }
 
+    [Fact]
+    public async Task The_span_overload_ranks_like_the_list_and_allocates_nothing_once_warm()
+    {
+        await using var tracker = Create();
+        for (int i = 0; i < 40; i++)
+        {
+            tracker.RegisterItem(ItemId(i), CategoryOf(i, 4));
+        }
+
+        tracker.Observe(Events(users: 30, items: 40, categories: 4, days: 15, seed: 6));
+        await tracker.FlushAsync();
+        var buffer = new Recommendation[10];
+        var filtered = new RecommendOptions { Category = "c1", Candidates = new HashSet<string> { "i1", "i5", "i9", "i13" } };
+        foreach (string user in new[] { UserId(2), "stranger" })
+        {
+            foreach (RecommendOptions? options in new[] { null, filtered })
+            {
+                (int count, long version) = tracker.RecommendInto(user, buffer, options);
+                RecommendationList list = tracker.Recommend(user, buffer.Length, options);
+                Assert.Equal(list.ModelVersion, version);
+                Assert.Equal(Render(list), Render(buffer[..count]));
+                Infrastructure.Allocations.AssertNone($"RecommendInto({user})", () => tracker.RecommendInto(user, buffer, options));
+            }
+        }
+    }
+
     /// <summary>A learner whose first update waits for a gate, so a test can fill the queue.</summary>
     private sealed class BlockingLearner(ManualResetEventSlim gate) : LifelongPrefs.Models.IRecommender
     {
