@@ -46,7 +46,7 @@ internal static class InterestProfiles
         ArgumentNullException.ThrowIfNull(options);
         CheckLength(longTerm.Length, categories.Count, nameof(longTerm));
         CheckLength(recent.Length, categories.Count, nameof(recent));
-        CheckPrior(prior, categories.Count);
+        CheckDistribution(prior, categories.Count, nameof(prior));
         double longMass = Accumulate(history, categories, asOfTicks, options.LongTermHalfLife, options, longTerm, out int events);
         double recentMass = Accumulate(history, categories, asOfTicks, options.RecentHalfLife, options, recent, out _);
         Normalise(longTerm, longMass, prior);
@@ -420,21 +420,25 @@ internal static class InterestProfiles
         }
     }
 
-    /// <summary>A prior must be empty or a distribution over the categories.</summary>
-    internal static void CheckPrior(ReadOnlySpan<float> prior, int categoryCount)
+    /// <summary>Checks that <paramref name="distribution"/> is empty or a distribution over the categories (finite, non-negative, sum 1 ± 1e-3).</summary>
+    /// <param name="distribution">The values.</param>
+    /// <param name="categoryCount">The number of categories.</param>
+    /// <param name="name">The argument's name, for the message.</param>
+    /// <exception cref="ArgumentException">It is not.</exception>
+    internal static void CheckDistribution(ReadOnlySpan<float> distribution, int categoryCount, string name)
     {
-        if (prior.IsEmpty)
+        if (distribution.IsEmpty)
         {
             return;
         }
 
-        CheckLength(prior.Length, categoryCount, nameof(prior));
+        CheckLength(distribution.Length, categoryCount, name);
         double sum = 0;
-        foreach (float p in prior)
+        foreach (float p in distribution)
         {
             if (!float.IsFinite(p) || p < 0f)
             {
-                throw new ArgumentException($"'{nameof(prior)}' holds {p}; every entry must be finite and non-negative.", nameof(prior));
+                throw new ArgumentException($"'{name}' holds {p}; every entry must be finite and non-negative.", name);
             }
 
             sum += p;
@@ -442,7 +446,7 @@ internal static class InterestProfiles
 
         if (Math.Abs(sum - 1.0) > 1e-3)
         {
-            throw new ArgumentException($"'{nameof(prior)}' must sum to 1 but sums to {sum}.", nameof(prior));
+            throw new ArgumentException($"'{name}' must sum to 1 but sums to {sum}.", name);
         }
     }
 }
