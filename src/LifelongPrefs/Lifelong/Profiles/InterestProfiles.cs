@@ -344,35 +344,45 @@ internal static class InterestProfiles
         int lastMonth = MonthIndex(history[end - 1].Ticks);
         int firstMonth = lastMonth - count + 1;
         distributions[..(count * c)].Clear();
-        var events = new int[count];
-        var mass = new double[count];
-        for (int i = 0; i < end; i++)
+        int[] events = ArrayPool<int>.Shared.Rent(count);
+        double[] mass = ArrayPool<double>.Shared.Rent(count);
+        try
         {
-            int m = MonthIndex(history[i].Ticks) - firstMonth;
-            if (m < 0)
+            events.AsSpan(0, count).Clear();
+            mass.AsSpan(0, count).Clear();
+            for (int i = 0; i < end; i++)
             {
-                continue;
+                int m = MonthIndex(history[i].Ticks) - firstMonth;
+                if (m < 0)
+                {
+                    continue;
+                }
+
+                events[m]++;
+                int category = categories.CategoryOf(history[i].Item);
+                float w = options.Weigh(history[i]);
+                if (category >= 0 && w > 0f)
+                {
+                    distributions[m * c + category] += w;
+                    mass[m] += w;
+                }
             }
 
-            events[m]++;
-            int category = categories.CategoryOf(history[i].Item);
-            float w = options.Weigh(history[i]);
-            if (category >= 0 && w > 0f)
+            for (int m = 0; m < count; m++)
             {
-                distributions[m * c + category] += w;
-                mass[m] += w;
+                int index = firstMonth + m;
+                long start = new DateTime(index / 12, index % 12 + 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+                months[m] = new MonthProfile(start, events[m], (float)mass[m]);
+                if (mass[m] > 0)
+                {
+                    Normalise(distributions.Slice(m * c, c), mass[m], default);
+                }
             }
         }
-
-        for (int m = 0; m < count; m++)
+        finally
         {
-            int index = firstMonth + m;
-            long start = new DateTime(index / 12, index % 12 + 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
-            months[m] = new MonthProfile(start, events[m], (float)mass[m]);
-            if (mass[m] > 0)
-            {
-                Normalise(distributions.Slice(m * c, c), mass[m], default);
-            }
+            ArrayPool<int>.Shared.Return(events);
+            ArrayPool<double>.Shared.Return(mass);
         }
 
         return count;
