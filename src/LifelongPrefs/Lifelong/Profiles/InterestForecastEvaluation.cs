@@ -96,20 +96,11 @@ internal static class InterestForecastEvaluation
             int users = 0;
             for (int u = 0; u < histories.UserCount; u++)
             {
-                ReadOnlySpan<Interaction> h = histories.EventsOf(u);
-                if (h.IsEmpty || h[0].Ticks >= start)
+                if (!InterestForecaster.TryMonthTarget(histories.EventsOf(u), categories, start, end, options, target, out ReadOnlySpan<Interaction> past))
                 {
                     continue;
                 }
 
-                double mass = InterestProfiles.Window(h, categories, start, end, options, target);
-                if (mass <= 0)
-                {
-                    continue;
-                }
-
-                InterestProfiles.Normalise(target, mass, default);
-                ReadOnlySpan<Interaction> past = h[..InterestProfiles.FirstAtOrAfter(h, start)];
                 bool hasExtra = extra is not null && extra(u, past, start, extraRow);
                 model.Predict(past, categories, start, TimeSpan.FromTicks(end - start), options, prior, hasExtra ? extraRow : default, forecast);
 

@@ -282,6 +282,24 @@ internal sealed class InterestForecaster
         return new InterestForecaster(theta);
     }
 
+    /// <summary>Fits a forecaster on the past: <see cref="Fit"/> over <see cref="Examples"/> with the default ridge.</summary>
+    /// <param name="histories">Every user's history.</param>
+    /// <param name="categories">The item → category map.</param>
+    /// <param name="untilTicks">No target event at or after this instant is read (e.g. the current time).</param>
+    /// <param name="months">How many past months to learn from. <value>Default 6.</value></param>
+    /// <param name="options">Weights and half-lives; null for <see cref="ProfileOptions.Default"/>.</param>
+    /// <param name="extra">The extra slot, or null.</param>
+    /// <returns>The fitted forecaster (<see cref="Default"/> when the past has no complete month with users).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="histories"/> or <paramref name="categories"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="months"/> is below 1, or an option is out of range.</exception>
+    internal static InterestForecaster FitOnHistories(UserHistories histories, ItemCategories categories, long untilTicks, int months = 6,
+        ProfileOptions? options = null, ExtraDistribution? extra = null)
+    {
+        options ??= ProfileOptions.Default;
+        options.Validate();
+        return Fit(Examples(histories, categories, untilTicks, months, options, extra));
+    }
+
     /// <summary>
     /// Builds the training examples of the latest <paramref name="months"/> calendar months that end at or before
     /// <paramref name="untilTicks"/>: for each such month (forecast time = its start, horizon one month), every user
@@ -338,20 +356,11 @@ internal sealed class InterestForecaster
             GlobalPrior(histories, categories, start, options, prior);
             for (int u = 0; u < histories.UserCount; u++)
             {
-                ReadOnlySpan<Interaction> h = histories.EventsOf(u);
-                if (h.IsEmpty || h[0].Ticks >= start)
+                if (!TryMonthTarget(histories.EventsOf(u), categories, start, end, options, target, out ReadOnlySpan<Interaction> past))
                 {
                     continue;
                 }
 
-                double mass = InterestProfiles.Window(h, categories, start, end, options, target);
-                if (mass <= 0)
-                {
-                    continue;
-                }
-
-                InterestProfiles.Normalise(target, mass, default);
-                ReadOnlySpan<Interaction> past = h[..InterestProfiles.FirstAtOrAfter(h, start)];
                 bool hasExtra = extra is not null && extra(u, past, start, extraRow);
                 Features(past, categories, start, TimeSpan.FromTicks(end - start), options, prior, hasExtra ? extraRow : default, features);
                 examples.Add(features, target);
@@ -361,6 +370,38 @@ internal sealed class InterestForecaster
         }
 
         return examples;
+    }
+
+    /// <summary>
+    /// Whether a user takes part in the month [<paramref name="start"/>, <paramref name="end"/>): an event before it
+    /// and a counted event in it. If so, writes the month's category distribution and returns the events before it.
+    /// </summary>
+    /// <param name="history">The user's events, oldest first.</param>
+    /// <param name="categories">The item → category map.</param>
+    /// <param name="start">The month's first instant.</param>
+    /// <param name="end">The next month's first instant.</param>
+    /// <param name="options">The event weights.</param>
+    /// <param name="target">Receives the month's distribution (C entries).</param>
+    /// <param name="past">The events before <paramref name="start"/>.</param>
+    /// <returns>Whether the user takes part.</returns>
+    internal static bool TryMonthTarget(ReadOnlySpan<Interaction> history, ItemCategories categories, long start, long end,
+        ProfileOptions options, Span<float> target, out ReadOnlySpan<Interaction> past)
+    {
+        past = default;
+        if (history.IsEmpty || history[0].Ticks >= start)
+        {
+            return false;
+        }
+
+        double mass = InterestProfiles.Window(history, categories, start, end, options, target);
+        if (mass <= 0)
+        {
+            return false;
+        }
+
+        InterestProfiles.Normalise(target, mass, default);
+        past = history[..InterestProfiles.FirstAtOrAfter(history, start)];
+        return true;
     }
 
     /// <summary>
@@ -493,19 +534,7 @@ internal sealed class InterestForecaster
     {
         int c = destination.Length;
         Span<double> scores = c <= 512 ? stackalloc double[c] : new double[c];
-        double max = double.NegativeInfinity;
-        for (int j = 0; j < c; j++)
-        {
-            double s = 0;
-            for (int k = 0; k < FeatureCount; k++)
-            {
-                s += theta[k] * features[k * c + j];
-            }
-
-            scores[j] = s;
-            max = Math.Max(max, s);
-        }
-
+        double max = Scores(theta, features, scores);
         double sum = 0;
         for (int j = 0; j < c; j++)
         {

@@ -258,16 +258,7 @@ internal sealed class ItemCategories
     internal static ItemCategories FromEmbeddings(ItemRowSource source, int itemCount, int dims, int k,
         IReadOnlyList<string?>? descriptions = null, KMeansOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentOutOfRangeException.ThrowIfLessThan(itemCount, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(dims, 1);
-        var rows = new float[(long)itemCount * dims];
-        for (int item = 0; item < itemCount; item++)
-        {
-            source(item, rows.AsSpan(item * dims, dims));
-        }
-
-        return FromEmbeddings(rows, itemCount, dims, k, descriptions, options);
+        return FromEmbeddings(KMeans.Gather(source, itemCount, dims), itemCount, dims, k, descriptions, options);
     }
 
     /// <summary>A map from explicit assignments and names (for tests and for hosts that cluster elsewhere).</summary>

@@ -129,6 +129,18 @@ internal static class KMeans
     /// <exception cref="ArgumentException">A written row holds NaN or infinity.</exception>
     internal static KMeansResult Cluster(ItemRowSource source, int count, int dims, int k, KMeansOptions? options = null)
     {
+        return Cluster(Gather(source, count, dims), count, dims, k, options);
+    }
+
+    /// <summary>Copies <paramref name="count"/> rows written by <paramref name="source"/> into one row-major array.</summary>
+    /// <param name="source">Writes row i.</param>
+    /// <param name="count">The number of rows (≥ 1).</param>
+    /// <param name="dims">The row width (≥ 1).</param>
+    /// <returns>The rows.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> or <paramref name="dims"/> is below 1.</exception>
+    internal static float[] Gather(ItemRowSource source, int count, int dims)
+    {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(dims, 1);
@@ -138,7 +150,7 @@ internal static class KMeans
             source(i, rows.AsSpan(i * dims, dims));
         }
 
-        return Cluster(rows, count, dims, k, options);
+        return rows;
     }
 
     /// <summary>The index of the first NaN or infinity, or -1.</summary>

@@ -67,6 +67,9 @@ public class InterestForecastTests(ITestOutputHelper output)
             Assert.True(m.Forecast.LogLoss < m.Last30Days.LogLoss, $"log-loss {m.Forecast.LogLoss} vs last 30 days {m.Last30Days.LogLoss}");
         }
 
+        // The protocol's fit for a month is the one a tracker would make at that month's start.
+        Assert.Equal(report.Months[^1].Weights, InterestForecaster.FitOnHistories(histories, SixCategories, Month(10)).Weights.ToArray());
+
         Assert.True(report.Forecast.Ndcg > report.LongTerm.Ndcg, $"NDCG {report.Forecast.Ndcg} vs long-term {report.LongTerm.Ndcg}");
         Assert.True(report.Forecast.Ndcg > report.Last30Days.Ndcg, $"NDCG {report.Forecast.Ndcg} vs last 30 days {report.Last30Days.Ndcg}");
     }
