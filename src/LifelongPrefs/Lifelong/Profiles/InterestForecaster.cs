@@ -529,22 +529,15 @@ internal sealed class InterestForecaster
         }
     }
 
-    /// <summary>p = softmax(Σ_k θ_k · features_k), stable (the maximum is subtracted before exp).</summary>
+    /// <summary>p = softmax(Σ_k θ_k · features_k).</summary>
     private static void Blend(ReadOnlySpan<double> theta, ReadOnlySpan<float> features, Span<float> destination)
     {
         int c = destination.Length;
         Span<double> scores = c <= 512 ? stackalloc double[c] : new double[c];
-        double max = Scores(theta, features, scores);
-        double sum = 0;
+        double logSum = LogSumExp(theta, features, scores);
         for (int j = 0; j < c; j++)
         {
-            scores[j] = Math.Exp(scores[j] - max);
-            sum += scores[j];
-        }
-
-        for (int j = 0; j < c; j++)
-        {
-            destination[j] = (float)(scores[j] / sum);
+            destination[j] = (float)Math.Exp(scores[j] - logSum);
         }
     }
 
@@ -558,14 +551,7 @@ internal sealed class InterestForecaster
         {
             ReadOnlySpan<float> x = examples.FeaturesOf(n);
             ReadOnlySpan<float> q = examples.TargetOf(n);
-            double max = Scores(theta, x, scores);
-            double logSum = 0;
-            for (int j = 0; j < c; j++)
-            {
-                logSum += Math.Exp(scores[j] - max);
-            }
-
-            logSum = max + Math.Log(logSum);
+            double logSum = LogSumExp(theta, x, scores);
             for (int j = 0; j < c; j++)
             {
                 if (q[j] > 0)
@@ -596,18 +582,11 @@ internal sealed class InterestForecaster
         {
             ReadOnlySpan<float> x = examples.FeaturesOf(n);
             ReadOnlySpan<float> q = examples.TargetOf(n);
-            double max = Scores(theta, x, p);
-            double sum = 0;
-            for (int j = 0; j < c; j++)
-            {
-                p[j] = Math.Exp(p[j] - max);
-                sum += p[j];
-            }
-
+            double logSum = LogSumExp(theta, x, p);
             mean.Clear();
             for (int j = 0; j < c; j++)
             {
-                p[j] /= sum;
+                p[j] = Math.Exp(p[j] - logSum);
                 double r = p[j] - q[j];
                 for (int a = 0; a < FeatureCount; a++)
                 {
@@ -643,8 +622,8 @@ internal sealed class InterestForecaster
         }
     }
 
-    /// <summary>Writes θ · x per category and returns the largest.</summary>
-    private static double Scores(ReadOnlySpan<double> theta, ReadOnlySpan<float> x, Span<double> scores)
+    /// <summary>Writes θ · x per category and returns ln Σ exp of them (stable: the maximum is taken out before exp).</summary>
+    private static double LogSumExp(ReadOnlySpan<double> theta, ReadOnlySpan<float> x, Span<double> scores)
     {
         int c = scores.Length;
         double max = double.NegativeInfinity;
@@ -660,7 +639,13 @@ internal sealed class InterestForecaster
             max = Math.Max(max, s);
         }
 
-        return max;
+        double sum = 0;
+        for (int j = 0; j < c; j++)
+        {
+            sum += Math.Exp(scores[j] - max);
+        }
+
+        return max + Math.Log(sum);
     }
 
     /// <summary>Solves H·s = g by Gaussian elimination with partial pivoting (H is small and symmetric positive semi-definite plus the ridge); false if singular.</summary>
