@@ -18,7 +18,10 @@ internal readonly record struct MonthProfile(long StartTicks, int Events, float 
 
 /// <summary>
 /// The interest-profile maths, as pure functions of one user's history (oldest first) and an item → category map:
-/// decayed category weights (long-term and recent), drift, top items and the monthly trajectory. Nothing is stored,
+/// decayed category weights (long-term and recent), drift, top items and the monthly trajectory. The decayed sums
+/// skip any event after the profile's time wherever it stands; the windows, the trajectory and the cuts at a time
+/// (<see cref="FirstAtOrAfter"/>) binary-search and so assume time order, which <see cref="UserHistories"/> gives
+/// whenever every basket's events share one time stamp (the loaders' case). Nothing is stored,
 /// so any number of threads may call them at once; the only scratch is rented from <see cref="ArrayPool{T}"/>
 /// (<see cref="TopItems"/>) and returned before the call ends. Formulas and defaults: <c>Profiles/README.md</c>.
 /// </summary>
@@ -75,10 +78,10 @@ internal static class InterestProfiles
         double perTick = 1.0 / halfLife.Ticks;
         foreach (ref readonly Interaction e in history)
         {
-            // Oldest first: everything from here on is later than the profile's time.
+            // Skip rather than stop: a basket that spans time can put a later event before an earlier one's basket.
             if (e.Ticks > asOfTicks)
             {
-                break;
+                continue;
             }
 
             int c = categories.CategoryOf(e.Item);
@@ -227,7 +230,7 @@ internal static class InterestProfiles
             {
                 if (e.Ticks > asOfTicks)
                 {
-                    break;
+                    continue;
                 }
 
                 float w = options.Weigh(e);

@@ -46,6 +46,21 @@ public class InterestProfileTests
     }
 
     [Fact]
+    public void A_later_event_inside_an_earlier_basket_is_skipped_not_a_stop()
+    {
+        // A basket that spans time: its second line (1 day after the profile's time) stands before a later basket's line.
+        Interaction[] history = [At(1, 10), At(2, -1), At(15, 5)];
+        var longTerm = new float[3];
+        var recent = new float[3];
+        ProfileMass mass = InterestProfiles.Compute(history, ThreeCategories, AsOf, ProfileOptions.Default, longTerm, recent);
+
+        Assert.Equal(2, mass.Events);
+        double a = Math.Pow(2, -10 / 30.0), b = Math.Pow(2, -5 / 30.0);
+        Assert.Equal(a / (a + b), recent[0], 5);
+        Assert.Equal(b / (a + b), recent[1], 5);
+    }
+
+    [Fact]
     public void Quantity_is_log_scaled_and_capped()
     {
         var options = new ProfileOptions { MaxQuantity = 100 };
