@@ -8,9 +8,6 @@ namespace LifelongPrefs.Lifelong.Profiles;
 /// </summary>
 internal sealed record ProfileOptions
 {
-    /// <summary>Ticks in one day (an event's age is measured in days).</summary>
-    internal const double TicksPerDay = TimeSpan.TicksPerDay;
-
     /// <summary>Gets the defaults.</summary>
     internal static ProfileOptions Default { get; } = new();
 
