@@ -16,7 +16,9 @@ public sealed partial class TifuKnn
         writer.AddInt("itemCount", ItemCount);
         writer.AddInts("setting.counts", [s.Neighbors, s.Groups]);
         writer.AddFloats("setting.weights", [s.WithinGroupDecay, s.GroupDecay, s.Alpha]);
-        writer.AddDoubles("validationNdcg", [ValidationNdcg]);
+        // The state format holds finite numbers only: "no validation" is a flag, not a NaN.
+        writer.AddInt("validated", double.IsNaN(ValidationNdcg) ? 0 : 1);
+        writer.AddDoubles("validationNdcg", [double.IsNaN(ValidationNdcg) ? 0 : ValidationNdcg]);
         HistoryState.Write(writer, "", _histories, _users);
     }
 
@@ -32,7 +34,8 @@ public sealed partial class TifuKnn
         reader.Require(setting.Neighbors is >= 1 and <= 100_000 && setting.Groups >= 1
             && setting.WithinGroupDecay is > 0f and <= 1f && setting.GroupDecay is > 0f and <= 1f && setting.Alpha is >= 0f and <= 1f,
             $"the saved setting {setting} is out of range");
-        double ndcg = reader.Doubles("validationNdcg", 1)[0];
+        double saved = reader.Doubles("validationNdcg", 1)[0];
+        double ndcg = reader.Flag("validated") ? saved : double.NaN;
         UserHistories histories = HistoryState.Read(reader, "", users, items);
         TifuKnnVectors vectors = Build(histories, users, items, setting, out int[]?[] rowItems, out float[]?[] rowValues);
         return () =>

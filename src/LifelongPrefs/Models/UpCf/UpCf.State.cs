@@ -16,7 +16,9 @@ public sealed partial class UpCf
         writer.AddInt("itemCount", ItemCount);
         writer.AddInts("setting.counts", [s.Recency, s.Locality]);
         writer.AddFloats("setting.asymmetry", [s.Asymmetry]);
-        writer.AddDoubles("validationNdcg", [ValidationNdcg]);
+        // The state format holds finite numbers only: "no validation" is a flag, not a NaN.
+        writer.AddInt("validated", double.IsNaN(ValidationNdcg) ? 0 : 1);
+        writer.AddDoubles("validationNdcg", [double.IsNaN(ValidationNdcg) ? 0 : ValidationNdcg]);
         HistoryState.Write(writer, "", _histories, _users);
     }
 
@@ -30,7 +32,8 @@ public sealed partial class UpCf
         var setting = new UpCfSetting(counts[0], reader.Floats("setting.asymmetry", 1)[0], counts[1]);
         reader.Require(setting.Recency >= 1 && setting.Asymmetry is >= 0f and <= 1f && setting.Locality is >= 1 and <= 100,
             $"the saved setting {setting} is out of range");
-        double ndcg = reader.Doubles("validationNdcg", 1)[0];
+        double saved = reader.Doubles("validationNdcg", 1)[0];
+        double ndcg = reader.Flag("validated") ? saved : double.NaN;
         UserHistories histories = HistoryState.Read(reader, "", users, items);
         UpCfProfiles profiles = Build(histories, users, items, setting.Recency, out int[]?[] bought, out int[]?[] popularItems, out float[]?[] popularValues);
         return () =>
