@@ -104,15 +104,21 @@ public class TifuKnnTests
     }
 
     [Fact]
-    public void An_update_equals_a_fit_on_all_events()
+    public void An_update_equals_a_fit_on_all_events() => AssertUpdateEqualsFit(() => new TifuKnn(Fixed(3, 4, 0.8f, 0.9f, 0.3f)), seed: 6);
+
+    /// <summary>
+    /// The oracle of an update is a fit on everything: a model fitted on part of the log (fewer users and items) and
+    /// updated with the rest scores every user exactly as a model fitted on the whole log.
+    /// </summary>
+    internal static void AssertUpdateEqualsFit(Func<IRecommender> create, int seed)
     {
         const int users = 14, items = 10;
-        List<Interaction> events = RandomLog(users, items, seed: 6);
+        List<Interaction> events = RandomLog(users, items, seed);
         int half = events.Count / 2;
-        var updated = new TifuKnn(Fixed(3, 4, 0.8f, 0.9f, 0.3f));
+        IRecommender updated = create();
         updated.Fit(events.Take(half).Where(e => e.User < users - 2 && e.Item < items - 1).ToList(), users - 2, items - 1);
         updated.Update([.. events.Take(half).Where(e => e.User >= users - 2 || e.Item >= items - 1), .. events.Skip(half)], users, items);
-        var fitted = new TifuKnn(Fixed(3, 4, 0.8f, 0.9f, 0.3f));
+        IRecommender fitted = create();
         fitted.Fit(events, users, items);
         float[] a = new float[items], b = new float[items];
         for (int u = 0; u < users; u++)
@@ -139,18 +145,7 @@ public class TifuKnnTests
     /// </summary>
     internal static double[] DenseVector(List<Interaction> history, int items, int m, float rb, float rg)
     {
-        List<HashSet<int>> baskets = [];
-        long last = long.MinValue;
-        foreach (Interaction e in history.Where(e => e.Kind != EventKind.Return && e.Quantity > 0))
-        {
-            if (baskets.Count == 0 || e.BasketKey != last)
-            {
-                baskets.Add([]);
-                last = e.BasketKey;
-            }
-
-            baskets[^1].Add(e.Item);
-        }
+        List<HashSet<int>> baskets = Baskets(history);
 
         int n = baskets.Count, groups = Math.Min(n, m);
         var vector = new double[items];
@@ -174,6 +169,25 @@ public class TifuKnnTests
         }
 
         return vector;
+    }
+
+    /// <summary>The oracle's baskets: consecutive positive events with one basket key, as item sets.</summary>
+    internal static List<HashSet<int>> Baskets(List<Interaction> history)
+    {
+        List<HashSet<int>> baskets = [];
+        long last = long.MinValue;
+        foreach (Interaction e in history.Where(e => e.Kind != EventKind.Return && e.Quantity > 0))
+        {
+            if (baskets.Count == 0 || e.BasketKey != last)
+            {
+                baskets.Add([]);
+                last = e.BasketKey;
+            }
+
+            baskets[^1].Add(e.Item);
+        }
+
+        return baskets;
     }
 
     /// <summary>Users with 1 to 15 baskets of 1 to 3 lines each (a repeated line and a return now and then), in time order.</summary>

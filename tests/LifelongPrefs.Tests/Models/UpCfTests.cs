@@ -104,25 +104,7 @@ public class UpCfTests
     }
 
     [Fact]
-    public void An_update_equals_a_fit_on_all_events()
-    {
-        const int users = 14, items = 10;
-        List<Interaction> events = TifuKnnTests.RandomLog(users, items, seed: 7);
-        int half = events.Count / 2;
-        var updated = new UpCf(Fixed(2, 0.5f, 3));
-        updated.Fit(events.Take(half).Where(e => e.User < users - 2 && e.Item < items - 1).ToList(), users - 2, items - 1);
-        updated.Update([.. events.Take(half).Where(e => e.User >= users - 2 || e.Item >= items - 1), .. events.Skip(half)], users, items);
-        var fitted = new UpCf(Fixed(2, 0.5f, 3));
-        fitted.Fit(events, users, items);
-        float[] a = new float[items], b = new float[items];
-        for (int u = 0; u < users; u++)
-        {
-            Interaction[] history = [.. events.Where(e => e.User == u)];
-            updated.Score(u, history, a);
-            fitted.Score(u, history, b);
-            Assert.Equal(b, a);
-        }
-    }
+    public void An_update_equals_a_fit_on_all_events() => TifuKnnTests.AssertUpdateEqualsFit(() => new UpCf(Fixed(2, 0.5f, 3)), seed: 7);
 
     [Fact]
     public void Bad_options_are_rejected_by_name()
@@ -135,18 +117,7 @@ public class UpCfTests
     /// <summary>The dense oracle: the set of items ever bought and the share of the last min(r, n) baskets holding each item.</summary>
     private static (HashSet<int> Bought, double[] Popularity) Dense(List<Interaction> history, int items, int r)
     {
-        List<HashSet<int>> baskets = [];
-        long last = long.MinValue;
-        foreach (Interaction e in history.Where(e => e.Kind != EventKind.Return && e.Quantity > 0))
-        {
-            if (baskets.Count == 0 || e.BasketKey != last)
-            {
-                baskets.Add([]);
-                last = e.BasketKey;
-            }
-
-            baskets[^1].Add(e.Item);
-        }
+        List<HashSet<int>> baskets = TifuKnnTests.Baskets(history);
 
         var popularity = new double[items];
         int window = Math.Min(r, baskets.Count);

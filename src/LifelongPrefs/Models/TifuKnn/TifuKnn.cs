@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LifelongPrefs.Data;
 using LifelongPrefs.Training;
 
@@ -87,41 +86,19 @@ public sealed partial class TifuKnn : Recommender
     {
         RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        var clock = Stopwatch.StartNew();
         TifuKnnSetting chosen = FirstSetting();
         double best = double.NaN;
         TifuKnnSetting[] grid = Grid();
-        HoldoutValidation? validation = grid.Length > 1 && _options.ValidationUsers > 0
-            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed)
-            : null;
+        HoldoutValidation? validation = NeighbourModel.Validation(events, userCount, grid.Length, _options.ValidationUsers, _options.Seed);
         TifuKnnScorer before = _version;
         try
         {
             if (validation is { UserCount: > 0 })
             {
+                // The grid varies k and α fastest, so the vectors are rebuilt only when (m, r_b, r_g) change.
                 UserHistories held = UserHistories.FromEvents(validation.FitEvents, userCount);
-                TifuKnnVectors? vectors = null;
-                for (int g = 0; g < grid.Length; g++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    TifuKnnSetting s = grid[g];
-
-                    // The grid varies k and α fastest, so the vectors are rebuilt only when (m, r_b, r_g) change.
-                    if (vectors is null || !SameVectors(grid[g - 1], s))
-                    {
-                        vectors = Build(held, userCount, itemCount, s, out _, out _);
-                    }
-
-                    _version = Version(vectors, itemCount, s);
-                    double ndcg = validation.Ndcg(this);
-                    if (ndcg > best || (double.IsNaN(best) && !double.IsNaN(ndcg)))
-                    {
-                        (best, chosen) = (ndcg, s);
-                    }
-
-                    progress?.Report(new TrainingProgress(Name, g + 1, grid.Length, double.NaN, ndcg, clock.Elapsed,
-                        clock.Elapsed / (g + 1) * (grid.Length - g - 1)));
-                }
+                chosen = NeighbourModel.Search(this, validation, grid, SameVectors, s => Build(held, userCount, itemCount, s, out _, out _),
+                    (vectors, s) => _version = Version(vectors, itemCount, s), progress, cancellationToken, out best);
             }
         }
         catch
@@ -136,7 +113,7 @@ public sealed partial class TifuKnn : Recommender
         _version = Version(final, itemCount, chosen);
         if (validation is not { UserCount: > 0 })
         {
-            progress?.Report(new TrainingProgress(Name, 1, 1, double.NaN, double.NaN, clock.Elapsed, TimeSpan.Zero));
+            progress?.Report(new TrainingProgress(Name, 1, 1, double.NaN, double.NaN, TimeSpan.Zero, TimeSpan.Zero));
         }
     }
 
@@ -147,15 +124,12 @@ public sealed partial class TifuKnn : Recommender
     /// </remarks>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _users, ItemCount, _options.MaxUsers, _options.MaxItems);
-        RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
-        _histories.EnsureUsers(userCount);
-        _histories.Append(newEvents);
+        int[] touched = NeighbourModel.Append(_histories, newEvents, userCount, itemCount, _users, ItemCount, _options.MaxUsers, _options.MaxItems);
         Array.Resize(ref _rowItems, userCount);
         Array.Resize(ref _rowValues, userCount);
         TifuKnnSetting setting = _version.Setting;
         var vector = new SparseVector(itemCount);
-        foreach (int u in NeighbourGrid.UsersOf(newEvents))
+        foreach (int u in touched)
         {
             TifuKnnScorer.UserVector(_histories.EventsOf(u), setting, vector);
             (_rowItems[u], _rowValues[u]) = vector.ToRow(positiveOnly: false);

@@ -51,9 +51,7 @@ public sealed class TifuKnnOptions
         NeighbourGrid.Each(WithinGroupDecays, nameof(WithinGroupDecays), v => v > 0f && v <= 1f, "in (0, 1]");
         NeighbourGrid.Each(GroupDecays, nameof(GroupDecays), v => v > 0f && v <= 1f, "in (0, 1]");
         NeighbourGrid.Each(Alphas, nameof(Alphas), v => v >= 0f && v <= 1f, "in [0, 1]");
-        ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
-        GrowthGuard.Limit(MaxUsers, nameof(MaxUsers));
-        GrowthGuard.Limit(MaxItems, nameof(MaxItems));
+        NeighbourModel.Limits(ValidationUsers, MaxUsers, MaxItems);
     }
 
     /// <summary>The options' canonical text for the state header (the lists written out value by value).</summary>

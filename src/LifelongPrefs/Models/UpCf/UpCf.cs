@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LifelongPrefs.Data;
 using LifelongPrefs.Training;
 
@@ -79,41 +78,20 @@ public sealed partial class UpCf : Recommender
     {
         RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        var clock = Stopwatch.StartNew();
         UpCfSetting chosen = FirstSetting();
         double best = double.NaN;
         UpCfSetting[] grid = Grid();
-        HoldoutValidation? validation = grid.Length > 1 && _options.ValidationUsers > 0
-            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed)
-            : null;
+        HoldoutValidation? validation = NeighbourModel.Validation(events, userCount, grid.Length, _options.ValidationUsers, _options.Seed);
         UpCfScorer before = _version;
         try
         {
             if (validation is { UserCount: > 0 })
             {
+                // The grid varies α and q fastest, so the profiles are rebuilt only when r changes.
                 UserHistories held = UserHistories.FromEvents(validation.FitEvents, userCount);
-                UpCfProfiles? profiles = null;
-                for (int g = 0; g < grid.Length; g++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    UpCfSetting s = grid[g];
-
-                    // The grid varies α and q fastest, so the profiles are rebuilt only when r changes.
-                    if (profiles is null || grid[g - 1].Recency != s.Recency)
-                    {
-                        profiles = Build(held, userCount, itemCount, s.Recency, out _, out _, out _);
-                    }
-
-                    _version = new UpCfScorer(profiles, itemCount, s);
-                    double ndcg = validation.Ndcg(this);
-                    if (ndcg > best || (double.IsNaN(best) && !double.IsNaN(ndcg)))
-                    {
-                        (best, chosen) = (ndcg, s);
-                    }
-
-                    progress?.Report(new TrainingProgress(Name, g + 1, grid.Length, double.NaN, ndcg, clock.Elapsed,
-                        clock.Elapsed / (g + 1) * (grid.Length - g - 1)));
-                }
+                chosen = NeighbourModel.Search(this, validation, grid, (a, b) => a.Recency == b.Recency,
+                    s => Build(held, userCount, itemCount, s.Recency, out _, out _, out _),
+                    (profiles, s) => _version = new UpCfScorer(profiles, itemCount, s), progress, cancellationToken, out best);
             }
         }
         catch
@@ -128,7 +106,7 @@ public sealed partial class UpCf : Recommender
         _version = new UpCfScorer(final, itemCount, chosen);
         if (validation is not { UserCount: > 0 })
         {
-            progress?.Report(new TrainingProgress(Name, 1, 1, double.NaN, double.NaN, clock.Elapsed, TimeSpan.Zero));
+            progress?.Report(new TrainingProgress(Name, 1, 1, double.NaN, double.NaN, TimeSpan.Zero, TimeSpan.Zero));
         }
     }
 
@@ -139,15 +117,12 @@ public sealed partial class UpCf : Recommender
     /// </remarks>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _users, ItemCount, _options.MaxUsers, _options.MaxItems);
-        RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
-        _histories.EnsureUsers(userCount);
-        _histories.Append(newEvents);
+        int[] touched = NeighbourModel.Append(_histories, newEvents, userCount, itemCount, _users, ItemCount, _options.MaxUsers, _options.MaxItems);
         Array.Resize(ref _bought, userCount);
         Array.Resize(ref _popularItems, userCount);
         Array.Resize(ref _popularValues, userCount);
         var profile = new SparseVector(itemCount);
-        foreach (int u in NeighbourGrid.UsersOf(newEvents))
+        foreach (int u in touched)
         {
             ProfileRow(_histories.EventsOf(u), _version.Setting.Recency, profile, out _bought[u], out _popularItems[u], out _popularValues[u]);
         }

@@ -41,9 +41,7 @@ public sealed class UpCfOptions
         NeighbourGrid.Each(Recencies, nameof(Recencies), v => v >= 1, "at least 1");
         NeighbourGrid.Each(Asymmetries, nameof(Asymmetries), v => v >= 0f && v <= 1f, "in [0, 1]");
         NeighbourGrid.Each(Localities, nameof(Localities), v => v >= 1 && v <= 100, "in [1, 100]");
-        ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
-        GrowthGuard.Limit(MaxUsers, nameof(MaxUsers));
-        GrowthGuard.Limit(MaxItems, nameof(MaxItems));
+        NeighbourModel.Limits(ValidationUsers, MaxUsers, MaxItems);
     }
 
     /// <summary>The options' canonical text for the state header (the lists written out value by value).</summary>
