@@ -131,6 +131,16 @@ public class TifuKnnTests
     }
 
     [Fact]
+    public void Changing_an_options_list_after_construction_changes_nothing()
+    {
+        List<int> neighbours = [1];
+        var model = new TifuKnn(new TifuKnnOptions { Neighbors = neighbours, GroupCounts = [2], WithinGroupDecays = [1f], GroupDecays = [1f], Alphas = [0.5f] });
+        neighbours[0] = 0;
+        model.Fit(RandomLog(5, 4, seed: 1), 5, 4);
+        Assert.Equal(1, model.Neighbors);
+    }
+
+    [Fact]
     public void Bad_options_are_rejected_by_name()
     {
         Assert.Contains("Neighbors", Assert.ThrowsAny<ArgumentException>(() => new TifuKnn(new TifuKnnOptions { Neighbors = [] })).Message, StringComparison.Ordinal);

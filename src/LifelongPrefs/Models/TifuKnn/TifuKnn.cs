@@ -50,8 +50,8 @@ public sealed partial class TifuKnn : Recommender
     /// <exception cref="ArgumentException">An option is out of range or a candidate list is empty (the message names it).</exception>
     public TifuKnn(TifuKnnOptions? options = null)
     {
-        _options = options ?? new TifuKnnOptions();
-        _options.Validate();
+        (options ?? new TifuKnnOptions()).Validate();
+        _options = (options ?? new TifuKnnOptions()).Frozen();
         _version = Version(new TifuKnnVectors(SparseRows.Empty), 0, FirstSetting());
     }
 

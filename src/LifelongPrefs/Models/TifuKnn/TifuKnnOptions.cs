@@ -54,6 +54,13 @@ public sealed class TifuKnnOptions
         NeighbourModel.Limits(ValidationUsers, MaxUsers, MaxItems);
     }
 
+    /// <summary>A copy whose lists are the model's own, so a caller who changes a list later changes nothing.</summary>
+    internal TifuKnnOptions Frozen() => new()
+    {
+        Neighbors = [.. Neighbors], GroupCounts = [.. GroupCounts], WithinGroupDecays = [.. WithinGroupDecays], GroupDecays = [.. GroupDecays],
+        Alphas = [.. Alphas], ValidationUsers = ValidationUsers, Seed = Seed, MaxUsers = MaxUsers, MaxItems = MaxItems,
+    };
+
     /// <summary>The options' canonical text for the state header (the lists written out value by value).</summary>
     internal string Canonical() => Persistence.OptionsFingerprint.Canonical(new
     {

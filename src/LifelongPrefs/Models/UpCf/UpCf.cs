@@ -48,8 +48,8 @@ public sealed partial class UpCf : Recommender
     /// <exception cref="ArgumentException">An option is out of range or a candidate list is empty (the message names it).</exception>
     public UpCf(UpCfOptions? options = null)
     {
-        _options = options ?? new UpCfOptions();
-        _options.Validate();
+        (options ?? new UpCfOptions()).Validate();
+        _options = (options ?? new UpCfOptions()).Frozen();
         _version = new UpCfScorer(new UpCfProfiles(SparseRows.Empty, SparseRows.Empty, []), 0, FirstSetting());
     }
 
