@@ -15,7 +15,7 @@ public class CheckpointContinuationTests
 
     public static TheoryData<string> Models => new()
     {
-        "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "GRU4Rec sampled", "SASRec", "SASRec sampled", "RepeatAware",
+        "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "GRU4Rec sampled", "SASRec", "SASRec sampled", "RepeatAware", "TIFU-KNN", "UP-CF",
     };
 
     /// <summary>A small, fast instance of the named model (shared by the hardening properties).</summary>
@@ -33,6 +33,8 @@ public class CheckpointContinuationTests
         "SASRec sampled" => new SasRec(SasRecOptions(SasRecLoss.SampledSoftmax)),
         "RepeatAware" => new RepeatAware(new RepeatAwareOptions { Hidden = 8, MaxEpochs = 2, Patience = 2, UpdateEpochs = 2, BatchSize = 16,
             ExploreCandidates = 5, RandomNegatives = 4, ValidationUsers = 3, Seed = 5 }),
+        "TIFU-KNN" => new TifuKnn(new TifuKnnOptions { Neighbors = [2, 4], GroupCounts = [3], Alphas = [0.2f, 0.6f], ValidationUsers = 3, Seed = 5 }),
+        "UP-CF" => new UpCf(new UpCfOptions { Recencies = [1, 3], Asymmetries = [0.25f, 0.75f], Localities = [3], ValidationUsers = 3, Seed = 5 }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 

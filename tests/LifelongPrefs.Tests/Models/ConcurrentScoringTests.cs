@@ -17,7 +17,7 @@ public class ConcurrentScoringTests
 
     public static TheoryData<string> Models => new()
     {
-        "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "PropensityMLP", "GRU4Rec", "SASRec", "RepeatAware",
+        "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "PropensityMLP", "GRU4Rec", "SASRec", "RepeatAware", "TIFU-KNN", "UP-CF",
     };
 
     private static IRecommender Create(string name) => name switch
@@ -34,6 +34,8 @@ public class ConcurrentScoringTests
             BatchSize = 8, ValidationUsers = 4, Seed = 3 }),
         "RepeatAware" => new RepeatAware(new RepeatAwareOptions { Hidden = 8, MaxEpochs = 3, UpdateEpochs = 2, BatchSize = 32,
             ExploreCandidates = 6, RandomNegatives = 5, ValidationUsers = 4, Seed = 3 }),
+        "TIFU-KNN" => new TifuKnn(new TifuKnnOptions { Neighbors = [3, 5], GroupCounts = [2], Alphas = [0.3f, 0.7f], ValidationUsers = 4, Seed = 3 }),
+        "UP-CF" => new UpCf(new UpCfOptions { Recencies = [2, 1], Asymmetries = [0.5f], Localities = [2, 5], ValidationUsers = 4, Seed = 3 }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 

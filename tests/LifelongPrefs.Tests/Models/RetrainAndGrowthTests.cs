@@ -13,7 +13,7 @@ public class RetrainAndGrowthTests
 {
     public static TheoryData<string> AllModels => new()
     {
-        "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "GRU4Rec tied", "SASRec", "SASRec sampled", "RepeatAware",
+        "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "GRU4Rec tied", "SASRec", "SASRec sampled", "RepeatAware", "TIFU-KNN", "UP-CF",
     };
 
     public static TheoryData<string> LearnedModels => new() { "BPR-MF", "MLP", "GRU4Rec", "SASRec", "RepeatAware" };
@@ -33,6 +33,8 @@ public class RetrainAndGrowthTests
             Negatives = 3, Patience = 2, ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
         "RepeatAware" => new RepeatAware(new RepeatAwareOptions { Hidden = 6, MaxEpochs = 3, Patience = 2, BatchSize = 8, ExploreCandidates = 3,
             RandomNegatives = 3, ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
+        "TIFU-KNN" => new TifuKnn(new TifuKnnOptions { Neighbors = [2, 3], GroupCounts = [2], Alphas = [0.5f], ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
+        "UP-CF" => new UpCf(new UpCfOptions { Recencies = [1, 2], Asymmetries = [0.5f], Localities = [2], ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 

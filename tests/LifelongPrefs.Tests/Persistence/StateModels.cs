@@ -15,7 +15,7 @@ internal static class StateModels
     internal static readonly string[] Names =
     [
         "popularity", "popularity-decayed", "personal-popularity", "item-knn", "bpr-mf", "propensity-mlp",
-        "gru4rec", "gru4rec-sampled", "sasrec", "sasrec-sampled", "repeat-aware",
+        "gru4rec", "gru4rec-sampled", "sasrec", "sasrec-sampled", "repeat-aware", "tifu-knn", "up-cf",
     ];
 
     public static TheoryData<string> All => [.. Names];
@@ -40,6 +40,9 @@ internal static class StateModels
             Loss = SasRecLoss.SampledSoftmax, Negatives = 3, Patience = 1, ValidationUsers = 2, Seed = 11 }),
         "repeat-aware" => new RepeatAware(new RepeatAwareOptions { Hidden = 4, MaxEpochs = 2, Patience = 1, UpdateEpochs = 1, BatchSize = 8,
             ExploreCandidates = 3, RandomNegatives = 2, ValidationUsers = 2, Seed = 11 }),
+        "tifu-knn" => new TifuKnn(new TifuKnnOptions { Neighbors = [2, 3], GroupCounts = [2], WithinGroupDecays = [0.9f], GroupDecays = [0.8f],
+            Alphas = [0.4f], ValidationUsers = 2, Seed = 11 }),
+        "up-cf" => new UpCf(new UpCfOptions { Recencies = [2, 1], Asymmetries = [0.5f], Localities = [3], ValidationUsers = 2, Seed = 11 }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 
