@@ -414,7 +414,12 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
     {
         if (category is not null)
         {
-            _itemCategory[item] = _categories.GetOrAdd(category);
+            int c = _categories.GetOrAdd(category);
+            if (_itemCategory[item] != c)
+            {
+                _itemCategory[item] = c;
+                Interlocked.Increment(ref _catalogChanges);
+            }
         }
 
         if (description is not null)

@@ -77,6 +77,21 @@ public sealed class TrackerOptions
     /// <value>Default 1,000.</value>
     public int MaxResults { get; init; } = 1_000;
 
+    /// <summary>Gets the half-life of the long-term interest profile.</summary>
+    /// <value>Default 365 days; positive.</value>
+    public TimeSpan LongTermHalfLife { get; init; } = TimeSpan.FromDays(365);
+
+    /// <summary>Gets the half-life of the recent interest profile.</summary>
+    /// <value>Default 30 days; positive.</value>
+    public TimeSpan RecentHalfLife { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Gets how many categories the tracker finds by clustering the learner's item vectors when the shop registered
+    /// none (<see cref="PreferenceTracker.RegisterItem"/>).
+    /// </summary>
+    /// <value>Default 20; 1 to 1,000.</value>
+    public int CategoryCount { get; init; } = 20;
+
     internal void Validate()
     {
         static void Range(long value, long min, long max, string name)
@@ -108,6 +123,7 @@ public sealed class TrackerOptions
         Range(MaxUsers, 1, int.MaxValue - 1, nameof(MaxUsers));
         Range(MaxItems, 1, int.MaxValue - 1, nameof(MaxItems));
         Range(MaxResults, 1, 1_000_000, nameof(MaxResults));
+        Range(CategoryCount, 1, 1_000, nameof(CategoryCount));
         if (!Enum.IsDefined(QueueFullPolicy))
         {
             throw new ArgumentOutOfRangeException(nameof(QueueFullPolicy), QueueFullPolicy,
@@ -118,6 +134,8 @@ public sealed class TrackerOptions
         Positive(TrendingHalfLife, nameof(TrendingHalfLife));
         Positive(DismissalDuration, nameof(DismissalDuration), allowZero: true);
         Positive(LateEventTolerance, nameof(LateEventTolerance), allowZero: true);
+        Positive(LongTermHalfLife, nameof(LongTermHalfLife));
+        Positive(RecentHalfLife, nameof(RecentHalfLife));
     }
 }
 

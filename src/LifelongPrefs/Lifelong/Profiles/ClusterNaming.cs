@@ -1,4 +1,4 @@
-namespace LifelongPrefs.Lifelong.Profiles;
+namespace LifelongPrefs.Lifelong;
 
 /// <summary>
 /// Names clusters of items by the words of their members' descriptions that are frequent in the cluster but not

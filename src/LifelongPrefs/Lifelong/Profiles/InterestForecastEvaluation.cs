@@ -1,6 +1,6 @@
 using LifelongPrefs.Data;
 
-namespace LifelongPrefs.Lifelong.Profiles;
+namespace LifelongPrefs.Lifelong;
 
 /// <summary>Log-loss and NDCG@5 of one method, averaged over a month's users (or over months).</summary>
 /// <param name="LogLoss">Mean cross-entropy <c>−Σ_c q_c ln p_c</c> in nats (lower is better).</param>

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using LifelongPrefs.Data;
 
-namespace LifelongPrefs.Lifelong.Profiles;
+namespace LifelongPrefs.Lifelong;
 
 /// <summary>
 /// Writes an optional extra forecast distribution for a user (the slot for a sequence model's category forecast).

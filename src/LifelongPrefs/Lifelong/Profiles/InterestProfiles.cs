@@ -2,7 +2,7 @@ using System.Buffers;
 using LifelongPrefs.Data;
 using LifelongPrefs.Tensors;
 
-namespace LifelongPrefs.Lifelong.Profiles;
+namespace LifelongPrefs.Lifelong;
 
 /// <summary>The decayed masses behind one profile (in event-weight units; 0 means the profile fell back to the prior).</summary>
 /// <param name="LongTerm">The long-term profile's total decayed weight.</param>

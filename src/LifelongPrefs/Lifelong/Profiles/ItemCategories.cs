@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace LifelongPrefs.Lifelong.Profiles;
+namespace LifelongPrefs.Lifelong;
 
 /// <summary>
 /// An immutable map from item index to category index, with the category names: from the host's catalogue or from

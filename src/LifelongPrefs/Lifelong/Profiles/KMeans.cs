@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 using LifelongPrefs.Tensors;
 using LifelongPrefs.Training;
 
-namespace LifelongPrefs.Lifelong.Profiles;
+namespace LifelongPrefs.Lifelong;
 
 /// <summary>Writes one item's embedding row (for example a scorer's item vector) into <paramref name="destination"/>.</summary>
 /// <param name="item">The item index.</param>

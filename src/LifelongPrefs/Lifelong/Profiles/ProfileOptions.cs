@@ -1,6 +1,6 @@
 using LifelongPrefs.Data;
 
-namespace LifelongPrefs.Lifelong.Profiles;
+namespace LifelongPrefs.Lifelong;
 
 /// <summary>
 /// How interest profiles weigh and forget events: one weight per event kind, a log-scaled quantity, and the two

@@ -1,5 +1,5 @@
 using LifelongPrefs.Data;
-using LifelongPrefs.Lifelong.Profiles;
+using LifelongPrefs.Lifelong;
 
 namespace LifelongPrefs.Tests.Lifelong.Profiles;
 

@@ -1,4 +1,4 @@
-using LifelongPrefs.Lifelong.Profiles;
+using LifelongPrefs.Lifelong;
 
 namespace LifelongPrefs.Tests.Lifelong.Profiles;
 

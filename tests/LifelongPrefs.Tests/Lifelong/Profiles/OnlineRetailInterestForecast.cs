@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using LifelongPrefs.Data;
-using LifelongPrefs.Lifelong.Profiles;
+using LifelongPrefs.Lifelong;
 using LifelongPrefs.Models;
 using LifelongPrefs.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -1,5 +1,5 @@
 using LifelongPrefs.Data;
-using LifelongPrefs.Lifelong.Profiles;
+using LifelongPrefs.Lifelong;
 using LifelongPrefs.Tests.Infrastructure;
 
 namespace LifelongPrefs.Tests.Lifelong.Profiles;
