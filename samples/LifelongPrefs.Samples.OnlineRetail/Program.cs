@@ -1,3 +1,4 @@
+using LifelongPrefs.Lifelong;
 using LifelongPrefs.Models;
 using LifelongPrefs.Training;
 using Spectre.Console;
@@ -39,6 +40,8 @@ internal static class Program
         "RepeatAware" => new RepeatAware(new RepeatAwareOptions { MaxEpochs = options.Epochs ?? new RepeatAwareOptions().MaxEpochs, Seed = options.Seed }),
         "TIFU-KNN" => new TifuKnn(new TifuKnnOptions { Seed = options.Seed }),
         "UP-CF" => new UpCf(new UpCfOptions { Seed = options.Seed }),
+        "Tracker" => new TrackerRecommender(() => new PreferenceTracker(
+            new TrackerOptions { Seed = options.Seed, FlushInterval = Timeout.InfiniteTimeSpan, MicroBatchSize = 1024 })),
         _ => throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", AllModels)}."),
     };
 

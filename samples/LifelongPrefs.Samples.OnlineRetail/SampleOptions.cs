@@ -11,7 +11,7 @@ namespace LifelongPrefs.Samples.OnlineRetail;
 internal sealed record SampleOptions
 {
     /// <summary>The models in the order the sample runs them.</summary>
-    internal static readonly string[] AllModels = ["Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "SASRec", "RepeatAware", "TIFU-KNN", "UP-CF"];
+    internal static readonly string[] AllModels = ["Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "SASRec", "RepeatAware", "TIFU-KNN", "UP-CF", "Tracker"];
 
     /// <summary>The keys of <c>--columns</c>, the three required ones first; "weight" also answers to "rating" and "value".</summary>
     private static readonly string[] ColumnKeys = ["user", "item", "time", "basket", "weight", "quantity", "kind", "text", "category", "price"];
@@ -43,8 +43,11 @@ internal sealed record SampleOptions
 
         Run
           --models A,B         which models, in this order (default: all): Popularity, PersonalPopularity,
-                               ItemKNN, BPR-MF, MLP, GRU4Rec, SASRec, RepeatAware, TIFU-KNN, UP-CF
-                               (case-insensitive).
+                               ItemKNN, BPR-MF, MLP, GRU4Rec, SASRec, RepeatAware, TIFU-KNN, UP-CF,
+                               Tracker (case-insensitive).
+          --monthly A,B        the models of the monthly protocol (default: ItemKNN, BPR-MF, Tracker, those of
+                               --models): batch models retrained every month, the tracker fed month by month;
+                               "none" skips it.
           --epochs N           epochs for every learned model (default: each model's own).
           --seed N             seed of every random choice (default: 42).
           --user ID            whose top-10 to print at the end (default: the log's first customer).
@@ -67,6 +70,9 @@ internal sealed record SampleOptions
 
     /// <summary>Gets how to read a mapped file (delimiter or detection, header, strictness).</summary>
     public CsvReaderOptions Csv { get; init; } = new() { DetectDelimiter = true };
+
+    /// <summary>Gets the models of the monthly protocol (<see langword="null"/>: the default set among <see cref="Models"/>).</summary>
+    public IReadOnlyList<string>? Monthly { get; init; }
 
     /// <summary>Gets the models to run, canonical names, in order.</summary>
     public IReadOnlyList<string> Models { get; init; } = AllModels;
@@ -112,7 +118,7 @@ internal sealed record SampleOptions
             string name = equals < 0 ? arg : arg[..equals];
             bool takesValue = name switch
             {
-                "--data" or "--columns" or "--time-format" or "--delimiter" or "--min-weight" or "--models" or "--epochs" or "--seed" or "--user" => true,
+                "--data" or "--columns" or "--time-format" or "--delimiter" or "--min-weight" or "--models" or "--monthly" or "--epochs" or "--seed" or "--user" => true,
                 "--no-header" or "--lenient" or "--json" => false,
                 _ => throw new ArgumentException($"Unknown option '{name}'."),
             };
@@ -186,6 +192,12 @@ internal sealed record SampleOptions
             Columns = columns,
             Csv = csv,
             Models = Get("--models") is string models ? ParseModels(models) : AllModels,
+            Monthly = Get("--monthly") switch
+            {
+                null => null,
+                string m when m.Equals("none", StringComparison.OrdinalIgnoreCase) => [],
+                string m => ParseModels(m),
+            },
             Epochs = Get("--epochs") is string epochs ? ParsePositive(epochs, "--epochs") : null,
             Seed = Get("--seed") is string seed ? ParseInt(seed, "--seed") : 42,
             User = Get("--user"),
