@@ -181,4 +181,27 @@ internal static class Timestamps
 
         return true;
     }
+
+    /// <summary>The index of the first event at or after <paramref name="ticks"/> in events sorted by time (binary search).</summary>
+    /// <param name="events">The events, oldest first.</param>
+    /// <param name="ticks">The instant.</param>
+    /// <returns>An index in [0, events length].</returns>
+    internal static int FirstAtOrAfter(ReadOnlySpan<Interaction> events, long ticks)
+    {
+        int lo = 0, hi = events.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (events[mid].Ticks < ticks)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
 }

@@ -186,24 +186,7 @@ public sealed class MonthlyProtocol
             results.GetValueOrDefault($"Recall@{Cutoff}", double.NaN), accumulator.UsersEvaluated);
     }
 
-    private int LowerBound(long ticks)
-    {
-        int lo = 0, hi = _ordered.Length;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (_ordered[mid].Ticks < ticks)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
-    }
+    private int LowerBound(long ticks) => Timestamps.FirstAtOrAfter(_ordered, ticks);
 }
 
 /// <summary>The metrics of one month of a <see cref="MonthlyProtocol"/>.</summary>

@@ -395,24 +395,7 @@ internal static class InterestProfiles
     /// <param name="history">The events, oldest first.</param>
     /// <param name="ticks">The instant.</param>
     /// <returns>An index in [0, history length].</returns>
-    internal static int FirstAtOrAfter(ReadOnlySpan<Interaction> history, long ticks)
-    {
-        int lo = 0, hi = history.Length;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (history[mid].Ticks < ticks)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
-        }
-
-        return lo;
-    }
+    internal static int FirstAtOrAfter(ReadOnlySpan<Interaction> history, long ticks) => Timestamps.FirstAtOrAfter(history, ticks);
 
     /// <summary>The index of the first event after <paramref name="ticks"/>.</summary>
     private static int FirstAfter(ReadOnlySpan<Interaction> history, long ticks) =>
