@@ -37,6 +37,7 @@ internal static class Program
         "GRU4Rec" => new Gru4Rec(new Gru4RecOptions { MaxEpochs = options.Epochs ?? new Gru4RecOptions().MaxEpochs, Seed = options.Seed }),
         "SASRec" => new SasRec(new SasRecOptions { MaxEpochs = options.Epochs ?? new SasRecOptions().MaxEpochs, Seed = options.Seed }),
         "RepeatAware" => new RepeatAware(new RepeatAwareOptions { MaxEpochs = options.Epochs ?? new RepeatAwareOptions().MaxEpochs, Seed = options.Seed }),
+        "RepeatExplore" => new RepeatExplore(new RepeatExploreOptions { Seed = options.Seed }),
         _ => throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", AllModels)}."),
     };
 

@@ -11,7 +11,7 @@ namespace LifelongPrefs.Samples.OnlineRetail;
 internal sealed record SampleOptions
 {
     /// <summary>The models in the order the sample runs them.</summary>
-    internal static readonly string[] AllModels = ["Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "SASRec", "RepeatAware"];
+    internal static readonly string[] AllModels = ["Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "SASRec", "RepeatAware", "RepeatExplore"];
 
     /// <summary>The keys of <c>--columns</c>, the three required ones first; "weight" also answers to "rating" and "value".</summary>
     private static readonly string[] ColumnKeys = ["user", "item", "time", "basket", "weight", "quantity", "kind", "text", "category", "price"];
@@ -43,7 +43,8 @@ internal sealed record SampleOptions
 
         Run
           --models A,B         which models, in this order (default: all): Popularity, PersonalPopularity,
-                               ItemKNN, BPR-MF, MLP, GRU4Rec, SASRec, RepeatAware (case-insensitive).
+                               ItemKNN, BPR-MF, MLP, GRU4Rec, SASRec, RepeatAware, RepeatExplore
+                               (case-insensitive).
           --epochs N           epochs for every learned model (default: each model's own).
           --seed N             seed of every random choice (default: 42).
           --user ID            whose top-10 to print at the end (default: the log's first customer).
