@@ -20,6 +20,7 @@ public sealed partial class RepeatExplore
     private int _stamp;
     private int[] _targets = [], _slotItems = [], _targetSlots = [], _negativeSlots = [], _recent = [], _recentBasket = [];
     private bool[] _isTarget = [];
+    private float[] _negativeLogWeights = [];
     private float[] _h = [], _gradUser = [], _userCopy = [], _context = [], _rows = [], _gradRows = [], _logits = [];
     private float[] _features = [], _logWeights = [], _labels = [], _gateLogits = [], _gateGrad = new float[F];
     private int[] _candidates = [];
@@ -46,7 +47,7 @@ public sealed partial class RepeatExplore
         {
             (_h, _gradUser, _userCopy) = (new float[d], new float[d], new float[d]);
             (_recent, _recentBasket, _context) = (new int[recent], new int[recent], new float[_options.ContextItems * d]);
-            _negativeSlots = new int[s];
+            (_negativeSlots, _negativeLogWeights) = (new int[s], new float[s]);
         }
     }
 
@@ -189,13 +190,25 @@ public sealed partial class RepeatExplore
             {
                 user.LaterItems++;
                 user.LaterRepeats++;
+                _itemInfo.Row(item)[ItemInfo.Repeats]++;
+            }
+
+            if (_baskets.Stat(e).LastBasket != b || _baskets.Stat(e).Count == 0)
+            {
+                Span<float> row = _itemInfo.Row(item);
+                row[ItemInfo.Lines]++;
+                row[ItemInfo.LogTrend] = RepeatExploreMath.AddTrend(row[ItemInfo.LogTrend], ticks);
+                row[ItemInfo.RepeatShare] = RepeatExploreMath.ItemRepeat(row[ItemInfo.Repeats], row[ItemInfo.Lines]);
             }
 
             _baskets.Stat(e).Add(b, ticks, _options.Decay);
+            _sampler.Add(item);
         }
 
+        user.First = user.Baskets == 1 && key != user.LastKey ? ticks : user.First;
         user.LastKey = key;
         user.Now = Math.Max(user.Now, ticks);
+        _latest = Math.Max(_latest, ticks);
     }
 
     /// <summary>
@@ -245,7 +258,8 @@ public sealed partial class RepeatExplore
 
         for (int k = 0; k < s; k++)
         {
-            int item = _random.Next(_items);
+            int item = _sampler.Sample(_random, _items);
+            _negativeLogWeights[k] = _sampler.LogWeight(item, s, _items);
             int before = slots;
             slots = Slot(item, slots, isTarget: false);
             _negativeSlots[k] = slots > before ? before : _slotOf[item];
@@ -259,7 +273,7 @@ public sealed partial class RepeatExplore
         }
 
         RepeatExploreMath.ExploreLoss(_gradUser, _gradRows, _h, _logits, _userCopy, _context, contextCount,
-            _rows.AsSpan(0, slots * w), _targetSlots.AsSpan(0, targets.Length), _negativeSlots.AsSpan(0, s), _isTarget, d);
+            _rows.AsSpan(0, slots * w), _targetSlots.AsSpan(0, targets.Length), _negativeSlots.AsSpan(0, s), _negativeLogWeights, _isTarget, d);
         ApplyEmbedding(u, slots, contextCount);
     }
 
@@ -361,26 +375,26 @@ public sealed partial class RepeatExplore
             (_labels[j], _logWeights[j]) = (0f, ownWeight);
         }
 
-        float sampleWeight = MathF.Log((float)_items / s);
         for (int k = 0; k < s; k++)
         {
             int item = _slotItems[_negativeSlots[k]];
             if (!_isTarget[_negativeSlots[k]] && _baskets.Find(u, item) < 0)
             {
                 _candidates[c] = item;
-                (_labels[c], _logWeights[c]) = (0f, sampleWeight);
+                (_labels[c], _logWeights[c]) = (0f, _negativeLogWeights[k]);
                 c++;
             }
         }
 
         UserSummary summary = _baskets.Summary(u);
+        double nowOverTau = Math.Max(_latest, summary.Now) / RepeatExploreMath.TrendTicks;
         for (int j = 0; j < c; j++)
         {
             int item = _candidates[j];
             int e = _baskets.Find(u, item);
             ItemStat stat = e >= 0 ? _baskets.Stat(e) : default;
             RepeatExploreMath.Fill(_features.AsSpan(j * F, F), e >= 0, stat, summary, ExploreScore(item), CooccurrenceScore(item, cooccurrenceCount),
-                _itemInfo.Read(item)[ItemInfo.Popularity], _options.Decay);
+                _itemInfo.Read(item)[ItemInfo.Popularity], _itemInfo.Read(item)[ItemInfo.RepeatShare], RepeatExploreMath.Trend(_itemInfo.Read(item)[ItemInfo.LogTrend], nowOverTau), _options.Decay);
         }
 
         RepeatExploreMath.GateLoss(_gateGrad, _gateLogits, _features.AsSpan(0, c * F), _logWeights.AsSpan(0, c), _labels.AsSpan(0, c), _gate);

@@ -19,11 +19,18 @@ public sealed partial class RepeatExplore
         writer.AddInt("userCount", _users);
         writer.AddInt("itemCount", _items);
         writer.AddLong("adam.steps", _steps);
+        writer.AddLong("latestTicks", _latest);
         writer.AddFloats("users", _userRows.ToArray());
         writer.AddFloats("items.input", _inputRows.ToArray());
         writer.AddFloats("items.output", _outputRows.ToArray());
         float[] info = _itemInfo.ToArray();
-        writer.AddFloats("items.users", [.. Enumerable.Range(0, _items).Select(i => info[i * ItemInfo.Width + ItemInfo.Users])]);
+        writer.AddFloats("items.users", Column(info, ItemInfo.Users));
+        writer.AddFloats("items.repeats", Column(info, ItemInfo.Repeats));
+        writer.AddFloats("items.lines", Column(info, ItemInfo.Lines));
+        writer.AddFloats("items.logTrend", Column(info, ItemInfo.LogTrend));
+        (int[] ring, int next) = _sampler.Export();
+        writer.AddInts("sampler.ring", ring);
+        writer.AddInt("sampler.next", next);
         writer.AddFloats("gate", _gate);
         writer.AddFloats("adam.m.gate", _gateM);
         writer.AddFloats("adam.v.gate", _gateV);
@@ -48,11 +55,16 @@ public sealed partial class RepeatExplore
         writer.AddInts("user.baskets", [.. summary.Select(s => s.Baskets)]);
         writer.AddLongs("user.lastKey", [.. summary.Select(s => s.LastKey)]);
         writer.AddLongs("user.now", [.. summary.Select(s => s.Now)]);
+        writer.AddLongs("user.first", [.. summary.Select(s => s.First)]);
         writer.AddInts("user.laterItems", [.. summary.Select(s => s.LaterItems)]);
         writer.AddInts("user.laterRepeats", [.. summary.Select(s => s.LaterRepeats)]);
         writer.AddInts("negatives.user", [.. _negatives.Select(n => n.User)]);
         writer.AddInts("negatives.item", [.. _negatives.Select(n => n.Item)]);
     }
+
+    private static bool Whole(float n) => n >= 0f && n == MathF.Round(n);
+
+    private float[] Column(float[] info, int column) => [.. Enumerable.Range(0, _items).Select(i => info[i * ItemInfo.Width + column])];
 
     /// <summary>Validates every section and returns the action that swaps them in (the model is not touched before).</summary>
     private protected override Action ReadState(ModelStateReader reader)
@@ -61,13 +73,21 @@ public sealed partial class RepeatExplore
         reader.Require(users >= 0 && items >= 0 && users <= _options.MaxUsers && items <= _options.MaxItems,
             $"{users} users and {items} items (limits {_options.MaxUsers} and {_options.MaxItems})");
         long steps = reader.Long("adam.steps");
-        reader.Require(steps >= 0, $"a negative step count {steps}");
+        long latest = reader.Long("latestTicks");
+        reader.Require(steps >= 0 && latest >= 0, $"a negative step count {steps} or time {latest}");
         int d = _d, w = d + 1;
         float[] userRows = reader.Floats("users", (long)users * d);
         float[] inputRows = reader.Floats("items.input", (long)items * d);
         float[] outputRows = reader.Floats("items.output", (long)items * w);
         float[] itemUsers = reader.Floats("items.users", items);
-        reader.Require(Array.TrueForAll(itemUsers, n => n >= 0f && n == MathF.Round(n)), "an item's user count is not a whole non-negative number");
+        float[] itemRepeats = reader.Floats("items.repeats", items), itemLines = reader.Floats("items.lines", items);
+        float[] itemTrend = reader.Floats("items.logTrend", items);
+        reader.Require(Enumerable.Range(0, items).All(i => Whole(itemUsers[i]) && Whole(itemRepeats[i]) && Whole(itemLines[i]) && itemRepeats[i] <= itemLines[i]),
+            "an item's user, repeat or line count is not a whole non-negative number");
+        int[] ring = reader.Ints("sampler.ring");
+        int next = reader.Int("sampler.next");
+        reader.Require(ring.Length <= SamplerCapacity && (uint)next < SamplerCapacity && Array.TrueForAll(ring, i => (uint)i < (uint)items)
+            && (ring.Length == SamplerCapacity || next == ring.Length % SamplerCapacity), "the negative sampler's ring is out of range");
         float[] gate = reader.Floats("gate", F), gateM = reader.Floats("adam.m.gate", F), gateV = reader.Floats("adam.v.gate", F);
         float[] userM = reader.Floats("adam.m.users", (long)users * d), userV = reader.Floats("adam.v.users", (long)users * d);
         float[] inputM = reader.Floats("adam.m.items.input", (long)items * d), inputV = reader.Floats("adam.v.items.input", (long)items * d);
@@ -85,7 +105,7 @@ public sealed partial class RepeatExplore
         long[] firstTicks = reader.Longs("pairs.firstTicks", pairs), lastTicks = reader.Longs("pairs.lastTicks", pairs);
         float[] decayed = reader.Floats("pairs.decayed", pairs);
         int[] baskets = reader.Ints("user.baskets", users), laterItems = reader.Ints("user.laterItems", users), laterRepeats = reader.Ints("user.laterRepeats", users);
-        long[] lastKey = reader.Longs("user.lastKey", users), now = reader.Longs("user.now", users);
+        long[] lastKey = reader.Longs("user.lastKey", users), now = reader.Longs("user.now", users), first = reader.Longs("user.first", users);
         int[] negativeUsers = reader.Ints("negatives.user"), negativeItems = reader.Ints("negatives.item", negativeUsers.Length);
         var distinct = new HashSet<(int, int)>();
         bool pairsValid = true;
@@ -114,6 +134,10 @@ public sealed partial class RepeatExplore
                 info[i * ItemInfo.Width + ItemInfo.Users] = n;
                 info[i * ItemInfo.Width + ItemInfo.Popularity] = RepeatExploreMath.Popularity(n);
                 info[i * ItemInfo.Width + ItemInfo.InverseSqrtUsers] = n > 0f ? 1f / MathF.Sqrt(n) : 0f;
+                info[i * ItemInfo.Width + ItemInfo.Repeats] = itemRepeats[i];
+                info[i * ItemInfo.Width + ItemInfo.Lines] = itemLines[i];
+                info[i * ItemInfo.Width + ItemInfo.RepeatShare] = RepeatExploreMath.ItemRepeat(itemRepeats[i], itemLines[i]);
+                info[i * ItemInfo.Width + ItemInfo.LogTrend] = itemTrend[i];
             }
 
             _itemInfo.Assign(info, items);
@@ -123,6 +147,7 @@ public sealed partial class RepeatExplore
             gateV.CopyTo(_gateV);
             (_userM, _userV, _inputM, _inputV, _outputM, _outputV) = (userM, userV, inputM, inputV, outputM, outputV);
             _random.SetState(randomState);
+            _sampler.Grow(items);
             var stats = new ItemStat[pairs];
             for (int p = 0; p < pairs; p++)
             {
@@ -134,7 +159,7 @@ public sealed partial class RepeatExplore
             {
                 summary[u] = new UserBaskets.User
                 {
-                    Baskets = baskets[u], LastKey = lastKey[u], Now = now[u], LaterItems = laterItems[u], LaterRepeats = laterRepeats[u],
+                    Baskets = baskets[u], LastKey = lastKey[u], Now = now[u], First = first[u], LaterItems = laterItems[u], LaterRepeats = laterRepeats[u],
                 };
             }
 
@@ -144,8 +169,11 @@ public sealed partial class RepeatExplore
                 _negatives.Add((negativeUsers[k], negativeItems[k]));
             }
 
-            (_steps, _users, _items) = (steps, users, items);
+            _sampler.Grow(items);
+            _sampler.Restore(ring, next, items);
+            (_steps, _users, _items, _latest) = (steps, users, items, latest);
             GrowScratch();
         };
     }
 }
+

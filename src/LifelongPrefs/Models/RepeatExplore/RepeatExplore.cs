@@ -10,19 +10,21 @@ namespace LifelongPrefs.Models;
 /// <remarks>
 /// <para>
 /// <b>Score.</b> For user u with history H (the span given to <see cref="Score"/>) and item i, the score is the gate's
-/// logit <c>w·f(u, i)</c> over fifteen features (<c>RepeatExploreMath.Fill</c>): the repeat signal from H alone (bought
+/// logit <c>w·f(u, i)</c> over twenty features (<c>RepeatExploreMath.Fill</c>): the repeat signal from H alone (bought
 /// before, basket count and share, TIFU-KNN's time-decayed frequency, days since the last purchase, whether it was
 /// in the last basket, and how close "now" — the last history event — is to the user's mean gap for the item); the
 /// exploration score <c>(user row + mean of the input rows of the user's most recent items)·(output row of i) +
 /// bias of i</c>; the cosine co-occurrence of i with the user's most recent items; popularity; and the user's repeat
-/// ratio and history length for items bought before. It is the RepeatAware idea (the repeat signal given to the
+/// ratio and history length, the item's share of repeat purchases across users, the baskets since the last purchase
+/// and recency against the user's own rhythm for items bought before; and a 30-day time-decayed popularity. It is the RepeatAware idea (the repeat signal given to the
 /// model directly, a learned repeat/explore balance) made incremental.
 /// </para>
 /// <para>
 /// <b>Learning.</b> <see cref="Update"/> streams events in the order given. A user's events with one basket key form
 /// a basket; when the user's next basket starts (or the call ends) the basket is learned once, from the user's state
 /// before it: one sampled-softmax step of the embedding model (targets = the basket's items, <see
-/// cref="RepeatExploreOptions.Negatives"/> uniform negatives shared by them, lazy Adam on exactly the rows it touched)
+/// cref="RepeatExploreOptions.Negatives"/> negatives shared by them, drawn in proportion to recent purchases and
+/// importance-weighted, lazy Adam on exactly the rows it touched)
 /// and one step of the gate (a softmax over the targets, a sample of the user's own earlier items and the same
 /// negatives, each weighted by how many catalog items it stands for). Then the basket enters the user's
 /// statistics, the co-occurrence counts and the popularity. A basket cut by the end of an <see cref="Update"/>
@@ -43,6 +45,7 @@ public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearne
     internal const int ChunkRows = 32;
 
     private const int F = RepeatExploreMath.Features;
+    private const int SamplerCapacity = 1 << 20;
     private const float Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-8f, InitScale = 0.1f;
 
     private readonly RepeatExploreOptions _options;
@@ -53,8 +56,10 @@ public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearne
     private readonly float[] _gate = new float[F], _gateM = new float[F], _gateV = new float[F];
     private float[] _userM = [], _userV = [], _inputM = [], _inputV = [], _outputM = [], _outputV = [];
     private readonly UserBaskets _baskets = new();
+    private RecentItemSampler _sampler = new(SamplerCapacity);
     private readonly List<(int User, int Item)> _negatives = [];
     private long _steps;
+    private long _latest;
     private int _users, _items;
     private RepeatExploreScorer? _live;
 
@@ -148,7 +153,7 @@ public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearne
     /// so it copies only the chunk directories and the gate's weights.
     /// </remarks>
     public override IScorer CreateScorer() => new RepeatExploreScorer(_userRows.Snapshot(), _inputRows.Snapshot(),
-        _outputRows.Snapshot(), _itemInfo.Snapshot(), _cooccurrence.Snapshot(), (float[])_gate.Clone(), _users, _items, _options);
+        _outputRows.Snapshot(), _itemInfo.Snapshot(), _cooccurrence.Snapshot(), (float[])_gate.Clone(), _users, _items, _latest, _options);
 
     internal RepeatExploreScorer Live => _live ??= (RepeatExploreScorer)CreateScorer();
 
@@ -177,8 +182,9 @@ public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearne
         InitialGate();
         (_userM, _userV, _inputM, _inputV, _outputM, _outputV) = ([], [], [], [], [], []);
         _baskets.Clear();
+        _sampler = new RecentItemSampler(SamplerCapacity);
         _negatives.Clear();
-        (_steps, _users, _items, _live) = (0, 0, 0, null);
+        (_steps, _users, _items, _live, _latest) = (0, 0, 0, null, 0);
     }
 
     /// <summary>Grows every table (counts already checked); new item rows get seeded random values.</summary>
@@ -199,11 +205,13 @@ public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearne
             _outputRows.Grow(itemCount);
             _itemInfo.Grow(itemCount);
             _cooccurrence.Grow(itemCount);
+            _sampler.Grow(itemCount);
             Moments(ref _inputM, ref _inputV, (long)itemCount * _d);
             Moments(ref _outputM, ref _outputV, (long)itemCount * (_d + 1));
             for (int i = _items; i < itemCount; i++)
             {
                 Span<float> input = _inputRows.Row(i), output = _outputRows.Row(i);
+                _itemInfo.Row(i)[ItemInfo.LogTrend] = RepeatExploreMath.NoTrend;
                 for (int k = 0; k < _d; k++)
                 {
                     input[k] = (2f * _random.NextSingle() - 1f) * InitScale;
@@ -227,9 +235,12 @@ public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearne
         }
     }
 
-    /// <summary>The per-item statistics row: users who bought the item, its popularity feature, 1/√users.</summary>
+    /// <summary>
+    /// The per-item statistics row: users who bought the item, its popularity feature, 1/√users, repeat baskets,
+    /// baskets, the repeat-share feature and the log time-decayed count of its lines.
+    /// </summary>
     internal static class ItemInfo
     {
-        internal const int Width = 3, Users = 0, Popularity = 1, InverseSqrtUsers = 2;
+        internal const int Width = 7, Users = 0, Popularity = 1, InverseSqrtUsers = 2, Repeats = 3, Lines = 4, RepeatShare = 5, LogTrend = 6;
     }
 }

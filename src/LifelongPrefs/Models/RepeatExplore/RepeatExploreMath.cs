@@ -45,7 +45,8 @@ internal struct ItemStat
 /// <param name="Baskets">Baskets in the user's history.</param>
 /// <param name="Now">Time of the last history event: "now" for recency (the predicted basket's time is unknown at scoring).</param>
 /// <param name="RepeatRatio">Share of later-basket items that were repeats, shrunk towards 0.4 with a pseudo-count of 5.</param>
-internal readonly record struct UserSummary(int Baskets, long Now, float RepeatRatio)
+/// <param name="First">Time of the first history event.</param>
+internal readonly record struct UserSummary(int Baskets, long Now, float RepeatRatio, long First)
 {
     /// <summary>The shrunk repeat ratio of a user with <paramref name="laterItems"/> items in later baskets, <paramref name="laterRepeats"/> of them repeats.</summary>
     internal static float Ratio(int laterItems, int laterRepeats) => (laterRepeats + 2f) / (laterItems + 5f);
@@ -59,7 +60,7 @@ internal readonly record struct UserSummary(int Baskets, long Now, float RepeatR
 internal static class RepeatExploreMath
 {
     /// <summary>Features per (user, item) candidate.</summary>
-    internal const int Features = 15;
+    internal const int Features = 20;
 
     /// <summary>Column of the explore (embedding) score.</summary>
     internal const int ExploreColumn = 8;
@@ -76,9 +77,9 @@ internal static class RepeatExploreMath
     internal static float Popularity(float users) => MathF.Log(1f + users) / 10f;
 
     /// <summary>
-    /// Writes the gate's features of one candidate. Columns 0–7 and 11–14 are zero for an item the user never
+    /// Writes the gate's features of one candidate. Columns 0–7, 11–16 and 18–19 are zero for an item the user never
     /// bought (<paramref name="bought"/> false), which is what lets <see cref="ExploreLogit"/> score most of the
-    /// catalog with three terms and the same bits as <see cref="Logit"/>.
+    /// catalog with four terms and the same bits as <see cref="Logit"/>.
     /// </summary>
     /// <param name="f">Receives <see cref="Features"/> values.</param>
     /// <param name="bought">Whether the user bought the item before.</param>
@@ -88,14 +89,17 @@ internal static class RepeatExploreMath
     /// <param name="cooccurrence">The co-occurrence score (non-negative).</param>
     /// <param name="popularity">The item's <see cref="Popularity"/> feature.</param>
     /// <param name="decay">The per-basket decay.</param>
+    /// <param name="itemRepeat">The item's share of repeat lines across all users (<see cref="ItemRepeat"/>).</param>
+    /// <param name="trend">The item's time-decayed popularity feature (<see cref="Trend"/>).</param>
     internal static void Fill(Span<float> f, bool bought, in ItemStat stat, in UserSummary user, float explore, float cooccurrence,
-        float popularity, float decay)
+        float popularity, float itemRepeat, float trend, float decay)
     {
         f[..Features].Clear();
         float logCooccurrence = MathF.Log(1f + cooccurrence);
         f[ExploreColumn] = explore;
         f[CooccurrenceColumn] = logCooccurrence;
         f[PopularityColumn] = popularity;
+        f[TrendColumn] = trend;
         if (!bought)
         {
             return;
@@ -124,7 +128,56 @@ internal static class RepeatExploreMath
         f[12] = logCooccurrence;
         f[13] = user.RepeatRatio;
         f[14] = MathF.Log(1f + b) / 5f;
+        f[15] = itemRepeat;
+        f[16] = MathF.Log(1f + Math.Max(b - 1 - stat.LastBasket, 0));
+
+        // Recency against the user's own rhythm (days since against the mean days between the user's baskets), and the
+        // basket share scaled by how much this user re-buys.
+        float userGap = b > 1 ? (float)((user.Now - user.First) / TicksPerDay / (b - 1)) : 30f;
+        f[18] = logSince - MathF.Log(1f + Math.Max(userGap, 0f));
+        f[19] = f[2] * user.RepeatRatio;
     }
+
+    /// <summary>
+    /// The trend feature at time now (<paramref name="nowOverTau"/> = now / τ) of an item whose log decayed count is <paramref name="logTrend"/>
+    /// (<c>log Σ_k exp(t_k / τ)</c> over its lines, τ = <see cref="TrendDays"/>): <c>log(1 + Σ_k exp(−(now − t_k)/τ))</c>.
+    /// </summary>
+    internal static float Trend(float logTrend, double nowOverTau)
+    {
+        float x = (float)(logTrend - nowOverTau);
+        return x < -30f ? 0f : MathF.Log(1f + MathF.Exp(x));
+    }
+
+    /// <summary>Adds one line at <paramref name="ticks"/> to a log decayed count (<see cref="NoTrend"/> when empty).</summary>
+    internal static float AddTrend(float logTrend, long ticks)
+    {
+        double t = ticks / TrendTicks;
+        if (logTrend <= NoTrend)
+        {
+            return (float)t;
+        }
+
+        double max = Math.Max(logTrend, t);
+        return (float)(max + Math.Log(Math.Exp(logTrend - max) + Math.Exp(t - max)));
+    }
+
+    /// <summary>The trend's time constant in days.</summary>
+    internal const double TrendDays = 30;
+
+    /// <summary>τ in ticks.</summary>
+    internal const double TrendTicks = TrendDays * TimeSpan.TicksPerDay;
+
+    /// <summary>The log decayed count of an item without lines (finite, so states stay finite).</summary>
+    internal const float NoTrend = -1e30f;
+
+    /// <summary>Column of the trend feature.</summary>
+    internal const int TrendColumn = 17;
+
+    /// <summary>
+    /// The item's repeat share: of the baskets that held it, how many held it for a user who had bought it before,
+    /// shrunk towards 0.3 with a pseudo-count of 4 (consumables are re-bought, gifts are not).
+    /// </summary>
+    internal static float ItemRepeat(float repeats, float lines) => (repeats + 1.2f) / (lines + 4f);
 
     /// <summary>The gate's logit <c>w·f</c>, summed in column order.</summary>
     internal static float Logit(ReadOnlySpan<float> w, ReadOnlySpan<float> f)
@@ -142,11 +195,12 @@ internal static class RepeatExploreMath
     /// <see cref="Logit"/> of a never-bought item: the same sums in the same order without the zero columns (adding
     /// <c>w·0</c> to a float leaves it unchanged), so the two agree bit for bit.
     /// </summary>
-    internal static float ExploreLogit(ReadOnlySpan<float> w, float explore, float logCooccurrence, float popularity)
+    internal static float ExploreLogit(ReadOnlySpan<float> w, float explore, float logCooccurrence, float popularity, float trend)
     {
         float s = w[ExploreColumn] * explore;
         s += w[CooccurrenceColumn] * logCooccurrence;
         s += w[PopularityColumn] * popularity;
+        s += w[TrendColumn] * trend;
         return s;
     }
 
@@ -154,7 +208,8 @@ internal static class RepeatExploreMath
     /// The embedding model's sampled-softmax loss of one basket and its gradient. The user vector is
     /// <c>h = u + mean_j c_j</c>; row r of <paramref name="rows"/> is an item's output vector with its bias last
     /// (<c>z_r = o_r·h + b_r</c>). For each target t: <c>loss_t = log Σ exp(z) − z_t</c> over t and the negatives
-    /// (a negative that is itself a target is left out). Returns the mean over targets.
+    /// (a negative that is itself a target is left out; each negative's term is weighted by how many catalog items its
+    /// draw stands for, so the sum estimates the full softmax's partition function). Returns the mean over targets.
     /// </summary>
     /// <param name="gradUser">du (d), overwritten.</param>
     /// <param name="gradRows">d rows (R, d+1), overwritten.</param>
@@ -165,12 +220,13 @@ internal static class RepeatExploreMath
     /// <param name="contextCount">n.</param>
     /// <param name="rows">(R, d+1) output rows with biases.</param>
     /// <param name="targets">Slots (into rows) of the targets.</param>
-    /// <param name="negatives">Slots of the negatives (may repeat).</param>
+    /// <param name="negatives">Slots of the negatives, one per draw (may repeat).</param>
+    /// <param name="negativeLogWeights">Per draw: the log of how many catalog items it stands for (<c>−log(S·q)</c>).</param>
     /// <param name="isTarget">Per slot: whether it is a target (such negatives are skipped).</param>
     /// <param name="d">The embedding width.</param>
     internal static float ExploreLoss(Span<float> gradUser, Span<float> gradRows, Span<float> h, Span<float> logits,
         ReadOnlySpan<float> userRow, ReadOnlySpan<float> context, int contextCount, ReadOnlySpan<float> rows,
-        ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives, ReadOnlySpan<bool> isTarget, int d)
+        ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives, ReadOnlySpan<float> negativeLogWeights, ReadOnlySpan<bool> isTarget, int d)
     {
         int w = d + 1, slots = rows.Length / w;
         UserVector(h, userRow, context, contextCount, d);
@@ -184,35 +240,35 @@ internal static class RepeatExploreMath
         float loss = 0f, share = 1f / targets.Length;
         foreach (int t in targets)
         {
-            // Stable log-sum-exp over the target and its valid negatives: subtract the largest logit first.
+            // Stable log-sum-exp over the target and its valid, importance-weighted negatives: subtract the largest first.
             float max = logits[t];
-            foreach (int k in negatives)
+            for (int k = 0; k < negatives.Length; k++)
             {
-                if (!isTarget[k])
+                if (!isTarget[negatives[k]])
                 {
-                    max = Math.Max(max, logits[k]);
+                    max = Math.Max(max, logits[negatives[k]] + negativeLogWeights[k]);
                 }
             }
 
             float sum = MathF.Exp(logits[t] - max);
-            foreach (int k in negatives)
+            for (int k = 0; k < negatives.Length; k++)
             {
-                if (!isTarget[k])
+                if (!isTarget[negatives[k]])
                 {
-                    sum += MathF.Exp(logits[k] - max);
+                    sum += MathF.Exp(logits[negatives[k]] + negativeLogWeights[k] - max);
                 }
             }
 
             float logSum = max + MathF.Log(sum);
             loss += (logSum - logits[t]) * share;
 
-            // dz_t = (p_t − 1)/|T|; dz_k = p_k/|T| (a negative drawn twice counts twice, as in the sum).
+            // dz_t = (p_t − 1)/|T|; dz_k = p_k/|T| per draw (a negative drawn twice counts twice, as in the sum).
             gradRows[t * w + d] += (MathF.Exp(logits[t] - logSum) - 1f) * share;
-            foreach (int k in negatives)
+            for (int k = 0; k < negatives.Length; k++)
             {
-                if (!isTarget[k])
+                if (!isTarget[negatives[k]])
                 {
-                    gradRows[k * w + d] += MathF.Exp(logits[k] - logSum) * share;
+                    gradRows[negatives[k] * w + d] += MathF.Exp(logits[negatives[k]] + negativeLogWeights[k] - logSum) * share;
                 }
             }
         }

@@ -12,16 +12,19 @@ public sealed class RepeatExploreOptions
     public float LearningRate { get; init; } = 0.01f;
 
     /// <summary>Adam's learning rate for the gate's weights.</summary>
-    /// <value>Default 0.003.</value>
-    public float GateLearningRate { get; init; } = 0.003f;
+    /// <value>Default 3e-4 (the gate sees every basket; a faster rate makes it chase the latest ones).</value>
+    public float GateLearningRate { get; init; } = 3e-4f;
 
-    /// <summary>Uniformly sampled negative items per basket, shared by its targets (the sampled softmax and the gate).</summary>
+    /// <summary>
+    /// Negative items drawn per basket, shared by its targets (the sampled softmax and the gate), in proportion to
+    /// recent purchases with a 10% uniform share and weighted by the inverse of their probability (log-Q correction).
+    /// </summary>
     /// <value>Default 64.</value>
     public int Negatives { get; init; } = 64;
 
     /// <summary>The user's own earlier items that enter the gate's softmax per basket (sampled when the user has more).</summary>
-    /// <value>Default 64.</value>
-    public int OwnCandidates { get; init; } = 64;
+    /// <value>Default 256.</value>
+    public int OwnCandidates { get; init; } = 256;
 
     /// <summary>The user's most recent distinct items whose input embeddings are averaged into the user vector.</summary>
     /// <value>Default 20.</value>

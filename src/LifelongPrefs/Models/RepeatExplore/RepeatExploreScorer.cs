@@ -17,11 +17,13 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
     private readonly float[] _gate;
     private readonly int _userCount, _items, _d, _contextItems, _cooccurrenceItems;
     private readonly float _decay;
+    private readonly double _nowOverTau;
     private readonly ScratchPool<Scratch> _pool;
 
     internal RepeatExploreScorer(CowView<float> users, CowView<float> inputs, CowView<float> outputs, CowView<float> info,
-        CoocView cooccurrence, float[] gate, int userCount, int items, RepeatExploreOptions options)
+        CoocView cooccurrence, float[] gate, int userCount, int items, long latest, RepeatExploreOptions options)
     {
+        _nowOverTau = latest / RepeatExploreMath.TrendTicks;
         (_users, _inputs, _outputs, _info, _cooccurrence, _gate) = (users, inputs, outputs, info, cooccurrence, gate);
         (_userCount, _items, _d) = (userCount, items, options.Dimensions);
         (_contextItems, _cooccurrenceItems, _decay) = (options.ContextItems, options.CooccurrenceItems, options.Decay);
@@ -76,7 +78,9 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
                 for (int r = 0, i = c * rows; r < m; r++, i++)
                 {
                     float log = cooccurrence[i] > 0f ? MathF.Log(1f + cooccurrence[i]) : 0f;
-                    scores[i] = RepeatExploreMath.ExploreLogit(_gate, scores[i], log, info[r * RepeatExplore.ItemInfo.Width + RepeatExplore.ItemInfo.Popularity]);
+                    int at = r * RepeatExplore.ItemInfo.Width;
+                    float trend = RepeatExploreMath.Trend(info[at + RepeatExplore.ItemInfo.LogTrend], _nowOverTau);
+                    scores[i] = RepeatExploreMath.ExploreLogit(_gate, scores[i], log, info[at + RepeatExplore.ItemInfo.Popularity], trend);
                 }
             }
 
@@ -84,7 +88,7 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
             Span<float> f = stackalloc float[F];
             foreach (int item in scratch.Bought)
             {
-                RepeatExploreMath.Fill(f, true, scratch.Stats[item], summary, Explore(scratch, item), cooccurrence[item], Popularity(item), _decay);
+                RepeatExploreMath.Fill(f, true, scratch.Stats[item], summary, Explore(scratch, item), cooccurrence[item], Popularity(item), RepeatShare(item), Trend(item), _decay);
                 scores[item] = RepeatExploreMath.Logit(_gate, f);
             }
         }
@@ -183,7 +187,7 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
 
             // The repeat terms, spread over the item's own past events.
             Span<float> f = stackalloc float[F];
-            RepeatExploreMath.Fill(f, bought, scratch.Stats[item], summary, 0f, 0f, 0f, _decay);
+            RepeatExploreMath.Fill(f, bought, scratch.Stats[item], summary, 0f, 0f, 0f, RepeatShare(item), 0f, _decay);
             float repeat = RepeatExploreMath.Logit(_gate, f);
             if (bought)
             {
@@ -225,7 +229,7 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
         }
 
         Span<float> f = stackalloc float[F];
-        RepeatExploreMath.Fill(f, scratch.Stats[item].Count > 0, scratch.Stats[item], summary, Explore(scratch, item), total, Popularity(item), _decay);
+        RepeatExploreMath.Fill(f, scratch.Stats[item].Count > 0, scratch.Stats[item], summary, Explore(scratch, item), total, Popularity(item), RepeatShare(item), Trend(item), _decay);
         return RepeatExploreMath.Logit(_gate, f);
     }
 
@@ -250,12 +254,16 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
 
     private float Popularity(int item) => _info.Row(item)[RepeatExplore.ItemInfo.Popularity];
 
+    private float Trend(int item) => RepeatExploreMath.Trend(_info.Row(item)[RepeatExplore.ItemInfo.LogTrend], _nowOverTau);
+
+    private float RepeatShare(int item) => _info.Row(item)[RepeatExplore.ItemInfo.RepeatShare];
+
     /// <summary>The repeat statistics of the history (as the writer keeps them per committed basket) and the recent items.</summary>
     private UserSummary Parse(Scratch scratch, ReadOnlySpan<Interaction> history)
     {
         scratch.Reset(_items);
         int baskets = 0, laterItems = 0, laterRepeats = 0;
-        long key = long.MinValue, now = 0;
+        long key = long.MinValue, now = 0, first = long.MaxValue;
         foreach (ref readonly Interaction e in history)
         {
             if ((uint)e.Item >= (uint)_items || !RecommenderGuard.IsPositive(e))
@@ -271,6 +279,7 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
 
             int b = baskets - 1;
             now = Math.Max(now, e.Ticks);
+            first = Math.Min(first, e.Ticks);
             ref ItemStat stat = ref scratch.Stats[e.Item];
             if (stat.Count == 0)
             {
@@ -293,7 +302,7 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
         }
 
         scratch.RecentCount = n;
-        return new UserSummary(baskets, now, UserSummary.Ratio(laterItems, laterRepeats));
+        return new UserSummary(baskets, now, UserSummary.Ratio(laterItems, laterRepeats), baskets > 0 ? first : 0);
     }
 
     /// <summary>h = the user's row (zero for a user the model never had) + the mean input row of the recent items.</summary>

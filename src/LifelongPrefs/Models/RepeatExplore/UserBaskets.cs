@@ -95,7 +95,7 @@ internal sealed class UserBaskets
     internal UserSummary Summary(int user)
     {
         ref User u = ref _users[user];
-        return new UserSummary(u.Baskets, u.Now, UserSummary.Ratio(u.LaterItems, u.LaterRepeats));
+        return new UserSummary(u.Baskets, u.Now, UserSummary.Ratio(u.LaterItems, u.LaterRepeats), u.First);
     }
 
     /// <summary>Forgets everything.</summary>
@@ -188,6 +188,9 @@ internal sealed class UserBaskets
 
         /// <summary>Time of the latest committed event.</summary>
         internal long Now;
+
+        /// <summary>Time of the first committed event.</summary>
+        internal long First;
 
         /// <summary>Items of baskets after the first (each basket's distinct items).</summary>
         internal int LaterItems;
