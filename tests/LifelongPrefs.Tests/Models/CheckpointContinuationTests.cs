@@ -16,6 +16,7 @@ public class CheckpointContinuationTests
     public static TheoryData<string> Models => new()
     {
         "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "GRU4Rec sampled", "SASRec", "SASRec sampled", "RepeatAware",
+        "RepeatExplore",
     };
 
     /// <summary>A small, fast instance of the named model (shared by the hardening properties).</summary>
@@ -33,6 +34,8 @@ public class CheckpointContinuationTests
         "SASRec sampled" => new SasRec(SasRecOptions(SasRecLoss.SampledSoftmax)),
         "RepeatAware" => new RepeatAware(new RepeatAwareOptions { Hidden = 8, MaxEpochs = 2, Patience = 2, UpdateEpochs = 2, BatchSize = 16,
             ExploreCandidates = 5, RandomNegatives = 4, ValidationUsers = 3, Seed = 5 }),
+        "RepeatExplore" => new RepeatExplore(new RepeatExploreOptions { Dimensions = 8, Negatives = 5, OwnCandidates = 3, ContextItems = 3,
+            CooccurrenceItems = 4, Seed = 5 }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 

@@ -18,6 +18,7 @@ public class ConcurrentScoringTests
     public static TheoryData<string> Models => new()
     {
         "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "PropensityMLP", "GRU4Rec", "SASRec", "RepeatAware",
+        "RepeatExplore",
     };
 
     private static IRecommender Create(string name) => name switch
@@ -34,6 +35,8 @@ public class ConcurrentScoringTests
             BatchSize = 8, ValidationUsers = 4, Seed = 3 }),
         "RepeatAware" => new RepeatAware(new RepeatAwareOptions { Hidden = 8, MaxEpochs = 3, UpdateEpochs = 2, BatchSize = 32,
             ExploreCandidates = 6, RandomNegatives = 5, ValidationUsers = 4, Seed = 3 }),
+        "RepeatExplore" => new RepeatExplore(new RepeatExploreOptions { Dimensions = 8, Negatives = 6, OwnCandidates = 4, ContextItems = 4,
+            CooccurrenceItems = 5, Seed = 3 }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 

@@ -14,6 +14,7 @@ public class RetrainAndGrowthTests
     public static TheoryData<string> AllModels => new()
     {
         "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "GRU4Rec tied", "SASRec", "SASRec sampled", "RepeatAware",
+        "RepeatExplore",
     };
 
     public static TheoryData<string> LearnedModels => new() { "BPR-MF", "MLP", "GRU4Rec", "SASRec", "RepeatAware" };
@@ -33,6 +34,8 @@ public class RetrainAndGrowthTests
             Negatives = 3, Patience = 2, ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
         "RepeatAware" => new RepeatAware(new RepeatAwareOptions { Hidden = 6, MaxEpochs = 3, Patience = 2, BatchSize = 8, ExploreCandidates = 3,
             RandomNegatives = 3, ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
+        "RepeatExplore" => new RepeatExplore(new RepeatExploreOptions { Dimensions = 6, Negatives = 4, OwnCandidates = 3, ContextItems = 3,
+            CooccurrenceItems = 4, Seed = 9, MaxItems = maxItems }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 

@@ -16,6 +16,7 @@ internal static class StateModels
     [
         "popularity", "popularity-decayed", "personal-popularity", "item-knn", "bpr-mf", "propensity-mlp",
         "gru4rec", "gru4rec-sampled", "sasrec", "sasrec-sampled", "repeat-aware",
+        "repeat-explore",
     ];
 
     public static TheoryData<string> All => [.. Names];
@@ -40,6 +41,8 @@ internal static class StateModels
             Loss = SasRecLoss.SampledSoftmax, Negatives = 3, Patience = 1, ValidationUsers = 2, Seed = 11 }),
         "repeat-aware" => new RepeatAware(new RepeatAwareOptions { Hidden = 4, MaxEpochs = 2, Patience = 1, UpdateEpochs = 1, BatchSize = 8,
             ExploreCandidates = 3, RandomNegatives = 2, ValidationUsers = 2, Seed = 11 }),
+        "repeat-explore" => new RepeatExplore(new RepeatExploreOptions { Dimensions = 4, Negatives = 3, OwnCandidates = 2, ContextItems = 2,
+            CooccurrenceItems = 3, Seed = 11 }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 

@@ -16,15 +16,15 @@ internal sealed class RecentItemSampler
     /// <summary>The uniform share ε of the proposal.</summary>
     internal const float UniformShare = 0.1f;
 
-    private readonly int[] _ring;
+    private int[] _ring = [];
     private float[] _counts = [];
     private int _next;
 
     /// <summary>Creates an empty sampler remembering the last <paramref name="capacity"/> lines.</summary>
-    internal RecentItemSampler(int capacity) => _ring = new int[capacity];
+    internal RecentItemSampler(int capacity) => Capacity = capacity;
 
-    /// <summary>Gets how many lines the ring holds at most.</summary>
-    internal int Capacity => _ring.Length;
+    /// <summary>Gets how many lines the ring holds at most (its storage grows to it by doubling).</summary>
+    internal int Capacity { get; }
 
     /// <summary>Gets how many lines it holds now.</summary>
     internal int Filled { get; private set; }
@@ -41,18 +41,23 @@ internal sealed class RecentItemSampler
     /// <summary>Records one learned line of <paramref name="item"/>, forgetting the oldest when full.</summary>
     internal void Add(int item)
     {
-        if (Filled == _ring.Length)
+        if (Filled == Capacity)
         {
             _counts[_ring[_next]]--;
         }
         else
         {
+            if (Filled == _ring.Length)
+            {
+                Array.Resize(ref _ring, Math.Min(Math.Max(16, 2 * _ring.Length), Capacity));
+            }
+
             Filled++;
         }
 
         _ring[_next] = item;
         _counts[item]++;
-        _next = (_next + 1) % _ring.Length;
+        _next = (_next + 1) % Capacity;
     }
 
     /// <summary>Draws one item of <paramref name="items"/> from the proposal.</summary>
@@ -79,7 +84,7 @@ internal sealed class RecentItemSampler
     {
         Array.Clear(_counts);
         Grow(items);
-        ring.CopyTo(_ring);
+        _ring = ring.ToArray();
         Filled = ring.Length;
         _next = next;
         foreach (int item in ring)

@@ -157,7 +157,7 @@ public sealed partial class RepeatExplore
     /// <summary>Adds a learned basket to the user's statistics, the co-occurrence counts and the popularity.</summary>
     private void Record(int u, ReadOnlySpan<int> items, long ticks, long key)
     {
-        ref UserBaskets.User user = ref _baskets.UserAt(u);
+        ref BasketLedger.User user = ref _baskets.UserAt(u);
         if (key != user.LastKey)
         {
             user.Baskets++;

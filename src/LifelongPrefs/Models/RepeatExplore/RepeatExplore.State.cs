@@ -44,7 +44,7 @@ public sealed partial class RepeatExplore
         _cooccurrence.ToCsr(out int[] offsets, out int[] columns, out float[] counts);
         writer.AddCsr("cooccurrence", offsets, columns, counts);
 
-        _baskets.Export(out int[] pairUsers, out int[] pairItems, out ItemStat[] stats, out UserBaskets.User[] summary);
+        _baskets.Export(out int[] pairUsers, out int[] pairItems, out ItemStat[] stats, out BasketLedger.User[] summary);
         writer.AddInts("pairs.user", pairUsers);
         writer.AddInts("pairs.item", pairItems);
         writer.AddInts("pairs.count", [.. stats.Select(s => s.Count)]);
@@ -154,10 +154,10 @@ public sealed partial class RepeatExplore
                 stats[p] = new ItemStat { Count = count[p], LastBasket = lastBasket[p], FirstTicks = firstTicks[p], LastTicks = lastTicks[p], Decayed = decayed[p] };
             }
 
-            var summary = new UserBaskets.User[users];
+            var summary = new BasketLedger.User[users];
             for (int u = 0; u < users; u++)
             {
-                summary[u] = new UserBaskets.User
+                summary[u] = new BasketLedger.User
                 {
                     Baskets = baskets[u], LastKey = lastKey[u], Now = now[u], First = first[u], LaterItems = laterItems[u], LaterRepeats = laterRepeats[u],
                 };

@@ -55,7 +55,7 @@ public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearne
     private CowCooccurrence _cooccurrence;
     private readonly float[] _gate = new float[F], _gateM = new float[F], _gateV = new float[F];
     private float[] _userM = [], _userV = [], _inputM = [], _inputV = [], _outputM = [], _outputV = [];
-    private readonly UserBaskets _baskets = new();
+    private readonly BasketLedger _baskets = new();
     private RecentItemSampler _sampler = new(SamplerCapacity);
     private readonly List<(int User, int Item)> _negatives = [];
     private long _steps;

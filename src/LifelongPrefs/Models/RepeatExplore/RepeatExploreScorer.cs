@@ -262,11 +262,30 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
     private UserSummary Parse(Scratch scratch, ReadOnlySpan<Interaction> history)
     {
         scratch.Reset(_items);
+        UserSummary summary = Summarize(history, _items, _decay, scratch.Stats, scratch.Bought);
+        int n = 0, cap = scratch.Recent.Length;
+        foreach (int item in scratch.Bought)
+        {
+            n = RecentItems.Insert(scratch.Recent, scratch.RecentBasket, n, cap, item, scratch.Stats[item].LastBasket);
+        }
+
+        scratch.RecentCount = n;
+        return summary;
+    }
+
+    /// <summary>
+    /// Derives from a history what the writer keeps per committed basket: each bought item's <see cref="ItemStat"/>
+    /// (into <paramref name="stats"/>, which must be all-default for the items listed afterwards in
+    /// <paramref name="bought"/>) and the user's summary. A basket is a run of positive events with one basket key;
+    /// items outside the catalog and non-positive events are skipped.
+    /// </summary>
+    internal static UserSummary Summarize(ReadOnlySpan<Interaction> history, int items, float decay, Span<ItemStat> stats, List<int> bought)
+    {
         int baskets = 0, laterItems = 0, laterRepeats = 0;
         long key = long.MinValue, now = 0, first = long.MaxValue;
         foreach (ref readonly Interaction e in history)
         {
-            if ((uint)e.Item >= (uint)_items || !RecommenderGuard.IsPositive(e))
+            if ((uint)e.Item >= (uint)items || !RecommenderGuard.IsPositive(e))
             {
                 continue;
             }
@@ -280,10 +299,10 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
             int b = baskets - 1;
             now = Math.Max(now, e.Ticks);
             first = Math.Min(first, e.Ticks);
-            ref ItemStat stat = ref scratch.Stats[e.Item];
+            ref ItemStat stat = ref stats[e.Item];
             if (stat.Count == 0)
             {
-                scratch.Bought.Add(e.Item);
+                bought.Add(e.Item);
                 laterItems += b > 0 ? 1 : 0;
             }
             else if (stat.LastBasket != b)
@@ -292,16 +311,9 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
                 laterRepeats++;
             }
 
-            stat.Add(b, e.Ticks, _decay);
+            stat.Add(b, e.Ticks, decay);
         }
 
-        int n = 0, cap = scratch.Recent.Length;
-        foreach (int item in scratch.Bought)
-        {
-            n = RecentItems.Insert(scratch.Recent, scratch.RecentBasket, n, cap, item, scratch.Stats[item].LastBasket);
-        }
-
-        scratch.RecentCount = n;
         return new UserSummary(baskets, now, UserSummary.Ratio(laterItems, laterRepeats), baskets > 0 ? first : 0);
     }
 

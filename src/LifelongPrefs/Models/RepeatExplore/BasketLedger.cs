@@ -10,7 +10,7 @@ namespace LifelongPrefs.Models;
 /// allocates nothing at all; the arrays double when they fill. Only the writer touches it (scoring derives the same
 /// statistics from the history it is given).
 /// </remarks>
-internal sealed class UserBaskets
+internal sealed class BasketLedger
 {
     private Entry[] _entries = new Entry[16];
     private int[] _table = NewTable(32);
