@@ -16,15 +16,15 @@ internal sealed class RecentItemSampler
     /// <summary>The uniform share ε of the proposal.</summary>
     internal const float UniformShare = 0.1f;
 
-    private int[] _ring = [];
+    private readonly int[] _ring;
     private float[] _counts = [];
     private int _next;
 
     /// <summary>Creates an empty sampler remembering the last <paramref name="capacity"/> lines.</summary>
-    internal RecentItemSampler(int capacity) => Capacity = capacity;
+    internal RecentItemSampler(int capacity) => _ring = new int[capacity];
 
-    /// <summary>Gets how many lines the ring holds at most (its storage grows to it by doubling).</summary>
-    internal int Capacity { get; }
+    /// <summary>Gets how many lines the ring holds at most (allocated up front, so learning never grows it).</summary>
+    internal int Capacity => _ring.Length;
 
     /// <summary>Gets how many lines it holds now.</summary>
     internal int Filled { get; private set; }
@@ -47,11 +47,6 @@ internal sealed class RecentItemSampler
         }
         else
         {
-            if (Filled == _ring.Length)
-            {
-                Array.Resize(ref _ring, Math.Min(Math.Max(16, 2 * _ring.Length), Capacity));
-            }
-
             Filled++;
         }
 
@@ -84,7 +79,7 @@ internal sealed class RecentItemSampler
     {
         Array.Clear(_counts);
         Grow(items);
-        _ring = ring.ToArray();
+        ring.CopyTo(_ring);
         Filled = ring.Length;
         _next = next;
         foreach (int item in ring)
