@@ -42,7 +42,7 @@ namespace LifelongPrefs.Models;
 public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearner
 {
     /// <summary>Rows per copy-on-write chunk of every table.</summary>
-    internal const int ChunkRows = 32;
+    internal const int ChunkRows = 8;
 
     private const int F = RepeatExploreMath.Features;
     private const int SamplerCapacity = 1 << 20;
