@@ -1,5 +1,6 @@
 using LifelongPrefs.Data;
 using LifelongPrefs.Models;
+using LifelongPrefs.Tests.Infrastructure;
 using LifelongPrefs.Tests.Persistence;
 
 namespace LifelongPrefs.Tests.Models;
@@ -62,8 +63,7 @@ public class RepeatExploreTests
     [Fact]
     public void The_embedding_step_matches_finite_differences()
     {
-        // float32 maths: central differences with eps 1e-2 and the loose float tolerances (atol 1e-4, rtol 1e-2),
-        // since the loss itself is computed in single precision.
+        // float32 maths: central differences with the float tolerances of GradCheck (the loss is single precision).
         const int d = 4, contextCount = 2, slots = 5;
         var random = new Random(3);
         float[] user = Fill(new float[d]), context = Fill(new float[contextCount * d]), rows = Fill(new float[slots * (d + 1)]);
@@ -110,22 +110,9 @@ public class RepeatExploreTests
         CheckGradient(weights, grad, () => RepeatExploreMath.GateLoss(new float[f], new float[candidates], features, logWeights, labels, weights));
     }
 
-    private static void CheckGradient(float[] parameters, float[] analytic, Func<float> loss)
-    {
-        const float eps = 1e-2f;
-        for (int k = 0; k < parameters.Length; k++)
-        {
-            float saved = parameters[k];
-            parameters[k] = saved + eps;
-            float up = loss();
-            parameters[k] = saved - eps;
-            float down = loss();
-            parameters[k] = saved;
-            float numeric = (up - down) / (2 * eps);
-            Assert.True(Math.Abs(analytic[k] - numeric) <= 1e-4f + 1e-2f * Math.Abs(numeric),
-                $"parameter {k}: analytic {analytic[k]} vs numeric {numeric}");
-        }
-    }
+    // The shared float32 recipe (eps 1e-2, rtol 1e-2) with a tighter absolute tolerance: these losses are small.
+    private static void CheckGradient(float[] parameters, float[] analytic, Func<float> loss) =>
+        GradCheck.Check("parameter", parameters, analytic, () => loss(), atol: 1e-4);
 
     [Fact]
     public void The_repeat_features_match_hand_computed_values()
