@@ -42,6 +42,7 @@ internal static class Program
         "UP-CF" => new UpCf(new UpCfOptions { Seed = options.Seed }),
         "Tracker" => new TrackerRecommender(() => new PreferenceTracker(
             new TrackerOptions { Seed = options.Seed, FlushInterval = Timeout.InfiniteTimeSpan, MicroBatchSize = 1024 })),
+        "RepeatExplore" => new RepeatExplore(new RepeatExploreOptions { Seed = options.Seed }),
         _ => throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", AllModels)}."),
     };
 

@@ -11,7 +11,7 @@ namespace LifelongPrefs.Samples.OnlineRetail;
 internal sealed record SampleOptions
 {
     /// <summary>The models in the order the sample runs them.</summary>
-    internal static readonly string[] AllModels = ["Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "SASRec", "RepeatAware", "TIFU-KNN", "UP-CF", "Tracker"];
+    internal static readonly string[] AllModels = ["Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "SASRec", "RepeatAware", "TIFU-KNN", "UP-CF", "RepeatExplore", "Tracker"];
 
     /// <summary>The keys of <c>--columns</c>, the three required ones first; "weight" also answers to "rating" and "value".</summary>
     private static readonly string[] ColumnKeys = ["user", "item", "time", "basket", "weight", "quantity", "kind", "text", "category", "price"];
@@ -44,7 +44,7 @@ internal sealed record SampleOptions
         Run
           --models A,B         which models, in this order (default: all): Popularity, PersonalPopularity,
                                ItemKNN, BPR-MF, MLP, GRU4Rec, SASRec, RepeatAware, TIFU-KNN, UP-CF,
-                               Tracker (case-insensitive).
+                               RepeatExplore, Tracker (case-insensitive).
           --monthly A,B        the models of the monthly protocol (default: ItemKNN, BPR-MF, Tracker, those of
                                --models): batch models retrained every month, the tracker fed month by month;
                                "none" skips it.

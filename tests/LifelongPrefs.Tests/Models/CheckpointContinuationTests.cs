@@ -16,6 +16,7 @@ public class CheckpointContinuationTests
     public static TheoryData<string> Models => new()
     {
         "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "GRU4Rec sampled", "SASRec", "SASRec sampled", "RepeatAware", "TIFU-KNN", "UP-CF",
+        "RepeatExplore",
     };
 
     /// <summary>A small, fast instance of the named model (shared by the hardening properties).</summary>
@@ -35,6 +36,8 @@ public class CheckpointContinuationTests
             ExploreCandidates = 5, RandomNegatives = 4, ValidationUsers = 3, Seed = 5 }),
         "TIFU-KNN" => new TifuKnn(new TifuKnnOptions { Neighbors = [2, 4], GroupCounts = [3], Alphas = [0.2f, 0.6f], ValidationUsers = 3, Seed = 5 }),
         "UP-CF" => new UpCf(new UpCfOptions { Recencies = [1, 3], Asymmetries = [0.25f, 0.75f], Localities = [3], ValidationUsers = 3, Seed = 5 }),
+        "RepeatExplore" => new RepeatExplore(new RepeatExploreOptions { Dimensions = 8, Negatives = 5, OwnCandidates = 3, ContextItems = 3,
+            CooccurrenceItems = 4, Seed = 5 }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 

@@ -18,6 +18,7 @@ public class ConcurrentScoringTests
     public static TheoryData<string> Models => new()
     {
         "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "PropensityMLP", "GRU4Rec", "SASRec", "RepeatAware", "TIFU-KNN", "UP-CF",
+        "RepeatExplore",
     };
 
     private static IRecommender Create(string name) => name switch
@@ -36,6 +37,8 @@ public class ConcurrentScoringTests
             ExploreCandidates = 6, RandomNegatives = 5, ValidationUsers = 4, Seed = 3 }),
         "TIFU-KNN" => new TifuKnn(new TifuKnnOptions { Neighbors = [3, 5], GroupCounts = [2], Alphas = [0.3f, 0.7f], ValidationUsers = 4, Seed = 3 }),
         "UP-CF" => new UpCf(new UpCfOptions { Recencies = [2, 1], Asymmetries = [0.5f], Localities = [2, 5], ValidationUsers = 4, Seed = 3 }),
+        "RepeatExplore" => new RepeatExplore(new RepeatExploreOptions { Dimensions = 8, Negatives = 6, OwnCandidates = 4, ContextItems = 4,
+            CooccurrenceItems = 5, Seed = 3 }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 

@@ -14,6 +14,7 @@ public class RetrainAndGrowthTests
     public static TheoryData<string> AllModels => new()
     {
         "Popularity", "PersonalPopularity", "ItemKNN", "BPR-MF", "MLP", "GRU4Rec", "GRU4Rec tied", "SASRec", "SASRec sampled", "RepeatAware", "TIFU-KNN", "UP-CF",
+        "RepeatExplore",
     };
 
     public static TheoryData<string> LearnedModels => new() { "BPR-MF", "MLP", "GRU4Rec", "SASRec", "RepeatAware" };
@@ -35,6 +36,8 @@ public class RetrainAndGrowthTests
             RandomNegatives = 3, ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
         "TIFU-KNN" => new TifuKnn(new TifuKnnOptions { Neighbors = [2, 3], GroupCounts = [2], Alphas = [0.5f], ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
         "UP-CF" => new UpCf(new UpCfOptions { Recencies = [1, 2], Asymmetries = [0.5f], Localities = [2], ValidationUsers = 4, Seed = 9, MaxItems = maxItems }),
+        "RepeatExplore" => new RepeatExplore(new RepeatExploreOptions { Dimensions = 6, Negatives = 4, OwnCandidates = 3, ContextItems = 3,
+            CooccurrenceItems = 4, Seed = 9, MaxItems = maxItems }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 

@@ -16,6 +16,7 @@ internal static class StateModels
     [
         "popularity", "popularity-decayed", "personal-popularity", "item-knn", "bpr-mf", "propensity-mlp",
         "gru4rec", "gru4rec-sampled", "sasrec", "sasrec-sampled", "repeat-aware", "tifu-knn", "up-cf",
+        "repeat-explore",
     ];
 
     public static TheoryData<string> All => [.. Names];
@@ -43,6 +44,8 @@ internal static class StateModels
         "tifu-knn" => new TifuKnn(new TifuKnnOptions { Neighbors = [2, 3], GroupCounts = [2], WithinGroupDecays = [0.9f], GroupDecays = [0.8f],
             Alphas = [0.4f], ValidationUsers = 2, Seed = 11 }),
         "up-cf" => new UpCf(new UpCfOptions { Recencies = [2, 1], Asymmetries = [0.5f], Localities = [3], ValidationUsers = 2, Seed = 11 }),
+        "repeat-explore" => new RepeatExplore(new RepeatExploreOptions { Dimensions = 4, Negatives = 3, OwnCandidates = 2, ContextItems = 2,
+            CooccurrenceItems = 3, Seed = 11 }),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 

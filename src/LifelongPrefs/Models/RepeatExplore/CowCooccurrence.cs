@@ -1,0 +1,258 @@
+namespace LifelongPrefs.Models;
+
+/// <summary>
+/// Symmetric sparse item × item counts (how many users bought both items) whose snapshots share rows: the
+/// copy-on-write co-occurrence store of <see cref="RepeatExplore"/>.
+/// </summary>
+/// <remarks>
+/// The rows live in a <see cref="CowTable{T}"/> of <see cref="CoocRow"/> cells, so a snapshot copies only the
+/// directory of row chunks. A row's (column, count) slots are a linear-probing hash table in two arrays that a
+/// snapshot may share too: the writer clones them before its first change to the row after a snapshot (the row's
+/// <see cref="CoocRow.Stamp"/> is the table version of its last clone). Thus a snapshot's rows, cells and slot
+/// arrays are never written again (the argument of <see cref="CowTable{T}"/>, one level deeper). The diagonal is never
+/// stored.
+/// </remarks>
+internal sealed class CowCooccurrence
+{
+    private const int Free = -1;
+    private readonly CowTable<CoocRow> _rows;
+
+    /// <summary>Creates an empty store whose row directory is shared in chunks of <paramref name="chunkRows"/> rows.</summary>
+    internal CowCooccurrence(int chunkRows) => _rows = new CowTable<CoocRow>(1, chunkRows);
+
+    /// <summary>Gets the number of items.</summary>
+    internal int ItemCount => _rows.Rows;
+
+    /// <summary>Gets the number of stored ordered pairs (each unordered pair twice).</summary>
+    internal long PairCount { get; private set; }
+
+    /// <summary>Grows to <paramref name="items"/> items.</summary>
+    internal void Grow(int items) => _rows.Grow(items);
+
+    /// <summary>Adds one to the counts of (a, b) and (b, a); a ≠ b, both below <see cref="ItemCount"/>.</summary>
+    internal void Increment(int a, int b)
+    {
+        Add(a, b, 1f);
+        Add(b, a, 1f);
+    }
+
+    /// <summary>Gets the count of (a, b) from the writer's current rows.</summary>
+    internal float Get(int a, int b) => CoocRow.Find(_rows.Read(a)[0], b);
+
+    /// <summary>Returns a view of the counts as they are now that later increments never change.</summary>
+    internal CoocView Snapshot() => new(_rows.Snapshot());
+
+    /// <summary>Writes the counts as CSR with ascending columns (for saving).</summary>
+    internal void ToCsr(out int[] offsets, out int[] columns, out float[] counts)
+    {
+        int n = ItemCount;
+        offsets = new int[n + 1];
+        columns = new int[PairCount];
+        counts = new float[PairCount];
+        int at = 0;
+        for (int i = 0; i < n; i++)
+        {
+            CoocRow row = _rows.Read(i)[0];
+            int start = at;
+            for (int s = 0; row.Keys is not null && s < row.Keys.Length; s++)
+            {
+                if (row.Keys[s] != Free)
+                {
+                    (columns[at], counts[at]) = (row.Keys[s], row.Values[s]);
+                    at++;
+                }
+            }
+
+            Array.Sort(columns, counts, start, at - start);
+            offsets[i + 1] = at;
+        }
+    }
+
+    /// <summary>
+    /// Builds a store from CSR arrays, or returns null unless they describe a symmetric, off-diagonal matrix of
+    /// positive whole counts (so a loader rejects them before changing anything).
+    /// </summary>
+    internal static CowCooccurrence? FromCsr(int items, int chunkRows, int[] offsets, int[] columns, float[] counts)
+    {
+        if (offsets.Length != items + 1 || offsets[0] != 0 || offsets[items] != columns.Length || counts.Length != columns.Length)
+        {
+            return null;
+        }
+
+        var store = new CowCooccurrence(chunkRows);
+        store.Grow(items);
+        for (int i = 0; i < items; i++)
+        {
+            if (offsets[i + 1] < offsets[i])
+            {
+                return null;
+            }
+
+            for (int at = offsets[i]; at < offsets[i + 1]; at++)
+            {
+                int k = columns[at];
+                float c = counts[at];
+                if ((uint)k >= (uint)items || k == i || (at > offsets[i] && k <= columns[at - 1]) || !(c >= 1f) || c != MathF.Round(c))
+                {
+                    return null;
+                }
+
+                store.Add(i, k, c);
+            }
+        }
+
+        for (int i = 0; i < items; i++)
+        {
+            for (int at = offsets[i]; at < offsets[i + 1]; at++)
+            {
+                if (store.Get(columns[at], i) != counts[at])
+                {
+                    return null;
+                }
+            }
+        }
+
+        return store;
+    }
+
+    private void Add(int row, int column, float delta)
+    {
+        ref CoocRow cell = ref _rows.Row(row)[0];
+        int version = _rows.Version;
+        if (cell.Keys is null)
+        {
+            cell = new CoocRow(4) { Stamp = version };
+        }
+        else if (cell.Stamp != version)
+        {
+            // A snapshot may share these slot arrays: change a private copy.
+            cell = new CoocRow { Keys = (int[])cell.Keys.Clone(), Values = (float[])cell.Values.Clone(), Count = cell.Count, Stamp = version };
+        }
+
+        int mask = cell.Keys.Length - 1;
+        int s = CoocRow.Hash(column) & mask;
+        while (cell.Keys[s] != Free && cell.Keys[s] != column)
+        {
+            s = (s + 1) & mask;
+        }
+
+        if (cell.Keys[s] == column)
+        {
+            cell.Values[s] += delta;
+            return;
+        }
+
+        (cell.Keys[s], cell.Values[s]) = (column, delta);
+        cell.Count++;
+        PairCount++;
+        if (cell.Count * 4 > cell.Keys.Length * 3)
+        {
+            cell = cell.Resized(cell.Keys.Length * 2);
+        }
+    }
+}
+
+/// <summary>One co-occurrence row: a linear-probing table of (column, count) slots.</summary>
+internal struct CoocRow
+{
+    /// <summary>The slots' columns (−1 when free); length a power of two.</summary>
+    internal int[] Keys;
+
+    /// <summary>The slots' counts.</summary>
+    internal float[] Values;
+
+    /// <summary>The occupied slots.</summary>
+    internal int Count;
+
+    /// <summary>The store version in which the writer last cloned (or created) the slot arrays.</summary>
+    internal int Stamp;
+
+    internal CoocRow(int capacity)
+    {
+        Keys = new int[capacity];
+        Values = new float[capacity];
+        Keys.AsSpan().Fill(-1);
+        Count = 0;
+        Stamp = 0;
+    }
+
+    // Multiplicative (Fibonacci) hashing spreads neighbouring item indices over the slots.
+    internal static int Hash(int column) => (int)((uint)column * 2654435769u >> 9);
+
+    /// <summary>Gets the count of <paramref name="column"/> in <paramref name="row"/> (0 when absent).</summary>
+    internal static float Find(in CoocRow row, int column)
+    {
+        if (row.Keys is null)
+        {
+            return 0f;
+        }
+
+        int mask = row.Keys.Length - 1;
+        for (int s = Hash(column) & mask; ; s = (s + 1) & mask)
+        {
+            int k = row.Keys[s];
+            if (k == column)
+            {
+                return row.Values[s];
+            }
+
+            if (k == -1)
+            {
+                return 0f;
+            }
+        }
+    }
+
+    /// <summary>Returns a copy with <paramref name="capacity"/> slots, every pair re-inserted.</summary>
+    internal readonly CoocRow Resized(int capacity)
+    {
+        var grown = new CoocRow(capacity) { Count = Count, Stamp = Stamp };
+        int mask = capacity - 1;
+        for (int s = 0; s < Keys.Length; s++)
+        {
+            if (Keys[s] != -1)
+            {
+                int t = Hash(Keys[s]) & mask;
+                while (grown.Keys[t] != -1)
+                {
+                    t = (t + 1) & mask;
+                }
+
+                (grown.Keys[t], grown.Values[t]) = (Keys[s], Values[s]);
+            }
+        }
+
+        return grown;
+    }
+}
+
+/// <summary>An immutable view of a <see cref="CowCooccurrence"/> at one version.</summary>
+internal sealed class CoocView(CowView<CoocRow> rows)
+{
+    /// <summary>Gets the number of items.</summary>
+    internal int ItemCount => rows.Rows;
+
+    /// <summary>Gets the count of (a, b).</summary>
+    internal float Get(int a, int b) => CoocRow.Find(rows.Row(a)[0], b);
+
+    /// <summary>Adds <c>weight · C[item, k]</c> to <c>scores[k]</c> for every stored column k of row <paramref name="item"/>.</summary>
+    internal void AddRowTo(int item, float weight, Span<float> scores)
+    {
+        CoocRow row = rows.Row(item)[0];
+        if (row.Keys is null)
+        {
+            return;
+        }
+
+        int[] keys = row.Keys;
+        float[] values = row.Values;
+        for (int s = 0; s < keys.Length; s++)
+        {
+            int k = keys[s];
+            if (k >= 0)
+            {
+                scores[k] += weight * values[s];
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+namespace LifelongPrefs.Models;
+
+/// <summary>Hyper-parameters of <see cref="RepeatExplore"/>; the defaults are the one setting used for every dataset.</summary>
+public sealed class RepeatExploreOptions
+{
+    /// <summary>Width of the user and item embeddings.</summary>
+    /// <value>Default 64.</value>
+    public int Dimensions { get; init; } = 64;
+
+    /// <summary>Adam's learning rate for the embedding rows (lazy: only the rows a step touches move).</summary>
+    /// <value>Default 0.01.</value>
+    public float LearningRate { get; init; } = 0.01f;
+
+    /// <summary>Adam's learning rate for the gate's weights.</summary>
+    /// <value>Default 3e-4 (the gate sees every basket; a faster rate makes it chase the latest ones).</value>
+    public float GateLearningRate { get; init; } = 3e-4f;
+
+    /// <summary>
+    /// Negative items drawn per basket, shared by its targets (the sampled softmax and the gate), in proportion to
+    /// recent purchases with a 10% uniform share and weighted by the inverse of their probability (log-Q correction).
+    /// </summary>
+    /// <value>Default 64.</value>
+    public int Negatives { get; init; } = 64;
+
+    /// <summary>The user's own earlier items that enter the gate's softmax per basket (sampled when the user has more).</summary>
+    /// <value>Default 256.</value>
+    public int OwnCandidates { get; init; } = 256;
+
+    /// <summary>The user's most recent distinct items whose input embeddings are averaged into the user vector.</summary>
+    /// <value>Default 20.</value>
+    public int ContextItems { get; init; } = 20;
+
+    /// <summary>The user's most recent distinct items whose co-occurrence rows feed the co-occurrence score.</summary>
+    /// <value>Default 50.</value>
+    public int CooccurrenceItems { get; init; } = 50;
+
+    /// <summary>Per-basket decay of the time-decayed purchase frequency, in (0, 1).</summary>
+    /// <value>Default 0.9.</value>
+    public float Decay { get; init; } = 0.9f;
+
+    /// <summary>Seed of the initial embeddings and of every sampled negative.</summary>
+    /// <value>Default 42.</value>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
+    /// <value>Default 10,000,000.</value>
+    public int MaxUsers { get; init; } = 10_000_000;
+
+    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
+    /// <value>Default 10,000,000.</value>
+    public int MaxItems { get; init; } = 10_000_000;
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(Dimensions, 4096, nameof(Dimensions));
+        RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
+        RecommenderGuard.PositiveFinite(GateLearningRate, nameof(GateLearningRate));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
+        ArgumentOutOfRangeException.ThrowIfNegative(OwnCandidates, nameof(OwnCandidates));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ContextItems, nameof(ContextItems));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CooccurrenceItems, nameof(CooccurrenceItems));
+        GrowthGuard.Limit(MaxUsers, nameof(MaxUsers));
+        GrowthGuard.Limit(MaxItems, nameof(MaxItems));
+        if (!(Decay > 0 && Decay < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Decay), Decay, $"'{nameof(Decay)}' must lie strictly between 0 and 1.");
+        }
+    }
+}

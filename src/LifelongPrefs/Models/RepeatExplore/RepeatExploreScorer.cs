@@ -1,0 +1,409 @@
+using System.Numerics.Tensors;
+using LifelongPrefs.Data;
+using LifelongPrefs.Tensors;
+
+namespace LifelongPrefs.Models;
+
+/// <summary>
+/// One version of <see cref="RepeatExplore"/>: views of its copy-on-write tables (user rows, item input and output
+/// rows, per-item statistics, co-occurrence rows) and a copy of the gate's weights. Immutable, so any number of
+/// threads may score with it while the model keeps learning; each call takes its scratch from the scorer's pool.
+/// </summary>
+internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExplainingScorer
+{
+    private const int F = RepeatExploreMath.Features;
+    private readonly CowView<float> _users, _inputs, _outputs, _info;
+    private readonly CoocView _cooccurrence;
+    private readonly float[] _gate;
+    private readonly int _userCount, _items, _d, _contextItems, _cooccurrenceItems;
+    private readonly float _decay;
+    private readonly double _nowOverTau;
+    private readonly ScratchPool<Scratch> _pool;
+
+    internal RepeatExploreScorer(CowView<float> users, CowView<float> inputs, CowView<float> outputs, CowView<float> info,
+        CoocView cooccurrence, float[] gate, int userCount, int items, long latest, RepeatExploreOptions options)
+    {
+        _nowOverTau = latest / RepeatExploreMath.TrendTicks;
+        (_users, _inputs, _outputs, _info, _cooccurrence, _gate) = (users, inputs, outputs, info, cooccurrence, gate);
+        (_userCount, _items, _d) = (userCount, items, options.Dimensions);
+        (_contextItems, _cooccurrenceItems, _decay) = (options.ContextItems, options.CooccurrenceItems, options.Decay);
+        int recent = Math.Max(_contextItems, _cooccurrenceItems);
+        _pool = new ScratchPool<Scratch>(() => new Scratch(_d, recent));
+    }
+
+    /// <inheritdoc/>
+    public override int ItemCount => _items;
+
+    /// <inheritdoc/>
+    public int Dimensions => _d;
+
+    /// <summary>Gets the gate's weights (a copy owned by this version).</summary>
+    internal ReadOnlySpan<float> Gate => _gate;
+
+    /// <inheritdoc/>
+    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
+    {
+        RecommenderGuard.Scoring(history, scores, _items);
+        if (_items == 0)
+        {
+            return;
+        }
+
+        Scratch scratch = _pool.Rent();
+        try
+        {
+            UserSummary summary = Parse(scratch, history);
+            Vector(scratch, user);
+
+            // Explore scores of the whole catalog, chunk by chunk: o_i·h + b_i.
+            int w = _d + 1, rows = _outputs.ChunkRows;
+            for (int c = 0; c * rows < _items; c++)
+            {
+                int m = Math.Min(rows, _items - c * rows);
+                Span<float> part = scores.Slice(c * rows, m);
+                ReadOnlySpan<float> chunk = _outputs.Chunk(c);
+                Kernels.Gemv(Transpose.None, m, _d, 1f, chunk[..((m - 1) * w + _d)], w, scratch.H, 0f, part);
+                for (int r = 0; r < m; r++)
+                {
+                    part[r] += chunk[r * w + _d];
+                }
+            }
+
+            Span<float> cooccurrence = scratch.Cooccurrence(_items);
+            Cooccurrence(scratch, cooccurrence);
+            for (int c = 0; c * rows < _items; c++)
+            {
+                int m = Math.Min(rows, _items - c * rows);
+                ReadOnlySpan<float> info = _info.Chunk(c);
+                for (int r = 0, i = c * rows; r < m; r++, i++)
+                {
+                    float log = cooccurrence[i] > 0f ? MathF.Log(1f + cooccurrence[i]) : 0f;
+                    int at = r * RepeatExplore.ItemInfo.Width;
+                    float trend = RepeatExploreMath.Trend(info[at + RepeatExplore.ItemInfo.LogTrend], _nowOverTau);
+                    scores[i] = RepeatExploreMath.ExploreLogit(_gate, scores[i], log, info[at + RepeatExplore.ItemInfo.Popularity], trend);
+                }
+            }
+
+            // Items bought before: the full feature row (the explore score is recomputed, the slot now holds the logit).
+            Span<float> f = stackalloc float[F];
+            foreach (int item in scratch.Bought)
+            {
+                RepeatExploreMath.Fill(f, true, scratch.Stats[item], summary, Explore(scratch, item), cooccurrence[item], Popularity(item), RepeatShare(item), Trend(item), _decay);
+                scores[item] = RepeatExploreMath.Logit(_gate, f);
+            }
+        }
+        finally
+        {
+            _pool.Return(scratch);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void UserVector(int user, ReadOnlySpan<Interaction> history, Span<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, _d, nameof(destination));
+        RecommenderGuard.Scoring(history, Span<float>.Empty, 0);
+        Scratch scratch = _pool.Rent();
+        try
+        {
+            Parse(scratch, history);
+            Vector(scratch, user);
+            scratch.H.CopyTo(destination);
+        }
+        finally
+        {
+            _pool.Return(scratch);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ItemVector(int item, Span<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)item, (uint)_items, nameof(item));
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, _d, nameof(destination));
+        _outputs.Row(item)[.._d].CopyTo(destination);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The score is <c>Σ_k w_k f_k</c>. Attributed to history events: the explore score's context part
+    /// (<c>w_explore · c_j·o_i / n</c> for each of the n context items, to its latest event), the co-occurrence term
+    /// split over the recent items in proportion to their share of the co-occurrence score (exact, since the shares sum
+    /// to one), and for an item bought before its repeat terms, spread evenly over its own past events. The remainder
+    /// holds the user row's and the bias's part of the explore score and the popularity term. The sum equals the score
+    /// up to float rounding.
+    /// </remarks>
+    public float Explain(int user, ReadOnlySpan<Interaction> history, int item, Span<float> contributions)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)item, (uint)_items, nameof(item));
+        if (contributions.Length != history.Length)
+        {
+            throw new ArgumentException($"'{nameof(contributions)}' has length {contributions.Length}, not the history's {history.Length}.", nameof(contributions));
+        }
+
+        RecommenderGuard.Scoring(history, Span<float>.Empty, 0);
+        contributions.Clear();
+        Scratch scratch = _pool.Rent();
+        try
+        {
+            UserSummary summary = Parse(scratch, history);
+            Vector(scratch, user);
+            bool bought = scratch.Stats[item].Count > 0;
+            ReadOnlySpan<float> output = _outputs.Row(item);
+            int context = Math.Min(scratch.RecentCount, _contextItems), cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems);
+            float exploreWeight = _gate[RepeatExploreMath.ExploreColumn] + (bought ? _gate[11] : 0f);
+            float coocWeight = _gate[RepeatExploreMath.CooccurrenceColumn] + (bought ? _gate[12] : 0f);
+            float explained = 0f;
+
+            // Context part of the explore score.
+            for (int j = 0; j < context; j++)
+            {
+                int other = scratch.Recent[j];
+                float part = exploreWeight * TensorPrimitives.Dot(_inputs.Row(other), output[.._d]) / context;
+                contributions[LastEvent(history, other)] += part;
+                explained += part;
+            }
+
+            // Co-occurrence term, split by each recent item's share of the sum.
+            float inverse = _info.Row(item)[RepeatExplore.ItemInfo.InverseSqrtUsers], total = 0f;
+            Span<float> shares = stackalloc float[cooc];
+            for (int j = 0; j < cooc; j++)
+            {
+                int other = scratch.Recent[j];
+                shares[j] = other == item ? 0f : _cooccurrence.Get(other, item) * _info.Row(other)[RepeatExplore.ItemInfo.InverseSqrtUsers] * inverse;
+                total += shares[j];
+            }
+
+            if (total > 0f)
+            {
+                float term = coocWeight * MathF.Log(1f + total);
+                for (int j = 0; j < cooc; j++)
+                {
+                    float part = term * shares[j] / total;
+                    contributions[LastEvent(history, scratch.Recent[j])] += part;
+                    explained += part;
+                }
+            }
+
+            // The repeat terms, spread over the item's own past events.
+            Span<float> f = stackalloc float[F];
+            RepeatExploreMath.Fill(f, bought, scratch.Stats[item], summary, 0f, 0f, 0f, RepeatShare(item), 0f, _decay);
+            float repeat = RepeatExploreMath.Logit(_gate, f);
+            if (bought)
+            {
+                int events = 0;
+                foreach (ref readonly Interaction e in history)
+                {
+                    events += e.Item == item && RecommenderGuard.IsPositive(e) ? 1 : 0;
+                }
+
+                for (int k = 0; k < history.Length; k++)
+                {
+                    if (history[k].Item == item && RecommenderGuard.IsPositive(history[k]))
+                    {
+                        contributions[k] += repeat / events;
+                    }
+                }
+
+                explained += repeat;
+            }
+
+            float full = Full(scratch, summary, item);
+            return full - explained;
+        }
+        finally
+        {
+            _pool.Return(scratch);
+        }
+    }
+
+    /// <summary>The score of one item through the full feature row (the oracle the explanation is balanced against).</summary>
+    private float Full(Scratch scratch, in UserSummary summary, int item)
+    {
+        int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems);
+        float inverse = _info.Row(item)[RepeatExplore.ItemInfo.InverseSqrtUsers], total = 0f;
+        for (int j = 0; j < cooc; j++)
+        {
+            int other = scratch.Recent[j];
+            total += other == item ? 0f : _cooccurrence.Get(other, item) * _info.Row(other)[RepeatExplore.ItemInfo.InverseSqrtUsers] * inverse;
+        }
+
+        Span<float> f = stackalloc float[F];
+        RepeatExploreMath.Fill(f, scratch.Stats[item].Count > 0, scratch.Stats[item], summary, Explore(scratch, item), total, Popularity(item), RepeatShare(item), Trend(item), _decay);
+        return RepeatExploreMath.Logit(_gate, f);
+    }
+
+    private static int LastEvent(ReadOnlySpan<Interaction> history, int item)
+    {
+        for (int k = history.Length - 1; k >= 0; k--)
+        {
+            if (history[k].Item == item && RecommenderGuard.IsPositive(history[k]))
+            {
+                return k;
+            }
+        }
+
+        return 0;
+    }
+
+    private float Explore(Scratch scratch, int item)
+    {
+        ReadOnlySpan<float> row = _outputs.Row(item);
+        return TensorPrimitives.Dot(row[.._d], scratch.H) + row[_d];
+    }
+
+    private float Popularity(int item) => _info.Row(item)[RepeatExplore.ItemInfo.Popularity];
+
+    private float Trend(int item) => RepeatExploreMath.Trend(_info.Row(item)[RepeatExplore.ItemInfo.LogTrend], _nowOverTau);
+
+    private float RepeatShare(int item) => _info.Row(item)[RepeatExplore.ItemInfo.RepeatShare];
+
+    /// <summary>The repeat statistics of the history (as the writer keeps them per committed basket) and the recent items.</summary>
+    private UserSummary Parse(Scratch scratch, ReadOnlySpan<Interaction> history)
+    {
+        scratch.Reset(_items);
+        UserSummary summary = Summarize(history, _items, _decay, scratch.Stats, scratch.Bought);
+        int n = 0, cap = scratch.Recent.Length;
+        foreach (int item in scratch.Bought)
+        {
+            n = RecentItems.Insert(scratch.Recent, scratch.RecentBasket, n, cap, item, scratch.Stats[item].LastBasket);
+        }
+
+        scratch.RecentCount = n;
+        return summary;
+    }
+
+    /// <summary>
+    /// Derives from a history what the writer keeps per committed basket: each bought item's <see cref="ItemStat"/>
+    /// (into <paramref name="stats"/>, which must be all-default for the items listed afterwards in
+    /// <paramref name="bought"/>) and the user's summary. A basket is a run of positive events with one basket key;
+    /// items outside the catalog and non-positive events are skipped.
+    /// </summary>
+    internal static UserSummary Summarize(ReadOnlySpan<Interaction> history, int items, float decay, Span<ItemStat> stats, List<int> bought)
+    {
+        int baskets = 0, laterItems = 0, laterRepeats = 0;
+        long key = long.MinValue, now = 0, first = long.MaxValue;
+        foreach (ref readonly Interaction e in history)
+        {
+            if ((uint)e.Item >= (uint)items || !RecommenderGuard.IsPositive(e))
+            {
+                continue;
+            }
+
+            if (e.BasketKey != key)
+            {
+                key = e.BasketKey;
+                baskets++;
+            }
+
+            int b = baskets - 1;
+            now = Math.Max(now, e.Ticks);
+            first = Math.Min(first, e.Ticks);
+            ref ItemStat stat = ref stats[e.Item];
+            if (stat.Count == 0)
+            {
+                bought.Add(e.Item);
+                laterItems += b > 0 ? 1 : 0;
+            }
+            else if (stat.LastBasket != b)
+            {
+                laterItems++;
+                laterRepeats++;
+            }
+
+            stat.Add(b, e.Ticks, decay);
+        }
+
+        return new UserSummary(baskets, now, UserSummary.Ratio(laterItems, laterRepeats), baskets > 0 ? first : 0);
+    }
+
+    /// <summary>h = the user's row (zero for a user the model never had) + the mean input row of the recent items.</summary>
+    private void Vector(Scratch scratch, int user)
+    {
+        int context = Math.Min(scratch.RecentCount, _contextItems);
+        Span<float> h = scratch.H;
+        if ((uint)user < (uint)_userCount)
+        {
+            _users.Row(user).CopyTo(h);
+        }
+        else
+        {
+            h.Clear();
+        }
+
+        float inverse = context > 0 ? 1f / context : 0f;
+        for (int j = 0; j < context; j++)
+        {
+            TensorPrimitives.MultiplyAdd(_inputs.Row(scratch.Recent[j]), inverse, h, h);
+        }
+    }
+
+    /// <summary>The cosine co-occurrence of every item with the recent items: <c>inv_i · Σ_j inv_j · C[j, i]</c>.</summary>
+    private void Cooccurrence(Scratch scratch, Span<float> destination)
+    {
+        destination.Clear();
+        int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems);
+        for (int j = 0; j < cooc; j++)
+        {
+            int other = scratch.Recent[j];
+            float inverse = _info.Row(other)[RepeatExplore.ItemInfo.InverseSqrtUsers];
+            if (inverse > 0f)
+            {
+                _cooccurrence.AddRowTo(other, inverse, destination);
+            }
+        }
+
+        for (int i = 0; i < destination.Length; i++)
+        {
+            if (destination[i] != 0f)
+            {
+                destination[i] *= _info.Row(i)[RepeatExplore.ItemInfo.InverseSqrtUsers];
+            }
+        }
+    }
+
+    /// <summary>One call's buffers: per-item statistics (cleared through the bought list), the user vector, the co-occurrence scores.</summary>
+    private sealed class Scratch(int d, int recent)
+    {
+        private float[] _cooccurrence = [];
+
+        internal ItemStat[] Stats { get; private set; } = [];
+
+        internal List<int> Bought { get; } = [];
+
+        internal float[] H { get; } = new float[d];
+
+        internal int[] Recent { get; } = new int[recent];
+
+        internal int[] RecentBasket { get; } = new int[recent];
+
+        internal int RecentCount { get; set; }
+
+        internal Span<float> Cooccurrence(int items)
+        {
+            if (_cooccurrence.Length < items)
+            {
+                _cooccurrence = new float[items];
+            }
+
+            return _cooccurrence.AsSpan(0, items);
+        }
+
+        internal void Reset(int items)
+        {
+            if (Stats.Length < items)
+            {
+                Stats = new ItemStat[items];
+                Bought.Clear();
+            }
+
+            foreach (int item in Bought)
+            {
+                Stats[item] = default;
+            }
+
+            Bought.Clear();
+            RecentCount = 0;
+        }
+    }
+}
