@@ -40,6 +40,9 @@ public class FixtureTests
         Assert.Equal(oracle.ItemCount, loaded.ItemCount);
         Assert.Equal(StateModels.AllScores(oracle), StateModels.AllScores(loaded));
         Assert.Equal(fixture, StateModels.Saved(loaded));
+
+        // The fixtures were written by the earlier code: a fresh fit must still train to exactly their state.
+        Assert.Equal(fixture, StateModels.Saved(oracle));
     }
 
     private static string SourceFolder([CallerFilePath] string file = "") => Path.Combine(Path.GetDirectoryName(file)!, "Fixtures");
