@@ -57,7 +57,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
     private readonly Linear _gate;
     private readonly Adam _optimizer;
     private readonly RepeatAwareFeatures _features;
-    private readonly List<List<Interaction>> _histories = [];
+    private UserHistories _histories = new();
     private ItemKnn _knn = new();
     private float[] _popularity = [];
     private float _maxPopularity;
@@ -130,7 +130,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
             _initial.Restore();
             _optimizer.ResetState();
             _random.SetState(_initialRandom);
-            _histories.Clear();
+            _histories = new UserHistories();
             (_knn, _popularity, _maxPopularity, _users, _items) = (new ItemKnn(), [], 0f, 0, 0);
         }
 
@@ -165,7 +165,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
         // Scoring from now on sees the held-out validation baskets too.
         if (validation is not null)
         {
-            _histories.Clear();
+            _histories = new UserHistories();
             Array.Clear(_popularity);
             _maxPopularity = 0f;
             AddEvents(events);
