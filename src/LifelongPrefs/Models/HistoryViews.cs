@@ -103,13 +103,15 @@ internal static class HistoryViews
     }
 
     /// <summary>
-    /// Takes and checks <see cref="Write"/>'s sections for <paramref name="users"/> users over <paramref name="items"/>
-    /// items and rebuilds the store (appending each user's events in their saved order gives the saved store).
+    /// Takes and checks <see cref="Write"/>'s sections for <paramref name="users"/> users (any number when negative)
+    /// over <paramref name="items"/> items and rebuilds the store (appending each user's events in their saved order
+    /// gives the saved store).
     /// </summary>
     /// <exception cref="ModelStateException">The sections disagree with the counts or hold an invalid event.</exception>
     internal static UserHistories Read(ModelStateReader reader, string name, int users, int items)
     {
         List<List<int>> historyItems = reader.Lists(name, items);
+        users = users < 0 ? historyItems.Count : users;
         int n = historyItems.Sum(h => h.Count);
         long[] ticks = reader.Longs(name + ".ticks", n);
         int[] kind = reader.Ints(name + ".kind", n);
@@ -137,5 +139,18 @@ internal static class HistoryViews
         }
 
         return histories;
+    }
+
+    /// <summary>
+    /// Appends items as one purchase basket of a user, for a store rebuilt from a state that kept only sequences: the
+    /// events get time stamp 0, so every later event sorts after them, and a basket id near <see cref="int.MaxValue"/>
+    /// (<paramref name="ordinal"/> counts down from it), which no real basket is expected to share.
+    /// </summary>
+    internal static void AppendSynthetic(UserHistories histories, int user, ReadOnlySpan<int> items, int ordinal)
+    {
+        foreach (int item in items)
+        {
+            histories.Append(new Interaction(user, item, 0, EventKind.Purchase, 1f, 0f, int.MaxValue - ordinal));
+        }
     }
 }
