@@ -37,9 +37,10 @@ public sealed partial class Gru4Rec
         writer.AddRandom("random", _random);
         writer.AddRandom("samplerRandom", _samplerRandom);
         HistoryViews.Write(writer, "history", _histories);
-        if (_sampler is not null)
+        if (_options.Loss == Gru4RecLoss.SampledSoftmax)
         {
-            writer.AddFloats("samplerWeights", _sampler.Weights.ToArray());
+            // Always there for the sampled loss (empty before the sampler exists), so a removed section cannot pass.
+            writer.AddFloats("samplerWeights", _sampler?.Weights.ToArray() ?? []);
         }
     }
 
@@ -68,10 +69,12 @@ public sealed partial class Gru4Rec
         int[] randomState = reader.Random("random");
         int[] samplerRandomState = reader.Random("samplerRandom");
         PopularitySampler? sampler = null;
-        if (reader.Has("samplerWeights"))
+        float[] samplerWeights = reader.StateFormat == 1
+            ? (reader.Has("samplerWeights") ? reader.Floats("samplerWeights", items) : [])
+            : _options.Loss == Gru4RecLoss.SampledSoftmax ? reader.Floats("samplerWeights") : [];
+        if (samplerWeights.Length > 0 || (reader.StateFormat == 1 && items == 0 && reader.Has("samplerWeights")))
         {
-            float[] samplerWeights = reader.Floats("samplerWeights", items);
-            reader.Require(items > 0, "sampler weights over an empty catalog");
+            reader.Require(items > 0 && samplerWeights.Length == items, "sampler weights that do not cover the catalog");
             try
             {
                 sampler = new PopularitySampler(samplerWeights, _samplerRandom);
