@@ -36,7 +36,7 @@ namespace LifelongPrefs.Models;
 /// Every item gets a score from the same network, so never-bought items are ranked by their explore features
 /// (the explore evaluation variant) and a user the model never saw is scored from their history alone.
 /// <see cref="Update"/> adds the new events to the co-occurrence counts, popularity and stored histories, grows
-/// for new users and items, and trains <see cref="RepeatAwareOptions.UpdateEpochs"/> passes on the affected users'
+/// for new users and items, and trains <see cref="LearnedModelOptions.UpdateEpochs"/> passes on the affected users'
 /// latest baskets. Memory is dominated by the dense co-occurrence table (items² floats).
 /// </para>
 /// <para>
@@ -175,7 +175,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
     }
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="RepeatAwareOptions.MaxUsers"/> or <see cref="RepeatAwareOptions.MaxItems"/> (nothing changes).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="LearnedModelOptions.MaxUsers"/> or <see cref="LearnedModelOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _users, _items, _options.MaxUsers, _options.MaxItems);

@@ -34,11 +34,11 @@ namespace LifelongPrefs.Models;
 /// logits are <c>H·E[negatives]ᵀ</c>, and only the target and negative rows of the table receive an output gradient.
 /// </para>
 /// <para>
-/// <see cref="Fit"/> holds out the last basket of <see cref="SasRecOptions.ValidationUsers"/> users, trains on the
+/// <see cref="Fit"/> holds out the last basket of <see cref="LearnedModelOptions.ValidationUsers"/> users, trains on the
 /// rest and keeps the epoch with the best validation NDCG@20 (early stopping with
-/// <see cref="SasRecOptions.Patience"/> in the shared <see cref="EpochTrainer"/>). <see cref="Update"/> grows the item table for new items (users have no
+/// <see cref="LearnedModelOptions.Patience"/> in the shared <see cref="EpochTrainer"/>). <see cref="Update"/> grows the item table for new items (users have no
 /// parameters: a user is their sequence, so unseen users work out of the box) and re-trains
-/// <see cref="SasRecOptions.UpdateEpochs"/> passes on the sequences of the users the new events touched.
+/// <see cref="LearnedModelOptions.UpdateEpochs"/> passes on the sequences of the users the new events touched.
 /// <see cref="Score"/> reads the history it is given, so it never depends on what was trained for the user.
 /// </para>
 /// </remarks>
@@ -164,7 +164,7 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
     }
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="SasRecOptions.MaxUsers"/> or <see cref="SasRecOptions.MaxItems"/> (nothing changes).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="LearnedModelOptions.MaxUsers"/> or <see cref="LearnedModelOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _userCount, _itemCount, _options.MaxUsers, _options.MaxItems);
