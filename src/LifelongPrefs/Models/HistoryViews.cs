@@ -53,18 +53,46 @@ internal static class HistoryViews
     /// <summary>How many of a user's baskets hold a positive event, and the basket key of the last of them (<see cref="long.MinValue"/> if none).</summary>
     internal static int PositiveBaskets(ReadOnlySpan<Interaction> events, out long lastKey)
     {
-        lastKey = long.MinValue;
-        int count = 0;
+        var counter = default(BasketCounter);
         foreach (ref readonly Interaction e in events)
         {
-            if (RecommenderGuard.IsPositive(e) && e.BasketKey != lastKey)
+            if (RecommenderGuard.IsPositive(e))
             {
-                lastKey = e.BasketKey;
-                count++;
+                counter.Next(e);
             }
         }
 
-        return count;
+        lastKey = counter.Key;
+        return counter.Count;
+    }
+
+    /// <summary>
+    /// Numbers the baskets of a history as its events are read in order: a new basket starts where the basket key
+    /// changes. The one copy of that rule for the readers of a history span (the features read a caller's history,
+    /// which need not come from a store); allocation-free, for the scoring paths.
+    /// </summary>
+    internal struct BasketCounter
+    {
+        /// <summary>Gets the baskets seen so far.</summary>
+        internal int Count { get; private set; }
+
+        /// <summary>Gets the current basket's key (<see cref="long.MinValue"/> before the first event).</summary>
+        internal readonly long Key => Count == 0 ? long.MinValue : _key;
+
+        private long _key;
+
+        /// <summary>Takes the next event; returns its basket's 1-based number.</summary>
+        internal int Next(in Interaction e)
+        {
+            long key = e.BasketKey;
+            if (Count == 0 || key != _key)
+            {
+                _key = key;
+                Count++;
+            }
+
+            return Count;
+        }
     }
 
     /// <summary>

@@ -44,7 +44,10 @@ public abstract class LearnedModelOptions
     /// <value>Default 10,000,000.</value>
     public int MaxItems { get; init; } = 10_000_000;
 
-    /// <summary>Checks the shared options and the model's <paramref name="learningRate"/> (the messages name the option).</summary>
-    private protected void ValidateBudget(float learningRate) =>
+    /// <summary>Checks the shared options and the model's learning rate and batch size (the messages name the option).</summary>
+    private protected void ValidateBudget(float learningRate, int batchSize)
+    {
         RecommenderGuard.TrainingBudget(MaxEpochs, UpdateEpochs, Patience, ValidationUsers, MaxUsers, MaxItems, learningRate);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize, "BatchSize");
+    }
 }

@@ -26,8 +26,7 @@ public sealed class BprMfOptions : LearnedModelOptions
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
-        ValidateBudget(LearningRate);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        ValidateBudget(LearningRate, BatchSize);
         RecommenderGuard.NonNegativeFinite(L2, nameof(L2));
     }
 }

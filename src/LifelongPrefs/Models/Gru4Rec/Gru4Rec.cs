@@ -254,21 +254,7 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
     Random IEpochModel.Random => _random;
 
     /// <inheritdoc/>
-    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters
-    {
-        get
-        {
-            var named = new List<KeyValuePair<string, Parameter>> { new("embedding.weight", _embedding.Weight) };
-            named.AddRange(_gru.NamedParameters().Select(p => KeyValuePair.Create("gru." + p.Key, p.Value)));
-            if (_outputWeight is not null)
-            {
-                named.Add(new("outputWeight", _outputWeight));
-            }
-
-            named.Add(new("outputBias", _outputBias));
-            return named;
-        }
-    }
+    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters => NamedParameters();
 
     /// <inheritdoc/>
     EpochTrainer ITrainableRecommender.Trainer => _trainer;

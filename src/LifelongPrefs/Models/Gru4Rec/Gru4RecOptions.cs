@@ -65,14 +65,10 @@ public sealed class Gru4RecOptions : LearnedModelOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(HiddenSize, nameof(HiddenSize));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxLength, nameof(MaxLength));
-        ValidateBudget(LearningRate);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        ValidateBudget(LearningRate, BatchSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
 
-        if (!Enum.IsDefined(Loss))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Loss), Loss, $"'{nameof(Loss)}' is not a defined {nameof(Gru4RecLoss)}.");
-        }
+        RecommenderGuard.Defined(Loss, nameof(Loss));
 
         if (TieOutput && Dimensions != HiddenSize)
         {

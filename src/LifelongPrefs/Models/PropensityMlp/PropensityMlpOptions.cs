@@ -53,7 +53,7 @@ public sealed class PropensityMlpOptions : LearnedModelOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden1, nameof(Hidden1));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden2, nameof(Hidden2));
         RecommenderGuard.Rate(Dropout, nameof(Dropout));
-        ValidateBudget(LearningRate);
+        ValidateBudget(LearningRate, BatchSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 2, nameof(BatchSize));
         RecommenderGuard.NonNegativeFinite(WeightDecay, nameof(WeightDecay));
 

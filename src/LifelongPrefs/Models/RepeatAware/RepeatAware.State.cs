@@ -51,14 +51,7 @@ public sealed partial class RepeatAware
         return () =>
         {
             // Everything validated: swap the state in.
-            for (int p = 0; p < named.Length; p++)
-            {
-                parameters[p].CopyTo(named[p].Value.Value.Span);
-                named[p].Value.ZeroGradient();
-            }
-
-            moments.ApplyTo(_optimizer, named);
-            _random.SetState(randomState);
+            FixedShapeState.Apply(named, parameters, moments, _optimizer, _random, randomState);
             _histories = histories;
             (_items, _users, _fitted, _popularity, _maxPopularity, _knn) = (items, users, fitted, popularity, max, knn);
         };

@@ -276,9 +276,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
     Random IEpochModel.Random => _random;
 
     /// <inheritdoc/>
-    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters =>
-        [.. _mlp.NamedParameters().Select(p => KeyValuePair.Create("mlp." + p.Key, p.Value)),
-            .. _gate.NamedParameters().Select(p => KeyValuePair.Create("gate." + p.Key, p.Value))];
+    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters => NamedParameters();
 
     /// <inheritdoc/>
     EpochTrainer ITrainableRecommender.Trainer => _trainer;

@@ -82,13 +82,9 @@ public sealed class SasRecOptions : LearnedModelOptions
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxLength, nameof(MaxLength));
         RecommenderGuard.Rate(Dropout, nameof(Dropout));
-        ValidateBudget(LearningRate);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        ValidateBudget(LearningRate, BatchSize);
 
-        if (!Enum.IsDefined(Loss))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Loss), Loss, $"'{nameof(Loss)}' is not a defined {nameof(SasRecLoss)}.");
-        }
+        RecommenderGuard.Defined(Loss, nameof(Loss));
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
     }
