@@ -39,19 +39,31 @@ public class HistoryViewsTests
 
     private static bool Positive(Interaction e) => e.Kind != EventKind.Return && e.Quantity > 0f;
 
-    [Property(MaxTest = 200)]
-    public Property The_basket_sequence_is_the_old_open_basket_flattening(PositiveInt seed, PositiveInt baskets)
+    /// <summary>Whether <paramref name="derive"/> gives every user of a random time-ordered log what <paramref name="oracle"/> computes from their positive events.</summary>
+    private static bool EveryUser(int seed, int baskets, Func<List<Interaction>, List<int>> oracle, Action<UserHistories, int, List<int>> derive)
     {
-        List<Interaction> events = TimeOrderedLog(seed.Get, baskets.Get % 40);
+        List<Interaction> events = TimeOrderedLog(seed, baskets % 40);
         UserHistories histories = UserHistories.FromEvents(events, Users);
         bool all = true;
         for (int u = 0; u < Users; u++)
+        {
+            var actual = new List<int>();
+            derive(histories, u, actual);
+            all &= oracle([.. events.Where(e => e.User == u && Positive(e))]).SequenceEqual(actual);
+        }
+
+        return all;
+    }
+
+    [Property(MaxTest = 200)]
+    public Property The_basket_sequence_is_the_old_open_basket_flattening(PositiveInt seed, PositiveInt baskets) =>
+        EveryUser(seed.Get, baskets.Get, positives =>
         {
             // The rule SASRec's own sequences followed: a basket is open while positive events share its key.
             var expected = new List<int>();
             var open = new HashSet<int>();
             long key = long.MinValue;
-            foreach (Interaction e in events.Where(e => e.User == u && Positive(e)))
+            foreach (Interaction e in positives)
             {
                 if (e.BasketKey != key)
                 {
@@ -64,24 +76,15 @@ public class HistoryViewsTests
                 }
             }
 
-            var actual = new List<int>();
-            HistoryViews.BasketSequence(histories, u, actual, []);
-            all &= expected.SequenceEqual(actual);
-        }
-
-        return all.Label("every user's flattened sequence");
-    }
+            return expected;
+        }, (histories, u, actual) => HistoryViews.BasketSequence(histories, u, actual, [])).Label("every user's flattened sequence");
 
     [Property(MaxTest = 200)]
-    public Property The_item_sequence_drops_only_immediate_repeats(PositiveInt seed, PositiveInt baskets)
-    {
-        List<Interaction> events = TimeOrderedLog(seed.Get, baskets.Get % 40);
-        UserHistories histories = UserHistories.FromEvents(events, Users);
-        bool all = true;
-        for (int u = 0; u < Users; u++)
+    public Property The_item_sequence_drops_only_immediate_repeats(PositiveInt seed, PositiveInt baskets) =>
+        EveryUser(seed.Get, baskets.Get, positives =>
         {
             var expected = new List<int>();
-            foreach (Interaction e in events.Where(e => e.User == u && Positive(e)))
+            foreach (Interaction e in positives)
             {
                 if (expected.Count == 0 || expected[^1] != e.Item)
                 {
@@ -89,13 +92,8 @@ public class HistoryViewsTests
                 }
             }
 
-            var actual = new List<int>();
-            HistoryViews.ItemSequence(histories.EventsOf(u), actual);
-            all &= expected.SequenceEqual(actual);
-        }
-
-        return all.Label("every user's item sequence");
-    }
+            return expected;
+        }, (histories, u, actual) => HistoryViews.ItemSequence(histories.EventsOf(u), actual)).Label("every user's item sequence");
 
     [Property(MaxTest = 200)]
     public Property Positive_baskets_and_item_sets_match_a_direct_count(PositiveInt seed, PositiveInt baskets)
