@@ -33,26 +33,17 @@ internal sealed class HoldoutValidation
     /// <summary>Holds out the last basket of up to <paramref name="maxUsers"/> users with at least two baskets.</summary>
     internal static HoldoutValidation Create(IReadOnlyList<Interaction> events, int userCount, int maxUsers, int seed)
     {
-        // Per user: the key (basket, else time) of their latest event, and how many distinct keys they have.
+        // Per user, from the one history store: their last basket's key (basket id, else time stamp), if they have two.
+        UserHistories store = UserHistories.FromEvents(events, userCount);
         var last = new long[userCount];
-        var distinct = new int[userCount];
-        Array.Fill(last, long.MinValue);
-        foreach (Interaction e in events)
-        {
-            long key = e.BasketKey;
-            if (key != last[e.User])
-            {
-                distinct[e.User]++;
-                last[e.User] = key;
-            }
-        }
-
         var candidates = new List<int>();
         for (int u = 0; u < userCount; u++)
         {
-            if (distinct[u] >= 2)
+            int baskets = store.BasketCount(u);
+            if (baskets >= 2)
             {
                 candidates.Add(u);
+                last[u] = store.Basket(u, baskets - 1)[0].BasketKey;
             }
         }
 

@@ -23,7 +23,7 @@ public sealed class ItemKnn : Recommender
     private ItemCooccurrence _cooccurrence = new();
     private float[] _inverseSqrtCount = [];
     private int[] _userCount = [];
-    private List<HashSet<int>> _itemsOfUser = [];
+    private UserItemSets _itemsOfUser = new();
     private int _items;
 
     /// <inheritdoc/>
@@ -42,7 +42,7 @@ public sealed class ItemKnn : Recommender
         _cooccurrence.Grow(itemCount);
         _inverseSqrtCount = new float[itemCount];
         _userCount = new int[itemCount];
-        _itemsOfUser = [];
+        _itemsOfUser = new UserItemSets();
         _items = itemCount;
         Add(events, userCount);
         progress?.Report(new TrainingProgress(Name, 1, 1, double.NaN, double.NaN, TimeSpan.Zero, TimeSpan.Zero));
@@ -51,7 +51,7 @@ public sealed class ItemKnn : Recommender
     /// <inheritdoc/>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _itemsOfUser.Count, _items);
+        RecommenderGuard.Grown(userCount, itemCount, _itemsOfUser.UserCount, _items);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
         if (itemCount > _items)
         {
@@ -89,7 +89,7 @@ public sealed class ItemKnn : Recommender
         writer.AddInts(prefix + "userCount", _userCount);
         _cooccurrence.ToCsr(out int[] offsets, out int[] columns, out float[] counts);
         writer.AddCsr(prefix + "cooccurrence", offsets, columns, counts);
-        writer.AddSets(prefix + "userItems", _itemsOfUser);
+        _itemsOfUser.Write(writer, prefix + "userItems");
     }
 
     /// <summary>Validates the sections written by <see cref="WriteState(ModelStateWriter, string)"/> and builds a new model from them.</summary>
@@ -100,7 +100,7 @@ public sealed class ItemKnn : Recommender
         var (offsets, columns, counts) = reader.CsrValues(prefix + "cooccurrence", items, items);
         ItemCooccurrence? cooccurrence = ItemCooccurrence.FromCsr(items, offsets, columns, counts);
         reader.Require(cooccurrence is not null, "the co-occurrence counts are not a symmetric off-diagonal matrix of positive counts");
-        List<HashSet<int>> itemsOfUser = reader.Sets(prefix + "userItems", items);
+        UserItemSets itemsOfUser = UserItemSets.Read(reader, prefix + "userItems", items);
         reader.Require(Array.TrueForAll(userCount, c => c >= 0), "an item has a negative user count");
         var inverseSqrt = new float[items];
         for (int i = 0; i < items; i++)
@@ -124,27 +124,17 @@ public sealed class ItemKnn : Recommender
 
     private void Add(IReadOnlyList<Interaction> events, int userCount)
     {
-        while (_itemsOfUser.Count < userCount)
-        {
-            _itemsOfUser.Add([]);
-        }
-
+        _itemsOfUser.EnsureUsers(userCount);
         for (int k = 0; k < events.Count; k++)
         {
             Interaction e = events[k];
-            if (!RecommenderGuard.IsPositive(e))
-            {
-                continue;
-            }
-
-            HashSet<int> owned = _itemsOfUser[e.User];
-            if (!owned.Add(e.Item))
+            if (!_itemsOfUser.Add(e))
             {
                 continue;
             }
 
             // A new (user, item) pair: the item now co-occurs once more with each of the user's other items.
-            foreach (int other in owned)
+            foreach (int other in _itemsOfUser.Of(e.User))
             {
                 if (other != e.Item)
                 {

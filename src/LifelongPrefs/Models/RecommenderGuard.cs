@@ -40,6 +40,16 @@ internal static class RecommenderGuard
         PositiveFinite(learningRate, "LearningRate");
     }
 
+    /// <summary>Throws unless <paramref name="value"/> is a defined member of its enum (a loss, say).</summary>
+    internal static void Defined<TEnum>(TEnum value, string name)
+        where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"'{name}' is not a defined {typeof(TEnum).Name}.");
+        }
+    }
+
     /// <summary>Throws unless <paramref name="value"/> lies in [0, 1) (a dropout rate).</summary>
     internal static void Rate(float value, string name)
     {

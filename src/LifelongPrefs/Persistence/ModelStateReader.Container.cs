@@ -103,6 +103,7 @@ internal sealed partial class ModelStateReader
         private readonly List<Section> _order = [];
         private readonly Dictionary<string, Section> _sections = new(StringComparer.Ordinal);
         private ulong _fingerprint;
+        private int _format;
         private long _total;
         private int _count;
         private bool _allocateAll;
@@ -147,10 +148,14 @@ internal sealed partial class ModelStateReader
             }
 
             int format = BinaryPrimitives.ReadInt32LittleEndian(prologue[12..]);
-            if (format != expected.StateFormat || BinaryPrimitives.ReadUInt16LittleEndian(prologue[10..]) != 0)
+            int oldest = expected.OldestStateFormat is > 0 and var o ? Math.Min(o, expected.StateFormat) : expected.StateFormat;
+            if (format < oldest || format > expected.StateFormat || BinaryPrimitives.ReadUInt16LittleEndian(prologue[10..]) != 0)
             {
-                throw new ModelStateException($"The {model} state has {model} state format {format}; this build reads {model} state format {expected.StateFormat}.");
+                string reads = oldest == expected.StateFormat ? $"{expected.StateFormat}" : $"{oldest} to {expected.StateFormat}";
+                throw new ModelStateException($"The {model} state has {model} state format {format}; this build reads {model} state format {reads}.");
             }
+
+            _format = format;
 
             _fingerprint = BinaryPrimitives.ReadUInt64LittleEndian(prologue[16..]);
             _total = BinaryPrimitives.ReadInt64LittleEndian(prologue[24..]);
@@ -321,7 +326,7 @@ internal sealed partial class ModelStateReader
                 throw Invalid("it has no options section");
             }
 
-            return new ModelStateReader(model, _sections);
+            return new ModelStateReader(model, _format, _sections);
         }
 
         private Part[] Parts(Section section)

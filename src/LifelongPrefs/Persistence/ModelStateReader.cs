@@ -33,15 +33,19 @@ internal sealed partial class ModelStateReader
     private readonly Dictionary<string, Section> _sections;
     private readonly HashSet<string> _consumed = new(StringComparer.Ordinal);
 
-    private ModelStateReader(string model, Dictionary<string, Section> sections)
+    private ModelStateReader(string model, int stateFormat, Dictionary<string, Section> sections)
     {
         Model = model;
+        StateFormat = stateFormat;
         _sections = sections;
         _consumed.Add(ModelStateWriter.OptionsSection);
     }
 
     /// <summary>Gets the display name of the model being loaded (for messages).</summary>
     internal string Model { get; }
+
+    /// <summary>Gets the model's state-format number the state was written in (see <see cref="ModelStateHeader.OldestStateFormat"/>).</summary>
+    internal int StateFormat { get; }
 
     /// <summary>Reads and checks one container from <paramref name="stream"/>.</summary>
     /// <param name="stream">A readable stream positioned at the container.</param>

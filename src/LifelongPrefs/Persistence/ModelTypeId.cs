@@ -46,6 +46,13 @@ internal enum ModelTypeId : ushort
 /// <param name="Options">The canonical text of the options (see <see cref="OptionsFingerprint.Canonical{T}"/>).</param>
 internal readonly record struct ModelStateHeader(ModelTypeId Type, int StateFormat, string Options)
 {
+    /// <summary>
+    /// Gets or initialises the oldest state-format number the model still reads (a state of any number from it to
+    /// <see cref="StateFormat"/> loads; the model sees which through <see cref="ModelStateReader.StateFormat"/>); 0, the
+    /// default, means <see cref="StateFormat"/> only.
+    /// </summary>
+    internal int OldestStateFormat { get; init; }
+
     /// <summary>Gets the fingerprint of <see cref="Options"/>.</summary>
     internal ulong Fingerprint => OptionsFingerprint.Of(Options);
 

@@ -21,7 +21,7 @@ public sealed partial class BprMf
         writer.AddParameters(named);
         writer.AddOptimizer(_optimizer, named);
         writer.AddRandom("random", _random);
-        writer.AddSets("seen", _seen);
+        _seen.Write(writer, "seen");
     }
 
     /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
@@ -34,11 +34,11 @@ public sealed partial class BprMf
         float[][] values = reader.Parameters(current, Length);
         SavedOptimizer moments = reader.Optimizer(_optimizer, current, Length);
         int[] randomState = reader.Random("random");
-        List<HashSet<int>> seen = reader.Sets("seen", items);
-        int pairs = seen.Sum(s => s.Count);
+        UserItemSets seen = UserItemSets.Read(reader, "seen", items);
+        long pairs = Enumerable.Range(0, seen.UserCount).Sum(u => (long)seen.Of(u).Count);
 
         // Every applied step trained at least one new pair, and a pair is trained in at most max(epochs) steps.
-        reader.Require(seen.Count == users && moments.Steps <= (long)Math.Max(_options.MaxEpochs, _options.UpdateEpochs) * pairs,
+        reader.Require(seen.UserCount == users && moments.Steps <= (long)Math.Max(_options.MaxEpochs, _options.UpdateEpochs) * pairs,
             "seen items, users and step count disagree");
 
         return () =>

@@ -33,7 +33,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
     private Parameter _items;
     private Parameter _itemBias;
     private Adam _optimizer;
-    private List<HashSet<int>> _seen = [];
+    private UserItemSets _seen = new();
     private Parameter[] _regularised;
     private readonly EpochTrainer _trainer = new();
     private List<(int User, int Item)> _pairs = [];
@@ -91,7 +91,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
         {
             _random.SetState(new SeededRandom(_options.Seed).GetState());
             (_users, _items, _itemBias, _optimizer, _regularised) = NewTables();
-            _seen = [];
+            _seen = new UserItemSets();
         }
 
         Grow(userCount, itemCount);
@@ -109,7 +109,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
     }
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="BprMfOptions.MaxUsers"/> or <see cref="BprMfOptions.MaxItems"/> (nothing changes).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="LearnedModelOptions.MaxUsers"/> or <see cref="LearnedModelOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _users.Rows, _items.Rows, _options.MaxUsers, _options.MaxItems);
@@ -141,7 +141,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
     }
 
     /// <summary>Whether <paramref name="user"/> has a learned row (a user with training pairs), else scoring folds them in.</summary>
-    private bool IsTrained(int user) => (uint)user < (uint)_users.Rows && user < _seen.Count && _seen[user].Count > 0;
+    private bool IsTrained(int user) => (uint)user < (uint)_users.Rows && _seen.Of(user).Count > 0;
 
     /// <inheritdoc/>
     void ITrainableRecommender.Grow(int userCount, int itemCount)
@@ -158,10 +158,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
         _users.GrowRows(userCount, rows => Init.Normal(rows, 0f, scale, _random));
         _items.GrowRows(itemCount, rows => Init.Normal(rows, 0f, scale, _random));
         _itemBias.GrowRows(itemCount);
-        while (_seen.Count < userCount)
-        {
-            _seen.Add([]);
-        }
+        _seen.EnsureUsers(userCount);
     }
 
     /// <summary>The empty tables and their optimizer of a new instance.</summary>
@@ -180,7 +177,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
         var pairs = new List<(int, int)>();
         foreach (Interaction e in events)
         {
-            if (RecommenderGuard.IsPositive(e) && _seen[e.User].Add(e.Item))
+            if (_seen.Add(e))
             {
                 pairs.Add((e.User, e.Item));
             }

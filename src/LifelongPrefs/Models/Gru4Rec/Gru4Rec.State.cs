@@ -1,3 +1,4 @@
+using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Sampling;
 using LifelongPrefs.Persistence;
@@ -7,7 +8,9 @@ namespace LifelongPrefs.Models;
 
 public sealed partial class Gru4Rec
 {
-    private protected override ModelStateHeader StateHeader => new(ModelTypeId.Gru4Rec, 1, OptionsFingerprint.Canonical(_options));
+    // Format 2 saves the history store's events; format 1 saved the derived sequences and item counts (still read).
+    private protected override ModelStateHeader StateHeader =>
+        new(ModelTypeId.Gru4Rec, 2, OptionsFingerprint.Canonical(_options)) { OldestStateFormat = 1 };
 
     /// <summary>The parameters under their dotted paths (<c>embedding.weight</c>, <c>gru.…</c>, <c>output.weight</c>, <c>output.bias</c>).</summary>
     private List<KeyValuePair<string, Parameter>> NamedParameters()
@@ -33,11 +36,11 @@ public sealed partial class Gru4Rec
         writer.AddOptimizer(_optimizer, named);
         writer.AddRandom("random", _random);
         writer.AddRandom("samplerRandom", _samplerRandom);
-        writer.AddLists("sequences", _sequences);
-        writer.AddFloats("itemCounts", [.. _itemCounts]);
-        if (_sampler is not null)
+        HistoryViews.Write(writer, "history", _histories);
+        if (_options.Loss == Gru4RecLoss.SampledSoftmax)
         {
-            writer.AddFloats("samplerWeights", _sampler.Weights.ToArray());
+            // Always there for the sampled loss (empty before the sampler exists), so a removed section cannot pass.
+            writer.AddFloats("samplerWeights", _sampler?.Weights.ToArray() ?? []);
         }
     }
 
@@ -51,12 +54,12 @@ public sealed partial class Gru4Rec
         int items = reader.Int("itemCount");
         bool fitted = reader.Flag("fitted");
         reader.Require(items >= 0 && (items + 1L) * Math.Max(_options.Dimensions, _options.HiddenSize) <= int.MaxValue, $"{items} items");
-        List<List<int>> sequences = reader.Lists("sequences", items);
-        int users = sequences.Count;
-        if (items < ItemCount || users < _sequences.Count)
+        UserHistories histories = reader.StateFormat == 1 ? ReadSequences(reader, items) : HistoryViews.Read(reader, "history", -1, items);
+        int users = histories.UserCount;
+        if (items < ItemCount || users < _histories.UserCount)
         {
             throw new ModelStateException(
-                $"The saved {Name} state has {users} users and {items} items, fewer than this model's {_sequences.Count} and {ItemCount}; load into a fresh instance.");
+                $"The saved {Name} state has {users} users and {items} items, fewer than this model's {_histories.UserCount} and {ItemCount}; load into a fresh instance.");
         }
 
         // Parameters and optimizer moments: lengths consistent with the saved catalog.
@@ -65,13 +68,13 @@ public sealed partial class Gru4Rec
         SavedOptimizer moments = reader.Optimizer(_optimizer, named, p => ExpectedLength(p, items));
         int[] randomState = reader.Random("random");
         int[] samplerRandomState = reader.Random("samplerRandom");
-        float[] itemCounts = reader.Floats("itemCounts", items);
-        reader.Require(Array.TrueForAll(itemCounts, c => c >= 0f), "negative item counts");
         PopularitySampler? sampler = null;
-        if (reader.Has("samplerWeights"))
+        float[] samplerWeights = reader.StateFormat == 1
+            ? (reader.Has("samplerWeights") ? reader.Floats("samplerWeights", items) : [])
+            : _options.Loss == Gru4RecLoss.SampledSoftmax ? reader.Floats("samplerWeights") : [];
+        if (samplerWeights.Length > 0 || (reader.StateFormat == 1 && items == 0 && reader.Has("samplerWeights")))
         {
-            float[] samplerWeights = reader.Floats("samplerWeights", items);
-            reader.Require(items > 0, "sampler weights over an empty catalog");
+            reader.Require(items > 0 && samplerWeights.Length == items, "sampler weights that do not cover the catalog");
             try
             {
                 sampler = new PopularitySampler(samplerWeights, _samplerRandom);
@@ -99,13 +102,28 @@ public sealed partial class Gru4Rec
             moments.ApplyTo(_optimizer, named);
             _random.SetState(randomState);
             _samplerRandom.SetState(samplerRandomState);
-            _sequences.Clear();
-            _sequences.AddRange(sequences);
-            _itemCounts.Clear();
-            _itemCounts.AddRange(itemCounts);
+            _histories = histories;
             _sampler = sampler;
             _fitted = fitted;
         };
+    }
+
+    /// <summary>
+    /// Format 1's sections: the sequences (and the item counts, which they determine) as one basket per user, so that
+    /// the sequences derived from the store are the saved ones and later events follow them.
+    /// </summary>
+    private static UserHistories ReadSequences(ModelStateReader reader, int items)
+    {
+        List<List<int>> sequences = reader.Lists("sequences", items);
+        float[] itemCounts = reader.Floats("itemCounts", items);
+        reader.Require(Array.TrueForAll(itemCounts, c => c >= 0f), "negative item counts");
+        var histories = new UserHistories(sequences.Count);
+        for (int u = 0; u < sequences.Count; u++)
+        {
+            HistoryViews.AppendSynthetic(histories, u, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sequences[u]), 0);
+        }
+
+        return histories;
     }
 
     /// <summary>The saved length of <paramref name="parameter"/> for a catalog of <paramref name="items"/> items.</summary>

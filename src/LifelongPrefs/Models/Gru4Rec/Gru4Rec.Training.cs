@@ -25,7 +25,7 @@ public sealed partial class Gru4Rec
         for (int r = 0; r < b; r++)
         {
             Window w = _windows[examples[r]];
-            List<int> s = _sequences[w.User];
+            List<int> s = _runSequences[w.Sequence];
             int used = w.End - 1 - w.Start;
             for (int j = 0; j < used; j++)
             {

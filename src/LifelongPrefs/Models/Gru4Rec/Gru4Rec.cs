@@ -30,7 +30,7 @@ namespace LifelongPrefs.Models;
 /// <para>
 /// <b>Training.</b> Adam (lazy on the embedding rows) in the shared <see cref="EpochTrainer"/>: early stopping on
 /// <see cref="HoldoutValidation"/> NDCG@20 with the best epoch's parameters restored. <see cref="Update"/> grows the tables and re-trains on the windows of the
-/// users with new events. All randomness flows from <see cref="Gru4RecOptions.Seed"/>; the kernels run
+/// users with new events. All randomness flows from <see cref="LearnedModelOptions.Seed"/>; the kernels run
 /// single-threaded, so the same seed gives bit-identical scores.
 /// </para>
 /// <para>
@@ -39,8 +39,8 @@ namespace LifelongPrefs.Models;
 /// scores are the learned item biases (a popularity prior).
 /// </para>
 /// <para>
-/// <b>Saving.</b> <see cref="Recommender.Save"/> writes every parameter, Adam's moments, the users' sequences, the item counts
-/// the negative sampler's weights, Adam's step count and the random generators' states, so a fresh instance created
+/// <b>Saving.</b> <see cref="Recommender.Save"/> writes every parameter, Adam's moments, the history store's events (the
+/// sequences are derived from it), the negative sampler's weights, Adam's step count and the random generators' states, so a fresh instance created
 /// with the same options scores bit-identically after <see cref="Recommender.Load"/>, and <see cref="Update"/> after a load
 /// continues exactly as the saved model would have (checkpoint-then-continue equals an uninterrupted run). A model
 /// can load a state whose user and item counts are at least its own (e.g. any fresh instance).
@@ -60,8 +60,8 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
     private Adam _optimizer;
     private readonly EpochTrainer _trainer = new();
     private Window[] _windows = [];
-    private readonly List<List<int>> _sequences = [];
-    private readonly List<float> _itemCounts = [];
+    private UserHistories _histories = new();
+    private readonly List<List<int>> _runSequences = [];   // the sequences the current run's windows read
     private PopularitySampler? _sampler;
     private bool _fitted;
 
@@ -120,24 +120,22 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
         RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
         GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, Math.Max(_options.Dimensions, _options.HiddenSize));
-        if (_fitted || ItemCount > 0 || _sequences.Count > 0 || _optimizer.StepCount > 0)
+        if (_fitted || ItemCount > 0 || _histories.UserCount > 0 || _optimizer.StepCount > 0)
         {
             Build();
-            (_sampler, _fitted) = (null, false);
-            _sequences.Clear();
-            _itemCounts.Clear();
+            (_sampler, _fitted, _histories) = (null, false, new UserHistories());
         }
 
         _fitted = true;
         HoldoutValidation validation = HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed);
         Grow(userCount, itemCount);
-        Append(validation.FitEvents, null);
+        Append(validation.FitEvents);
         if (_options.Loss == Gru4RecLoss.SampledSoftmax && itemCount > 0)
         {
-            var weights = new float[itemCount];
+            float[] weights = SequenceItemCounts(itemCount);
             for (int i = 0; i < itemCount; i++)
             {
-                weights[i] = MathF.Pow(_itemCounts[i] + 1f, 0.75f);
+                weights[i] = MathF.Pow(weights[i] + 1f, 0.75f);
             }
 
             _sampler = new PopularitySampler(weights, _samplerRandom);
@@ -150,14 +148,13 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
     }
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="Gru4RecOptions.MaxUsers"/> or <see cref="Gru4RecOptions.MaxItems"/> (nothing changes).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="LearnedModelOptions.MaxUsers"/> or <see cref="LearnedModelOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _sequences.Count, ItemCount, _options.MaxUsers, _options.MaxItems);
+        RecommenderGuard.Grown(userCount, itemCount, _histories.UserCount, ItemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
         Grow(userCount, itemCount);
-        var oldLengths = new Dictionary<int, int>();
-        Append(newEvents, oldLengths);
+        Dictionary<int, int> oldLengths = Append(newEvents);
         if (itemCount > 0)
         {
             Train(CollectWindows(oldLengths), _options.UpdateEpochs, null, null, CancellationToken.None);
@@ -219,7 +216,7 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
     /// <inheritdoc/>
     void ITrainableRecommender.Grow(int userCount, int itemCount)
     {
-        RecommenderGuard.Grown(userCount, itemCount, _sequences.Count, ItemCount, _options.MaxUsers, _options.MaxItems);
+        RecommenderGuard.Grown(userCount, itemCount, _histories.UserCount, ItemCount, _options.MaxUsers, _options.MaxItems);
         Grow(userCount, itemCount);
     }
 
@@ -231,15 +228,7 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
         _outputWeight?.GrowRows(itemCount, rows => Init.Normal(rows, 0f, 1f / MathF.Sqrt(_options.HiddenSize), _random));
         _outputBias.GrowRows(itemCount);
         _sampler?.Grow(itemCount, 1f);
-        while (_sequences.Count < userCount)
-        {
-            _sequences.Add([]);
-        }
-
-        while (_itemCounts.Count < itemCount)
-        {
-            _itemCounts.Add(0f);
-        }
+        _histories.EnsureUsers(userCount);
     }
 
     /// <summary>Trains on <paramref name="windows"/> in the shared loop (early stopping when validation users exist).</summary>
@@ -252,7 +241,11 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
     }
 
     /// <inheritdoc/>
-    void IEpochModel.EndRun() => _windows = [];
+    void IEpochModel.EndRun()
+    {
+        _windows = [];
+        _runSequences.Clear();
+    }
 
     /// <inheritdoc/>
     Optimizer IEpochModel.Optimizer => _optimizer;
@@ -261,21 +254,7 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
     Random IEpochModel.Random => _random;
 
     /// <inheritdoc/>
-    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters
-    {
-        get
-        {
-            var named = new List<KeyValuePair<string, Parameter>> { new("embedding.weight", _embedding.Weight) };
-            named.AddRange(_gru.NamedParameters().Select(p => KeyValuePair.Create("gru." + p.Key, p.Value)));
-            if (_outputWeight is not null)
-            {
-                named.Add(new("outputWeight", _outputWeight));
-            }
-
-            named.Add(new("outputBias", _outputBias));
-            return named;
-        }
-    }
+    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters => NamedParameters();
 
     /// <inheritdoc/>
     EpochTrainer ITrainableRecommender.Trainer => _trainer;

@@ -20,11 +20,14 @@ public enum Gru4RecLoss
 /// epochs (test NDCG@20 0.114); the sampled softmax (512 negatives, about 7 s per epoch) plateaus at 0.104 after five
 /// (test 0.109), so the default loss is the full softmax. Learning rate 5e-3 beat 2e-3 at equal epochs, and a
 /// separate output table beat the tied one (validation 0.104 vs 0.102 with the sampled loss). The number of epochs is
-/// not tuned: training runs until the validation NDCG@20 has not improved for <see cref="Patience"/> epochs (at most
-/// <see cref="MaxEpochs"/>) and keeps the best epoch.
+/// not tuned: training runs until the validation NDCG@20 has not improved for <see cref="LearnedModelOptions.Patience"/> epochs (at most
+/// <see cref="LearnedModelOptions.MaxEpochs"/>) and keeps the best epoch.
 /// </summary>
-public sealed class Gru4RecOptions
+public sealed class Gru4RecOptions : LearnedModelOptions
 {
+    /// <summary>Initialises the defaults; <see cref="LearnedModelOptions.ValidationUsers"/> is 1000 here.</summary>
+    public Gru4RecOptions() => ValidationUsers = 1000;
+
     /// <summary>Item-embedding size D.</summary>
     /// <value>Default 64.</value>
     public int Dimensions { get; init; } = 64;
@@ -36,14 +39,6 @@ public sealed class Gru4RecOptions
     /// <summary>Longest input window T; longer histories are cut into consecutive windows for training and truncated to their last T items for scoring.</summary>
     /// <value>Default 50.</value>
     public int MaxLength { get; init; } = 50;
-
-    /// <summary>The cap on passes over the training windows in <see cref="Gru4Rec.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</summary>
-    /// <value>Default 200.</value>
-    public int MaxEpochs { get; init; } = 200;
-
-    /// <summary>Passes over the affected users' windows in <see cref="Gru4Rec.Update"/> (no validation).</summary>
-    /// <value>Default 2.</value>
-    public int UpdateEpochs { get; init; } = 2;
 
     /// <summary>Windows (sequences) per optimizer step.</summary>
     /// <value>Default 32.</value>
@@ -65,39 +60,15 @@ public sealed class Gru4RecOptions
     /// <value>Default 512.</value>
     public int Negatives { get; init; } = 512;
 
-    /// <summary>Epochs without a better validation NDCG@20 before training stops; the best epoch's parameters are kept. At least 1.</summary>
-    /// <value>Default 5.</value>
-    public int Patience { get; init; } = 5;
-
-    /// <summary>Users whose last basket is held out of the training events for early stopping (0 disables early stopping).</summary>
-    /// <value>Default 1000.</value>
-    public int ValidationUsers { get; init; } = 1000;
-
-    /// <summary>Seed for initialisation, shuffling, validation sampling and negative sampling.</summary>
-    /// <value>Default 42.</value>
-    public int Seed { get; init; } = 42;
-
-    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxUsers { get; init; } = 10_000_000;
-
-    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxItems { get; init; } = 10_000_000;
-
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(HiddenSize, nameof(HiddenSize));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxLength, nameof(MaxLength));
-        RecommenderGuard.TrainingBudget(MaxEpochs, UpdateEpochs, Patience, ValidationUsers, MaxUsers, MaxItems, LearningRate);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        ValidateBudget(LearningRate, BatchSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
 
-        if (!Enum.IsDefined(Loss))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Loss), Loss, $"'{nameof(Loss)}' is not a defined {nameof(Gru4RecLoss)}.");
-        }
+        RecommenderGuard.Defined(Loss, nameof(Loss));
 
         if (TieOutput && Dimensions != HiddenSize)
         {

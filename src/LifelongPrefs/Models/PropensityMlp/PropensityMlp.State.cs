@@ -101,14 +101,7 @@ public sealed partial class PropensityMlp
         return () =>
         {
             // Everything validated: swap the state in.
-            for (int p = 0; p < named.Length; p++)
-            {
-                values[p].CopyTo(named[p].Value.Value.Span);
-                named[p].Value.ZeroGradient();
-            }
-
-            moments.ApplyTo(_optimizer, named);
-            _random.SetState(randomState);
+            FixedShapeState.Apply(named, values, moments, _optimizer, _random, randomState);
             _dropoutRandom.SetState(dropoutRandomState);
             for (int b = 0; b < _norms.Length; b++)
             {

@@ -28,7 +28,7 @@ namespace LifelongPrefs.Models;
 /// extends the statistics and fine-tunes the network on the new users' latest baskets.
 /// </para>
 /// <para>
-/// Fit holds out the last basket of <see cref="PropensityMlpOptions.ValidationUsers"/> users, early-stops on NDCG@20
+/// Fit holds out the last basket of <see cref="LearnedModelOptions.ValidationUsers"/> users, early-stops on NDCG@20
 /// over all items, keeps the best epoch's weights (and batch-norm statistics), reports classification metrics on
 /// those held-out baskets in <see cref="HoldoutClassification"/>, and finally folds the held-out events into the
 /// statistics used for scoring.
@@ -165,10 +165,10 @@ public sealed partial class PropensityMlp : Recommender, ITrainableRecommender
     /// <remarks>
     /// New events are replayed on top of the current statistics; each affected user's latest new basket becomes a
     /// label window (features from everything before it) and the network is fine-tuned on those examples for
-    /// <see cref="PropensityMlpOptions.UpdateEpochs"/> passes with the scaler fitted in <see cref="Fit"/>.
+    /// <see cref="LearnedModelOptions.UpdateEpochs"/> passes with the scaler fitted in <see cref="Fit"/>.
     /// Calling Update before Fit starts the statistics from the new events and, with no fitted scaler, trains nothing.
     /// </remarks>
-    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="PropensityMlpOptions.MaxUsers"/> or <see cref="PropensityMlpOptions.MaxItems"/> (nothing changes).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="LearnedModelOptions.MaxUsers"/> or <see cref="LearnedModelOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _userCount, ItemCount, _options.MaxUsers, _options.MaxItems);

@@ -6,7 +6,7 @@ namespace LifelongPrefs.Models;
 /// 0.313 to 0.173 (they over-represent the user's own items among negatives, so the net learns to distrust
 /// re-purchases); three label baskets per user or 20 negatives per positive gained under 0.002 for 1.6–3× the time.
 /// </summary>
-public sealed class PropensityMlpOptions
+public sealed class PropensityMlpOptions : LearnedModelOptions
 {
     /// <summary>Units of the first hidden layer.</summary>
     /// <value>Default 64.</value>
@@ -19,18 +19,6 @@ public sealed class PropensityMlpOptions
     /// <summary>Dropout probability after each hidden layer, in [0, 1).</summary>
     /// <value>Default 0.1.</value>
     public float Dropout { get; init; } = 0.1f;
-
-    /// <summary>The cap on passes over the training examples in <see cref="PropensityMlp.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</summary>
-    /// <value>Default 200.</value>
-    public int MaxEpochs { get; init; } = 200;
-
-    /// <summary>Epochs without a better validation NDCG@20 before stopping early; at least 1.</summary>
-    /// <value>Default 5.</value>
-    public int Patience { get; init; } = 5;
-
-    /// <summary>Passes over the new examples in <see cref="PropensityMlp.Update"/> (no validation).</summary>
-    /// <value>Default 2.</value>
-    public int UpdateEpochs { get; init; } = 2;
 
     /// <summary>Examples per optimizer step; at least 2 (batch normalisation needs two rows).</summary>
     /// <value>Default 512.</value>
@@ -60,28 +48,12 @@ public sealed class PropensityMlpOptions
     /// <value>Default 30.</value>
     public int RecentWindowDays { get; init; } = 30;
 
-    /// <summary>Users whose last basket is held out for early stopping (0 disables it).</summary>
-    /// <value>Default 500.</value>
-    public int ValidationUsers { get; init; } = 500;
-
-    /// <summary>Seed for initialisation, dropout, shuffling, sampling and the validation split.</summary>
-    /// <value>Default 42.</value>
-    public int Seed { get; init; } = 42;
-
-    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxUsers { get; init; } = 10_000_000;
-
-    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxItems { get; init; } = 10_000_000;
-
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden1, nameof(Hidden1));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden2, nameof(Hidden2));
         RecommenderGuard.Rate(Dropout, nameof(Dropout));
-        RecommenderGuard.TrainingBudget(MaxEpochs, UpdateEpochs, Patience, ValidationUsers, MaxUsers, MaxItems, LearningRate);
+        ValidateBudget(LearningRate, BatchSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 2, nameof(BatchSize));
         RecommenderGuard.NonNegativeFinite(WeightDecay, nameof(WeightDecay));
 

@@ -4,17 +4,13 @@ namespace LifelongPrefs.Models;
 
 public sealed partial class RepeatAware
 {
-    /// <summary>Records positive events in the per-user histories and the popularity counts.</summary>
+    /// <summary>Records the events in the history store and the positive ones in the popularity counts.</summary>
     private void AddEvents(IReadOnlyList<Interaction> events)
     {
-        while (_histories.Count < _users)
-        {
-            _histories.Add([]);
-        }
-
+        _histories.EnsureUsers(_users);
+        _histories.Append(events);
         foreach (Interaction e in events)
         {
-            _histories[e.User].Add(e);
             if (RecommenderGuard.IsPositive(e))
             {
                 _popularity[e.Item] += 1f;
@@ -23,13 +19,7 @@ public sealed partial class RepeatAware
         }
     }
 
-    private IEnumerable<int> AllUsers()
-    {
-        for (int u = 0; u < _histories.Count; u++)
-        {
-            yield return u;
-        }
-    }
+    private IEnumerable<int> AllUsers() => Enumerable.Range(0, _histories.UserCount);
 
     /// <summary>Each given user's last positive basket (key) when they have at least two.</summary>
     private List<(int User, long Key)> LastBaskets(IEnumerable<int> users, out HashSet<(int, long)> keys)
@@ -38,18 +28,7 @@ public sealed partial class RepeatAware
         keys = [];
         foreach (int u in users)
         {
-            long last = long.MinValue;
-            int distinct = 0;
-            foreach (Interaction e in _histories[u])
-            {
-                if (RecommenderGuard.IsPositive(e) && e.BasketKey != last)
-                {
-                    last = e.BasketKey;
-                    distinct++;
-                }
-            }
-
-            if (distinct >= 2)
+            if (HistoryViews.PositiveBaskets(_histories.EventsOf(u), out long last) >= 2)
             {
                 result.Add((u, last));
                 keys.Add((u, last));

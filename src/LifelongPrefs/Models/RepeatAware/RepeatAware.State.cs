@@ -24,14 +24,7 @@ public sealed partial class RepeatAware
         writer.AddInt("fitted", _fitted ? 1 : 0);
         writer.AddFloats("popularity", _popularity);
 
-        // Histories as CSR over users (the item is the column), with one aligned section per other Interaction field.
-        List<Interaction> all = [.. _histories.SelectMany(h => h)];
-        writer.AddLists("history", [.. _histories.Select(h => h.ConvertAll(e => e.Item))]);
-        writer.AddLongs("history.ticks", [.. all.Select(e => e.Ticks)]);
-        writer.AddInts("history.kind", [.. all.Select(e => (int)e.Kind)]);
-        writer.AddFloats("history.quantity", [.. all.Select(e => e.Quantity)]);
-        writer.AddFloats("history.value", [.. all.Select(e => e.Value)]);
-        writer.AddInts("history.basket", [.. all.Select(e => e.Basket)]);
+        HistoryViews.Write(writer, "history", _histories);
         writer.AddParameters(named);
         writer.AddOptimizer(_optimizer, named);
         writer.AddRandom("random", _random);
@@ -47,15 +40,7 @@ public sealed partial class RepeatAware
         float[] popularity = reader.Floats("popularity", items);
         reader.Require(Array.TrueForAll(popularity, p => p >= 0f), "negative popularity");
         float max = popularity.Length == 0 ? 0f : Math.Max(0f, popularity.Max());
-        List<List<int>> historyItems = reader.Lists("history", items);
-        int n = historyItems.Sum(h => h.Count);
-        long[] ticks = reader.Longs("history.ticks", n);
-        int[] kind = reader.Ints("history.kind", n);
-        float[] quantity = reader.Floats("history.quantity", n);
-        float[] value = reader.Floats("history.value", n);
-        int[] basket = reader.Ints("history.basket", n);
-        reader.Require(historyItems.Count == users && Array.TrueForAll(kind, k => Enum.IsDefined((EventKind)k)) && Array.TrueForAll(basket, b => b >= -1),
-            "the histories disagree with the user count or hold invalid events");
+        UserHistories histories = HistoryViews.Read(reader, "history", users, items);
         KeyValuePair<string, Parameter>[] named = NamedParameters();
         float[][] parameters = reader.Parameters(named);
         SavedOptimizer moments = reader.Optimizer(_optimizer, named);
@@ -65,31 +50,9 @@ public sealed partial class RepeatAware
 
         return () =>
         {
-            var histories = new List<List<Interaction>>(users);
-            int at = 0;
-            for (int u = 0; u < users; u++)
-            {
-                var history = new List<Interaction>(historyItems[u].Count);
-                foreach (int item in historyItems[u])
-                {
-                    history.Add(new Interaction(u, item, ticks[at], (EventKind)kind[at], quantity[at], value[at], basket[at]));
-                    at++;
-                }
-
-                histories.Add(history);
-            }
-
             // Everything validated: swap the state in.
-            for (int p = 0; p < named.Length; p++)
-            {
-                parameters[p].CopyTo(named[p].Value.Value.Span);
-                named[p].Value.ZeroGradient();
-            }
-
-            moments.ApplyTo(_optimizer, named);
-            _random.SetState(randomState);
-            _histories.Clear();
-            _histories.AddRange(histories);
+            FixedShapeState.Apply(named, parameters, moments, _optimizer, _random, randomState);
+            _histories = histories;
             (_items, _users, _fitted, _popularity, _maxPopularity, _knn) = (items, users, fitted, popularity, max, knn);
         };
     }

@@ -29,7 +29,7 @@ public sealed partial class RepeatAware
             cancellationToken.ThrowIfCancellationRequested();
             history.Clear();
             positives.Clear();
-            foreach (Interaction e in _histories[user])
+            foreach (ref readonly Interaction e in _histories.EventsOf(user))
             {
                 if (e.BasketKey != key)
                 {

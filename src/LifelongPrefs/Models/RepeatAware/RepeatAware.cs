@@ -36,7 +36,7 @@ namespace LifelongPrefs.Models;
 /// Every item gets a score from the same network, so never-bought items are ranked by their explore features
 /// (the explore evaluation variant) and a user the model never saw is scored from their history alone.
 /// <see cref="Update"/> adds the new events to the co-occurrence counts, popularity and stored histories, grows
-/// for new users and items, and trains <see cref="RepeatAwareOptions.UpdateEpochs"/> passes on the affected users'
+/// for new users and items, and trains <see cref="LearnedModelOptions.UpdateEpochs"/> passes on the affected users'
 /// latest baskets. Memory is dominated by the dense co-occurrence table (items² floats).
 /// </para>
 /// <para>
@@ -57,7 +57,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
     private readonly Linear _gate;
     private readonly Adam _optimizer;
     private readonly RepeatAwareFeatures _features;
-    private readonly List<List<Interaction>> _histories = [];
+    private UserHistories _histories = new();
     private ItemKnn _knn = new();
     private float[] _popularity = [];
     private float _maxPopularity;
@@ -130,7 +130,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
             _initial.Restore();
             _optimizer.ResetState();
             _random.SetState(_initialRandom);
-            _histories.Clear();
+            _histories = new UserHistories();
             (_knn, _popularity, _maxPopularity, _users, _items) = (new ItemKnn(), [], 0f, 0, 0);
         }
 
@@ -165,7 +165,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
         // Scoring from now on sees the held-out validation baskets too.
         if (validation is not null)
         {
-            _histories.Clear();
+            _histories = new UserHistories();
             Array.Clear(_popularity);
             _maxPopularity = 0f;
             AddEvents(events);
@@ -175,7 +175,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
     }
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="RepeatAwareOptions.MaxUsers"/> or <see cref="RepeatAwareOptions.MaxItems"/> (nothing changes).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="LearnedModelOptions.MaxUsers"/> or <see cref="LearnedModelOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _users, _items, _options.MaxUsers, _options.MaxItems);
@@ -276,9 +276,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
     Random IEpochModel.Random => _random;
 
     /// <inheritdoc/>
-    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters =>
-        [.. _mlp.NamedParameters().Select(p => KeyValuePair.Create("mlp." + p.Key, p.Value)),
-            .. _gate.NamedParameters().Select(p => KeyValuePair.Create("gate." + p.Key, p.Value))];
+    IReadOnlyList<KeyValuePair<string, Parameter>> ITrainableRecommender.NamedParameters => NamedParameters();
 
     /// <inheritdoc/>
     EpochTrainer ITrainableRecommender.Trainer => _trainer;

@@ -71,8 +71,9 @@ internal sealed class RepeatAwareFeatures
 
         // Pass 1: basket index per event (a new basket starts when the basket key changes), per-item basket
         // counts, first/last purchase time, and which later-basket items were repeats (the user's repeat ratio).
-        int baskets = 0, laterItems = 0, laterRepeats = 0;
-        long key = long.MinValue, now = 0;
+        int laterItems = 0, laterRepeats = 0;
+        long now = 0;
+        var counter = default(HistoryViews.BasketCounter);
         foreach (ref readonly Interaction e in history)
         {
             if ((uint)e.Item >= (uint)items || !RecommenderGuard.IsPositive(e))
@@ -80,14 +81,7 @@ internal sealed class RepeatAwareFeatures
                 continue;
             }
 
-            long k = e.BasketKey;
-            if (k != key)
-            {
-                key = k;
-                baskets++;
-            }
-
-            int b = baskets - 1;
+            int b = counter.Next(e) - 1;
             now = Math.Max(now, e.Ticks);
             int item = e.Item;
             if (_lastBasket[item] == b)
@@ -120,8 +114,8 @@ internal sealed class RepeatAwareFeatures
         float norm = 1f - _decay;
 
         // Each distinct (basket, item) counts once: _stamp holds the basket index where the item was last counted.
-        key = long.MinValue;
-        int index = 0;
+        int baskets = counter.Count;
+        counter = default;
         foreach (int item in _bought)
         {
             _decayed[item] = 0f;
@@ -135,13 +129,7 @@ internal sealed class RepeatAwareFeatures
                 continue;
             }
 
-            long k = e.BasketKey;
-            if (k != key)
-            {
-                key = k;
-                index++;
-            }
-
+            int index = counter.Next(e);
             if (_stamp[e.Item] != index)
             {
                 _stamp[e.Item] = index;

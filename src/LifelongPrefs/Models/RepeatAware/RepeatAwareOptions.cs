@@ -1,23 +1,11 @@
 namespace LifelongPrefs.Models;
 
 /// <summary>Hyper-parameters of <see cref="RepeatAware"/>.</summary>
-public sealed class RepeatAwareOptions
+public sealed class RepeatAwareOptions : LearnedModelOptions
 {
     /// <summary>Width of the scoring MLP's two hidden layers.</summary>
     /// <value>Default 32.</value>
     public int Hidden { get; init; } = 32;
-
-    /// <summary>The cap on passes over the training rows in <see cref="RepeatAware.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</summary>
-    /// <value>Default 200.</value>
-    public int MaxEpochs { get; init; } = 200;
-
-    /// <summary>Epochs without a better validation NDCG@20 before training stops (the best epoch is kept); at least 1.</summary>
-    /// <value>Default 5.</value>
-    public int Patience { get; init; } = 5;
-
-    /// <summary>Passes over the affected users' rows in <see cref="RepeatAware.Update"/> (no validation).</summary>
-    /// <value>Default 2.</value>
-    public int UpdateEpochs { get; init; } = 2;
 
     /// <summary>(user, item) rows per optimizer step.</summary>
     /// <value>Default 512.</value>
@@ -39,27 +27,10 @@ public sealed class RepeatAwareOptions
     /// <value>Default 0.8.</value>
     public float Decay { get; init; } = 0.8f;
 
-    /// <summary>Users whose last training basket is held out for early stopping (0 disables it).</summary>
-    /// <value>Default 500.</value>
-    public int ValidationUsers { get; init; } = 500;
-
-    /// <summary>Seed for initialisation, sampling, shuffling and the validation split.</summary>
-    /// <value>Default 42.</value>
-    public int Seed { get; init; } = 42;
-
-    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxUsers { get; init; } = 10_000_000;
-
-    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxItems { get; init; } = 10_000_000;
-
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden, nameof(Hidden));
-        RecommenderGuard.TrainingBudget(MaxEpochs, UpdateEpochs, Patience, ValidationUsers, MaxUsers, MaxItems, LearningRate);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        ValidateBudget(LearningRate, BatchSize);
         ArgumentOutOfRangeException.ThrowIfNegative(ExploreCandidates, nameof(ExploreCandidates));
         ArgumentOutOfRangeException.ThrowIfNegative(RandomNegatives, nameof(RandomNegatives));
 

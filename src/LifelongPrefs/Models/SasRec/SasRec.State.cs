@@ -1,3 +1,4 @@
+using LifelongPrefs.Data;
 using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Sampling;
 using LifelongPrefs.Persistence;
@@ -7,13 +8,13 @@ namespace LifelongPrefs.Models;
 
 public sealed partial class SasRec
 {
-    private protected override ModelStateHeader StateHeader => new(ModelTypeId.SasRec, StateFormat, OptionsFingerprint.Canonical(_options));
+    private protected override ModelStateHeader StateHeader => new(ModelTypeId.SasRec, StateFormat, OptionsFingerprint.Canonical(_options)) { OldestStateFormat = 1 };
 
     /// <inheritdoc/>
     /// <remarks>
     /// Saves every parameter under its dotted path (the item table at its current <see cref="ItemCount"/> + 1 rows), Adam's
-    /// two moment buffers per parameter, the per-user flattened sequences with each user's open basket (for
-    /// <see cref="Update"/>), the negative sampler's weights (<see cref="SasRecLoss.SampledSoftmax"/>), the user and item
+    /// two moment buffers per parameter, the history store's events (for <see cref="Update"/>; the sequences are derived
+    /// from them), the negative sampler's weights (<see cref="SasRecLoss.SampledSoftmax"/>), the user and item
     /// counts, Adam's step count and the random generators' states.
     /// </remarks>
     private protected override void WriteState(ModelStateWriter writer)
@@ -25,10 +26,15 @@ public sealed partial class SasRec
         writer.AddParameters(named);
         writer.AddOptimizer(_optimizer, named);
         writer.AddRandom("random", _random);
-        _state.Export(writer);
+        HistoryViews.Write(writer, "history", _histories);
+        if (_options.Loss == SasRecLoss.SampledSoftmax)
+        {
+            // Always there for the sampled loss (empty before the sampler exists), so a removed section cannot pass.
+            writer.AddFloats("samplerWeights", _sampler?.Weights.ToArray() ?? []);
+        }
+
         if (_sampler is not null)
         {
-            writer.AddFloats("samplerWeights", _sampler.Weights.ToArray());
             writer.AddRandom("samplerRandom", _samplerRandom!);
         }
     }
@@ -58,14 +64,16 @@ public sealed partial class SasRec
         float[][] values = reader.Parameters(current, Length);
         SavedOptimizer moments = reader.Optimizer(_optimizer, current, Length);
         int[] randomState = reader.Random("random");
-        SequenceState sequences = SequenceState.Import(reader, users, items);
+        UserHistories histories = reader.StateFormat == 1 ? ReadSequences(reader, users, items) : HistoryViews.Read(reader, "history", users, items);
         PopularitySampler? sampler = null;
         SeededRandom? samplerRandom = null;
-        if (reader.Has("samplerWeights"))
+        float[] weights = reader.StateFormat == 1
+            ? (reader.Has("samplerWeights") ? reader.Floats("samplerWeights", items) : [])
+            : _options.Loss == SasRecLoss.SampledSoftmax ? reader.Floats("samplerWeights") : [];
+        if (weights.Length > 0 || (reader.StateFormat == 1 && items == 0 && reader.Has("samplerWeights")))
         {
-            float[] weights = reader.Floats("samplerWeights", items);
-            reader.Require(_options.Loss == SasRecLoss.SampledSoftmax && items > 0 && Array.TrueForAll(weights, w => w > 0f),
-                "sampler weights without a sampled loss, or not positive");
+            reader.Require(_options.Loss == SasRecLoss.SampledSoftmax && items > 0 && weights.Length == items && Array.TrueForAll(weights, w => w > 0f),
+                "sampler weights without a sampled loss, not covering the catalog, or not positive");
             samplerRandom = new SeededRandom(0);
             samplerRandom.SetState(reader.Random("samplerRandom"));
             sampler = new PopularitySampler(weights, samplerRandom);
@@ -89,7 +97,7 @@ public sealed partial class SasRec
             moments.ApplyTo(optimizer, named);
 
             // Everything validated: swap the state in.
-            (_random, _network, _optimizer, _state, _sampler, _samplerRandom) = (random, network, optimizer, sequences, sampler, samplerRandom);
+            (_random, _network, _optimizer, _histories, _sampler, _samplerRandom) = (random, network, optimizer, histories, sampler, samplerRandom);
             (_itemCount, _userCount, _fitted) = (items, users, fitted);
         };
     }

@@ -34,11 +34,11 @@ namespace LifelongPrefs.Models;
 /// logits are <c>H·E[negatives]ᵀ</c>, and only the target and negative rows of the table receive an output gradient.
 /// </para>
 /// <para>
-/// <see cref="Fit"/> holds out the last basket of <see cref="SasRecOptions.ValidationUsers"/> users, trains on the
+/// <see cref="Fit"/> holds out the last basket of <see cref="LearnedModelOptions.ValidationUsers"/> users, trains on the
 /// rest and keeps the epoch with the best validation NDCG@20 (early stopping with
-/// <see cref="SasRecOptions.Patience"/> in the shared <see cref="EpochTrainer"/>). <see cref="Update"/> grows the item table for new items (users have no
+/// <see cref="LearnedModelOptions.Patience"/> in the shared <see cref="EpochTrainer"/>). <see cref="Update"/> grows the item table for new items (users have no
 /// parameters: a user is their sequence, so unseen users work out of the box) and re-trains
-/// <see cref="SasRecOptions.UpdateEpochs"/> passes on the sequences of the users the new events touched.
+/// <see cref="LearnedModelOptions.UpdateEpochs"/> passes on the sequences of the users the new events touched.
 /// <see cref="Score"/> reads the history it is given, so it never depends on what was trained for the user.
 /// </para>
 /// </remarks>
@@ -47,7 +47,9 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
     private const int ChunkRows = 512;
 
     private readonly SasRecOptions _options;
-    private const int StateFormat = 1;   // the layout number within container format 2 (see Persistence/README.md)
+    // The layout number within container format 2 (see Persistence/README.md): 2 saves the history store's events,
+    // 1 saved the derived sequences (still read).
+    private const int StateFormat = 2;
 
     private SeededRandom _random;
     private SeededRandom? _samplerRandom;
@@ -56,8 +58,8 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
     private readonly float _embeddingScale;
     private PopularitySampler? _sampler;
 
-    // Persistent per-user purchase sequences (unshifted item indices) for Update.
-    private SequenceState _state = new();
+    // Every event the model has seen (the sequences for Update are derived from it).
+    private UserHistories _histories = new();
 
     // Per-batch scratch, sized once for BatchSize × MaxLength positions.
     private readonly int[] _ids, _targets, _positions, _classTargets, _negatives;
@@ -138,7 +140,7 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
             _random = new SeededRandom(_options.Seed);
             _network = new Network(_options, _random);
             _optimizer = new Adam(_network.Parameters, _options.LearningRate, lazy: true);
-            (_state, _sampler, _samplerRandom, _itemCount, _userCount) = (new SequenceState(), null, null, 0, 0);
+            (_histories, _sampler, _samplerRandom, _itemCount, _userCount) = (new UserHistories(), null, null, 0, 0);
         }
 
         _fitted = true;
@@ -152,33 +154,32 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
             validation = null;
         }
 
-        var fitState = new SequenceState();
-        fitState.Append(validation is null ? events : validation.FitEvents, userCount, null);
-        BuildSampler(fitState);
-        Train(BuildRows(fitState, null), _options.MaxEpochs, validation, progress, cancellationToken);
+        UserHistories fitHistories = UserHistories.FromEvents(validation is null ? events : validation.FitEvents, userCount);
+        BuildSampler(fitHistories);
+        Train(BuildRows(fitHistories, null, _options.MaxLength), _options.MaxEpochs, validation, progress, cancellationToken);
 
         // Keep every event (including the held-out baskets) for later updates.
-        _state.Append(events, userCount, null);
+        _histories.EnsureUsers(userCount);
+        _histories.Append(events);
     }
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="SasRecOptions.MaxUsers"/> or <see cref="SasRecOptions.MaxItems"/> (nothing changes).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="LearnedModelOptions.MaxUsers"/> or <see cref="LearnedModelOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _userCount, _itemCount, _options.MaxUsers, _options.MaxItems);
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
         Grow(userCount, itemCount);
-        var affected = new HashSet<int>();
-        _state.Append(newEvents, userCount, affected);
+        HashSet<int> affected = Append(newEvents);
         _fitted = true;
         if (_sampler is null)
         {
-            BuildSampler(_state); // no sampler yet (never fitted, or fitted on an empty catalog)
+            BuildSampler(_histories); // no sampler yet (never fitted, or fitted on an empty catalog)
         }
 
         if (affected.Count > 0)
         {
-            Train(BuildRows(_state, affected), _options.UpdateEpochs, null, null, CancellationToken.None);
+            Train(BuildRows(_histories, affected, _options.MaxLength), _options.UpdateEpochs, null, null, CancellationToken.None);
         }
     }
 
@@ -204,8 +205,6 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
         return new SasRecScorer(() => frozen, () => items, _options);
     }
 
-    private static long BasketKey(in Interaction e) => e.BasketKey;
-
     /// <summary>The item rows of the table without the padding row: (items, d).</summary>
     private ReadOnlySpan<float> ItemRows(ReadOnlySpan<float> table) => table.Slice(_options.Dimensions, _itemCount * _options.Dimensions);
 
@@ -214,7 +213,6 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
     {
         RecommenderGuard.Grown(userCount, itemCount, _userCount, _itemCount, _options.MaxUsers, _options.MaxItems);
         Grow(userCount, itemCount);
-        _state.Append([], userCount, null); // the new users' (empty) sequences, as an update would add them
     }
 
     private void Grow(int userCount, int itemCount)
@@ -223,15 +221,17 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
         GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, _options.Dimensions);
         _network.Items.Grow(itemCount + 1);
         _sampler?.Grow(itemCount, 1f); // new items count 0: weight (0 + 1)^0.75
+        _histories.EnsureUsers(userCount);
         _userCount = userCount;
         _itemCount = itemCount;
     }
 
     /// <summary>
-    /// Builds the <see cref="SasRecLoss.SampledSoftmax"/> sampler from the item counts of <paramref name="state"/>'s
-    /// sequences: Q(i) ∝ (count_i + 1)^0.75, with its own generator seeded from the model's. Does nothing for the other losses.
+    /// Builds the <see cref="SasRecLoss.SampledSoftmax"/> sampler from the item counts of the sequences of
+    /// <paramref name="histories"/>: Q(i) ∝ (count_i + 1)^0.75, with its own generator seeded from the model's. Does
+    /// nothing for the other losses.
     /// </summary>
-    private void BuildSampler(SequenceState state)
+    private void BuildSampler(UserHistories histories)
     {
         if (_options.Loss != SasRecLoss.SampledSoftmax || _itemCount == 0)
         {
@@ -239,9 +239,10 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
         }
 
         var weights = new float[_itemCount];
-        foreach (List<int> sequence in state.Sequences)
+        var scratch = new HashSet<int>();
+        for (int u = 0; u < histories.UserCount; u++)
         {
-            foreach (int item in sequence)
+            foreach (int item in SequenceOf(histories, u, scratch))
             {
                 weights[item]++;
             }
@@ -258,13 +259,14 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
     }
 
     /// <summary>Next-item rows (ids shifted by one, padding 0) from the sequences of <paramref name="users"/> (null = all).</summary>
-    private SequenceBatch BuildRows(SequenceState state, HashSet<int>? users)
+    private static SequenceBatch BuildRows(UserHistories histories, HashSet<int>? users, int maxLength)
     {
         var shifted = new List<int[]>();
-        for (int u = 0; u < state.Sequences.Count; u++)
+        var scratch = new HashSet<int>();
+        for (int u = 0; u < histories.UserCount; u++)
         {
-            List<int> s = state.Sequences[u];
-            if (s.Count < 2 || (users is not null && !users.Contains(u)))
+            List<int> s = users is null || users.Contains(u) ? SequenceOf(histories, u, scratch) : [];
+            if (s.Count < 2)
             {
                 continue;
             }
@@ -278,7 +280,7 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
             shifted.Add(row);
         }
 
-        return SequenceBuilder.NextItem(shifted, _options.MaxLength, 0);
+        return SequenceBuilder.NextItem(shifted, maxLength, 0);
     }
 
     private void Train(SequenceBatch rows, int epochs, HoldoutValidation? validation, IProgress<TrainingProgress>? progress,

@@ -27,11 +27,11 @@ public enum SasRecLoss
 /// Hyper-parameters of <see cref="SasRec"/>. Architecture defaults follow the paper (d = 64, two blocks, one head,
 /// n = 50, feed-forward width d) and dropout 0.2 (the paper's value for dense data). Loss and learning rate come from a two-point check on the Online Retail next-basket protocol: full softmax with 12 epochs at 1e-3 reached
 /// validation NDCG@20 0.148 in ~180 s, 5 epochs at 3e-3 reached 0.151 in ~50 s (2 shared cores). The number of epochs
-/// is not tuned to any dataset: training runs until the validation NDCG@20 has not improved for <see cref="Patience"/>
-/// epochs (at most <see cref="MaxEpochs"/>) and keeps the best epoch, so a small log with few steps per epoch trains
+/// is not tuned to any dataset: training runs until the validation NDCG@20 has not improved for <see cref="LearnedModelOptions.Patience"/>
+/// epochs (at most <see cref="LearnedModelOptions.MaxEpochs"/>) and keeps the best epoch, so a small log with few steps per epoch trains
 /// as long as it keeps learning.
 /// </summary>
-public sealed class SasRecOptions
+public sealed class SasRecOptions : LearnedModelOptions
 {
     /// <summary>Model width d (item and position embeddings, attention, feed-forward).</summary>
     /// <value>Default 64.</value>
@@ -53,14 +53,6 @@ public sealed class SasRecOptions
     /// <value>Default 0.2.</value>
     public float Dropout { get; init; } = 0.2f;
 
-    /// <summary>The cap on passes over the users' sequences in <see cref="SasRec.Fit"/>; early stopping normally ends sooner (without validation users every pass runs).</summary>
-    /// <value>Default 200.</value>
-    public int MaxEpochs { get; init; } = 200;
-
-    /// <summary>Passes over the affected users' sequences in <see cref="SasRec.Update"/> (no validation).</summary>
-    /// <value>Default 2.</value>
-    public int UpdateEpochs { get; init; } = 2;
-
     /// <summary>Sequences per optimizer step.</summary>
     /// <value>Default 128.</value>
     public int BatchSize { get; init; } = 128;
@@ -77,26 +69,6 @@ public sealed class SasRecOptions
     /// <value>Default 256.</value>
     public int Negatives { get; init; } = 256;
 
-    /// <summary>Epochs without a better validation NDCG@20 before training stops; at least 1.</summary>
-    /// <value>Default 5.</value>
-    public int Patience { get; init; } = 5;
-
-    /// <summary>Users whose last basket is held out inside <see cref="SasRec.Fit"/> for early stopping (0 disables it).</summary>
-    /// <value>Default 500.</value>
-    public int ValidationUsers { get; init; } = 500;
-
-    /// <summary>Seed for initialisation, shuffling, dropout and negative sampling.</summary>
-    /// <value>Default 42.</value>
-    public int Seed { get; init; } = 42;
-
-    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxUsers { get; init; } = 10_000_000;
-
-    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxItems { get; init; } = 10_000_000;
-
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
@@ -110,13 +82,9 @@ public sealed class SasRecOptions
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxLength, nameof(MaxLength));
         RecommenderGuard.Rate(Dropout, nameof(Dropout));
-        RecommenderGuard.TrainingBudget(MaxEpochs, UpdateEpochs, Patience, ValidationUsers, MaxUsers, MaxItems, LearningRate);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
+        ValidateBudget(LearningRate, BatchSize);
 
-        if (!Enum.IsDefined(Loss))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Loss), Loss, $"'{nameof(Loss)}' is not a defined {nameof(SasRecLoss)}.");
-        }
+        RecommenderGuard.Defined(Loss, nameof(Loss));
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
     }

@@ -1,0 +1,53 @@
+namespace LifelongPrefs.Models;
+
+/// <summary>
+/// The training budget, seed and growth limits that every learned model's options share under the same names
+/// (<see cref="BprMfOptions"/>, <see cref="PropensityMlpOptions"/>, <see cref="Gru4RecOptions"/>,
+/// <see cref="SasRecOptions"/>, <see cref="RepeatAwareOptions"/>): <c>Fit</c> trains until the validation NDCG@20 on
+/// <see cref="LearnedModelOptions.ValidationUsers"/> held-out baskets has not improved for <see cref="LearnedModelOptions.Patience"/> epochs, at most
+/// <see cref="LearnedModelOptions.MaxEpochs"/>, and keeps the best epoch; <c>Update</c> runs <see cref="LearnedModelOptions.UpdateEpochs"/> passes.
+/// </summary>
+/// <remarks>Only the library's options derive from it. An epoch is one pass over the model's own training examples
+/// (pairs, windows, sequences or feature rows: see each model).</remarks>
+public abstract class LearnedModelOptions
+{
+    /// <summary>Initialises the shared options with their defaults.</summary>
+    private protected LearnedModelOptions()
+    {
+    }
+
+    /// <summary>The cap on epochs in <c>Fit</c>; early stopping normally ends sooner (without validation users every epoch runs).</summary>
+    /// <value>Default 200.</value>
+    public int MaxEpochs { get; init; } = 200;
+
+    /// <summary>Passes over the new events' training examples in <c>Update</c> (no validation).</summary>
+    /// <value>Default 2.</value>
+    public int UpdateEpochs { get; init; } = 2;
+
+    /// <summary>Epochs without a better validation NDCG@20 before <c>Fit</c> stops; the best epoch's parameters are kept. At least 1.</summary>
+    /// <value>Default 5.</value>
+    public int Patience { get; init; } = 5;
+
+    /// <summary>Users whose last basket is held out of the training events for early stopping (0 disables early stopping).</summary>
+    /// <value>Default 500 (1000 for <see cref="Gru4RecOptions"/>).</value>
+    public int ValidationUsers { get; init; } = 500;
+
+    /// <summary>Seed for every random choice: initialisation, shuffling, validation sampling, negative sampling and dropout.</summary>
+    /// <value>Default 42.</value>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
+    /// <value>Default 10,000,000.</value>
+    public int MaxUsers { get; init; } = 10_000_000;
+
+    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
+    /// <value>Default 10,000,000.</value>
+    public int MaxItems { get; init; } = 10_000_000;
+
+    /// <summary>Checks the shared options and the model's learning rate and batch size (the messages name the option).</summary>
+    private protected void ValidateBudget(float learningRate, int batchSize)
+    {
+        RecommenderGuard.TrainingBudget(MaxEpochs, UpdateEpochs, Patience, ValidationUsers, MaxUsers, MaxItems, learningRate);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize, "BatchSize");
+    }
+}
