@@ -36,6 +36,9 @@ internal sealed class CowCooccurrence
         Add(b, a, 1f);
     }
 
+    /// <summary>Gets row <paramref name="a"/> as the writer has it now (read it before the next increment).</summary>
+    internal CoocRow Row(int a) => _rows.Read(a)[0];
+
     /// <summary>Gets the count of (a, b) from the writer's current rows.</summary>
     internal float Get(int a, int b) => CoocRow.Find(_rows.Read(a)[0], b);
 

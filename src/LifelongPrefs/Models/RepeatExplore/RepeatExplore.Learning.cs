@@ -20,7 +20,8 @@ public sealed partial class RepeatExplore
     private int _stamp;
     private int[] _targets = [], _slotItems = [], _targetSlots = [], _negativeSlots = [], _recent = [], _recentBasket = [];
     private bool[] _isTarget = [];
-    private float[] _negativeLogWeights = [];
+    private float[] _negativeLogWeights = [], _recentInverse = [];
+    private CoocRow[] _recentRows = [];
     private float[] _h = [], _gradUser = [], _userCopy = [], _context = [], _rows = [], _gradRows = [], _logits = [];
     private float[] _features = [], _logWeights = [], _labels = [], _gateLogits = [], _gateGrad = new float[F];
     private int[] _candidates = [];
@@ -47,6 +48,7 @@ public sealed partial class RepeatExplore
         {
             (_h, _gradUser, _userCopy) = (new float[d], new float[d], new float[d]);
             (_recent, _recentBasket, _context) = (new int[recent], new int[recent], new float[_options.ContextItems * d]);
+            (_recentRows, _recentInverse) = (new CoocRow[recent], new float[recent]);
             (_negativeSlots, _negativeLogWeights) = (new int[s], new float[s]);
         }
     }
@@ -386,6 +388,13 @@ public sealed partial class RepeatExplore
             }
         }
 
+        // The recent items' rows and weights, read once per basket rather than once per candidate.
+        for (int j = 0; j < cooccurrenceCount; j++)
+        {
+            _recentRows[j] = _cooccurrence.Row(_recent[j]);
+            _recentInverse[j] = _itemInfo.Read(_recent[j])[ItemInfo.InverseSqrtUsers];
+        }
+
         UserSummary summary = _baskets.Summary(u);
         double nowOverTau = Math.Max(_latest, summary.Now) / RepeatExploreMath.TrendTicks;
         for (int j = 0; j < c; j++)
@@ -408,7 +417,10 @@ public sealed partial class RepeatExplore
         return TensorPrimitives.Dot(row[.._d], _h) + row[_d];
     }
 
-    /// <summary>The cosine co-occurrence of <paramref name="item"/> with the user's <paramref name="count"/> most recent items.</summary>
+    /// <summary>
+    /// The cosine co-occurrence of <paramref name="item"/> with the user's <paramref name="count"/> most recent items
+    /// (their rows and weights gathered by <see cref="GateStep"/>).
+    /// </summary>
     private float CooccurrenceScore(int item, int count)
     {
         float inverse = _itemInfo.Read(item)[ItemInfo.InverseSqrtUsers];
@@ -420,10 +432,9 @@ public sealed partial class RepeatExplore
         float sum = 0f;
         for (int j = 0; j < count; j++)
         {
-            int other = _recent[j];
-            if (other != item)
+            if (_recent[j] != item)
             {
-                sum += _cooccurrence.Get(other, item) * _itemInfo.Read(other)[ItemInfo.InverseSqrtUsers];
+                sum += CoocRow.Find(_recentRows[j], item) * _recentInverse[j];
             }
         }
 
