@@ -90,6 +90,9 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
     /// <summary>Gets the newest published version.</summary>
     internal PublishedVersion CurrentVersion => Volatile.Read(ref _current);
 
+    /// <summary>Gets the shop's id of an item index. Any thread.</summary>
+    internal string ItemIdOf(int item) => _items.GetId(item);
+
     /// <summary>Gets a user's index and kept events (empty for an unknown user). Any thread.</summary>
     internal (int User, UserLog? Log) Find(string userId) =>
         _users.TryGetIndex(userId, out int user) ? (user, LogOf(user)) : (-1, null);
