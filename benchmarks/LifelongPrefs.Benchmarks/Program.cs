@@ -13,6 +13,11 @@ internal static class Program
 
     private static int Main(string[] args)
     {
+        if (args.Contains(TrackerLoad.Switch, StringComparer.OrdinalIgnoreCase))
+        {
+            return TrackerLoad.Run(args);
+        }
+
         bool includeNaiveAtLargestSquare = args.Contains(NaiveAtLargestSquareSwitch, StringComparer.OrdinalIgnoreCase);
         string[] benchmarkArgs = [.. args.Where(a => !string.Equals(a, NaiveAtLargestSquareSwitch, StringComparison.OrdinalIgnoreCase))];
         bool jobChosenOnCommandLine = benchmarkArgs.Any(a => a is "--job" or "-j" || a.StartsWith("--job=", StringComparison.Ordinal));

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Globalization;
+using LifelongPrefs.Data;
+using LifelongPrefs.Lifelong;
+
+namespace LifelongPrefs.Benchmarks;
+
+/// <summary>
+/// A load generator for the tracker's latency goals, which are percentiles of single calls (BenchmarkDotNet's
+/// percentiles are over iterations, not calls): <c>-- --tracker-load [--users N] [--items N] [--rate R] [--seconds S]</c>.
+/// </summary>
+/// <remarks>
+/// 1. Warm-up: registers the catalog and observes one purchase per user (then a second for a tenth of them) as fast as
+///    the learner takes them, and reports the learner's throughput (events learned per second of the flush).
+/// 2. Observe under a paced load of R events/s for S seconds: each call is timed alone (<see cref="Stopwatch"/>), and for
+///    every 100th event the time until the learner has published a version containing it (freshness).
+/// 3. Recommend top-10 through the facade (<see cref="PreferenceTracker.RecommendInto"/>) for random known users on one
+///    thread, then on two threads at once.
+/// Every random choice flows from seed 42.
+/// </remarks>
+internal static class TrackerLoad
+{
+    internal const string Switch = "--tracker-load";
+
+    internal static int Run(string[] args)
+    {
+        int users = Arg(args, "--users", 1_000_000), items = Arg(args, "--items", 100_000);
+        int rate = Arg(args, "--rate", 10_000), seconds = Arg(args, "--seconds", 10);
+        var rng = new Random(42);
+        DateTimeOffset start = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        Console.WriteLine($"tracker load: {users:N0} users, {items:N0} items, d = 64, default learner; {Environment.ProcessorCount} cores");
+
+        using var tracker = new PreferenceTracker(new TrackerOptions { Dimensions = 64, Seed = 42 });
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < items; i++)
+        {
+            tracker.RegisterItem(Item(i));
+        }
+
+        long ticks = start.UtcTicks;
+        var batch = new List<InteractionEvent>(4096);
+        int warm = users + (users / 10);
+        for (int n = 0; n < warm; n++)
+        {
+            int u = n < users ? n : rng.Next(users);
+            ticks += TimeSpan.TicksPerMillisecond;
+            batch.Add(new InteractionEvent(User(u), Item(Popular(rng, items)), new DateTimeOffset(ticks, TimeSpan.Zero), EventKind.Purchase));
+            if (batch.Count == batch.Capacity)
+            {
+                tracker.Observe(batch);
+                batch.Clear();
+            }
+        }
+
+        tracker.Observe(batch);
+        double observed = clock.Elapsed.TotalSeconds;
+        tracker.FlushAsync().GetAwaiter().GetResult();
+        double learned = clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"warm-up: {warm:N0} events observed in {observed:F1} s, learned and published by {learned:F1} s "
+            + $"({warm / learned:N0} events/s end to end); {tracker.ModelVersion:N0} versions; managed heap {GC.GetTotalMemory(true) / 1e6:N0} MB");
+
+        // Paced Observe with freshness probes.
+        int total = rate * seconds;
+        var latency = new double[total];
+        var probes = new List<(long Sequence, long ObservedAt)>();
+        long baseLearned = tracker.Statistics.EventsObserved;
+        var freshness = new List<double>();
+        bool done = false;
+        var watcher = new Thread(() =>
+        {
+            int next = 0;
+            while (!Volatile.Read(ref done) || next < Volatile.Read(ref probeCount))
+            {
+                long learnedNow = tracker.Statistics.EventsLearned;
+                lock (probes)
+                {
+                    while (next < probes.Count && probes[next].Sequence <= learnedNow)
+                    {
+                        freshness.Add(Stopwatch.GetElapsedTime(probes[next].ObservedAt).TotalMilliseconds);
+                        next++;
+                    }
+                }
+
+                Thread.Sleep(1);
+            }
+        }) { IsBackground = true };
+        watcher.Start();
+        long t0 = Stopwatch.GetTimestamp();
+        double interval = Stopwatch.Frequency / (double)rate;
+        for (int n = 0; n < total; n++)
+        {
+            long due = t0 + (long)(n * interval);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                Thread.SpinWait(20);
+            }
+
+            ticks += TimeSpan.TicksPerMillisecond;
+            var evt = new InteractionEvent(User(rng.Next(users)), Item(Popular(rng, items)), new DateTimeOffset(ticks, TimeSpan.Zero), EventKind.Purchase);
+            long before = Stopwatch.GetTimestamp();
+            tracker.Observe(evt);
+            long after = Stopwatch.GetTimestamp();
+            latency[n] = (after - before) * 1e6 / Stopwatch.Frequency;
+            if (n % 100 == 0)
+            {
+                lock (probes)
+                {
+                    probes.Add((baseLearned + n + 1, after));
+                    probeCount = probes.Count;
+                }
+            }
+        }
+
+        double achieved = total / Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        tracker.FlushAsync().GetAwaiter().GetResult();
+        Volatile.Write(ref done, true);
+        watcher.Join();
+        Console.WriteLine($"Observe at {achieved:N0} events/s for {seconds} s: {Percentiles(latency, "µs")}");
+        Console.WriteLine($"freshness (observed → learned and published), {freshness.Count} probes: {Percentiles([.. freshness], "ms")}");
+
+        // Recommend through the facade.
+        foreach (int threads in new[] { 1, 2 })
+        {
+            const int callsPerThread = 4000;
+            var per = new double[threads * callsPerThread];
+            var runners = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+            {
+                var r = new Random(100 + t);
+                var buffer = new Recommendation[10];
+                for (int c = 0; c < callsPerThread; c++)
+                {
+                    string user = User(r.Next(users));
+                    long b = Stopwatch.GetTimestamp();
+                    tracker.RecommendInto(user, buffer, null);
+                    per[(t * callsPerThread) + c] = (Stopwatch.GetTimestamp() - b) * 1e3 / Stopwatch.Frequency;
+                }
+            })).ToList();
+            long r0 = Stopwatch.GetTimestamp();
+            runners.ForEach(r => r.Start());
+            runners.ForEach(r => r.Join());
+            double wall = Stopwatch.GetElapsedTime(r0).TotalSeconds;
+            Console.WriteLine($"Recommend top-10 of {items:N0}, {threads} thread(s): {per.Length / wall:N0} calls/s; {Percentiles(per, "ms")}");
+        }
+
+        return 0;
+    }
+
+    private static int probeCount;
+
+    private static string User(int u) => "c" + u.ToString(CultureInfo.InvariantCulture);
+
+    private static string Item(int i) => "p" + i.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A skewed item draw: half the purchases from the first 1% of the catalog.</summary>
+    private static int Popular(Random rng, int items) => rng.Next(2) == 0 ? rng.Next(Math.Max(1, items / 100)) : rng.Next(items);
+
+    private static int Arg(string[] args, string name, int fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static string Percentiles(double[] values, string unit)
+    {
+        double[] sorted = [.. values.Order()];
+        double At(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+        return string.Create(CultureInfo.InvariantCulture,
+            $"p50 {At(0.50):F3} {unit}, p99 {At(0.99):F3} {unit}, p99.9 {At(0.999):F3} {unit}, max {sorted[^1]:F3} {unit} ({sorted.Length:N0} calls)");
+    }
+}
