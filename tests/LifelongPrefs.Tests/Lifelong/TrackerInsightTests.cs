@@ -56,6 +56,41 @@ public class TrackerInsightTests
     }
 
     [Fact]
+    public async Task A_click_given_as_feedback_raises_the_clicked_items_companions()
+    {
+        await using var tracker = new PreferenceTracker(new TrackerOptions { MicroBatchSize = 128, FlushInterval = Timeout.InfiniteTimeSpan, Dimensions = 16 });
+        var rng = new Random(22);
+        for (int d = 0; d < 40; d++)
+        {
+            for (int u = 0; u < 30; u++)
+            {
+                DateTimeOffset t = Start.AddDays(d).AddMinutes(u);
+                string basket = $"b{d}-{u}";
+                if (u % 2 == 0)
+                {
+                    tracker.Observe(new InteractionEvent(UserId(u), "tent", t, EventKind.Purchase, BasketId: basket));
+                    tracker.Observe(new InteractionEvent(UserId(u), "pegs", t, EventKind.Purchase, BasketId: basket));
+                }
+
+                tracker.Observe(new InteractionEvent(UserId(u), ItemId(rng.Next(30)), t, EventKind.Purchase, BasketId: basket));
+            }
+        }
+
+        for (int d = 0; d < 4; d++)
+        {
+            tracker.Observe(new InteractionEvent("newcomer", ItemId(d), Start.AddDays(41 + d), EventKind.Purchase));
+        }
+
+        await tracker.FlushAsync();
+        int Rank() => tracker.Recommend("newcomer", 40).Select(r => r.ItemId).ToList().IndexOf("pegs");
+        int before = Rank();
+        tracker.Feedback("newcomer", "tent", FeedbackOutcome.Clicked);
+        await tracker.FlushAsync();
+        int after = Rank();
+        Assert.True(after >= 0 && (before < 0 || after < before), $"pegs ranked {before} before the click on tent, {after} after");
+    }
+
+    [Fact]
     public async Task An_items_audience_leaves_out_its_buyers_and_a_categorys_audience_favours_the_category()
     {
         await using var tracker = new PreferenceTracker(new TrackerOptions { MicroBatchSize = 128, FlushInterval = Timeout.InfiniteTimeSpan, Dimensions = 16 });
