@@ -1,0 +1,297 @@
+using System.Numerics.Tensors;
+using LifelongPrefs.Data;
+using LifelongPrefs.Training;
+
+namespace LifelongPrefs.Models;
+
+/// <summary>The online steps on one basket: the gate's softmax over its candidates, then the embedding model's sampled softmax with lazy Adam rows.</summary>
+public sealed partial class RepeatExplore
+{
+    /// <summary>One online step on a basket: the gate's softmax, then the embedding model's sampled softmax.</summary>
+    private void Learn(int u, ReadOnlySpan<int> targets)
+    {
+        if (targets.IsEmpty)
+        {
+            return;
+        }
+
+        int d = _d, w = d + 1, s = _options.Negatives;
+        int recent = SelectRecent(u);
+        int contextCount = Math.Min(recent, _options.ContextItems), cooccurrenceCount = Math.Min(recent, _options.CooccurrenceItems);
+        _userRows.Read(u).CopyTo(_userCopy);
+        for (int j = 0; j < contextCount; j++)
+        {
+            _inputRows.Read(_recent[j]).CopyTo(_context.AsSpan(j * d, d));
+        }
+
+        RepeatExploreMath.UserVector(_h, _userCopy, _context, contextCount, d);
+
+        // Slots: the targets first, then the sampled negatives (a repeated item shares its slot).
+        int slots = 0;
+        NextStamp();
+        EnsureSlots(targets.Length + s);
+        foreach (int t in targets)
+        {
+            _targetSlots[slots] = slots;
+            slots = Slot(t, slots, isTarget: true);
+        }
+
+        for (int k = 0; k < s; k++)
+        {
+            int item = _sampler.Sample(_random, _items);
+            _negativeLogWeights[k] = _sampler.LogWeight(item, s, _items);
+            int before = slots;
+            slots = Slot(item, slots, isTarget: false);
+            _negativeSlots[k] = slots > before ? before : _slotOf[item];
+        }
+
+        _steps++;
+        GateStep(u, targets, cooccurrenceCount);
+        for (int r = 0; r < slots; r++)
+        {
+            _outputRows.Read(_slotItems[r]).CopyTo(_rows.AsSpan(r * w, w));
+        }
+
+        RepeatExploreMath.ExploreLoss(_gradUser, _gradRows, _h, _logits, _userCopy, _context, contextCount,
+            _rows.AsSpan(0, slots * w), _targetSlots.AsSpan(0, targets.Length), _negativeSlots.AsSpan(0, s), _negativeLogWeights, _isTarget, d);
+        ApplyEmbedding(u, slots, contextCount);
+    }
+
+    private int Slot(int item, int slots, bool isTarget)
+    {
+        if (_slotStamp[item] == _stamp)
+        {
+            return slots;
+        }
+
+        (_slotStamp[item], _slotOf[item], _slotItems[slots], _isTarget[slots]) = (_stamp, slots, item, isTarget);
+        return slots + 1;
+    }
+
+    private void EnsureSlots(int slots)
+    {
+        if (_slotItems.Length >= slots)
+        {
+            return;
+        }
+
+        int n = Math.Max(slots, 2 * _slotItems.Length), w = _d + 1;
+        (_slotItems, _targetSlots, _isTarget) = (new int[n], new int[n], new bool[n]);
+        (_rows, _gradRows, _logits) = (new float[n * w], new float[n * w], new float[n]);
+    }
+
+    /// <summary>Lazy Adam on the rows the embedding step touched: output rows (with bias), the user row, the context rows.</summary>
+    private void ApplyEmbedding(int u, int slots, int contextCount)
+    {
+        int d = _d, w = d + 1;
+        (float stepSize, float inverse) = Adam.BiasCorrectedScales(_options.LearningRate, Beta1, Beta2, _steps);
+        for (int r = 0; r < slots; r++)
+        {
+            int item = _slotItems[r];
+            AdamRow(_outputRows.Row(item), _gradRows.AsSpan(r * w, w), _outputM.AsSpan(item * w, w), _outputV.AsSpan(item * w, w), stepSize, inverse);
+        }
+
+        AdamRow(_userRows.Row(u), _gradUser, _userM.AsSpan(u * d, d), _userV.AsSpan(u * d, d), stepSize, inverse);
+        if (contextCount > 0)
+        {
+            // Each context row's gradient is du / n (the mean's share).
+            TensorPrimitives.Multiply(_gradUser, 1f / contextCount, _gradUser);
+            for (int j = 0; j < contextCount; j++)
+            {
+                int item = _recent[j];
+                AdamRow(_inputRows.Row(item), _gradUser, _inputM.AsSpan(item * d, d), _inputV.AsSpan(item * d, d), stepSize, inverse);
+            }
+        }
+    }
+
+    private static void AdamRow(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v, float stepSize, float inverse) =>
+        OptimizerMath.Adam(value, gradient, m, v, Beta1, Beta2, Epsilon, stepSize, inverse, 0f, 1f);
+
+    /// <summary>
+    /// The gate's step: candidates are the targets (weight 1), the user's other earlier items (all, or a uniform sample
+    /// of <see cref="RepeatExploreOptions.OwnCandidates"/> standing for the rest) and the basket's negatives that are
+    /// neither (each standing for items / negatives catalog items).
+    /// </summary>
+    private void GateStep(int u, ReadOnlySpan<int> targets, int cooccurrenceCount)
+    {
+        int own = _options.OwnCandidates, s = _options.Negatives;
+        EnsureCandidates(targets.Length + own + s);
+        int c = 0;
+        foreach (int t in targets)
+        {
+            _candidates[c] = t;
+            (_labels[c], _logWeights[c]) = (1f / targets.Length, 0f);
+            c++;
+        }
+
+        // The user's earlier items outside the basket: reservoir-sample `own` of them (all when there are fewer).
+        int seen = 0, first = c;
+        for (int e = _baskets.UserAt(u).Head; e >= 0; e = _baskets.Next(e))
+        {
+            int item = _baskets.Item(e);
+            if (_slotStamp[item] == _stamp && _isTarget[_slotOf[item]])
+            {
+                continue;
+            }
+
+            seen++;
+            if (seen <= own)
+            {
+                _candidates[c++] = item;
+            }
+            else
+            {
+                int k = _random.Next(seen);
+                if (k < own)
+                {
+                    _candidates[first + k] = item;
+                }
+            }
+        }
+
+        float ownWeight = c > first ? MathF.Log((float)seen / (c - first)) : 0f;
+        for (int j = first; j < c; j++)
+        {
+            (_labels[j], _logWeights[j]) = (0f, ownWeight);
+        }
+
+        for (int k = 0; k < s; k++)
+        {
+            int item = _slotItems[_negativeSlots[k]];
+            if (!_isTarget[_negativeSlots[k]] && _baskets.Find(u, item) < 0)
+            {
+                _candidates[c] = item;
+                (_labels[c], _logWeights[c]) = (0f, _negativeLogWeights[k]);
+                c++;
+            }
+        }
+
+        // The recent items' rows and weights, read once per basket rather than once per candidate.
+        for (int j = 0; j < cooccurrenceCount; j++)
+        {
+            _recentRows[j] = _cooccurrence.Row(_recent[j]);
+            _recentInverse[j] = _itemInfo.Read(_recent[j])[ItemInfo.InverseSqrtUsers];
+        }
+
+        UserSummary summary = _baskets.Summary(u);
+        double nowOverTau = Math.Max(_latest, summary.Now) / RepeatExploreMath.TrendTicks;
+        for (int j = 0; j < c; j++)
+        {
+            int item = _candidates[j];
+            int e = _baskets.Find(u, item);
+            ItemStat stat = e >= 0 ? _baskets.Stat(e) : default;
+            RepeatExploreMath.Fill(_features.AsSpan(j * F, F), e >= 0, stat, summary, ExploreScore(item), CooccurrenceScore(item, cooccurrenceCount),
+                _itemInfo.Read(item)[ItemInfo.Popularity], _itemInfo.Read(item)[ItemInfo.RepeatShare], RepeatExploreMath.Trend(_itemInfo.Read(item)[ItemInfo.LogTrend], nowOverTau), _options.Decay);
+        }
+
+        RepeatExploreMath.GateLoss(_gateGrad, _gateLogits, _features.AsSpan(0, c * F), _logWeights.AsSpan(0, c), _labels.AsSpan(0, c), _gate);
+        (float stepSize, float inverse) = Adam.BiasCorrectedScales(_options.GateLearningRate, Beta1, Beta2, _steps);
+        AdamRow(_gate, _gateGrad, _gateM, _gateV, stepSize, inverse);
+    }
+
+    private float ExploreScore(int item)
+    {
+        ReadOnlySpan<float> row = _outputRows.Read(item);
+        return TensorPrimitives.Dot(row[.._d], _h) + row[_d];
+    }
+
+    /// <summary>
+    /// The cosine co-occurrence of <paramref name="item"/> with the user's <paramref name="count"/> most recent items
+    /// (their rows and weights gathered by <see cref="GateStep"/>).
+    /// </summary>
+    private float CooccurrenceScore(int item, int count)
+    {
+        float inverse = _itemInfo.Read(item)[ItemInfo.InverseSqrtUsers];
+        if (inverse == 0f)
+        {
+            return 0f;
+        }
+
+        float sum = 0f;
+        for (int j = 0; j < count; j++)
+        {
+            if (_recent[j] != item)
+            {
+                sum += CoocRow.Find(_recentRows[j], item) * _recentInverse[j];
+            }
+        }
+
+        return sum * inverse;
+    }
+
+    private void EnsureCandidates(int n)
+    {
+        if (_candidates.Length >= n)
+        {
+            return;
+        }
+
+        n = Math.Max(n, 2 * _candidates.Length);
+        (_candidates, _labels, _logWeights, _gateLogits, _features) = (new int[n], new float[n], new float[n], new float[n], new float[n * F]);
+    }
+
+    /// <summary>One logistic step per queued negative: pushes the pair's exploration score towards "not bought".</summary>
+    private void ApplyNegatives()
+    {
+        int d = _d, w = d + 1;
+        foreach ((int u, int item) in _negatives)
+        {
+            if (u >= _users || item >= _items)
+            {
+                continue;
+            }
+
+            int recent = SelectRecent(u), contextCount = Math.Min(recent, _options.ContextItems);
+            _userRows.Read(u).CopyTo(_userCopy);
+            for (int j = 0; j < contextCount; j++)
+            {
+                _inputRows.Read(_recent[j]).CopyTo(_context.AsSpan(j * d, d));
+            }
+
+            RepeatExploreMath.UserVector(_h, _userCopy, _context, contextCount, d);
+            EnsureSlots(1);
+            _outputRows.Read(item).CopyTo(_rows.AsSpan(0, w));
+
+            // Binary cross-entropy with label 0: dz = σ(z); do = dz·[h, 1]; dh = dz·o.
+            float z = TensorPrimitives.Dot(_rows.AsSpan(0, d), _h) + _rows[d];
+            float dz = 1f / (1f + MathF.Exp(-z));
+            TensorPrimitives.Multiply(_h, dz, _gradRows.AsSpan(0, d));
+            _gradRows[d] = dz;
+            TensorPrimitives.Multiply(_rows.AsSpan(0, d), dz, _gradUser);
+            _slotItems[0] = item;
+            _steps++;
+            ApplyEmbedding(u, 1, contextCount);
+        }
+
+        _negatives.Clear();
+    }
+}
+
+/// <summary>The "most recent distinct items" rule shared by the online step and the scorer.</summary>
+internal static class RecentItems
+{
+    /// <summary>
+    /// Inserts (item, basket) into the first <paramref name="n"/> entries of the parallel arrays, kept ordered by basket
+    /// descending then item descending and cut at <paramref name="cap"/>; returns the new count.
+    /// </summary>
+    internal static int Insert(Span<int> items, Span<int> baskets, int n, int cap, int item, int basket)
+    {
+        if (cap == 0 || (n == cap && !Before(basket, item, baskets[n - 1], items[n - 1])))
+        {
+            return n;
+        }
+
+        int at = n == cap ? n - 1 : n;
+        while (at > 0 && Before(basket, item, baskets[at - 1], items[at - 1]))
+        {
+            (items[at], baskets[at]) = (items[at - 1], baskets[at - 1]);
+            at--;
+        }
+
+        (items[at], baskets[at]) = (item, basket);
+        return Math.Min(n + 1, cap);
+    }
+
+    private static bool Before(int basket, int item, int otherBasket, int otherItem) =>
+        basket > otherBasket || (basket == otherBasket && item > otherItem);
+}
