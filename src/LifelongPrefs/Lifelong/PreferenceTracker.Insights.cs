@@ -159,26 +159,25 @@ public sealed partial class PreferenceTracker
         int users = _users.Count;
         var scores = new float[users];
         var vector = new float[embedding.Dimensions];
-        for (int u = 0; u < users; u++)
+        Scratch scratch = _scratch.Rent(); // one rent for the whole scan
+        try
         {
-            ReadOnlySpan<Interaction> history = LogOf(u) is { } log ? log.Recent(_options.MaxHistoryPerUser) : [];
-            if (boughtItem >= 0 && Bought(history, boughtItem))
+            for (int u = 0; u < users; u++)
             {
-                scores[u] = float.NegativeInfinity;
-                continue;
-            }
+                ReadOnlySpan<Interaction> history = LogOf(u) is { } log ? log.Recent(_options.MaxHistoryPerUser) : [];
+                if (boughtItem >= 0 && Bought(history, boughtItem))
+                {
+                    scores[u] = float.NegativeInfinity;
+                    continue;
+                }
 
-            Scratch scratch = _scratch.Rent();
-            try
-            {
                 embedding.UserVector(u, scratch.Known(history, version.ModelItems), vector);
+                scores[u] = TensorPrimitives.Dot(vector, target);
             }
-            finally
-            {
-                _scratch.Return(scratch);
-            }
-
-            scores[u] = TensorPrimitives.Dot(vector, target);
+        }
+        finally
+        {
+            _scratch.Return(scratch);
         }
 
         var top = new int[Math.Min(k, users)];

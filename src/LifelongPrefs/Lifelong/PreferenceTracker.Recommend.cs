@@ -163,7 +163,6 @@ public sealed partial class PreferenceTracker
         Scratch scratch = _scratch.Rent();
         try
         {
-            scratch.Ensure(0, 0, 0);
             version.Scorer!.Score(user, scratch.Known(history, version.ModelItems), scores[..items]);
         }
         finally

@@ -16,22 +16,7 @@ public class TrackerInsightTests
     {
         await using var tracker = new PreferenceTracker(new TrackerOptions { MicroBatchSize = 128, FlushInterval = Timeout.InfiniteTimeSpan, Dimensions = 16 });
         // Everyone who buys "tent" buys "pegs" in the same basket; "walker" has bought only tents, plus noise items.
-        var rng = new Random(21);
-        for (int d = 0; d < 40; d++)
-        {
-            for (int u = 0; u < 30; u++)
-            {
-                DateTimeOffset t = Start.AddDays(d).AddMinutes(u);
-                string basket = $"b{d}-{u}";
-                if (u % 2 == 0)
-                {
-                    tracker.Observe(new InteractionEvent(UserId(u), "tent", t, EventKind.Purchase, BasketId: basket));
-                    tracker.Observe(new InteractionEvent(UserId(u), "pegs", t, EventKind.Purchase, BasketId: basket));
-                }
-
-                tracker.Observe(new InteractionEvent(UserId(u), ItemId(rng.Next(30)), t, EventKind.Purchase, BasketId: basket));
-            }
-        }
+        ObserveCampingShop(tracker, seed: 21);
 
         for (int d = 0; d < 5; d++)
         {
@@ -59,22 +44,7 @@ public class TrackerInsightTests
     public async Task A_click_given_as_feedback_raises_the_clicked_items_companions()
     {
         await using var tracker = new PreferenceTracker(new TrackerOptions { MicroBatchSize = 128, FlushInterval = Timeout.InfiniteTimeSpan, Dimensions = 16 });
-        var rng = new Random(22);
-        for (int d = 0; d < 40; d++)
-        {
-            for (int u = 0; u < 30; u++)
-            {
-                DateTimeOffset t = Start.AddDays(d).AddMinutes(u);
-                string basket = $"b{d}-{u}";
-                if (u % 2 == 0)
-                {
-                    tracker.Observe(new InteractionEvent(UserId(u), "tent", t, EventKind.Purchase, BasketId: basket));
-                    tracker.Observe(new InteractionEvent(UserId(u), "pegs", t, EventKind.Purchase, BasketId: basket));
-                }
-
-                tracker.Observe(new InteractionEvent(UserId(u), ItemId(rng.Next(30)), t, EventKind.Purchase, BasketId: basket));
-            }
-        }
+        ObserveCampingShop(tracker, seed: 22);
 
         for (int d = 0; d < 4; d++)
         {
@@ -114,6 +84,27 @@ public class TrackerInsightTests
             string.Join(", ", category));
         Assert.Throws<ArgumentException>("category", () => tracker.FindCategoryAudience("nope", 5));
         Assert.Throws<ArgumentOutOfRangeException>("k", () => tracker.FindAudience(item, 0));
+    }
+
+    /// <summary>Forty days of 30 users: the even ones buy "tent" and "pegs" in one basket, everyone one random item.</summary>
+    private static void ObserveCampingShop(PreferenceTracker tracker, int seed)
+    {
+        var rng = new Random(seed);
+        for (int d = 0; d < 40; d++)
+        {
+            for (int u = 0; u < 30; u++)
+            {
+                DateTimeOffset t = Start.AddDays(d).AddMinutes(u);
+                string basket = $"b{d}-{u}";
+                if (u % 2 == 0)
+                {
+                    tracker.Observe(new InteractionEvent(UserId(u), "tent", t, EventKind.Purchase, BasketId: basket));
+                    tracker.Observe(new InteractionEvent(UserId(u), "pegs", t, EventKind.Purchase, BasketId: basket));
+                }
+
+                tracker.Observe(new InteractionEvent(UserId(u), ItemId(rng.Next(30)), t, EventKind.Purchase, BasketId: basket));
+            }
+        }
     }
 
     private static HashSet<string> Buyers(PreferenceTracker tracker, string itemId)

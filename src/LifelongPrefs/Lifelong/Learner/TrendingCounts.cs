@@ -21,17 +21,6 @@ internal sealed class TrendingCounts(TimeSpan halfLife)
     /// <summary>Gets the newest event time seen.</summary>
     internal long StreamTicks { get; private set; }
 
-    /// <summary>The weight an event of each kind adds: a purchase counts most, a return nothing.</summary>
-    internal static float WeightOf(EventKind kind) => kind switch
-    {
-        EventKind.Purchase => 1f,
-        EventKind.AddToCart => 0.5f,
-        EventKind.Rating => 0.5f,
-        EventKind.Click => 0.25f,
-        EventKind.View => 0.1f,
-        _ => 0f,
-    };
-
     /// <summary>Adds one event.</summary>
     internal void Add(in Interaction e, int itemCount)
     {
@@ -42,7 +31,7 @@ internal sealed class TrendingCounts(TimeSpan halfLife)
             Array.Resize(ref _totals, size);
         }
 
-        float w = WeightOf(e.Kind);
+        float w = ProfileOptions.Default.KindWeight(e.Kind); // the profiles' kind weights: purchase 1 … view 0.1, return 0
         if (w == 0f)
         {
             return;

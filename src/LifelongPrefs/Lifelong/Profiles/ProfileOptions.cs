@@ -70,20 +70,25 @@ internal sealed record ProfileOptions
     /// <returns>A finite weight ≥ 0.</returns>
     internal float Weigh(in Interaction e)
     {
-        float kind = e.Kind switch
-        {
-            EventKind.Purchase => PurchaseWeight,
-            EventKind.AddToCart => AddToCartWeight,
-            EventKind.Click => ClickWeight,
-            EventKind.View => ViewWeight,
-            EventKind.Rating => RatingWeight,
-            _ => 0f,
-        };
+        float kind = KindWeight(e.Kind);
 
         // Non-finite or sub-unit quantities (views usually carry 1 or 0) count as one unit.
         float quantity = float.IsFinite(e.Quantity) ? Math.Clamp(e.Quantity, 1f, MaxQuantity) : 1f;
         return kind * (1f + MathF.Log(quantity));
     }
+
+    /// <summary>The weight of one event of this kind, before its quantity (a return weighs 0).</summary>
+    /// <param name="kind">The event kind.</param>
+    /// <returns>The kind's weight.</returns>
+    internal float KindWeight(EventKind kind) => kind switch
+    {
+        EventKind.Purchase => PurchaseWeight,
+        EventKind.AddToCart => AddToCartWeight,
+        EventKind.Click => ClickWeight,
+        EventKind.View => ViewWeight,
+        EventKind.Rating => RatingWeight,
+        _ => 0f,
+    };
 
     private static void Positive(TimeSpan value, string name)
     {
