@@ -5,8 +5,9 @@ namespace LifelongPrefs.Models;
 
 /// <summary>
 /// The validation data a model carves out of its own training events for early stopping: each sampled user's
-/// last basket (events sharing the user's latest basket id; for events without baskets, the latest time stamp)
-/// is held out, and the model is scored on it with the user's earlier events as history (NDCG@K, all items).
+/// last basket (events sharing the user's latest basket id; for events without baskets, the latest time stamp), or
+/// only the last item of that basket (<see cref="ValidationHoldout.LastItem"/>), is held out, and the model is scored
+/// on it with the user's other events as history (NDCG@K, all items).
 /// </summary>
 /// <remarks>
 /// Models call this inside <see cref="IRecommender.Fit"/>, so the evaluation protocol's own validation and test
@@ -30,20 +31,28 @@ internal sealed class HoldoutValidation
     /// <summary>Gets the number of validation users.</summary>
     internal int UserCount => _users.Count;
 
-    /// <summary>Holds out the last basket of up to <paramref name="maxUsers"/> users with at least two baskets.</summary>
-    internal static HoldoutValidation Create(IReadOnlyList<Interaction> events, int userCount, int maxUsers, int seed)
+    /// <summary>
+    /// Holds out the last basket (or, with <see cref="ValidationHoldout.LastItem"/>, the last positive item of the last
+    /// basket: every line of it in that basket) of up to <paramref name="maxUsers"/> users with at least two baskets.
+    /// </summary>
+    internal static HoldoutValidation Create(IReadOnlyList<Interaction> events, int userCount, int maxUsers, int seed,
+        ValidationHoldout holdout = ValidationHoldout.LastBasket)
     {
-        // Per user, from the one history store: their last basket's key (basket id, else time stamp), if they have two.
+        // Per user, from the one history store: their last basket's key (basket id, else time stamp), if they have two,
+        // and for the last-item holdout the item of the basket's last positive event (-1: the whole basket).
         UserHistories store = UserHistories.FromEvents(events, userCount);
         var last = new long[userCount];
+        var lastItem = new int[userCount];
         var candidates = new List<int>();
         for (int u = 0; u < userCount; u++)
         {
             int baskets = store.BasketCount(u);
-            if (baskets >= 2)
+            int item = holdout == ValidationHoldout.LastItem && baskets >= 2 ? LastPositiveItem(store.Basket(u, baskets - 1)) : -1;
+            if (baskets >= 2 && (holdout == ValidationHoldout.LastBasket || item >= 0))
             {
                 candidates.Add(u);
                 last[u] = store.Basket(u, baskets - 1)[0].BasketKey;
+                lastItem[u] = item;
             }
         }
 
@@ -55,7 +64,7 @@ internal sealed class HoldoutValidation
         var relevant = new Dictionary<int, SortedSet<int>>();
         foreach (Interaction e in events)
         {
-            bool heldOut = chosen.Contains(e.User) && e.BasketKey == last[e.User];
+            bool heldOut = chosen.Contains(e.User) && e.BasketKey == last[e.User] && (lastItem[e.User] < 0 || e.Item == lastItem[e.User]);
             if (heldOut)
             {
                 if (RecommenderGuard.IsPositive(e))
@@ -83,6 +92,19 @@ internal sealed class HoldoutValidation
         }
 
         return new HoldoutValidation(fit, users);
+    }
+
+    private static int LastPositiveItem(ReadOnlySpan<Interaction> basket)
+    {
+        for (int k = basket.Length - 1; k >= 0; k--)
+        {
+            if (RecommenderGuard.IsPositive(basket[k]))
+            {
+                return basket[k].Item;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>The early-stopping metric of <paramref name="model"/> on <paramref name="validation"/>, or null when there are no validation users.</summary>

@@ -32,6 +32,17 @@ public abstract class LearnedModelOptions
     /// <value>Default 500 (1000 for <see cref="Gru4RecOptions"/>).</value>
     public int ValidationUsers { get; init; } = 500;
 
+    /// <summary>
+    /// What is held out of each validation user's events for early stopping: the whole last basket, or only its last
+    /// item (the rest of the basket stays in training and in the history the model is scored with).
+    /// </summary>
+    /// <value>Default <see cref="ValidationHoldout.LastBasket"/> (<see cref="ValidationHoldout.LastItem"/> for
+    /// <see cref="Gru4RecOptions"/>).</value>
+    /// <remarks>Not part of the options fingerprint of a saved state: it steers only which epoch <c>Fit</c> keeps, and
+    /// <c>Fit</c> starts from scratch, so a state is equally valid whichever holdout chose it.</remarks>
+    [Persistence.NotFingerprinted]
+    public ValidationHoldout Validation { get; init; } = ValidationHoldout.LastBasket;
+
     /// <summary>Seed for every random choice: initialisation, shuffling, validation sampling, negative sampling and dropout.</summary>
     /// <value>Default 42.</value>
     public int Seed { get; init; } = 42;
@@ -48,6 +59,17 @@ public abstract class LearnedModelOptions
     private protected void ValidateBudget(float learningRate, int batchSize)
     {
         RecommenderGuard.TrainingBudget(MaxEpochs, UpdateEpochs, Patience, ValidationUsers, MaxUsers, MaxItems, learningRate);
+        RecommenderGuard.Defined(Validation, nameof(Validation));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize, "BatchSize");
     }
+}
+
+/// <summary>What a learned model holds out of its own training events to choose its best epoch (<see cref="LearnedModelOptions.Validation"/>).</summary>
+public enum ValidationHoldout
+{
+    /// <summary>Each validation user's last basket, scored with NDCG@20 over its items (the next-basket task).</summary>
+    LastBasket,
+
+    /// <summary>Only the last item of each validation user's last basket (the next-item task sequence models are trained for).</summary>
+    LastItem,
 }

@@ -14,7 +14,8 @@ namespace LifelongPrefs.Persistence;
 /// The text lists every public instance property as <c>Name=value</c>, one per line, sorted by name (ordinal), with
 /// values formatted in the invariant culture (floats in their shortest round-trip form, enums by name). It depends
 /// only on the properties, so it is the same whether the options are a record or a class with <c>init</c>
-/// properties, and whatever order the properties are declared in.
+/// properties, and whatever order the properties are declared in. A property marked
+/// <see cref="NotFingerprintedAttribute"/> is left out.
 /// </remarks>
 internal static class OptionsFingerprint
 {
@@ -30,7 +31,7 @@ internal static class OptionsFingerprint
         var text = new StringBuilder();
         foreach (PropertyInfo property in properties)
         {
-            if (property.GetIndexParameters().Length > 0)
+            if (property.GetIndexParameters().Length > 0 || property.IsDefined(typeof(NotFingerprintedAttribute), inherit: true))
             {
                 continue;
             }
@@ -92,4 +93,14 @@ internal static class OptionsFingerprint
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? string.Empty,
     };
+}
+
+/// <summary>
+/// Leaves an option out of <see cref="OptionsFingerprint"/>: for options that only steer how <c>Fit</c> trains from
+/// scratch (so a saved state means the same whatever their value), added after states were saved with the option
+/// absent. Older states then still load, and the option can change without invalidating them.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = true)]
+internal sealed class NotFingerprintedAttribute : Attribute
+{
 }

@@ -1,3 +1,4 @@
+using LifelongPrefs.Data;
 using LifelongPrefs.Models;
 using LifelongPrefs.Persistence;
 
@@ -157,6 +158,36 @@ public class StateFormatTests
         Assert.Equal("Loss=SampledSoftmax\nRate=0.1\nSize=3\n", text);
         Assert.Equal(text, OptionsFingerprint.Canonical(asClass));
         Assert.NotEqual(OptionsFingerprint.Of(text), OptionsFingerprint.Of(OptionsFingerprint.Canonical(asRecord with { Size = 4 })));
+    }
+
+    [Fact]
+    public void The_validation_holdout_is_not_fingerprinted_so_states_saved_before_it_existed_still_load()
+    {
+        // Canonical texts list every option but the holdout, so both holdouts give one fingerprint.
+        string lastBasket = OptionsFingerprint.Canonical(new Gru4RecOptions { Validation = ValidationHoldout.LastBasket });
+        Assert.DoesNotContain("Validation=", lastBasket, StringComparison.Ordinal);
+        Assert.Contains("ValidationUsers=1000", lastBasket, StringComparison.Ordinal);
+        Assert.Equal(lastBasket, OptionsFingerprint.Canonical(new Gru4RecOptions()));
+
+        // The checked-in GRU4Rec fixture was written before the option existed: a model with the new default loads it
+        // and scores exactly like the one pinned to the old holdout.
+        byte[] fixture = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Persistence", "Fixtures", "gru4rec.llpf"));
+        var pinned = (Gru4Rec)StateModels.Create("gru4rec");
+        var current = new Gru4Rec(new Gru4RecOptions
+        {
+            Dimensions = 4, HiddenSize = 4, MaxLength = 4, MaxEpochs = 2, UpdateEpochs = 1, BatchSize = 4, Patience = 1, ValidationUsers = 2, Seed = 11,
+        });
+        pinned.Load(new MemoryStream(fixture));
+        current.Load(new MemoryStream(fixture));
+        var a = new float[pinned.ItemCount];
+        var b = new float[current.ItemCount];
+        for (int u = 0; u < StateModels.Users; u++)
+        {
+            Interaction[] history = [.. StateModels.Log().Where(e => e.User == u)];
+            pinned.Score(u, history, a);
+            current.Score(u, history, b);
+            Assert.Equal(a, b);
+        }
     }
 
     private sealed record RecordOptions(int Size, float Rate, Gru4RecLoss Loss);

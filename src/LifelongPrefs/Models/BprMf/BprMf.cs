@@ -99,7 +99,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
         // Early stopping: hold out some users' last training basket, keep the epoch with the best NDCG@20 on it,
         // then learn the held-out pairs too (as an update would), so no training event is left unused.
         HoldoutValidation? validation = _options.ValidationUsers > 0
-            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed)
+            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed, _options.Validation)
             : null;
         Train(CollectNewPairs(validation?.FitEvents ?? events), _options.MaxEpochs, validation, progress, cancellationToken);
         if (validation is not null)

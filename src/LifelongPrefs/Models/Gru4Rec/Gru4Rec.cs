@@ -127,7 +127,7 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
         }
 
         _fitted = true;
-        HoldoutValidation validation = HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed);
+        HoldoutValidation validation = HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed, _options.Validation);
         Grow(userCount, itemCount);
         Append(validation.FitEvents);
         if (_options.Loss == Gru4RecLoss.SampledSoftmax && itemCount > 0)

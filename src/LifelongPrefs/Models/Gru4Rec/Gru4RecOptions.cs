@@ -25,8 +25,15 @@ public enum Gru4RecLoss
 /// </summary>
 public sealed class Gru4RecOptions : LearnedModelOptions
 {
-    /// <summary>Initialises the defaults; <see cref="LearnedModelOptions.ValidationUsers"/> is 1000 here.</summary>
-    public Gru4RecOptions() => ValidationUsers = 1000;
+    /// <summary>
+    /// Initialises the defaults; <see cref="LearnedModelOptions.ValidationUsers"/> is 1000 here and
+    /// <see cref="LearnedModelOptions.Validation"/> is <see cref="ValidationHoldout.LastItem"/>.
+    /// </summary>
+    public Gru4RecOptions()
+    {
+        ValidationUsers = 1000;
+        Validation = ValidationHoldout.LastItem;
+    }
 
     /// <summary>Item-embedding size D.</summary>
     /// <value>Default 64.</value>

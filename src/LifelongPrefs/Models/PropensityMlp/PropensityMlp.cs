@@ -132,7 +132,7 @@ public sealed partial class PropensityMlp : Recommender, ITrainableRecommender
         }
 
         HoldoutValidation? validation = _options.ValidationUsers > 0
-            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed)
+            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed, _options.Validation)
             : null;
         IReadOnlyList<Interaction> fitEvents = validation?.FitEvents ?? events;
         _userCount = userCount;

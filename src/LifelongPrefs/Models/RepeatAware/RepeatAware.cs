@@ -136,7 +136,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
 
         _fitted = true;
         HoldoutValidation? validation = _options.ValidationUsers > 0
-            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed)
+            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed, _options.Validation)
             : null;
         IReadOnlyList<Interaction> fitEvents = validation?.FitEvents ?? events;
         _users = userCount;

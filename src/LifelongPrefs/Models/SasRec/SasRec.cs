@@ -147,7 +147,7 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
         Grow(userCount, itemCount);
 
         HoldoutValidation? validation = _options.ValidationUsers > 0
-            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed)
+            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed, _options.Validation)
             : null;
         if (validation is { UserCount: 0 })
         {
