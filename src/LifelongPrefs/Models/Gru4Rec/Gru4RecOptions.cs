@@ -20,7 +20,8 @@ public enum Gru4RecLoss
 /// epochs (test NDCG@20 0.114); the sampled softmax (512 negatives, about 7 s per epoch) plateaus at 0.104 after five
 /// (test 0.109), so the default loss is the full softmax. Learning rate 5e-3 beat 2e-3 at equal epochs, and a
 /// separate output table beat the tied one (validation 0.104 vs 0.102 with the sampled loss). The number of epochs is
-/// not tuned: training runs until the validation NDCG@20 has not improved for <see cref="LearnedModelOptions.Patience"/> epochs (at most
+/// not tuned: training runs until the validation NDCG@20 (on each validation user's last item,
+/// <see cref="ValidationHoldout.LastItem"/>: the last basket peaked two epochs in, while the next item kept improving) has not improved for <see cref="LearnedModelOptions.Patience"/> epochs (at most
 /// <see cref="LearnedModelOptions.MaxEpochs"/>) and keeps the best epoch.
 /// </summary>
 public sealed class Gru4RecOptions : LearnedModelOptions
