@@ -1,6 +1,5 @@
 using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation.Protocols;
-using LifelongPrefs.Models;
 
 namespace LifelongPrefs.Tests.Evaluation;
 
@@ -30,7 +29,7 @@ public class MonthlyProtocolNewItemTests
         InteractionLog log = Log();
         string[] descriptions = ["CAKE TIN", "TEA CUP", "TEA POT", "CAKE STAND"];
         var protocol = MonthlyProtocol.Create(log, Jan, Jan.AddMonths(1), cutoff: 2, itemDescriptions: descriptions);
-        var model = new IndexScores();
+        var model = new MonthlyProtocolTests.FixedScores();
 
         // Scores rise with the index; u0 bought i0: the ranking is i3, i2 | i1 → i3 is a hit (new), i1 is missed.
         MonthlyResult result = protocol.Incremental(model);
@@ -47,7 +46,7 @@ public class MonthlyProtocolNewItemTests
     public void Without_descriptions_an_unseen_item_is_no_candidate_and_no_hit_is_new()
     {
         var protocol = MonthlyProtocol.Create(Log(), Jan, Jan.AddMonths(1), cutoff: 2);
-        var model = new IndexScores();
+        var model = new MonthlyProtocolTests.FixedScores();
 
         // Candidates are i1 and i2 (i3 was never seen before February): ranking i2, i1 → i1 is the one hit.
         MonthlyResult result = protocol.Retrained(() => model);
@@ -62,37 +61,5 @@ public class MonthlyProtocolNewItemTests
         var result = new MonthlyResult([new MonthResult(Jan, 0, 0, 1, 0, 0)], 0, 0, 0);
         Assert.True(double.IsNaN(result.NewItemHitShare));
         Assert.True(double.IsNaN(result.Months[0].NewItemHitShare));
-    }
-
-    /// <summary>Scores item i with i and records the descriptions it is given.</summary>
-    private sealed class IndexScores : IRecommender, IItemTextLearner
-    {
-        public List<(int, string)> Texts { get; } = [];
-
-        public bool TextsBeforeFit { get; private set; }
-
-        public string Name => "index";
-
-        public int ItemCount { get; private set; }
-
-        public void AddItemText(int item, string text) => Texts.Add((item, text));
-
-        public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount, IProgress<LifelongPrefs.Training.TrainingProgress>? progress = null,
-            CancellationToken cancellationToken = default) => (ItemCount, TextsBeforeFit) = (itemCount, Texts.Count > 0);
-
-        public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount) => ItemCount = itemCount;
-
-        public IScorer CreateScorer() => this;
-
-        public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
-        {
-            for (int i = 0; i < scores.Length; i++)
-            {
-                scores[i] = i;
-            }
-        }
-
-        public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
-            throw new NotSupportedException();
     }
 }
