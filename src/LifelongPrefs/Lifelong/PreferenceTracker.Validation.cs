@@ -20,6 +20,15 @@ public sealed partial class PreferenceTracker
         }
     }
 
+    private void CheckText(string? text, string name)
+    {
+        if (text is not null && text.Length > _options.MaxTextLength)
+        {
+            throw new ArgumentException(
+                $"'{name}' is {text.Length} characters long (starting '{text[..Math.Min(16, text.Length)]}…'); TrackerOptions.MaxTextLength is {_options.MaxTextLength}.", name);
+        }
+    }
+
     private void CheckK(int k, string name)
     {
         if (k < 1 || k > _options.MaxResults)
@@ -43,6 +52,8 @@ public sealed partial class PreferenceTracker
         {
             CheckId(category, $"{name}.{nameof(InteractionEvent.Attributes)}.{nameof(ItemAttributes.Category)}");
         }
+
+        CheckText(evt.Attributes?.Text, $"{name}.{nameof(InteractionEvent.Attributes)}.{nameof(ItemAttributes.Text)}");
 
         if (!Enum.IsDefined(evt.Kind))
         {

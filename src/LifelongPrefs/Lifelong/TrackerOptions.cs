@@ -46,6 +46,13 @@ public sealed class TrackerOptions
     /// <value>Default 256; 1 to 65,536.</value>
     public int MaxIdLength { get; init; } = 256;
 
+    /// <summary>
+    /// Gets the longest item description accepted (<see cref="PreferenceTracker.RegisterItem"/> or an event's
+    /// <see cref="Data.ItemAttributes.Text"/>), in UTF-16 characters; the default learner reads the first 1,024 of them.
+    /// </summary>
+    /// <value>Default 4,096; 1 to 1,000,000.</value>
+    public int MaxTextLength { get; init; } = 4_096;
+
     /// <summary>Gets the half-life of the trending counts that answer for unknown and new users.</summary>
     /// <value>Default 7 days; positive.</value>
     public TimeSpan TrendingHalfLife { get; init; } = TimeSpan.FromDays(7);
@@ -119,6 +126,7 @@ public sealed class TrackerOptions
         Range(QueueCapacity, MicroBatchSize, 100_000_000, nameof(QueueCapacity));
         Range(MaxHistoryPerUser, 1, 1_000_000, nameof(MaxHistoryPerUser));
         Range(MaxIdLength, 1, 65_536, nameof(MaxIdLength));
+        Range(MaxTextLength, 1, 1_000_000, nameof(MaxTextLength));
         Range(MinEventsForPersonalization, 1, 1_000_000, nameof(MinEventsForPersonalization));
         Range(MaxUsers, 1, int.MaxValue - 1, nameof(MaxUsers));
         Range(MaxItems, 1, int.MaxValue - 1, nameof(MaxItems));

@@ -15,15 +15,17 @@ namespace LifelongPrefs.Lifelong;
 /// <remarks>
 /// Dense indices become ids by their decimal text; every item index below the catalog size is registered first, so the
 /// tracker's item order equals the caller's. Scoring ignores the history argument: the tracker scores with the events
-/// it observed, which for the protocols are the same. Reads are as thread-safe as the tracker's; <see cref="Fit"/>
-/// and <see cref="Update"/> are exclusive.
+/// it observed, which for the protocols are the same. Item descriptions a protocol hands over (the catalog a shop
+/// knows before its items sell) are registered with the items, before any event. Reads are as thread-safe as the
+/// tracker's; <see cref="Fit"/> and <see cref="Update"/> are exclusive.
 /// </remarks>
 /// <param name="create">Makes the tracker for each <see cref="Fit"/> (for example with the options under test).</param>
-public sealed class TrackerRecommender(Func<PreferenceTracker> create) : IRecommender, IDisposable
+public sealed class TrackerRecommender(Func<PreferenceTracker> create) : IRecommender, IItemTextLearner, IDisposable
 {
     private readonly Func<PreferenceTracker> _create = create ?? throw new ArgumentNullException(nameof(create));
     private PreferenceTracker? _tracker;
     private int _registered;
+    private string?[] _texts = [];
 
     /// <inheritdoc/>
     public string Name => "Tracker";
@@ -76,6 +78,23 @@ public sealed class TrackerRecommender(Func<PreferenceTracker> create) : IRecomm
     public IScorer CreateScorer() =>
         _tracker?.CurrentVersion.Scorer ?? throw new InvalidOperationException("Fit the recommender (and let it learn) before creating a scorer.");
 
+    /// <summary>Keeps the description for the item's registration (at once if the item is registered already).</summary>
+    void IItemTextLearner.AddItemText(int item, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfNegative(item);
+        if (item >= _texts.Length)
+        {
+            Array.Resize(ref _texts, Math.Max(item + 1, 2 * _texts.Length));
+        }
+
+        _texts[item] = text;
+        if (item < _registered)
+        {
+            _tracker!.RegisterItem(Id(item), null, text);
+        }
+    }
+
     /// <summary>Stops the tracker's learner.</summary>
     public void Dispose() => _tracker?.Dispose();
 
@@ -86,7 +105,7 @@ public sealed class TrackerRecommender(Func<PreferenceTracker> create) : IRecomm
         PreferenceTracker tracker = _tracker!;
         for (; _registered < itemCount; _registered++)
         {
-            tracker.RegisterItem(Id(_registered));
+            tracker.RegisterItem(Id(_registered), null, _registered < _texts.Length ? _texts[_registered] : null);
         }
 
         // The tracker takes each user's events in time order; a log sorted otherwise is replayed by time (stable).

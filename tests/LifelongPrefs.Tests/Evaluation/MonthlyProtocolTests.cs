@@ -74,15 +74,21 @@ public class MonthlyProtocolTests
         }
     }
 
-    /// <summary>Scores item i with i: an oracle whose rankings are known by hand.</summary>
-    private sealed class FixedScores : IRecommender
+    /// <summary>Scores item i with i: an oracle whose rankings are known by hand. Records the descriptions it is given.</summary>
+    internal sealed class FixedScores : IRecommender, IItemTextLearner
     {
+        public List<(int, string)> Texts { get; } = [];
+
+        public bool TextsBeforeFit { get; private set; }
+
         public string Name => "fixed";
+
+        public void AddItemText(int item, string text) => Texts.Add((item, text));
 
         public int ItemCount { get; private set; }
 
         public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount, IProgress<LifelongPrefs.Training.TrainingProgress>? progress = null,
-            CancellationToken cancellationToken = default) => ItemCount = itemCount;
+            CancellationToken cancellationToken = default) => (ItemCount, TextsBeforeFit) = (itemCount, Texts.Count > 0);
 
         public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount) => ItemCount = itemCount;
 

@@ -12,19 +12,36 @@ namespace LifelongPrefs.Evaluation.Protocols;
 /// cutoff are averaged over the month's users, then over the months.
 /// </summary>
 /// <remarks>
+/// <para>
+/// With item descriptions (the catalog a shop knows before its items sell), every described item is a candidate from
+/// the first month on, even before its first sale, and a model that reads texts (<c>IItemTextLearner</c>: the default
+/// tracker learner, and the tracker behind <c>TrackerRecommender</c>) receives them before it learns anything. A hit
+/// is a target in the top <see cref="Cutoff"/>; a <b>new item</b> is one first sold in the month evaluated, and
+/// <see cref="MonthResult.NewItemHitShare"/> is its share of the hits. Without descriptions an item becomes a
+/// candidate with its first event, so new items never count.
+/// </para>
+/// <para>
 /// A model is measured either <b>retrained</b> (a fresh model fitted on everything before each month, the batch
 /// baseline) or <b>incremental</b> (one model fitted on everything before the first month, then given each month's
 /// events through <see cref="IRecommender.Update"/> — the way a lifelong learner sees the stream).
+/// </para>
 /// </remarks>
 public sealed class MonthlyProtocol
 {
     private readonly InteractionLog _log;
     private readonly List<(DateTime Month, int Start, int End)> _months = [];
     private readonly Interaction[] _ordered;
+    private readonly string?[] _descriptions;
 
-    private MonthlyProtocol(InteractionLog log, DateTime first, DateTime last, int cutoff)
+    private MonthlyProtocol(InteractionLog log, DateTime first, DateTime last, int cutoff, IReadOnlyList<string>? descriptions)
     {
         _log = log;
+        _descriptions = new string?[log.Items.Count];
+        for (int i = 0; descriptions is not null && i < Math.Min(descriptions.Count, _descriptions.Length); i++)
+        {
+            _descriptions[i] = string.IsNullOrWhiteSpace(descriptions[i]) ? null : descriptions[i];
+        }
+
         Cutoff = cutoff;
         _ordered = [.. log.Events.OrderBy(e => e.Ticks)];
         for (DateTime m = first; m <= last; m = m.AddMonths(1))
@@ -49,10 +66,13 @@ public sealed class MonthlyProtocol
     /// <param name="first">The first month evaluated (any day of it; UTC).</param>
     /// <param name="last">The last month evaluated.</param>
     /// <param name="cutoff">The ranking cutoff.</param>
+    /// <param name="itemDescriptions">The catalog's descriptions by dense item index (empty or blank for an item without
+    /// one; indices past the log's items are ignored), known before any month; <see langword="null"/> for none (the
+    /// default): then only items seen before a month are its candidates.</param>
     /// <returns>The protocol.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="log"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="last"/> is before <paramref name="first"/>, or <paramref name="cutoff"/> is not positive.</exception>
-    public static MonthlyProtocol Create(InteractionLog log, DateTime first, DateTime last, int cutoff = 20)
+    public static MonthlyProtocol Create(InteractionLog log, DateTime first, DateTime last, int cutoff = 20, IReadOnlyList<string>? itemDescriptions = null)
     {
         ArgumentNullException.ThrowIfNull(log);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cutoff);
@@ -62,7 +82,7 @@ public sealed class MonthlyProtocol
             throw new ArgumentOutOfRangeException(nameof(last), last, $"The last month ({last:yyyy-MM}) is before the first ({first:yyyy-MM}).");
         }
 
-        return new MonthlyProtocol(log, f, l, cutoff);
+        return new MonthlyProtocol(log, f, l, cutoff, itemDescriptions);
     }
 
     /// <summary>Measures a model retrained from scratch before every month.</summary>
@@ -76,6 +96,7 @@ public sealed class MonthlyProtocol
         return Run(m =>
         {
             IRecommender model = create();
+            Describe(model);
             model.Fit(new ArraySegment<Interaction>(_ordered, 0, _months[m].Start), _log.Users.Count, _log.Items.Count, null, cancellationToken);
             return model;
         }, cancellationToken);
@@ -95,6 +116,7 @@ public sealed class MonthlyProtocol
             int start = _months[m].Start;
             if (m == 0)
             {
+                Describe(model);
                 model.Fit(new ArraySegment<Interaction>(_ordered, 0, start), _log.Users.Count, _log.Items.Count, null, cancellationToken);
             }
             else
@@ -125,18 +147,36 @@ public sealed class MonthlyProtocol
         return new MonthlyResult(months, ndcg, recall, seconds);
     }
 
+    /// <summary>Hands the catalog's descriptions to a model that reads them (before it learns anything).</summary>
+    private void Describe(IRecommender model)
+    {
+        if (model is not IItemTextLearner reader)
+        {
+            return;
+        }
+
+        for (int i = 0; i < _descriptions.Length; i++)
+        {
+            if (_descriptions[i] is { } text)
+            {
+                reader.AddItemText(i, text);
+            }
+        }
+    }
+
     private MonthResult Evaluate(IRecommender model, int m)
     {
         (DateTime month, int start, int end) = _months[m];
         int items = model.ItemCount;
-        var known = new bool[items];
+        // Candidates: items seen before the month, and described items (the catalog) even before their first sale.
+        var sold = new bool[items];
         var histories = new Dictionary<int, List<Interaction>>();
         for (int i = 0; i < start; i++)
         {
             Interaction e = _ordered[i];
             if (e.Item < items)
             {
-                known[e.Item] = true;
+                sold[e.Item] = true;
             }
 
             if (!histories.TryGetValue(e.User, out List<Interaction>? h))
@@ -147,6 +187,7 @@ public sealed class MonthlyProtocol
             h.Add(e);
         }
 
+        bool[] known = [.. sold.Select((s, i) => s || (i < _descriptions.Length && _descriptions[i] is not null))];
         var targets = new Dictionary<int, SortedSet<int>>();
         for (int i = start; i < end; i++)
         {
@@ -166,6 +207,7 @@ public sealed class MonthlyProtocol
         var scores = new float[items];
         var top = new int[Cutoff];
         int[] unknown = [.. Enumerable.Range(0, items).Where(i => !known[i])];
+        int hits = 0, newHits = 0;
         foreach ((int user, SortedSet<int> bought) in targets.OrderBy(p => p.Key))
         {
             List<Interaction> history = histories[user];
@@ -179,11 +221,19 @@ public sealed class MonthlyProtocol
             model.Score(user, [.. history], scores);
             int found = Ranking.TopK(scores, excludedSorted, top);
             accumulator.Add(top.AsSpan(0, found), relevant, Ranking.FirstRelevantRank(scores, relevant, excludedSorted));
+            foreach (int item in top.AsSpan(0, found))
+            {
+                if (Array.BinarySearch(relevant, item) >= 0)
+                {
+                    hits++;
+                    newHits += sold[item] ? 0 : 1;
+                }
+            }
         }
 
         IReadOnlyDictionary<string, double> results = accumulator.Results();
         return new MonthResult(month, results.GetValueOrDefault($"NDCG@{Cutoff}", double.NaN),
-            results.GetValueOrDefault($"Recall@{Cutoff}", double.NaN), accumulator.UsersEvaluated);
+            results.GetValueOrDefault($"Recall@{Cutoff}", double.NaN), accumulator.UsersEvaluated, hits, newHits);
     }
 
     private int LowerBound(long ticks) => Timestamps.FirstAtOrAfter(_ordered, ticks);
@@ -194,11 +244,29 @@ public sealed class MonthlyProtocol
 /// <param name="Ndcg">NDCG at the cutoff, averaged over the month's users.</param>
 /// <param name="Recall">Recall at the cutoff, averaged over the month's users.</param>
 /// <param name="Users">Users evaluated in the month.</param>
-public readonly record struct MonthResult(DateTime Month, double Ndcg, double Recall, int Users);
+/// <param name="Hits">Targets found in the top cutoff, summed over the month's users.</param>
+/// <param name="NewItemHits">Those of <paramref name="Hits"/> that are new items: first sold in this month (candidates only
+/// when the protocol has the catalog's descriptions).</param>
+public readonly record struct MonthResult(DateTime Month, double Ndcg, double Recall, int Users, int Hits, int NewItemHits)
+{
+    /// <summary>Gets the share of the month's hits that are new items (NaN when there is no hit).</summary>
+    public double NewItemHitShare => Hits == 0 ? double.NaN : (double)NewItemHits / Hits;
+}
 
 /// <summary>The result of a model under a <see cref="MonthlyProtocol"/>.</summary>
 /// <param name="Months">One entry per month.</param>
 /// <param name="Ndcg">Mean over the months of the monthly NDCG.</param>
 /// <param name="Recall">Mean over the months of the monthly Recall.</param>
 /// <param name="TrainSeconds">Wall-clock seconds spent fitting and updating.</param>
-public sealed record MonthlyResult(IReadOnlyList<MonthResult> Months, double Ndcg, double Recall, double TrainSeconds);
+public sealed record MonthlyResult(IReadOnlyList<MonthResult> Months, double Ndcg, double Recall, double TrainSeconds)
+{
+    /// <summary>Gets the share of all months' hits that are new items (pooled over the months; NaN when there is no hit).</summary>
+    public double NewItemHitShare
+    {
+        get
+        {
+            int hits = Months.Sum(m => m.Hits);
+            return hits == 0 ? double.NaN : (double)Months.Sum(m => m.NewItemHits) / hits;
+        }
+    }
+}

@@ -25,6 +25,8 @@ internal sealed class BackgroundLearner : IDisposable
     private readonly object _gate = new();
     private readonly IRecommender _model;
     private readonly INegativeFeedbackLearner? _negatives;
+    private readonly IItemTextLearner? _texts;
+    private readonly List<(int Item, string Text)> _batchTexts = [];
     private readonly TrendingCounts _trending;
     private readonly QueuedEvent[] _ring;
     private readonly int _batchSize;
@@ -48,6 +50,7 @@ internal sealed class BackgroundLearner : IDisposable
     {
         _model = model;
         _negatives = model as INegativeFeedbackLearner;
+        _texts = model as IItemTextLearner;
         _trending = new TrendingCounts(options.TrendingHalfLife);
         _ring = new QueuedEvent[options.QueueCapacity];
         _batchSize = options.MicroBatchSize;
@@ -235,7 +238,11 @@ internal sealed class BackgroundLearner : IDisposable
                     QueuedEvent q = _ring[s % _ring.Length];
                     users = Math.Max(users, q.Users);
                     items = Math.Max(items, q.Items);
-                    if (q.Negative)
+                    if (q.Text is not null)
+                    {
+                        _batchTexts.Add((q.Event.Item, q.Text));
+                    }
+                    else if (q.Negative)
                     {
                         negatives.Add((q.Event.User, q.Event.Item));
                     }
@@ -272,6 +279,13 @@ internal sealed class BackgroundLearner : IDisposable
     {
         try
         {
+            // Descriptions first, so the update that follows writes the rows of the items they describe.
+            foreach ((int item, string text) in _batchTexts)
+            {
+                _texts?.AddItemText(item, text);
+            }
+
+            _batchTexts.Clear();
             foreach ((int user, int item) in negatives)
             {
                 _negatives?.AddNegative(user, item);

@@ -26,4 +26,5 @@ internal sealed record PublishedVersion(long Number, IScorer? Scorer, float[] Tr
 /// <param name="Users">The number of users known when it was queued (so growth does not depend on timing).</param>
 /// <param name="Items">The number of items known when it was queued.</param>
 /// <param name="Negative">Whether this is a dismissal (a negative example) rather than an event.</param>
-internal readonly record struct QueuedEvent(Data.Interaction Event, int Users, int Items, bool Negative);
+/// <param name="Text">An item description for the learner (then only the event's item matters), or <see langword="null"/>.</param>
+internal readonly record struct QueuedEvent(Data.Interaction Event, int Users, int Items, bool Negative, string? Text = null);

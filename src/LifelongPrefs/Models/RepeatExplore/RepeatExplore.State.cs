@@ -60,6 +60,7 @@ public sealed partial class RepeatExplore
         writer.AddInts("user.laterRepeats", [.. summary.Select(s => s.LaterRepeats)]);
         writer.AddInts("negatives.user", [.. _negatives.Select(n => n.User)]);
         writer.AddInts("negatives.item", [.. _negatives.Select(n => n.Item)]);
+        WriteTextState(writer);
     }
 
     private static bool Whole(float n) => n >= 0f && n == MathF.Round(n);
@@ -119,6 +120,7 @@ public sealed partial class RepeatExplore
         reader.Require(Array.TrueForAll(baskets, b => b >= 0) && Enumerable.Range(0, users).All(u => laterRepeats[u] >= 0 && laterItems[u] >= laterRepeats[u]),
             "a user's basket or repeat counts are out of range");
         reader.Require(Array.TrueForAll(negativeUsers, u => u >= 0) && Array.TrueForAll(negativeItems, i => i >= 0), "a negative index in the queued negatives");
+        Action restoreText = ReadTextState(reader, items);
 
         return () =>
         {
@@ -173,6 +175,7 @@ public sealed partial class RepeatExplore
             _sampler.Restore(ring, next, items);
             (_steps, _users, _items, _latest) = (steps, users, items, latest);
             GrowScratch();
+            restoreText();
         };
     }
 }

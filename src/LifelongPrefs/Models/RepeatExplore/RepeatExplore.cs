@@ -105,6 +105,7 @@ public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearne
         Reset();
         Grow(userCount, itemCount);
         Stream(events, cancellationToken);
+        LearnTexts(events.Count);
         progress?.Report(new TrainingProgress(Name, 1, 1, double.NaN, double.NaN, clock.Elapsed, TimeSpan.Zero));
     }
 
@@ -121,8 +122,10 @@ public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearne
         RecommenderGuard.Events(newEvents, userCount, itemCount, nameof(newEvents));
         GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, _d + 1);
         Grow(userCount, itemCount);
+        UnshiftTexts();
         ApplyNegatives();
         Stream(newEvents, CancellationToken.None);
+        LearnTexts(newEvents.Count);
     }
 
     /// <summary>
@@ -184,6 +187,7 @@ public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearne
         _baskets.Clear();
         _sampler = new RecentItemSampler(SamplerCapacity);
         _negatives.Clear();
+        _text?.Reset();
         (_steps, _users, _items, _live, _latest) = (0, 0, 0, null, 0);
     }
 
