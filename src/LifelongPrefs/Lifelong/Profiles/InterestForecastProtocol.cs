@@ -30,10 +30,12 @@ public sealed class InterestForecastProtocol
     private readonly InteractionLog _log;
     private readonly List<(DateTime Month, int Start)> _months = [];
     private readonly Interaction[] _ordered;
+    private readonly string?[]? _catalog;
 
-    private InterestForecastProtocol(InteractionLog log, DateTime first, DateTime last)
+    private InterestForecastProtocol(InteractionLog log, DateTime first, DateTime last, string?[]? catalog)
     {
         _log = log;
+        _catalog = catalog;
         _ordered = [.. log.Events.OrderBy(e => e.Ticks)];
         for (DateTime m = first; m <= last; m = m.AddMonths(1))
         {
@@ -52,19 +54,40 @@ public sealed class InterestForecastProtocol
     /// <param name="log">The events, in any order.</param>
     /// <param name="first">The first month evaluated (any instant of it; UTC).</param>
     /// <param name="last">The last month evaluated.</param>
+    /// <param name="itemCategories">
+    /// The shop's catalog, registered with the tracker before its first event: one category per item index of the log
+    /// (<see langword="null"/> for an item without one). <see langword="null"/> (the default) registers none, so the
+    /// tracker's categories are the k-means clusters of its learner's item vectors.
+    /// </param>
     /// <returns>The protocol.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="log"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="last"/> is before <paramref name="first"/>.</exception>
-    public static InterestForecastProtocol Create(InteractionLog log, DateTime first, DateTime last)
+    /// <exception cref="ArgumentException"><paramref name="itemCategories"/> does not hold one entry per item of the log, or
+    /// holds an empty category.</exception>
+    public static InterestForecastProtocol Create(InteractionLog log, DateTime first, DateTime last, IReadOnlyList<string?>? itemCategories = null)
     {
         ArgumentNullException.ThrowIfNull(log);
+        if (itemCategories is not null)
+        {
+            if (itemCategories.Count != log.Items.Count)
+            {
+                throw new ArgumentException($"'{nameof(itemCategories)}' holds {itemCategories.Count} entries; the log has {log.Items.Count} items.", nameof(itemCategories));
+            }
+
+            int empty = itemCategories.ToList().FindIndex(c => c is { Length: 0 });
+            if (empty >= 0)
+            {
+                throw new ArgumentException($"'{nameof(itemCategories)}[{empty}]' is empty; use null for an item without a category.", nameof(itemCategories));
+            }
+        }
+
         DateTime f = new(first.Year, first.Month, 1, 0, 0, 0, DateTimeKind.Utc), l = new(last.Year, last.Month, 1, 0, 0, 0, DateTimeKind.Utc);
         if (l < f)
         {
             throw new ArgumentOutOfRangeException(nameof(last), last, $"'{nameof(last)}' ({last:yyyy-MM}) is before '{nameof(first)}' ({first:yyyy-MM}).");
         }
 
-        return new InterestForecastProtocol(log, f, l);
+        return new InterestForecastProtocol(log, f, l, itemCategories is null ? null : [.. itemCategories]);
     }
 
     /// <summary>
@@ -78,7 +101,7 @@ public sealed class InterestForecastProtocol
     {
         ArgumentNullException.ThrowIfNull(createTracker);
         var clock = Stopwatch.StartNew();
-        using var tracker = new TrackerRecommender(createTracker);
+        using var tracker = new TrackerRecommender(_catalog is null ? createTracker : () => WithCatalog(createTracker(), _catalog));
         int users = _log.Users.Count, items = _log.Items.Count;
         UserHistories histories = UserHistories.FromLog(_log);
         var months = new List<InterestForecastMonthResult>();
@@ -109,6 +132,17 @@ public sealed class InterestForecastProtocol
 
         return new InterestForecastResult(months, Mean(months, m => m.Tracker), Mean(months, m => m.LongTerm), Mean(months, m => m.Last30Days),
             clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Registers the catalog with a new tracker, items in index order (the ids <see cref="TrackerRecommender"/> uses).</summary>
+    private static PreferenceTracker WithCatalog(PreferenceTracker tracker, string?[] catalog)
+    {
+        for (int i = 0; i < catalog.Length; i++)
+        {
+            tracker.RegisterItem(i.ToString(System.Globalization.CultureInfo.InvariantCulture), catalog[i]);
+        }
+
+        return tracker;
     }
 
     private static ForecastScores Mean(List<InterestForecastMonthResult> months, Func<InterestForecastMonthResult, ForecastScores> select) =>
