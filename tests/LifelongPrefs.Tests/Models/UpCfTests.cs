@@ -104,6 +104,41 @@ public class UpCfTests
     }
 
     [Fact]
+    public void With_the_explore_objective_the_grid_picks_the_best_fixed_setting_on_new_items()
+    {
+        const int users = 30, items = 12;
+        List<Interaction> events = TifuKnnTests.RandomLog(users, items, seed: 9);
+        var options = new UpCfOptions { Recencies = [1, 4], Asymmetries = [0.25f, 0.75f], Localities = [1, 6], ValidationUsers = 10, Seed = 4,
+            Objective = ValidationObjective.Explore };
+        var model = new UpCf(options);
+        model.Fit(events, users, items);
+
+        var validation = HoldoutValidation.Create(events, users, options.ValidationUsers, options.Seed);
+        double best = double.NegativeInfinity;
+        (int, float, int) argmax = default;
+        foreach (int r in options.Recencies)
+        {
+            foreach (float alpha in options.Asymmetries)
+            {
+                foreach (int q in options.Localities)
+                {
+                    var single = new UpCf(Fixed(r, alpha, q));
+                    single.Fit(validation.FitEvents, users, items);
+                    double ndcg = TifuKnnTests.ExploreNdcgOracle(single, events, validation.FitEvents, items);
+                    if (ndcg > best)
+                    {
+                        (best, argmax) = (ndcg, (r, alpha, q));
+                    }
+                }
+            }
+        }
+
+        Assert.Equal(best, model.ValidationNdcg, 12);
+        Assert.Equal(argmax, (model.Recency, model.Asymmetry, model.Locality));
+        Assert.Equal("Objective", Assert.Throws<ArgumentOutOfRangeException>(() => new UpCf(new UpCfOptions { Objective = (ValidationObjective)(-1) })).ParamName);
+    }
+
+    [Fact]
     public void An_update_equals_a_fit_on_all_events() => TifuKnnTests.AssertUpdateEqualsFit(() => new UpCf(Fixed(2, 0.5f, 3)), seed: 7);
 
     [Fact]
