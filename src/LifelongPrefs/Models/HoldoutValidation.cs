@@ -98,15 +98,7 @@ internal sealed class HoldoutValidation
             return double.NaN;
         }
 
-        if (_scores.Length != model.ItemCount)
-        {
-            _scores = new float[model.ItemCount];
-        }
-
-        if (_top.Length != k)
-        {
-            _top = new int[k];
-        }
+        EnsureScratch(model.ItemCount, k);
 
         double sum = 0;
         foreach (var (user, history, items) in _users)
@@ -132,15 +124,7 @@ internal sealed class HoldoutValidation
             return double.NaN;
         }
 
-        if (_scores.Length != model.ItemCount)
-        {
-            _scores = new float[model.ItemCount];
-        }
-
-        if (_top.Length != k)
-        {
-            _top = new int[k];
-        }
+        EnsureScratch(model.ItemCount, k);
 
         double sum = 0;
         foreach (var (user, history, excluded, relevant) in _explore)
@@ -151,6 +135,20 @@ internal sealed class HoldoutValidation
         }
 
         return sum / _explore.Count;
+    }
+
+    /// <summary>Sizes the score and top-k scratch shared by both metrics.</summary>
+    private void EnsureScratch(int items, int k)
+    {
+        if (_scores.Length != items)
+        {
+            _scores = new float[items];
+        }
+
+        if (_top.Length != k)
+        {
+            _top = new int[k];
+        }
     }
 
     /// <summary>Each validation user's bought items (sorted) and the basket's items outside them; users with none are left out.</summary>
