@@ -47,9 +47,11 @@ internal sealed record SampleOptions
                                RepeatExplore, Tracker (case-insensitive).
           --monthly A,B        the models of the monthly protocol (default: ItemKNN, BPR-MF, Tracker, those of
                                --models): batch models retrained every month, the tracker fed month by month;
-                               "none" skips it.
+                               "none" skips it. With Tracker in --models the interest forecast runs too.
           --epochs N           epochs for every learned model (default: each model's own).
           --seed N             seed of every random choice (default: 42).
+          --jobs N             how many models train at once, each on one thread (default: the processor
+                               count); the numbers are the same for every N, only the wall time changes.
           --user ID            whose top-10 to print at the end (default: the log's first customer).
           --json               end with one line of JSON holding every metric (a metric without a value is null).
           --help, -h           print this text.
@@ -79,6 +81,9 @@ internal sealed record SampleOptions
 
     /// <summary>Gets the epoch count for every learned model, or null for each model's default.</summary>
     public int? Epochs { get; init; }
+
+    /// <summary>Gets how many pieces of work (a model under the holdout protocols, a monthly model, the forecast) run at once.</summary>
+    public int Jobs { get; init; } = Environment.ProcessorCount;
 
     /// <summary>Gets the seed.</summary>
     public int Seed { get; init; } = 42;
@@ -118,7 +123,7 @@ internal sealed record SampleOptions
             string name = equals < 0 ? arg : arg[..equals];
             bool takesValue = name switch
             {
-                "--data" or "--columns" or "--time-format" or "--delimiter" or "--min-weight" or "--models" or "--monthly" or "--epochs" or "--seed" or "--user" => true,
+                "--data" or "--columns" or "--time-format" or "--delimiter" or "--min-weight" or "--models" or "--monthly" or "--epochs" or "--seed" or "--jobs" or "--user" => true,
                 "--no-header" or "--lenient" or "--json" => false,
                 _ => throw new ArgumentException($"Unknown option '{name}'."),
             };
@@ -200,6 +205,7 @@ internal sealed record SampleOptions
             },
             Epochs = Get("--epochs") is string epochs ? ParsePositive(epochs, "--epochs") : null,
             Seed = Get("--seed") is string seed ? ParseInt(seed, "--seed") : 42,
+            Jobs = Get("--jobs") is string jobs ? ParsePositive(jobs, "--jobs") : Environment.ProcessorCount,
             User = Get("--user"),
             Json = values.ContainsKey("--json"),
         };

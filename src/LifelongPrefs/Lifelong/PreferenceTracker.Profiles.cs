@@ -105,6 +105,13 @@ public sealed partial class PreferenceTracker
             [.. next.Select(r => r.ItemId)], trajectory, context.Version.Number);
     }
 
+    /// <summary>The categories and profile options of the newest version (rebuilt when stale), for the evaluation protocols.</summary>
+    internal (ItemCategories Categories, ProfileOptions Options) ProfileCategories()
+    {
+        ProfileContext context = Profiles();
+        return (context.Categories, context.Options);
+    }
+
     /// <summary>The stream time, or the Unix epoch before any event (so month arithmetic stays in range).</summary>
     private long ProfileTime() => Math.Max(Interlocked.Read(ref _streamTicks), DateTime.UnixEpoch.Ticks);
 

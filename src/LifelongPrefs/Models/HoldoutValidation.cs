@@ -18,6 +18,7 @@ internal sealed class HoldoutValidation
     private readonly List<(int User, Interaction[] History, int[] Relevant)> _users;
     private float[] _scores = [];
     private int[] _top = [];
+    private List<(int User, Interaction[] History, int[] Excluded, int[] Relevant)>? _explore;
 
     private HoldoutValidation(List<Interaction> fitEvents, List<(int, Interaction[], int[])> users)
     {
@@ -119,15 +120,7 @@ internal sealed class HoldoutValidation
             return double.NaN;
         }
 
-        if (_scores.Length != model.ItemCount)
-        {
-            _scores = new float[model.ItemCount];
-        }
-
-        if (_top.Length != k)
-        {
-            _top = new int[k];
-        }
+        EnsureScratch(model.ItemCount, k);
 
         double sum = 0;
         foreach (var (user, history, items) in _users)
@@ -140,4 +133,60 @@ internal sealed class HoldoutValidation
         return sum / _users.Count;
     }
 
+    /// <summary>
+    /// Mean NDCG@<paramref name="k"/> of <paramref name="model"/> over the items new to each validation user: the
+    /// user's history is excluded from the ranking and from the held-out basket; users left without a new item are
+    /// skipped (NaN if none is left).
+    /// </summary>
+    internal double ExploreNdcg(IRecommender model, int k = 20)
+    {
+        _explore ??= ExploreCases(_users);
+        if (_explore.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        EnsureScratch(model.ItemCount, k);
+
+        double sum = 0;
+        foreach (var (user, history, excluded, relevant) in _explore)
+        {
+            model.Score(user, history, _scores);
+            int found = Ranking.TopK(_scores, excluded, _top);
+            sum += RankingMetrics.Ndcg(_top.AsSpan(0, found), relevant, k);
+        }
+
+        return sum / _explore.Count;
+    }
+
+    /// <summary>Sizes the score and top-k scratch shared by both metrics.</summary>
+    private void EnsureScratch(int items, int k)
+    {
+        if (_scores.Length != items)
+        {
+            _scores = new float[items];
+        }
+
+        if (_top.Length != k)
+        {
+            _top = new int[k];
+        }
+    }
+
+    /// <summary>Each validation user's bought items (sorted) and the basket's items outside them; users with none are left out.</summary>
+    private static List<(int, Interaction[], int[], int[])> ExploreCases(List<(int User, Interaction[] History, int[] Relevant)> users)
+    {
+        var cases = new List<(int, Interaction[], int[], int[])>();
+        foreach (var (user, history, relevant) in users)
+        {
+            int[] excluded = [.. history.Select(e => e.Item).Distinct().Order()];
+            int[] fresh = [.. relevant.Where(i => Array.BinarySearch(excluded, i) < 0)];
+            if (fresh.Length > 0)
+            {
+                cases.Add((user, history, excluded, fresh));
+            }
+        }
+
+        return cases;
+    }
 }

@@ -65,13 +65,15 @@ public class TifuKnnTests
         }
     }
 
-    [Fact]
-    public void The_grid_search_picks_the_best_fixed_setting_on_the_validation_basket()
+    [Theory]
+    [InlineData(ValidationObjective.AllItems)]
+    [InlineData(ValidationObjective.Explore)]
+    public void The_grid_search_picks_the_best_fixed_setting_on_the_validation_basket(ValidationObjective objective)
     {
         const int users = 30, items = 12;
         List<Interaction> events = RandomLog(users, items, seed: 8);
         var options = new TifuKnnOptions { Neighbors = [2, 6], GroupCounts = [1, 4], WithinGroupDecays = [0.6f, 1f], GroupDecays = [0.5f],
-            Alphas = [0f, 0.5f, 1f], ValidationUsers = 10, Seed = 2 };
+            Alphas = [0f, 0.5f, 1f], ValidationUsers = 10, Seed = 2, Objective = objective };
         var model = new TifuKnn(options);
         model.Fit(events, users, items);
 
@@ -89,7 +91,7 @@ public class TifuKnnTests
                     {
                         var single = new TifuKnn(Fixed(k, m, rb, 0.5f, alpha));
                         single.Fit(validation.FitEvents, users, items);
-                        double ndcg = validation.Ndcg(single);
+                        double ndcg = objective == ValidationObjective.Explore ? ExploreNdcgOracle(single, events, validation.FitEvents, items) : validation.Ndcg(single);
                         if (ndcg > best)
                         {
                             (best, argmax) = (ndcg, (k, m, rb, 0.5f, alpha));
@@ -101,6 +103,39 @@ public class TifuKnnTests
 
         Assert.Equal(best, model.ValidationNdcg, 12);
         Assert.Equal(argmax, (model.Neighbors, model.GroupCount, model.WithinGroupDecay, model.GroupDecay, model.Alpha));
+        Assert.Equal("Objective", Assert.Throws<ArgumentOutOfRangeException>(() => new TifuKnn(new TifuKnnOptions { Objective = (ValidationObjective)7 })).ParamName);
+    }
+
+    /// <summary>
+    /// The explore validation metric recomputed from scratch: a held-out basket is a user's events missing from
+    /// <paramref name="fitEvents"/> (returns are held out but are no target); the history is the rest; items in the history are removed from the ranking (score
+    /// order, ties by lower index) and from the basket; users without a new item are skipped; binary NDCG@20.
+    /// </summary>
+    internal static double ExploreNdcgOracle(IRecommender model, List<Interaction> events, IReadOnlyList<Interaction> fitEvents, int items)
+    {
+        var kept = new HashSet<Interaction>(fitEvents);
+        double sum = 0;
+        int counted = 0;
+        var scores = new float[items];
+        foreach (int user in events.Where(e => !kept.Contains(e)).Select(e => e.User).Distinct().Order())
+        {
+            Interaction[] history = [.. fitEvents.Where(e => e.User == user)];
+            var seen = history.Select(e => e.Item).ToHashSet();
+            var fresh = events.Where(e => e.User == user && !kept.Contains(e) && e.Kind != EventKind.Return && !seen.Contains(e.Item)).Select(e => e.Item).ToHashSet();
+            if (fresh.Count == 0)
+            {
+                continue;
+            }
+
+            model.Score(user, history, scores);
+            int[] ranked = [.. Enumerable.Range(0, items).Where(i => !seen.Contains(i)).OrderByDescending(i => scores[i]).ThenBy(i => i).Take(20)];
+            double dcg = ranked.Select((item, rank) => fresh.Contains(item) ? 1 / Math.Log2(rank + 2) : 0).Sum();
+            double ideal = Enumerable.Range(0, Math.Min(20, fresh.Count)).Sum(rank => 1 / Math.Log2(rank + 2));
+            sum += dcg / ideal;
+            counted++;
+        }
+
+        return sum / counted;
     }
 
     [Fact]

@@ -70,12 +70,14 @@ public class UpCfTests
         }
     }
 
-    [Fact]
-    public void The_grid_search_picks_the_best_fixed_setting_on_the_validation_basket()
+    [Theory]
+    [InlineData(ValidationObjective.AllItems)]
+    [InlineData(ValidationObjective.Explore)]
+    public void The_grid_search_picks_the_best_fixed_setting_on_the_validation_basket(ValidationObjective objective)
     {
         const int users = 30, items = 12;
         List<Interaction> events = TifuKnnTests.RandomLog(users, items, seed: 9);
-        var options = new UpCfOptions { Recencies = [1, 4], Asymmetries = [0.25f, 0.75f], Localities = [1, 6], ValidationUsers = 10, Seed = 4 };
+        var options = new UpCfOptions { Recencies = [1, 4], Asymmetries = [0.25f, 0.75f], Localities = [1, 6], ValidationUsers = 10, Seed = 4, Objective = objective };
         var model = new UpCf(options);
         model.Fit(events, users, items);
 
@@ -90,7 +92,7 @@ public class UpCfTests
                 {
                     var single = new UpCf(Fixed(r, alpha, q));
                     single.Fit(validation.FitEvents, users, items);
-                    double ndcg = validation.Ndcg(single);
+                    double ndcg = objective == ValidationObjective.Explore ? TifuKnnTests.ExploreNdcgOracle(single, events, validation.FitEvents, items) : validation.Ndcg(single);
                     if (ndcg > best)
                     {
                         (best, argmax) = (ndcg, (r, alpha, q));
@@ -101,6 +103,7 @@ public class UpCfTests
 
         Assert.Equal(best, model.ValidationNdcg, 12);
         Assert.Equal(argmax, (model.Recency, model.Asymmetry, model.Locality));
+        Assert.Equal("Objective", Assert.Throws<ArgumentOutOfRangeException>(() => new UpCf(new UpCfOptions { Objective = (ValidationObjective)(-1) })).ParamName);
     }
 
     [Fact]

@@ -172,6 +172,44 @@ public sealed class OnlineRetailSampleTests : IDisposable
     }
 
     [Fact]
+    public void Every_number_is_the_same_on_one_thread_and_on_three()
+    {
+        // 30 customers over four months, two baskets a month, items drifting with the month: enough for every protocol.
+        var text = new StringBuilder("user,item,time,invoice\n");
+        for (int u = 0; u < 30; u++)
+        {
+            for (int m = 0; m < 4; m++)
+            {
+                for (int b = 0; b < 2; b++)
+                {
+                    for (int k = 0; k < 3; k++)
+                    {
+                        int item = ((u % 5) * 4) + ((m + b + (k * 3) + u) % 8);
+                        text.Append(System.Globalization.CultureInfo.InvariantCulture, $"u{u},i{item},2011-0{m + 1}-{3 + (b * 12) + (u % 7):00} 10:{k:00}:00,{u}-{m}-{b}\n");
+                    }
+                }
+            }
+        }
+
+        string path = WriteFile("drift.csv", text.ToString());
+        string[] args = ["--data", path, "--columns", "user=user,item=item,time=time,basket=invoice", "--models", "Popularity,ItemKNN,BPR-MF,TIFU-KNN,UP-CF,Tracker",
+            "--monthly", "ItemKNN,Tracker", "--epochs", "2", "--json"];
+        var (serialCode, serial, serialError) = Run([.. args, "--jobs", "1"]);
+        var (parallelCode, parallel, parallelError) = Run([.. args, "--jobs", "3"]);
+        Assert.True(serialCode == 0, serialError);
+        Assert.True(parallelCode == 0, parallelError);
+        string one = WithoutSeconds(serial.TrimEnd().Split('\n')[^1]), three = WithoutSeconds(parallel.TrimEnd().Split('\n')[^1]);
+        Assert.Equal(one, three);
+        Assert.Contains("\"interest-forecast\":{\"Tracker\":{\"log_loss\":", one, StringComparison.Ordinal);
+        Assert.Contains("\"interest-forecast-months\":[{\"month\":\"2011-02\"", one, StringComparison.Ordinal);
+        Assert.Contains("\"monthly\":{\"ItemKNN\":", one, StringComparison.Ordinal);
+    }
+
+    /// <summary>The JSON line with every <c>train_seconds</c> value (the only timing in it) blanked.</summary>
+    private static string WithoutSeconds(string json) =>
+        System.Text.RegularExpressions.Regex.Replace(json, "\"train_seconds\":[^,}]*", "\"train_seconds\":_");
+
+    [Fact]
     public void Headerless_ratings_with_a_minimum_and_descriptions()
     {
         // Drop the header; columns by number: 1 customer, 2 sku, 3 time, 4 rating, 5 text. Ratings ≥ 3 are kept.

@@ -2,10 +2,10 @@ using LifelongPrefs.Data;
 
 namespace LifelongPrefs.Lifelong;
 
-/// <summary>Log-loss and NDCG@5 of one method, averaged over a month's users (or over months).</summary>
+/// <summary>Log-loss and NDCG@5 of one interest forecast, averaged over a month's users (or over months).</summary>
 /// <param name="LogLoss">Mean cross-entropy <c>−Σ_c q_c ln p_c</c> in nats (lower is better).</param>
 /// <param name="Ndcg">Mean NDCG@5 over categories with graded gains q_c (higher is better).</param>
-internal readonly record struct ForecastScores(double LogLoss, double Ndcg);
+public readonly record struct ForecastScores(double LogLoss, double Ndcg);
 
 /// <summary>One evaluated month.</summary>
 /// <param name="MonthStartTicks">The month's first instant (UTC ticks); the forecasts are made at it.</param>

@@ -56,9 +56,9 @@ internal static class NeighbourModel
     /// Scores every setting of <paramref name="grid"/> on <paramref name="validation"/> through <paramref name="model"/>
     /// (after <paramref name="install"/> made it score with the setting, rebuilding the stored rows with
     /// <paramref name="build"/> only when <paramref name="sameRows"/> says the previous ones do not fit) and returns the
-    /// first setting with the best NDCG@20 (NaN never wins), reporting each step.
+    /// first setting with the best NDCG@20 of <paramref name="objective"/> (NaN never wins), reporting each step.
     /// </summary>
-    internal static TSetting Search<TSetting, TRows>(IRecommender model, HoldoutValidation validation, TSetting[] grid,
+    internal static TSetting Search<TSetting, TRows>(IRecommender model, HoldoutValidation validation, ValidationObjective objective, TSetting[] grid,
         Func<TSetting, TSetting, bool> sameRows, Func<TSetting, TRows> build, Action<TRows, TSetting> install,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, out double best)
     {
@@ -75,7 +75,7 @@ internal static class NeighbourModel
             }
 
             install(rows, grid[g]);
-            double ndcg = validation.Ndcg(model);
+            double ndcg = objective == ValidationObjective.Explore ? validation.ExploreNdcg(model) : validation.Ndcg(model);
             if (ndcg > best || (double.IsNaN(best) && !double.IsNaN(ndcg)))
             {
                 (best, chosen) = (ndcg, grid[g]);
@@ -123,9 +123,18 @@ internal static class NeighbourModel
         return (users, items, reader.Flag("validated") ? saved : double.NaN);
     }
 
+    /// <summary>
+    /// The options' canonical text with the objective: the default (<see cref="ValidationObjective.AllItems"/>) adds
+    /// nothing, so states saved before the option existed keep their fingerprint.
+    /// </summary>
+    internal static string WithObjective(string canonical, ValidationObjective objective) =>
+        objective == ValidationObjective.AllItems ? canonical : canonical + "Objective=" + objective + "\n";
+
     /// <summary>The option checks both models share.</summary>
-    internal static void Limits(int validationUsers, int maxUsers, int maxItems)
+    internal static void Limits(int validationUsers, int maxUsers, int maxItems, ValidationObjective objective)
     {
+        RecommenderGuard.Defined(objective, "Objective");
+
         ArgumentOutOfRangeException.ThrowIfNegative(validationUsers, "ValidationUsers");
         GrowthGuard.Limit(maxUsers, "MaxUsers");
         GrowthGuard.Limit(maxItems, "MaxItems");

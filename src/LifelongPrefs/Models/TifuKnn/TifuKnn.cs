@@ -18,7 +18,8 @@ namespace LifelongPrefs.Models;
 /// </para>
 /// <para>
 /// <b>Setting.</b> <see cref="Fit"/> searches the grid of <see cref="TifuKnnOptions"/> on the last basket of sampled
-/// users (<see cref="HoldoutValidation"/>, NDCG@20 over all items), then rebuilds from every event with the best
+/// users (<see cref="HoldoutValidation"/>, NDCG@20 over all items, or over new items with
+/// <see cref="ValidationObjective.Explore"/>), then rebuilds from every event with the best
 /// setting; <see cref="Neighbors"/>, <see cref="GroupCount"/>, <see cref="WithinGroupDecay"/>, <see cref="GroupDecay"/>,
 /// <see cref="Alpha"/> and <see cref="ValidationNdcg"/> report the choice. The grid's cost is one pass over the events
 /// per (m, r_b, r_g) and one validation scoring per combination.
@@ -76,7 +77,7 @@ public sealed partial class TifuKnn : Recommender
     /// <summary>Gets the chosen weight α of the user's own vector.</summary>
     public float Alpha => _version.Setting.Alpha;
 
-    /// <summary>Gets the validation NDCG@20 of the chosen setting (NaN when the last fit had nothing to validate on).</summary>
+    /// <summary>Gets the validation NDCG@20 of the chosen setting under the options' <c>Objective</c> (NaN when the last fit had nothing to validate on).</summary>
     public double ValidationNdcg { get; private set; } = double.NaN;
 
     /// <inheritdoc/>
@@ -97,7 +98,7 @@ public sealed partial class TifuKnn : Recommender
             {
                 // The grid varies k and α fastest, so the vectors are rebuilt only when (m, r_b, r_g) change.
                 UserHistories held = UserHistories.FromEvents(validation.FitEvents, userCount);
-                chosen = NeighbourModel.Search(this, validation, grid, SameVectors, s => Build(held, userCount, itemCount, s, out _, out _),
+                chosen = NeighbourModel.Search(this, validation, _options.Objective, grid, SameVectors, s => Build(held, userCount, itemCount, s, out _, out _),
                     (vectors, s) => _version = Version(vectors, itemCount, s), progress, cancellationToken, out best);
             }
         }

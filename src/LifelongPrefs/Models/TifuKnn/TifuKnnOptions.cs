@@ -28,6 +28,13 @@ public sealed class TifuKnnOptions
     /// <value>Default [0.2, 0.1, 0.4, 0.7].</value>
     public IReadOnlyList<float> Alphas { get; init; } = [0.2f, 0.1f, 0.4f, 0.7f];
 
+    /// <summary>
+    /// The validation basket's metric the grid search maximises: NDCG@20 over all items, or over the items new to the
+    /// user (<see cref="ValidationObjective.Explore"/>, for the explore variant of next basket).
+    /// </summary>
+    /// <value>Default <see cref="ValidationObjective.AllItems"/>.</value>
+    public ValidationObjective Objective { get; init; } = ValidationObjective.AllItems;
+
     /// <summary>Users whose last training basket is held out to choose the setting (0 takes the first values).</summary>
     /// <value>Default 500.</value>
     public int ValidationUsers { get; init; } = 500;
@@ -51,18 +58,18 @@ public sealed class TifuKnnOptions
         NeighbourGrid.Each(WithinGroupDecays, nameof(WithinGroupDecays), v => v > 0f && v <= 1f, "in (0, 1]");
         NeighbourGrid.Each(GroupDecays, nameof(GroupDecays), v => v > 0f && v <= 1f, "in (0, 1]");
         NeighbourGrid.Each(Alphas, nameof(Alphas), v => v >= 0f && v <= 1f, "in [0, 1]");
-        NeighbourModel.Limits(ValidationUsers, MaxUsers, MaxItems);
+        NeighbourModel.Limits(ValidationUsers, MaxUsers, MaxItems, Objective);
     }
 
     /// <summary>A copy whose lists are the model's own, so a caller who changes a list later changes nothing.</summary>
     internal TifuKnnOptions Frozen() => new()
     {
         Neighbors = [.. Neighbors], GroupCounts = [.. GroupCounts], WithinGroupDecays = [.. WithinGroupDecays], GroupDecays = [.. GroupDecays],
-        Alphas = [.. Alphas], ValidationUsers = ValidationUsers, Seed = Seed, MaxUsers = MaxUsers, MaxItems = MaxItems,
+        Alphas = [.. Alphas], Objective = Objective, ValidationUsers = ValidationUsers, Seed = Seed, MaxUsers = MaxUsers, MaxItems = MaxItems,
     };
 
     /// <summary>The options' canonical text for the state header (the lists written out value by value).</summary>
-    internal string Canonical() => Persistence.OptionsFingerprint.Canonical(new
+    internal string Canonical() => NeighbourModel.WithObjective(Persistence.OptionsFingerprint.Canonical(new
     {
         Neighbors = NeighbourGrid.Text(Neighbors),
         GroupCounts = NeighbourGrid.Text(GroupCounts),
@@ -73,5 +80,5 @@ public sealed class TifuKnnOptions
         Seed,
         MaxUsers,
         MaxItems,
-    });
+    }), Objective);
 }

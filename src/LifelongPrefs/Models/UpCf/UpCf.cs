@@ -17,7 +17,8 @@ namespace LifelongPrefs.Models;
 /// </para>
 /// <para>
 /// <b>Setting.</b> <see cref="Fit"/> searches the grid of <see cref="UpCfOptions"/> on the last basket of sampled
-/// users (<see cref="HoldoutValidation"/>, NDCG@20 over all items), then rebuilds from every event with the best
+/// users (<see cref="HoldoutValidation"/>, NDCG@20 over all items, or over new items with
+/// <see cref="ValidationObjective.Explore"/>), then rebuilds from every event with the best
 /// setting; <see cref="Recency"/>, <see cref="Asymmetry"/>, <see cref="Locality"/> and <see cref="ValidationNdcg"/>
 /// report the choice.
 /// </para>
@@ -68,7 +69,7 @@ public sealed partial class UpCf : Recommender
     /// <summary>Gets the chosen locality q (the power the similarities are raised to).</summary>
     public int Locality => _version.Setting.Locality;
 
-    /// <summary>Gets the validation NDCG@20 of the chosen setting (NaN when the last fit had nothing to validate on).</summary>
+    /// <summary>Gets the validation NDCG@20 of the chosen setting under the options' <c>Objective</c> (NaN when the last fit had nothing to validate on).</summary>
     public double ValidationNdcg { get; private set; } = double.NaN;
 
     /// <inheritdoc/>
@@ -89,7 +90,7 @@ public sealed partial class UpCf : Recommender
             {
                 // The grid varies α and q fastest, so the profiles are rebuilt only when r changes.
                 UserHistories held = UserHistories.FromEvents(validation.FitEvents, userCount);
-                chosen = NeighbourModel.Search(this, validation, grid, (a, b) => a.Recency == b.Recency,
+                chosen = NeighbourModel.Search(this, validation, _options.Objective, grid, (a, b) => a.Recency == b.Recency,
                     s => Build(held, userCount, itemCount, s.Recency, out _, out _, out _),
                     (profiles, s) => _version = new UpCfScorer(profiles, itemCount, s), progress, cancellationToken, out best);
             }

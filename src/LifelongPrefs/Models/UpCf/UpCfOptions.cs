@@ -20,6 +20,13 @@ public sealed class UpCfOptions
     /// <value>Default [5, 1, 10].</value>
     public IReadOnlyList<int> Localities { get; init; } = [5, 1, 10];
 
+    /// <summary>
+    /// The validation basket's metric the grid search maximises: NDCG@20 over all items, or over the items new to the
+    /// user (<see cref="ValidationObjective.Explore"/>, for the explore variant of next basket).
+    /// </summary>
+    /// <value>Default <see cref="ValidationObjective.AllItems"/>.</value>
+    public ValidationObjective Objective { get; init; } = ValidationObjective.AllItems;
+
     /// <summary>Users whose last training basket is held out to choose the setting (0 takes the first values).</summary>
     /// <value>Default 500.</value>
     public int ValidationUsers { get; init; } = 500;
@@ -41,18 +48,18 @@ public sealed class UpCfOptions
         NeighbourGrid.Each(Recencies, nameof(Recencies), v => v >= 1, "at least 1");
         NeighbourGrid.Each(Asymmetries, nameof(Asymmetries), v => v >= 0f && v <= 1f, "in [0, 1]");
         NeighbourGrid.Each(Localities, nameof(Localities), v => v >= 1 && v <= 100, "in [1, 100]");
-        NeighbourModel.Limits(ValidationUsers, MaxUsers, MaxItems);
+        NeighbourModel.Limits(ValidationUsers, MaxUsers, MaxItems, Objective);
     }
 
     /// <summary>A copy whose lists are the model's own, so a caller who changes a list later changes nothing.</summary>
     internal UpCfOptions Frozen() => new()
     {
-        Recencies = [.. Recencies], Asymmetries = [.. Asymmetries], Localities = [.. Localities], ValidationUsers = ValidationUsers, Seed = Seed,
+        Recencies = [.. Recencies], Asymmetries = [.. Asymmetries], Localities = [.. Localities], Objective = Objective, ValidationUsers = ValidationUsers, Seed = Seed,
         MaxUsers = MaxUsers, MaxItems = MaxItems,
     };
 
     /// <summary>The options' canonical text for the state header (the lists written out value by value).</summary>
-    internal string Canonical() => Persistence.OptionsFingerprint.Canonical(new
+    internal string Canonical() => NeighbourModel.WithObjective(Persistence.OptionsFingerprint.Canonical(new
     {
         Recencies = NeighbourGrid.Text(Recencies),
         Asymmetries = NeighbourGrid.Text(Asymmetries),
@@ -61,5 +68,5 @@ public sealed class UpCfOptions
         Seed,
         MaxUsers,
         MaxItems,
-    });
+    }), Objective);
 }
