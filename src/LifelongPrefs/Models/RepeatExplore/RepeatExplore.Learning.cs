@@ -29,19 +29,22 @@ public sealed partial class RepeatExplore
     private void GrowScratch()
     {
         int d = _d, s = _options.Negatives, recent = Math.Max(_options.ContextItems, _options.CooccurrenceItems);
+        // Capacities double (as the tables' do): a tracker grows the catalog a few users per micro-batch, and resizing
+        // to the exact count would copy these arrays on every batch.
         if (_openKey.Length < _users)
         {
-            int old = _openKey.Length;
-            Array.Resize(ref _openKey, _users);
-            Array.Resize(ref _openHead, _users);
+            int old = _openKey.Length, capacity = Capacity(_users, old);
+            Array.Resize(ref _openKey, capacity);
+            Array.Resize(ref _openHead, capacity);
             _openKey.AsSpan(old).Fill(long.MinValue);
             _openHead.AsSpan(old).Fill(-1);
         }
 
         if (_slotOf.Length < _items)
         {
-            Array.Resize(ref _slotOf, _items);
-            Array.Resize(ref _slotStamp, _items);
+            int capacity = Capacity(_items, _slotOf.Length);
+            Array.Resize(ref _slotOf, capacity);
+            Array.Resize(ref _slotStamp, capacity);
         }
 
         if (_h.Length == 0)
@@ -52,6 +55,8 @@ public sealed partial class RepeatExplore
             (_negativeSlots, _negativeLogWeights) = (new int[s], new float[s]);
         }
     }
+
+    private static int Capacity(int needed, int current) => (int)Math.Min(Math.Max(needed, 2L * current), Array.MaxLength);
 
     /// <summary>Streams the events: a line whose basket key differs from its user's open basket commits that basket first.</summary>
     private void Stream(IReadOnlyList<Interaction> events, CancellationToken cancellationToken)
