@@ -17,6 +17,10 @@ public sealed partial class RepeatExplore
 
     // One step's scratch, grown with the catalog and the options, reused by every step (no allocation per step).
     private int[] _slotOf = [], _slotStamp = [];
+
+    // The gate step's index of the user's entries by item (valid where _entryStamp holds the step's stamp), so that
+    // testing a candidate against the user's items costs an array read instead of a probe of the ledger's table.
+    private int[] _entryOf = [], _entryStamp = [];
     private int _stamp;
     private int[] _targets = [], _slotItems = [], _targetSlots = [], _negativeSlots = [], _recent = [], _recentBasket = [];
     private bool[] _isTarget = [];
@@ -45,6 +49,8 @@ public sealed partial class RepeatExplore
             int capacity = Capacity(_items, _slotOf.Length);
             Array.Resize(ref _slotOf, capacity);
             Array.Resize(ref _slotStamp, capacity);
+            Array.Resize(ref _entryOf, capacity);
+            Array.Resize(ref _entryStamp, capacity);
         }
 
         if (_h.Length == 0)
@@ -157,6 +163,7 @@ public sealed partial class RepeatExplore
         if (++_stamp == int.MaxValue)
         {
             Array.Clear(_slotStamp);
+            Array.Clear(_entryStamp);
             _stamp = 1;
         }
     }
