@@ -46,17 +46,23 @@ internal sealed class CowTable<T>
     private T[][][] _blocks = [];
     private int[] _blockStamps = [];
     private int[] _stamps = [];
+    private readonly int _rowShift;
     private int _chunks;
     private int _version = 1;
 
     /// <summary>Creates an empty table.</summary>
     /// <param name="width">Values per row (at least 1).</param>
-    /// <param name="chunkRows">Rows per chunk (at least 1): the unit of sharing and copying.</param>
+    /// <param name="chunkRows">Rows per chunk (a power of two, so a row's chunk is a shift away): the unit of sharing and copying.</param>
     internal CowTable(int width, int chunkRows)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkRows);
-        (Width, ChunkRows) = (width, chunkRows);
+        if (!int.IsPow2(chunkRows))
+        {
+            throw new ArgumentOutOfRangeException(nameof(chunkRows), chunkRows, $"Rows per chunk must be a power of two, not {chunkRows}.");
+        }
+
+        (Width, ChunkRows, _rowShift) = (width, chunkRows, int.Log2(chunkRows));
     }
 
     /// <summary>Gets the values per row.</summary>
@@ -107,8 +113,8 @@ internal sealed class CowTable<T>
     /// <summary>Gets row <paramref name="row"/> for reading (writer side; no copy).</summary>
     internal ReadOnlySpan<T> Read(int row)
     {
-        int c = row / ChunkRows;
-        return _blocks[c >> BlockShift][c & BlockMask].AsSpan(row % ChunkRows * Width, Width);
+        int c = row >> _rowShift;
+        return _blocks[c >> BlockShift][c & BlockMask].AsSpan((row & (ChunkRows - 1)) * Width, Width);
     }
 
     /// <summary>Gets row <paramref name="row"/> for writing, first copying its chunk (and its block) if a snapshot may share it.</summary>
@@ -119,7 +125,7 @@ internal sealed class CowTable<T>
             throw new ArgumentOutOfRangeException(nameof(row), row, $"Row {row} is outside the table's {Rows} rows.");
         }
 
-        int c = row / ChunkRows;
+        int c = row >> _rowShift;
         int version = Version;
         T[] chunk;
         if (_stamps[c] != version)
@@ -133,7 +139,7 @@ internal sealed class CowTable<T>
             chunk = _blocks[c >> BlockShift][c & BlockMask];
         }
 
-        return chunk.AsSpan(row % ChunkRows * Width, Width);
+        return chunk.AsSpan((row & (ChunkRows - 1)) * Width, Width);
     }
 
     /// <summary>
@@ -143,7 +149,7 @@ internal sealed class CowTable<T>
     internal CowView<T> Snapshot()
     {
         int used = (_chunks + BlockMask) >> BlockShift;
-        var view = new CowView<T>(_blocks.AsSpan(0, used).ToArray(), Rows, Width, ChunkRows);
+        var view = new CowView<T>(_blocks.AsSpan(0, used).ToArray(), Rows, Width, _rowShift);
         Interlocked.Increment(ref _version);
         return view;
     }
@@ -193,10 +199,11 @@ internal sealed class CowTable<T>
 
 /// <summary>An immutable view of a <see cref="CowTable{T}"/> at one version; any number of threads may read it.</summary>
 /// <typeparam name="T">The cell type.</typeparam>
-internal sealed class CowView<T>(T[][][] blocks, int rows, int width, int chunkRows)
+internal sealed class CowView<T>(T[][][] blocks, int rows, int width, int rowShift)
     where T : struct
 {
     private const int Shift = CowTable<T>.BlockShift, Mask = CowTable<T>.BlockChunks - 1;
+    private readonly int _chunkRows = 1 << rowShift;
 
     /// <summary>Gets the number of rows.</summary>
     internal int Rows => rows;
@@ -205,16 +212,16 @@ internal sealed class CowView<T>(T[][][] blocks, int rows, int width, int chunkR
     internal int Width => width;
 
     /// <summary>Gets the rows per chunk.</summary>
-    internal int ChunkRows => chunkRows;
+    internal int ChunkRows => _chunkRows;
 
     /// <summary>Gets the number of chunks.</summary>
-    internal int Chunks => (int)(((long)rows + chunkRows - 1) / chunkRows);
+    internal int Chunks => (int)(((long)rows + _chunkRows - 1) >> rowShift);
 
     /// <summary>Gets row <paramref name="row"/>.</summary>
     internal ReadOnlySpan<T> Row(int row)
     {
-        int c = row / chunkRows;
-        return blocks[c >> Shift][c & Mask].AsSpan(row % chunkRows * width, width);
+        int c = row >> rowShift;
+        return blocks[c >> Shift][c & Mask].AsSpan((row & (_chunkRows - 1)) * width, width);
     }
 
     /// <summary>Gets chunk <paramref name="chunk"/>'s storage (<see cref="ChunkRows"/> × width values; rows past <see cref="Rows"/> unused).</summary>

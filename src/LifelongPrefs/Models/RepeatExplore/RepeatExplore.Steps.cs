@@ -181,8 +181,9 @@ public sealed partial class RepeatExplore
             int item = _candidates[j];
             int e = EntryOf(item);
             ItemStat stat = e >= 0 ? _baskets.Stat(e) : default;
+            ReadOnlySpan<float> info = _itemInfo.Read(item);
             RepeatExploreMath.Fill(_features.AsSpan(j * F, F), e >= 0, stat, summary, ExploreScore(item), CooccurrenceScore(item, cooccurrenceCount),
-                _itemInfo.Read(item)[ItemInfo.Popularity], _itemInfo.Read(item)[ItemInfo.RepeatShare], RepeatExploreMath.Trend(_itemInfo.Read(item)[ItemInfo.LogTrend], nowOverTau), _options.Decay);
+                info[ItemInfo.Popularity], info[ItemInfo.RepeatShare], RepeatExploreMath.Trend(info[ItemInfo.LogTrend], nowOverTau), _options.Decay);
         }
 
         RepeatExploreMath.GateLoss(_gateGrad, _gateLogits, _features.AsSpan(0, c * F), _logWeights.AsSpan(0, c), _labels.AsSpan(0, c), _gate);

@@ -67,6 +67,14 @@ public class CowTableProperties
             }
         });
 
+    [Fact]
+    public void Rows_per_chunk_must_be_a_power_of_two()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new CowTable<float>(Width, 3));
+        Assert.Equal("chunkRows", error.ParamName);
+        Assert.Equal(4, new CowTable<float>(Width, 4).ChunkRows);
+    }
+
     private static void AssertEqual((CowView<float> View, float[][] Rows) snapshot)
     {
         (CowView<float> view, float[][] rows) = snapshot;
