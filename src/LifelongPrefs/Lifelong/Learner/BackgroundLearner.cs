@@ -19,9 +19,21 @@ namespace LifelongPrefs.Lifelong;
 /// to which every entry is either dropped or learned and published. A flush waits until <see cref="_done"/> reaches
 /// the count of entries queued when it was called.
 /// </para>
+/// <para>
+/// Publishing: with an infinite flush interval every batch is published, so the versions depend only on the events
+/// and the seed. With a finite one (batch boundaries then depend on timing anyway) the learner skips the version of a
+/// batch while another full batch is already waiting and the last version is younger than <see cref="MaxUnpublished"/>:
+/// it keeps learning every batch, but a backlog does not pay for a snapshot and the writer's copy-on-write copies
+/// per batch, so it drains faster and the newest learned state is never more than that much older than the published
+/// one. The learner never skips when the queue holds less than a full batch, so nothing learned stays unpublished
+/// while it waits.
+/// </para>
 /// </remarks>
 internal sealed class BackgroundLearner : IDisposable
 {
+    /// <summary>How long the published version may lag the learned state while a backlog is being worked off.</summary>
+    internal static readonly TimeSpan MaxUnpublished = TimeSpan.FromMilliseconds(200);
+
     private readonly object _gate = new();
     private readonly IRecommender _model;
     private readonly INegativeFeedbackLearner? _negatives;
@@ -34,6 +46,8 @@ internal sealed class BackgroundLearner : IDisposable
     private readonly Action<PublishedVersion> _publish;
     private readonly Thread _thread;
     private readonly ITimer? _timer;
+    private readonly TimeProvider _time;
+    private readonly bool _publishEveryBatch;
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
     private long _head;           // sequence number of the oldest queued entry
     private long _enqueued;       // sequence number the next entry gets
@@ -41,6 +55,8 @@ internal sealed class BackgroundLearner : IDisposable
     private long _done;
     private long _dropped;
     private long _learned;
+    private long _unpublished;    // events learned since the last version
+    private long _publishedAt;    // _time's timestamp of the last version
     private long _version;
     private bool _stopping;
     private bool _inFlight;
@@ -56,6 +72,9 @@ internal sealed class BackgroundLearner : IDisposable
         _batchSize = options.MicroBatchSize;
         _policy = options.QueueFullPolicy;
         _publish = publish;
+        _time = time;
+        _publishEveryBatch = options.FlushInterval == Timeout.InfiniteTimeSpan;
+        _publishedAt = time.GetTimestamp();
         _thread = new Thread(Run) { IsBackground = true, Name = "LifelongPrefs learner" };
         _thread.Start();
         if (options.FlushInterval != Timeout.InfiniteTimeSpan)
@@ -277,6 +296,7 @@ internal sealed class BackgroundLearner : IDisposable
 
     private void Learn(List<Interaction> batch, List<(int User, int Item)> negatives, int users, int items, long end)
     {
+        bool published = false;
         try
         {
             // Descriptions first, so the update that follows writes the rows of the items they describe.
@@ -297,10 +317,15 @@ internal sealed class BackgroundLearner : IDisposable
                 _trending.Add(e, items);
             }
 
-            IScorer scorer = _model.CreateScorer();
-            (float[] trending, float[] totals) = _trending.Snapshot(items);
-            long learned = Interlocked.Add(ref _learned, batch.Count);
-            _publish(new PublishedVersion(++_version, scorer, trending, totals, learned, _trending.StreamTicks));
+            _unpublished += batch.Count;
+            if (!SkipVersion(end))
+            {
+                IScorer scorer = _model.CreateScorer();
+                (float[] trending, float[] totals) = _trending.Snapshot(items);
+                long learned = Interlocked.Add(ref _learned, _unpublished);
+                _publish(new PublishedVersion(++_version, scorer, trending, totals, learned, _trending.StreamTicks));
+                (_unpublished, _publishedAt, published) = (0, _time.GetTimestamp(), true);
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -325,8 +350,41 @@ internal sealed class BackgroundLearner : IDisposable
         lock (_gate)
         {
             _inFlight = false;
-            _done = Math.Max(_done, end);
-            CompleteWaiters();
+            if (published)
+            {
+                _done = Math.Max(_done, end);
+                CompleteWaiters();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether to leave the batch ending at <paramref name="end"/> unpublished (see the remarks): only with a finite flush
+    /// interval, while a full batch waits, no flush waits for this batch, and the last version is recent.
+    /// </summary>
+    private bool SkipVersion(long end)
+    {
+        if (_publishEveryBatch || _time.GetElapsedTime(_publishedAt) >= MaxUnpublished)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (_stopping || _enqueued - _head < _batchSize)
+            {
+                return false;
+            }
+
+            foreach ((long target, _) in _waiters)
+            {
+                if (target <= end)
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
     }
 

@@ -7,37 +7,62 @@ namespace LifelongPrefs.Models;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <b>Why a reader of a snapshot never sees a write.</b> Every chunk carries the stamp of the version in which the
-/// writer last copied or created it. <see cref="Snapshot"/> copies the directory (one reference per chunk, not the
-/// rows) and then advances <see cref="Version"/>, so every chunk the snapshot can reach has a stamp older than the
-/// current version. The writer changes a row only through <see cref="Row"/>, which first replaces a chunk whose stamp
-/// is not the current version by a private copy stamped with it. A chunk with the current stamp was therefore made
-/// after the last snapshot and is reachable from no snapshot; chunks a snapshot holds are never written again.
-/// Growth appends new chunks to the writer's directory only (a snapshot's directory is its own array).
+/// <b>Layout.</b> Rows live in chunks of <see cref="ChunkRows"/> rows; the chunk references live in blocks of
+/// <see cref="BlockChunks"/>; the table holds the directory of blocks. A snapshot copies only that top directory (one
+/// reference per <see cref="BlockChunks"/> chunks: 2,000 references for a million 8-row chunks, so it stays off the
+/// large-object heap), and the writer copies a block of chunk references, like a chunk of rows, before its first change
+/// after a snapshot.
 /// </para>
 /// <para>
-/// <b>Cost.</b> A snapshot is O(rows / <see cref="ChunkRows"/>) reference copies; the writer then copies each chunk it
-/// touches once per snapshot, i.e. at most <see cref="ChunkRows"/> × width values per written row and never more than
-/// the whole table per snapshot. Writes are exclusive (one writer); <see cref="Snapshot"/> may run on a reader thread
-/// while other reads run, which is why the version advances with <see cref="Interlocked"/>.
+/// <b>Why a reader of a snapshot never sees a write.</b> Every chunk and every block carries the stamp of the version in
+/// which the writer last copied or created it. <see cref="Snapshot"/> copies the top directory and then advances
+/// <see cref="Version"/>, so every block and chunk the snapshot can reach has a stamp older than the current version.
+/// The writer changes a row only through <see cref="Row"/>, which first replaces a chunk whose stamp is not the current
+/// version by a private copy stamped with it; to store that copy's reference it first replaces the chunk's block the same
+/// way. A block or chunk with the current stamp was therefore made after the last snapshot and is reachable from no
+/// snapshot; blocks and chunks a snapshot holds are never written again. Growth stores new chunks through the same
+/// block rule, into the writer's directory only (a snapshot's directory is its own array).
+/// </para>
+/// <para>
+/// <b>Cost.</b> A snapshot is O(rows / (<see cref="ChunkRows"/> · <see cref="BlockChunks"/>)) reference copies; the writer
+/// then copies each chunk it touches once per snapshot (at most <see cref="ChunkRows"/> × width values per written row)
+/// and each block holding such a chunk (<see cref="BlockChunks"/> references), never more than the whole table per
+/// snapshot. Writes are exclusive (one writer); <see cref="Snapshot"/> may run on a reader thread while other reads
+/// run, which is why the version advances with <see cref="Interlocked"/>.
 /// </para>
 /// </remarks>
 /// <typeparam name="T">The cell type.</typeparam>
 internal sealed class CowTable<T>
     where T : struct
 {
-    private T[][] _chunks = [];
+    /// <summary>log2 of <see cref="BlockChunks"/>.</summary>
+    internal const int BlockShift = 6;
+
+    /// <summary>Chunk references per block of the directory.</summary>
+    internal const int BlockChunks = 1 << BlockShift;
+
+    private const int BlockMask = BlockChunks - 1;
+
+    private T[][][] _blocks = [];
+    private int[] _blockStamps = [];
     private int[] _stamps = [];
+    private readonly int _rowShift;
+    private int _chunks;
     private int _version = 1;
 
     /// <summary>Creates an empty table.</summary>
     /// <param name="width">Values per row (at least 1).</param>
-    /// <param name="chunkRows">Rows per chunk (at least 1): the unit of sharing and copying.</param>
+    /// <param name="chunkRows">Rows per chunk (a power of two, so a row's chunk is a shift away): the unit of sharing and copying.</param>
     internal CowTable(int width, int chunkRows)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkRows);
-        (Width, ChunkRows) = (width, chunkRows);
+        if (!int.IsPow2(chunkRows))
+        {
+            throw new ArgumentOutOfRangeException(nameof(chunkRows), chunkRows, $"Rows per chunk must be a power of two, not {chunkRows}.");
+        }
+
+        (Width, ChunkRows, _rowShift) = (width, chunkRows, int.Log2(chunkRows));
     }
 
     /// <summary>Gets the values per row.</summary>
@@ -49,7 +74,7 @@ internal sealed class CowTable<T>
     /// <summary>Gets the number of rows.</summary>
     internal int Rows { get; private set; }
 
-    /// <summary>Gets the current version: chunks stamped with it are the writer's own.</summary>
+    /// <summary>Gets the current version: blocks and chunks stamped with it are the writer's own.</summary>
     internal int Version => Volatile.Read(ref _version);
 
     /// <summary>Grows the table to <paramref name="rows"/> rows of default values (never shrinks).</summary>
@@ -61,27 +86,38 @@ internal sealed class CowTable<T>
         }
 
         int chunks = (int)(((long)rows + ChunkRows - 1) / ChunkRows);
-        if (chunks > _chunks.Length)
+        if (chunks > _stamps.Length)
         {
-            int capacity = Math.Max(chunks, Math.Min(2 * _chunks.Length, Array.MaxLength));
-            Array.Resize(ref _chunks, capacity);
+            int capacity = Math.Max(chunks, Math.Min(2 * _stamps.Length, Array.MaxLength));
             Array.Resize(ref _stamps, capacity);
         }
 
-        int version = Version;
-        for (int c = (Rows + ChunkRows - 1) / ChunkRows; c < chunks; c++)
+        int blocks = (chunks + BlockMask) >> BlockShift;
+        if (blocks > _blocks.Length)
         {
-            _chunks[c] = new T[ChunkRows * Width];
+            int capacity = Math.Max(blocks, 2 * _blocks.Length);
+            Array.Resize(ref _blocks, capacity);
+            Array.Resize(ref _blockStamps, capacity);
+        }
+
+        int version = Version;
+        for (int c = _chunks; c < chunks; c++)
+        {
+            PrivateBlock(c >> BlockShift, version)[c & BlockMask] = new T[ChunkRows * Width];
             _stamps[c] = version;
         }
 
-        Rows = rows;
+        (_chunks, Rows) = (chunks, rows);
     }
 
     /// <summary>Gets row <paramref name="row"/> for reading (writer side; no copy).</summary>
-    internal ReadOnlySpan<T> Read(int row) => _chunks[row / ChunkRows].AsSpan(row % ChunkRows * Width, Width);
+    internal ReadOnlySpan<T> Read(int row)
+    {
+        int c = row >> _rowShift;
+        return _blocks[c >> BlockShift][c & BlockMask].AsSpan((row & (ChunkRows - 1)) * Width, Width);
+    }
 
-    /// <summary>Gets row <paramref name="row"/> for writing, first copying its chunk if a snapshot may share it.</summary>
+    /// <summary>Gets row <paramref name="row"/> for writing, first copying its chunk (and its block) if a snapshot may share it.</summary>
     internal Span<T> Row(int row)
     {
         if ((uint)row >= (uint)Rows)
@@ -89,24 +125,31 @@ internal sealed class CowTable<T>
             throw new ArgumentOutOfRangeException(nameof(row), row, $"Row {row} is outside the table's {Rows} rows.");
         }
 
-        int c = row / ChunkRows;
+        int c = row >> _rowShift;
         int version = Version;
+        T[] chunk;
         if (_stamps[c] != version)
         {
-            _chunks[c] = (T[])_chunks[c].Clone();
+            T[][] block = PrivateBlock(c >> BlockShift, version);
+            chunk = block[c & BlockMask] = (T[])block[c & BlockMask].Clone();
             _stamps[c] = version;
         }
+        else
+        {
+            chunk = _blocks[c >> BlockShift][c & BlockMask];
+        }
 
-        return _chunks[c].AsSpan(row % ChunkRows * Width, Width);
+        return chunk.AsSpan((row & (ChunkRows - 1)) * Width, Width);
     }
 
     /// <summary>
-    /// Returns a view of the table as it is now that later writes never change, sharing the chunks (see the remarks).
+    /// Returns a view of the table as it is now that later writes never change, sharing the blocks and chunks (see the
+    /// remarks).
     /// </summary>
     internal CowView<T> Snapshot()
     {
-        int used = (Rows + ChunkRows - 1) / ChunkRows;
-        var view = new CowView<T>(_chunks.AsSpan(0, used).ToArray(), Rows, Width, ChunkRows);
+        int used = (_chunks + BlockMask) >> BlockShift;
+        var view = new CowView<T>(_blocks.AsSpan(0, used).ToArray(), Rows, Width, _rowShift);
         Interlocked.Increment(ref _version);
         return view;
     }
@@ -126,20 +169,42 @@ internal sealed class CowTable<T>
     /// <summary>Replaces the whole table by <paramref name="rows"/> rows read from <paramref name="flat"/>.</summary>
     internal void Assign(ReadOnlySpan<T> flat, int rows)
     {
-        (_chunks, _stamps, Rows) = ([], [], 0);
+        (_blocks, _blockStamps, _stamps, _chunks, Rows) = ([], [], [], 0, 0);
         Grow(rows);
         for (int r = 0; r < rows; r++)
         {
             flat.Slice(r * Width, Width).CopyTo(Row(r));
         }
     }
+
+    /// <summary>Gets block <paramref name="b"/> of the writer's directory, first replacing it by a private copy (or a new block) unless it carries <paramref name="version"/>.</summary>
+    private T[][] PrivateBlock(int b, int version)
+    {
+        T[][] block = _blocks[b];
+        if (block is null)
+        {
+            block = _blocks[b] = new T[BlockChunks][];
+            _blockStamps[b] = version;
+        }
+        else if (_blockStamps[b] != version)
+        {
+            // A snapshot may share this block of chunk references: change a private copy.
+            block = _blocks[b] = (T[][])block.Clone();
+            _blockStamps[b] = version;
+        }
+
+        return block;
+    }
 }
 
 /// <summary>An immutable view of a <see cref="CowTable{T}"/> at one version; any number of threads may read it.</summary>
 /// <typeparam name="T">The cell type.</typeparam>
-internal sealed class CowView<T>(T[][] chunks, int rows, int width, int chunkRows)
+internal sealed class CowView<T>(T[][][] blocks, int rows, int width, int rowShift)
     where T : struct
 {
+    private const int Shift = CowTable<T>.BlockShift, Mask = CowTable<T>.BlockChunks - 1;
+    private readonly int _chunkRows = 1 << rowShift;
+
     /// <summary>Gets the number of rows.</summary>
     internal int Rows => rows;
 
@@ -147,14 +212,18 @@ internal sealed class CowView<T>(T[][] chunks, int rows, int width, int chunkRow
     internal int Width => width;
 
     /// <summary>Gets the rows per chunk.</summary>
-    internal int ChunkRows => chunkRows;
+    internal int ChunkRows => _chunkRows;
 
     /// <summary>Gets the number of chunks.</summary>
-    internal int Chunks => chunks.Length;
+    internal int Chunks => (int)(((long)rows + _chunkRows - 1) >> rowShift);
 
     /// <summary>Gets row <paramref name="row"/>.</summary>
-    internal ReadOnlySpan<T> Row(int row) => chunks[row / chunkRows].AsSpan(row % chunkRows * width, width);
+    internal ReadOnlySpan<T> Row(int row)
+    {
+        int c = row >> rowShift;
+        return blocks[c >> Shift][c & Mask].AsSpan((row & (_chunkRows - 1)) * width, width);
+    }
 
     /// <summary>Gets chunk <paramref name="chunk"/>'s storage (<see cref="ChunkRows"/> × width values; rows past <see cref="Rows"/> unused).</summary>
-    internal ReadOnlySpan<T> Chunk(int chunk) => chunks[chunk];
+    internal ReadOnlySpan<T> Chunk(int chunk) => blocks[chunk >> Shift][chunk & Mask];
 }

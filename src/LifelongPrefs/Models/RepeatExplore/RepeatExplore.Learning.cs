@@ -17,6 +17,10 @@ public sealed partial class RepeatExplore
 
     // One step's scratch, grown with the catalog and the options, reused by every step (no allocation per step).
     private int[] _slotOf = [], _slotStamp = [];
+
+    // The gate step's index of the user's entries by item (valid where _entryStamp holds the step's stamp), so that
+    // testing a candidate against the user's items costs an array read instead of a probe of the ledger's table.
+    private int[] _entryOf = [], _entryStamp = [];
     private int _stamp;
     private int[] _targets = [], _slotItems = [], _targetSlots = [], _negativeSlots = [], _recent = [], _recentBasket = [];
     private bool[] _isTarget = [];
@@ -29,19 +33,24 @@ public sealed partial class RepeatExplore
     private void GrowScratch()
     {
         int d = _d, s = _options.Negatives, recent = Math.Max(_options.ContextItems, _options.CooccurrenceItems);
+        // Capacities double (as the tables' do): a tracker grows the catalog a few users per micro-batch, and resizing
+        // to the exact count would copy these arrays on every batch.
         if (_openKey.Length < _users)
         {
-            int old = _openKey.Length;
-            Array.Resize(ref _openKey, _users);
-            Array.Resize(ref _openHead, _users);
+            int old = _openKey.Length, capacity = Capacity(_users, old);
+            Array.Resize(ref _openKey, capacity);
+            Array.Resize(ref _openHead, capacity);
             _openKey.AsSpan(old).Fill(long.MinValue);
             _openHead.AsSpan(old).Fill(-1);
         }
 
         if (_slotOf.Length < _items)
         {
-            Array.Resize(ref _slotOf, _items);
-            Array.Resize(ref _slotStamp, _items);
+            int capacity = Capacity(_items, _slotOf.Length);
+            Array.Resize(ref _slotOf, capacity);
+            Array.Resize(ref _slotStamp, capacity);
+            Array.Resize(ref _entryOf, capacity);
+            Array.Resize(ref _entryStamp, capacity);
         }
 
         if (_h.Length == 0)
@@ -52,6 +61,8 @@ public sealed partial class RepeatExplore
             (_negativeSlots, _negativeLogWeights) = (new int[s], new float[s]);
         }
     }
+
+    private static int Capacity(int needed, int current) => (int)Math.Min(Math.Max(needed, 2L * current), Array.MaxLength);
 
     /// <summary>Streams the events: a line whose basket key differs from its user's open basket commits that basket first.</summary>
     private void Stream(IReadOnlyList<Interaction> events, CancellationToken cancellationToken)
@@ -152,6 +163,7 @@ public sealed partial class RepeatExplore
         if (++_stamp == int.MaxValue)
         {
             Array.Clear(_slotStamp);
+            Array.Clear(_entryStamp);
             _stamp = 1;
         }
     }

@@ -129,6 +129,7 @@ public sealed partial class RepeatExplore
         for (int e = _baskets.UserAt(u).Head; e >= 0; e = _baskets.Next(e))
         {
             int item = _baskets.Item(e);
+            (_entryStamp[item], _entryOf[item]) = (_stamp, e);
             if (_slotStamp[item] == _stamp && _isTarget[_slotOf[item]])
             {
                 continue;
@@ -158,7 +159,7 @@ public sealed partial class RepeatExplore
         for (int k = 0; k < s; k++)
         {
             int item = _slotItems[_negativeSlots[k]];
-            if (!_isTarget[_negativeSlots[k]] && _baskets.Find(u, item) < 0)
+            if (!_isTarget[_negativeSlots[k]] && EntryOf(item) < 0)
             {
                 _candidates[c] = item;
                 (_labels[c], _logWeights[c]) = (0f, _negativeLogWeights[k]);
@@ -178,16 +179,20 @@ public sealed partial class RepeatExplore
         for (int j = 0; j < c; j++)
         {
             int item = _candidates[j];
-            int e = _baskets.Find(u, item);
+            int e = EntryOf(item);
             ItemStat stat = e >= 0 ? _baskets.Stat(e) : default;
+            ReadOnlySpan<float> info = _itemInfo.Read(item);
             RepeatExploreMath.Fill(_features.AsSpan(j * F, F), e >= 0, stat, summary, ExploreScore(item), CooccurrenceScore(item, cooccurrenceCount),
-                _itemInfo.Read(item)[ItemInfo.Popularity], _itemInfo.Read(item)[ItemInfo.RepeatShare], RepeatExploreMath.Trend(_itemInfo.Read(item)[ItemInfo.LogTrend], nowOverTau), _options.Decay);
+                info[ItemInfo.Popularity], info[ItemInfo.RepeatShare], RepeatExploreMath.Trend(info[ItemInfo.LogTrend], nowOverTau), _options.Decay);
         }
 
         RepeatExploreMath.GateLoss(_gateGrad, _gateLogits, _features.AsSpan(0, c * F), _logWeights.AsSpan(0, c), _labels.AsSpan(0, c), _gate);
         (float stepSize, float inverse) = Adam.BiasCorrectedScales(_options.GateLearningRate, Beta1, Beta2, _steps);
         AdamRow(_gate, _gateGrad, _gateM, _gateV, stepSize, inverse);
     }
+
+    /// <summary>Gets the user's ledger entry of <paramref name="item"/>, or −1: <c>_baskets.Find(u, item)</c> for the step's user, from the index the step built.</summary>
+    private int EntryOf(int item) => _entryStamp[item] == _stamp ? _entryOf[item] : -1;
 
     private float ExploreScore(int item)
     {
