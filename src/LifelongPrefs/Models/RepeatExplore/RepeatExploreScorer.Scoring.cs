@@ -241,12 +241,35 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
             QuantizedChunk chunk = table.Chunks[c];
             Kernels.Int8BlockDots(chunk.Packed, levels, groups, sums);
             int m = Math.Min(rows, _items - at);
-            ReadOnlySpan<float> scales = chunk.Scales, biases = chunk.Biases;
-            for (int r = 0, i = at; r < m; r++, i++)
+            Approximate(scores.Slice(at, m), sums, offset, product, chunk, logCooccurrence.Slice(at, m), terms.Popularity.AsSpan(at, m),
+                terms.Trend.AsSpan(at, m), wExplore, wCooccurrence);
+        }
+    }
+
+    /// <summary><c>s_r = (((w_e·b_r + (w_e·s_h·s_r)·(Σ_r − offset)) + w_c·l_r) + p_r) + t_r</c> for one chunk's rows.</summary>
+    private static void Approximate(Span<float> s, ReadOnlySpan<int> sums, int offset, float product, QuantizedChunk chunk,
+        ReadOnlySpan<float> l, ReadOnlySpan<float> p, ReadOnlySpan<float> t, float wExplore, float wCooccurrence)
+    {
+        ReadOnlySpan<float> scales = chunk.Scales, biases = chunk.Biases;
+        int r = 0;
+        if (Simd.Current != SimdWidth.Scalar && Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> we = Vector256.Create(wExplore), wc = Vector256.Create(wCooccurrence), scale = Vector256.Create(product);
+            Vector256<int> shift = Vector256.Create(offset);
+            for (; r + Vector256<float>.Count <= s.Length; r += Vector256<float>.Count)
             {
-                float dot = product * scales[r] * (sums[r] - offset);
-                scores[i] = (wExplore * biases[r]) + dot + (wCooccurrence * logCooccurrence[i]) + terms.Popularity[i] + terms.Trend[i];
+                Vector256<float> dot = Vector256.ConvertToSingle(Vector256.Create(sums.Slice(r, 8)) - shift);
+                Vector256<float> x = (we * Vector256.Create(biases.Slice(r, 8))) + (scale * Vector256.Create(scales.Slice(r, 8)) * dot);
+                x += wc * Vector256.Create(l.Slice(r, 8));
+                x += Vector256.Create(p.Slice(r, 8));
+                (x + Vector256.Create(t.Slice(r, 8))).CopyTo(s.Slice(r, 8));
             }
+        }
+
+        for (; r < s.Length; r++)
+        {
+            float dot = product * scales[r] * (sums[r] - offset);
+            s[r] = ((((wExplore * biases[r]) + dot) + (wCooccurrence * l[r])) + p[r]) + t[r];
         }
     }
 }
