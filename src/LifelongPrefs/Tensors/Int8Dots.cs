@@ -125,6 +125,30 @@ public static partial class Kernels
         }
     }
 
+    /// <summary>
+    /// Asks for every cache line of <paramref name="block"/>: a hint for a pass that streams many small arrays one after
+    /// another (a chunked table), where the next array's address is known but the hardware prefetcher cannot guess it.
+    /// </summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="block">The block to bring towards L1.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void Prefetch<T>(ReadOnlySpan<T> block)
+        where T : unmanaged
+    {
+        if (!Sse.IsSupported || block.IsEmpty)
+        {
+            return;
+        }
+
+        // A prefetch is only a hint and never faults: were the GC to move the array in between, the hint would just be wasted.
+        byte* start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(block));
+        int bytes = block.Length * sizeof(T);
+        for (int offset = 0; offset < bytes; offset += 64)
+        {
+            Sse.Prefetch0(start + offset);
+        }
+    }
+
     /// <summary>The 4 bytes of group <paramref name="g"/> of x, repeated in every 32-bit lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast(ref byte x, int g) =>

@@ -9,6 +9,9 @@ namespace LifelongPrefs.Models;
 /// <summary>The scorer's passes over the whole catalog: the fp32 one and the int8 one with an exact re-ranking.</summary>
 internal sealed partial class RepeatExploreScorer : IQuantizedScorer
 {
+    /// <summary>How many chunks ahead a catalog pass prefetches (about 4 KB of fp32 rows).</summary>
+    private const int PrefetchChunks = 2;
+
     private ItemTerms? _terms;
     private Int8ItemTable? _int8;
 
@@ -128,13 +131,18 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
     /// <summary>Every item's never-bought logit: one dot product per row, chunk by chunk, then the per-item terms.</summary>
     private void ExploreLogits(ReadOnlySpan<float> h, ReadOnlySpan<float> logCooccurrence, ItemTerms terms, Span<float> scores)
     {
-        int w = _d + 1, rows = _outputs.ChunkRows;
+        int w = _d + 1, rows = _outputs.ChunkRows, chunks = (_items + rows - 1) / rows;
         float wExplore = _gate[RepeatExploreMath.ExploreColumn], wCooccurrence = _gate[RepeatExploreMath.CooccurrenceColumn];
         for (int c = 0, at = 0; at < _items; c++, at += rows)
         {
             int m = Math.Min(rows, _items - at);
             Span<float> part = scores.Slice(at, m);
             ReadOnlySpan<float> chunk = _outputs.Chunk(c);
+            if (c + PrefetchChunks < chunks)
+            {
+                Kernels.Prefetch(_outputs.Chunk(c + PrefetchChunks)); // chunks are separate arrays: no hardware stream crosses them
+            }
+
             Kernels.RowDots(chunk[..(((m - 1) * w) + _d)], w, m, _d, h, part);
             for (int r = 0; r < m; r++)
             {
@@ -239,6 +247,11 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
         for (int c = 0, at = 0; at < _items; c++, at += rows)
         {
             QuantizedChunk chunk = table.Chunks[c];
+            if (c + PrefetchChunks < table.Chunks.Length)
+            {
+                Kernels.Prefetch<byte>(table.Chunks[c + PrefetchChunks].Packed);
+            }
+
             Kernels.Int8BlockDots(chunk.Packed, levels, groups, sums);
             int m = Math.Min(rows, _items - at);
             Approximate(scores.Slice(at, m), sums, offset, product, chunk, logCooccurrence.Slice(at, m), terms.Popularity.AsSpan(at, m),
