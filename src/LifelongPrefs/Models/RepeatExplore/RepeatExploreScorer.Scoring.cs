@@ -30,8 +30,14 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
     /// </remarks>
     public void ScoreQuantized(int user, ReadOnlySpan<Interaction> history, Span<float> scores, int candidates)
     {
-        RecommenderGuard.Scoring(history, scores, _items);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(candidates);
+        ScoreCatalog(user, history, scores, candidates);
+    }
+
+    /// <summary>The catalog pass: fp32 when <paramref name="candidates"/> is 0, else int8 with that many re-ranked exactly.</summary>
+    private void ScoreCatalog(int user, ReadOnlySpan<Interaction> history, Span<float> scores, int candidates)
+    {
+        RecommenderGuard.Scoring(history, scores, _items);
         if (_items == 0)
         {
             return;
@@ -45,6 +51,13 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
             Span<float> logCooccurrence = scratch.Cooccurrence(_items);
             SparseCooccurrence(scratch, logCooccurrence);
             ItemTerms terms = Terms;
+            if (candidates == 0)
+            {
+                ExploreLogits(scratch.H, logCooccurrence, terms, scores);
+                Repeats(scratch, summary, scores);
+                return;
+            }
+
             ApproximateLogits(scratch, Int8Table, logCooccurrence, terms, scores);
 
             // The best never-bought items by the approximate score get their exact score.

@@ -51,29 +51,7 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
     /// items bought before. Every product and sum is the one <see cref="RepeatExploreMath.ExploreLogit"/> and
     /// <see cref="RepeatExploreMath.Logit"/> form, in their order, so the scores equal <see cref="ScoreByFeatures"/>'s bit for bit.
     /// </remarks>
-    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
-    {
-        RecommenderGuard.Scoring(history, scores, _items);
-        if (_items == 0)
-        {
-            return;
-        }
-
-        Scratch scratch = _pool.Rent();
-        try
-        {
-            UserSummary summary = Parse(scratch, history);
-            Vector(scratch, user);
-            Span<float> logCooccurrence = scratch.Cooccurrence(_items);
-            SparseCooccurrence(scratch, logCooccurrence);
-            ExploreLogits(scratch.H, logCooccurrence, Terms, scores);
-            Repeats(scratch, summary, scores);
-        }
-        finally
-        {
-            _pool.Return(scratch);
-        }
-    }
+    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) => ScoreCatalog(user, history, scores, 0);
 
     /// <summary>
     /// The scores as the first version of this scorer computed them, feature by feature (a Gemv per chunk, the trend's
