@@ -12,6 +12,9 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
     /// <summary>How many chunks ahead a catalog pass prefetches (about 4 KB of fp32 rows).</summary>
     private const int PrefetchChunks = 2;
 
+    /// <summary><see cref="ScoreCatalog"/>'s mode of <see cref="ScoreByFeatures"/>.</summary>
+    private const int ByFeatures = -1;
+
     private ItemTerms? _terms;
     private Int8ItemTable? _int8;
 
@@ -34,7 +37,10 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
         ScoreCatalog(user, history, scores, candidates);
     }
 
-    /// <summary>The catalog pass: fp32 when <paramref name="candidates"/> is 0, else int8 with that many re-ranked exactly.</summary>
+    /// <summary>
+    /// The catalog pass: the fused fp32 one when <paramref name="candidates"/> is 0, int8 with that many re-ranked exactly
+    /// when positive, the feature-by-feature one for <see cref="ByFeatures"/>.
+    /// </summary>
     private void ScoreCatalog(int user, ReadOnlySpan<Interaction> history, Span<float> scores, int candidates)
     {
         RecommenderGuard.Scoring(history, scores, _items);
@@ -48,6 +54,12 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
         {
             UserSummary summary = Parse(scratch, history);
             Vector(scratch, user);
+            if (candidates == ByFeatures)
+            {
+                FeatureByFeature(scratch, summary, scores);
+                return;
+            }
+
             Span<float> logCooccurrence = scratch.Cooccurrence(_items);
             SparseCooccurrence(scratch, logCooccurrence);
             ItemTerms terms = Terms;

@@ -58,63 +58,49 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
     /// exp and log per item per call, a cleared catalog-wide co-occurrence buffer): the oracle <see cref="Score"/> is
     /// tested against, and the baseline of the Recommend benchmark.
     /// </summary>
-    internal void ScoreByFeatures(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
+    internal void ScoreByFeatures(int user, ReadOnlySpan<Interaction> history, Span<float> scores) => ScoreCatalog(user, history, scores, ByFeatures);
+
+    /// <summary><see cref="ScoreByFeatures"/>'s pass, after the history is parsed and the user vector built.</summary>
+    private void FeatureByFeature(Scratch scratch, in UserSummary summary, Span<float> scores)
     {
-        RecommenderGuard.Scoring(history, scores, _items);
-        if (_items == 0)
+        // Explore scores of the whole catalog, chunk by chunk: o_i·h + b_i.
+        int w = _d + 1, rows = _outputs.ChunkRows;
+        for (int c = 0; c * rows < _items; c++)
         {
-            return;
+            int m = Math.Min(rows, _items - c * rows);
+            Span<float> part = scores.Slice(c * rows, m);
+            ReadOnlySpan<float> chunk = _outputs.Chunk(c);
+            Kernels.Gemv(Transpose.None, m, _d, 1f, chunk[..((m - 1) * w + _d)], w, scratch.H, 0f, part);
+            for (int r = 0; r < m; r++)
+            {
+                part[r] += chunk[r * w + _d];
+            }
         }
 
-        Scratch scratch = _pool.Rent();
-        try
+        Span<float> cooccurrence = scratch.Cooccurrence(_items);
+        CooccurrenceByFeatures(scratch, cooccurrence);
+        for (int c = 0; c * rows < _items; c++)
         {
-            UserSummary summary = Parse(scratch, history);
-            Vector(scratch, user);
-
-            // Explore scores of the whole catalog, chunk by chunk: o_i·h + b_i.
-            int w = _d + 1, rows = _outputs.ChunkRows;
-            for (int c = 0; c * rows < _items; c++)
+            int m = Math.Min(rows, _items - c * rows);
+            ReadOnlySpan<float> info = _info.Chunk(c);
+            for (int r = 0, i = c * rows; r < m; r++, i++)
             {
-                int m = Math.Min(rows, _items - c * rows);
-                Span<float> part = scores.Slice(c * rows, m);
-                ReadOnlySpan<float> chunk = _outputs.Chunk(c);
-                Kernels.Gemv(Transpose.None, m, _d, 1f, chunk[..((m - 1) * w + _d)], w, scratch.H, 0f, part);
-                for (int r = 0; r < m; r++)
-                {
-                    part[r] += chunk[r * w + _d];
-                }
+                float log = cooccurrence[i] > 0f ? MathF.Log(1f + cooccurrence[i]) : 0f;
+                int at = r * RepeatExplore.ItemInfo.Width;
+                float trend = RepeatExploreMath.Trend(info[at + RepeatExplore.ItemInfo.LogTrend], _nowOverTau);
+                scores[i] = RepeatExploreMath.ExploreLogit(_gate, scores[i], log, info[at + RepeatExplore.ItemInfo.Popularity], trend);
             }
-
-            Span<float> cooccurrence = scratch.Cooccurrence(_items);
-            CooccurrenceByFeatures(scratch, cooccurrence);
-            for (int c = 0; c * rows < _items; c++)
-            {
-                int m = Math.Min(rows, _items - c * rows);
-                ReadOnlySpan<float> info = _info.Chunk(c);
-                for (int r = 0, i = c * rows; r < m; r++, i++)
-                {
-                    float log = cooccurrence[i] > 0f ? MathF.Log(1f + cooccurrence[i]) : 0f;
-                    int at = r * RepeatExplore.ItemInfo.Width;
-                    float trend = RepeatExploreMath.Trend(info[at + RepeatExplore.ItemInfo.LogTrend], _nowOverTau);
-                    scores[i] = RepeatExploreMath.ExploreLogit(_gate, scores[i], log, info[at + RepeatExplore.ItemInfo.Popularity], trend);
-                }
-            }
-
-            // Items bought before: the full feature row (the explore score is recomputed, the slot now holds the logit).
-            Span<float> f = stackalloc float[F];
-            foreach (int item in scratch.Bought)
-            {
-                RepeatExploreMath.Fill(f, true, scratch.Stats[item], summary, Explore(scratch, item), cooccurrence[item], Popularity(item), RepeatShare(item), Trend(item), _decay);
-                scores[item] = RepeatExploreMath.Logit(_gate, f);
-            }
-
-            cooccurrence.Clear(); // the other paths rely on a zero buffer
         }
-        finally
+
+        // Items bought before: the full feature row (the explore score is recomputed, the slot now holds the logit).
+        Span<float> f = stackalloc float[F];
+        foreach (int item in scratch.Bought)
         {
-            _pool.Return(scratch);
+            RepeatExploreMath.Fill(f, true, scratch.Stats[item], summary, Explore(scratch, item), cooccurrence[item], Popularity(item), RepeatShare(item), Trend(item), _decay);
+            scores[item] = RepeatExploreMath.Logit(_gate, f);
         }
+
+        cooccurrence.Clear(); // the other paths rely on a zero buffer
     }
 
     /// <inheritdoc/>
