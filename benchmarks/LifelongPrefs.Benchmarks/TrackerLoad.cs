@@ -7,7 +7,8 @@ namespace LifelongPrefs.Benchmarks;
 
 /// <summary>
 /// A load generator for the tracker's latency goals, which are percentiles of single calls (BenchmarkDotNet's
-/// percentiles are over iterations, not calls): <c>-- --tracker-load [--users N] [--items N] [--rate R] [--seconds S]</c>.
+/// percentiles are over iterations, not calls): <c>-- --tracker-load [--users N] [--items N] [--rate R] [--seconds S] [--quantized]</c>
+/// (<c>--quantized</c>: <see cref="ItemTablePrecision.Quantized"/>).
 /// </summary>
 /// <remarks>
 /// 1. Warm-up: registers the catalog and observes one purchase per user (then a second for a tenth of them) as fast as
@@ -30,7 +31,9 @@ internal static class TrackerLoad
         DateTimeOffset start = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
         Console.WriteLine($"tracker load: {users:N0} users, {items:N0} items, d = 64, default learner; {Environment.ProcessorCount} cores");
 
-        using var tracker = new PreferenceTracker(new TrackerOptions { Dimensions = 64, Seed = 42 });
+        ItemTablePrecision precision = args.Contains("--quantized") ? ItemTablePrecision.Quantized : ItemTablePrecision.Exact;
+        Console.WriteLine($"item table: {precision}");
+        using var tracker = new PreferenceTracker(new TrackerOptions { Dimensions = 64, Seed = 42, ItemTablePrecision = precision });
         var clock = Stopwatch.StartNew();
         TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         for (int i = 0; i < items; i++)

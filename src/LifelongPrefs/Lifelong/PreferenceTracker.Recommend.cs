@@ -86,7 +86,7 @@ public sealed partial class PreferenceTracker
             Span<float> scores = scratch.Scores.AsSpan(0, items);
             if (personal)
             {
-                version.Scorer!.Score(user, scratch.Known(history, items), scores);
+                ScoreUser(version.Scorer!, user, scratch.Known(history, items), scores, k);
             }
             else
             {
@@ -145,6 +145,7 @@ public sealed partial class PreferenceTracker
     /// <summary>
     /// Writes every item's score for a user as <see cref="Recommend(string, int, RecommendOptions?)"/> ranks them (before filters and exclusions):
     /// the model's over the version's items, trending on the cold-start path; items the version does not know get −∞.
+    /// Under <see cref="ItemTablePrecision.Quantized"/> the scores are those of a top-20 request (exact for its candidates).
     /// </summary>
     internal void ScoreAll(string userId, Span<float> scores)
     {
@@ -163,12 +164,27 @@ public sealed partial class PreferenceTracker
         Scratch scratch = _scratch.Rent();
         try
         {
-            version.Scorer!.Score(user, scratch.Known(history, version.ModelItems), scores[..items]);
+            ScoreUser(version.Scorer!, user, scratch.Known(history, version.ModelItems), scores[..items], ScoreAllDepth);
         }
         finally
         {
             _scratch.Return(scratch);
         }
+    }
+
+    /// <summary>The list length <see cref="ScoreAll"/> re-ranks for under <see cref="ItemTablePrecision.Quantized"/> (the protocols' cutoff of 20).</summary>
+    private const int ScoreAllDepth = 20;
+
+    /// <summary>The model's scores for a top-<paramref name="k"/> request, in the configured item-table precision.</summary>
+    private void ScoreUser(IScorer scorer, int user, ReadOnlySpan<Interaction> history, Span<float> scores, int k)
+    {
+        if (_options.ItemTablePrecision == ItemTablePrecision.Quantized && scorer is IQuantizedScorer quantized)
+        {
+            quantized.ScoreQuantized(user, history, scores, Math.Max(200, 10 * k));
+            return;
+        }
+
+        scorer.Score(user, history, scores);
     }
 
     /// <summary>Sets the score of every item the candidate or category filter rules out to −∞.</summary>

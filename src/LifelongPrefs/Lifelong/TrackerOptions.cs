@@ -99,6 +99,14 @@ public sealed class TrackerOptions
     /// <value>Default 20; 1 to 1,000.</value>
     public int CategoryCount { get; init; } = 20;
 
+    /// <summary>
+    /// The precision of the item table a personalised <see cref="PreferenceTracker.Recommend"/> streams, for a learner
+    /// that offers a reduced-precision copy (the default <c>RepeatExplore</c> does): <see cref="ItemTablePrecision.Quantized"/>
+    /// scores the catalog from an int8 copy (a quarter of the bytes) and re-scores the best few hundred items exactly.
+    /// </summary>
+    /// <value>Default <see cref="ItemTablePrecision.Exact"/> (every score exact).</value>
+    public ItemTablePrecision ItemTablePrecision { get; init; } = ItemTablePrecision.Exact;
+
     internal void Validate()
     {
         static void Range(long value, long min, long max, string name)
@@ -138,6 +146,12 @@ public sealed class TrackerOptions
                 $"TrackerOptions.QueueFullPolicy is {(int)QueueFullPolicy}, which is not a defined {nameof(Lifelong.QueueFullPolicy)}.");
         }
 
+        if (!Enum.IsDefined(ItemTablePrecision))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ItemTablePrecision), ItemTablePrecision,
+                $"TrackerOptions.ItemTablePrecision is {(int)ItemTablePrecision}, which is not a defined {nameof(Lifelong.ItemTablePrecision)}.");
+        }
+
         Positive(FlushInterval, nameof(FlushInterval), allowInfinite: true);
         Positive(TrendingHalfLife, nameof(TrendingHalfLife));
         Positive(DismissalDuration, nameof(DismissalDuration), allowZero: true);
@@ -161,4 +175,20 @@ public enum QueueFullPolicy
 
     /// <summary>Throw <see cref="InvalidOperationException"/>; the event is not recorded at all.</summary>
     Throw = 2,
+}
+
+/// <summary>The precision of the item table behind personalised recommendations (<see cref="TrackerOptions.ItemTablePrecision"/>).</summary>
+public enum ItemTablePrecision
+{
+    /// <summary>The model's own fp32 table: every score exact.</summary>
+    Exact = 0,
+
+    /// <summary>
+    /// An int8 copy of the item table (one scale per item row, built per published version from the rows that changed)
+    /// ranks the whole catalog; the best max(200, 10·k) items never bought, and every item bought before, are then
+    /// scored exactly in fp32, so the top of the list carries exact scores. An item outside those candidates keeps its
+    /// approximate score, which matters only when a category or candidate filter rules out most of the candidates.
+    /// Learners without a reduced-precision table score in fp32.
+    /// </summary>
+    Quantized = 1,
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using LifelongPrefs.Data;
 using LifelongPrefs.Tensors;
 
@@ -9,7 +10,7 @@ namespace LifelongPrefs.Models;
 /// rows, per-item statistics, co-occurrence rows) and a copy of the gate's weights. Immutable, so any number of
 /// threads may score with it while the model keeps learning; each call takes its scratch from the scorer's pool.
 /// </summary>
-internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExplainingScorer
+internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExplainingScorer
 {
     private const int F = RepeatExploreMath.Features;
     private readonly CowView<float> _users, _inputs, _outputs, _info;
@@ -19,11 +20,13 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
     private readonly float _decay;
     private readonly double _nowOverTau;
     private readonly ScratchPool<Scratch> _pool;
+    private readonly RepeatExploreOptions _options;
 
     internal RepeatExploreScorer(CowView<float> users, CowView<float> inputs, CowView<float> outputs, CowView<float> info,
         CoocView cooccurrence, float[] gate, int userCount, int items, long latest, RepeatExploreOptions options)
     {
         _nowOverTau = latest / RepeatExploreMath.TrendTicks;
+        _options = options;
         (_users, _inputs, _outputs, _info, _cooccurrence, _gate) = (users, inputs, outputs, info, cooccurrence, gate);
         (_userCount, _items, _d) = (userCount, items, options.Dimensions);
         (_contextItems, _cooccurrenceItems, _decay) = (options.ContextItems, options.CooccurrenceItems, options.Decay);
@@ -41,61 +44,63 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
     internal ReadOnlySpan<float> Gate => _gate;
 
     /// <inheritdoc/>
-    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
+    /// <remarks>
+    /// One pass over the output table's chunks: per item <c>((w_explore·(o_i·h + b_i) + w_cooc·log(1 + c_i)) + w_pop·pop_i) + w_trend·trend_i</c>,
+    /// with the last two products taken from the version's <see cref="ItemTerms"/> (built on first use) and the
+    /// co-occurrence term read from a buffer that only the recent items' rows touched; then the full feature row for the
+    /// items bought before. Every product and sum is the one <see cref="RepeatExploreMath.ExploreLogit"/> and
+    /// <see cref="RepeatExploreMath.Logit"/> form, in their order, so the scores equal <see cref="ScoreByFeatures"/>'s bit for bit.
+    /// </remarks>
+    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) => ScoreCatalog(user, history, scores, 0);
+
+    /// <summary>
+    /// The scores as the first version of this scorer computed them, feature by feature (a Gemv per chunk, the trend's
+    /// exp and log per item per call, a cleared catalog-wide co-occurrence buffer): the oracle <see cref="Score"/> is
+    /// tested against, and the baseline of the Recommend benchmark.
+    /// </summary>
+    internal void ScoreByFeatures(int user, ReadOnlySpan<Interaction> history, Span<float> scores) => ScoreCatalog(user, history, scores, ByFeatures);
+
+    /// <summary><see cref="ScoreByFeatures"/>'s pass, after the history is parsed and the user vector built.</summary>
+    private void FeatureByFeature(Scratch scratch, in UserSummary summary, Span<float> scores)
     {
-        RecommenderGuard.Scoring(history, scores, _items);
-        if (_items == 0)
+        // Explore scores of the whole catalog, chunk by chunk: o_i·h + b_i.
+        int w = _d + 1, rows = _outputs.ChunkRows;
+        for (int c = 0; c * rows < _items; c++)
         {
-            return;
-        }
-
-        Scratch scratch = _pool.Rent();
-        try
-        {
-            UserSummary summary = Parse(scratch, history);
-            Vector(scratch, user);
-
-            // Explore scores of the whole catalog, chunk by chunk: o_i·h + b_i.
-            int w = _d + 1, rows = _outputs.ChunkRows;
-            for (int c = 0; c * rows < _items; c++)
+            int m = Math.Min(rows, _items - c * rows);
+            Span<float> part = scores.Slice(c * rows, m);
+            ReadOnlySpan<float> chunk = _outputs.Chunk(c);
+            Kernels.Gemv(Transpose.None, m, _d, 1f, chunk[..((m - 1) * w + _d)], w, scratch.H, 0f, part);
+            for (int r = 0; r < m; r++)
             {
-                int m = Math.Min(rows, _items - c * rows);
-                Span<float> part = scores.Slice(c * rows, m);
-                ReadOnlySpan<float> chunk = _outputs.Chunk(c);
-                Kernels.Gemv(Transpose.None, m, _d, 1f, chunk[..((m - 1) * w + _d)], w, scratch.H, 0f, part);
-                for (int r = 0; r < m; r++)
-                {
-                    part[r] += chunk[r * w + _d];
-                }
-            }
-
-            Span<float> cooccurrence = scratch.Cooccurrence(_items);
-            Cooccurrence(scratch, cooccurrence);
-            for (int c = 0; c * rows < _items; c++)
-            {
-                int m = Math.Min(rows, _items - c * rows);
-                ReadOnlySpan<float> info = _info.Chunk(c);
-                for (int r = 0, i = c * rows; r < m; r++, i++)
-                {
-                    float log = cooccurrence[i] > 0f ? MathF.Log(1f + cooccurrence[i]) : 0f;
-                    int at = r * RepeatExplore.ItemInfo.Width;
-                    float trend = RepeatExploreMath.Trend(info[at + RepeatExplore.ItemInfo.LogTrend], _nowOverTau);
-                    scores[i] = RepeatExploreMath.ExploreLogit(_gate, scores[i], log, info[at + RepeatExplore.ItemInfo.Popularity], trend);
-                }
-            }
-
-            // Items bought before: the full feature row (the explore score is recomputed, the slot now holds the logit).
-            Span<float> f = stackalloc float[F];
-            foreach (int item in scratch.Bought)
-            {
-                RepeatExploreMath.Fill(f, true, scratch.Stats[item], summary, Explore(scratch, item), cooccurrence[item], Popularity(item), RepeatShare(item), Trend(item), _decay);
-                scores[item] = RepeatExploreMath.Logit(_gate, f);
+                part[r] += chunk[r * w + _d];
             }
         }
-        finally
+
+        Span<float> cooccurrence = scratch.Cooccurrence(_items);
+        CooccurrenceByFeatures(scratch, cooccurrence);
+        for (int c = 0; c * rows < _items; c++)
         {
-            _pool.Return(scratch);
+            int m = Math.Min(rows, _items - c * rows);
+            ReadOnlySpan<float> info = _info.Chunk(c);
+            for (int r = 0, i = c * rows; r < m; r++, i++)
+            {
+                float log = cooccurrence[i] > 0f ? MathF.Log(1f + cooccurrence[i]) : 0f;
+                int at = r * RepeatExplore.ItemInfo.Width;
+                float trend = RepeatExploreMath.Trend(info[at + RepeatExplore.ItemInfo.LogTrend], _nowOverTau);
+                scores[i] = RepeatExploreMath.ExploreLogit(_gate, scores[i], log, info[at + RepeatExplore.ItemInfo.Popularity], trend);
+            }
         }
+
+        // Items bought before: the full feature row (the explore score is recomputed, the slot now holds the logit).
+        Span<float> f = stackalloc float[F];
+        foreach (int item in scratch.Bought)
+        {
+            RepeatExploreMath.Fill(f, true, scratch.Stats[item], summary, Explore(scratch, item), cooccurrence[item], Popularity(item), RepeatShare(item), Trend(item), _decay);
+            scores[item] = RepeatExploreMath.Logit(_gate, f);
+        }
+
+        cooccurrence.Clear(); // the other paths rely on a zero buffer
     }
 
     /// <inheritdoc/>
@@ -216,6 +221,25 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
             _pool.Return(scratch);
         }
     }
+
+    /// <summary>Item <paramref name="item"/>'s score through the full feature row, alone (the oracle of the scoring tests).</summary>
+    internal float FullScore(int user, ReadOnlySpan<Interaction> history, int item)
+    {
+        Scratch scratch = _pool.Rent();
+        try
+        {
+            UserSummary summary = Parse(scratch, history);
+            Vector(scratch, user);
+            return Full(scratch, summary, item);
+        }
+        finally
+        {
+            _pool.Return(scratch);
+        }
+    }
+
+    /// <summary>Gets the output table this version reads (for tests of the int8 copy).</summary>
+    internal CowView<float> Outputs => _outputs;
 
     /// <summary>The score of one item through the full feature row (the oracle the explanation is balanced against).</summary>
     private float Full(Scratch scratch, in UserSummary summary, int item)
@@ -339,7 +363,7 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
     }
 
     /// <summary>The cosine co-occurrence of every item with the recent items: <c>inv_i · Σ_j inv_j · C[j, i]</c>.</summary>
-    private void Cooccurrence(Scratch scratch, Span<float> destination)
+    private void CooccurrenceByFeatures(Scratch scratch, Span<float> destination)
     {
         destination.Clear();
         int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems);
@@ -366,6 +390,8 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
     private sealed class Scratch(int d, int recent)
     {
         private float[] _cooccurrence = [];
+        private int[] _touched = [];
+        private int _touchedCount;
 
         internal ItemStat[] Stats { get; private set; } = [];
 
@@ -379,14 +405,58 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
 
         internal int RecentCount { get; set; }
 
+        /// <summary>Per bought item (in <see cref="Bought"/>'s order): its co-occurrence score.</summary>
+        internal float[] BoughtCooccurrence { get; set; } = [];
+
+        /// <summary>The quantized user vector (int8 path), padded to whole groups of 4.</summary>
+        internal sbyte[] Levels { get; } = new sbyte[QuantizedChunk.Groups(d) * Kernels.Int8GroupWidth];
+
+        /// <summary>One chunk's integer dot products (int8 path).</summary>
+        internal int[] Sums { get; set; } = [];
+
+        /// <summary>The bought items, sorted (int8 path: left out of the candidates, which they need not be).</summary>
+        internal int[] BoughtSorted { get; set; } = [];
+
+        /// <summary>The candidates of the exact re-ranking and their approximate scores (int8 path).</summary>
+        internal int[] Candidates { get; set; } = [];
+
+        internal float[] CandidateScores { get; set; } = [];
+
+        /// <summary>
+        /// The co-occurrence buffer over the catalog, all zero except where the previous call wrote (those entries are
+        /// cleared by <see cref="Reset"/>, so a call that ended early cannot leave stale values).
+        /// </summary>
         internal Span<float> Cooccurrence(int items)
         {
             if (_cooccurrence.Length < items)
             {
                 _cooccurrence = new float[items];
+                _touched = new int[items];
+                _touchedCount = 0;
             }
 
             return _cooccurrence.AsSpan(0, items);
+        }
+
+        /// <summary>Records the entries of the co-occurrence buffer that are not +0 (found by a vectorised scan) and returns them.</summary>
+        internal ReadOnlySpan<int> Touch(int items)
+        {
+            ReadOnlySpan<int> bits = MemoryMarshal.Cast<float, int>(_cooccurrence.AsSpan(0, items));
+            int n = 0;
+            for (int at = 0; at < bits.Length; at++)
+            {
+                int skip = bits[at..].IndexOfAnyExcept(0);
+                if (skip < 0)
+                {
+                    break;
+                }
+
+                at += skip;
+                _touched[n++] = at;
+            }
+
+            _touchedCount = n;
+            return _touched.AsSpan(0, n);
         }
 
         internal void Reset(int items)
@@ -402,6 +472,12 @@ internal sealed class RepeatExploreScorer : FrozenScorer, IEmbeddingScorer, IExp
                 Stats[item] = default;
             }
 
+            foreach (int i in _touched.AsSpan(0, _touchedCount))
+            {
+                _cooccurrence[i] = 0f;
+            }
+
+            _touchedCount = 0;
             Bought.Clear();
             RecentCount = 0;
         }

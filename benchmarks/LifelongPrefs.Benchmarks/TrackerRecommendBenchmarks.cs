@@ -1,0 +1,152 @@
+using System.Globalization;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using LifelongPrefs.Data;
+using LifelongPrefs.Lifelong;
+using LifelongPrefs.Models;
+
+namespace LifelongPrefs.Benchmarks;
+
+/// <summary>
+/// <c>Recommend</c> top-10 of 100,000 items (64-d, the default learner) in its parts and through the facade: the
+/// default learner's catalog pass as it was (feature by feature: a Gemv per 8-row chunk, the trend's exp and log per
+/// item, a cleared co-occurrence buffer; the baseline), the fused fp32 pass that replaced it, and the int8 pass with
+/// its exact re-ranking of 200 candidates; then <see cref="PreferenceTracker.RecommendInto"/> with each
+/// <see cref="ItemTablePrecision"/>.
+/// </summary>
+/// <remarks>
+/// Two trackers are fed the same 60,000 purchases (2,000 users with 30 each over 100,000 registered items, half of
+/// them from the first 1% of the catalog) and flushed, so every call reads one settled version; each invocation makes
+/// <see cref="Calls"/> calls for different users. The per-version tables (the item terms, the int8 copy) are built by
+/// the warm-up, as they are by the first call after each publish.
+/// </remarks>
+[MemoryDiagnoser]
+[Config(typeof(PercentileConfig))]
+public class TrackerRecommendBenchmarks
+{
+    private const int Calls = 32, Items = 100_000, Users = 2_000, EventsPerUser = 30;
+
+    private PreferenceTracker _exact = null!, _quantized = null!;
+    private RepeatExploreScorer _scorer = null!;
+    private string[] _userIds = [];
+    private Interaction[][] _histories = [];
+    private int[] _users = [];
+    private readonly float[] _scores = new float[Items];
+    private readonly Recommendation[] _buffer = new Recommendation[10];
+
+    /// <summary>Feeds both trackers and waits until they have learned everything.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        var events = new List<InteractionEvent>(Users * EventsPerUser);
+        var random = new Random(42);
+        var start = new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        for (int k = 0; k < EventsPerUser; k++)
+        {
+            for (int u = 0; u < Users; u++)
+            {
+                int item = random.Next(2) == 0 ? random.Next(Items / 100) : random.Next(Items);
+                events.Add(new InteractionEvent(Id("c", u), Id("p", item), start.AddHours((k * Users) + u), EventKind.Purchase));
+            }
+        }
+
+        _exact = Fed(ItemTablePrecision.Exact, events);
+        _quantized = Fed(ItemTablePrecision.Quantized, events);
+        _scorer = (RepeatExploreScorer)_exact.CurrentVersion.Scorer!;
+        _userIds = [.. Enumerable.Range(0, Calls).Select(u => Id("c", u * 7))];
+        _users = [.. _userIds.Select(id => _exact.Find(id).User)];
+        _histories = [.. _userIds.Select(id => _exact.Find(id).Log!.Recent(_exact.Options.MaxHistoryPerUser).ToArray())];
+        if (_scorer.ItemCount != Items || _exact.Recommend(_userIds[0]).IsColdStart)
+        {
+            throw new InvalidOperationException("The trackers did not learn the whole catalog.");
+        }
+    }
+
+    /// <summary>Disposes the trackers.</summary>
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _exact.Dispose();
+        _quantized.Dispose();
+    }
+
+    /// <summary>The catalog pass as it was: feature by feature.</summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = Calls)]
+    public float ScoreFeatureByFeature()
+    {
+        for (int c = 0; c < Calls; c++)
+        {
+            _scorer.ScoreByFeatures(_users[c], _histories[c], _scores);
+        }
+
+        return _scores[0];
+    }
+
+    /// <summary>The fused fp32 pass (the same scores, bit for bit).</summary>
+    [Benchmark(OperationsPerInvoke = Calls)]
+    public float ScoreFused()
+    {
+        for (int c = 0; c < Calls; c++)
+        {
+            _scorer.Score(_users[c], _histories[c], _scores);
+        }
+
+        return _scores[0];
+    }
+
+    /// <summary>The int8 pass with 200 candidates re-ranked exactly.</summary>
+    [Benchmark(OperationsPerInvoke = Calls)]
+    public float ScoreInt8()
+    {
+        for (int c = 0; c < Calls; c++)
+        {
+            _scorer.ScoreQuantized(_users[c], _histories[c], _scores, 200);
+        }
+
+        return _scores[0];
+    }
+
+    /// <summary>Top-10 through the facade, fp32.</summary>
+    [Benchmark(OperationsPerInvoke = Calls)]
+    public int RecommendExact() => Recommend(_exact);
+
+    /// <summary>Top-10 through the facade, int8 with exact re-ranking.</summary>
+    [Benchmark(OperationsPerInvoke = Calls)]
+    public int RecommendQuantized() => Recommend(_quantized);
+
+    private int Recommend(PreferenceTracker tracker)
+    {
+        int n = 0;
+        foreach (string user in _userIds)
+        {
+            n += tracker.RecommendInto(user, _buffer).Count;
+        }
+
+        return n;
+    }
+
+    private static PreferenceTracker Fed(ItemTablePrecision precision, List<InteractionEvent> events)
+    {
+        var tracker = new PreferenceTracker(new TrackerOptions
+        {
+            Dimensions = 64, Seed = 42, MicroBatchSize = 1_000, FlushInterval = Timeout.InfiniteTimeSpan, ItemTablePrecision = precision,
+        });
+        for (int i = 0; i < Items; i++)
+        {
+            tracker.RegisterItem(Id("p", i));
+        }
+
+        tracker.Observe(events);
+        tracker.FlushAsync().GetAwaiter().GetResult();
+        return tracker;
+    }
+
+    private static string Id(string prefix, int i) => prefix + i.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Adds percentile columns (over iterations) to the suite's configuration.</summary>
+    private sealed class PercentileConfig : ManualConfig
+    {
+        public PercentileConfig() => AddColumn(StatisticColumn.P50, StatisticColumn.P95, StatisticColumn.P100);
+    }
+}

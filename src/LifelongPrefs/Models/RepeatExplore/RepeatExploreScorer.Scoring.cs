@@ -1,0 +1,313 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using LifelongPrefs.Data;
+using LifelongPrefs.Tensors;
+
+namespace LifelongPrefs.Models;
+
+/// <summary>The scorer's passes over the whole catalog: the fp32 one and the int8 one with an exact re-ranking.</summary>
+internal sealed partial class RepeatExploreScorer : IQuantizedScorer
+{
+    /// <summary>How many chunks ahead a catalog pass prefetches (about 4 KB of fp32 rows).</summary>
+    private const int PrefetchChunks = 2;
+
+    /// <summary><see cref="ScoreCatalog"/>'s mode of <see cref="ScoreByFeatures"/>.</summary>
+    private const int ByFeatures = -1;
+
+    private ItemTerms? _terms;
+    private Int8ItemTable? _int8;
+
+    /// <summary>Gets the version's per-item terms, built by the first call that needs them (any thread; a race builds twice, harmlessly).</summary>
+    private ItemTerms Terms => Volatile.Read(ref _terms) ?? Publish(ref _terms, ItemTerms.Build(_info, _gate, _nowOverTau, _items));
+
+    /// <summary>Gets the version's int8 output table, built on first use from the previous version's where the chunks are shared.</summary>
+    internal Int8ItemTable Int8Table => Volatile.Read(ref _int8) ?? Publish(ref _int8, Int8ItemTable.Build(_outputs, _items, _d, _options));
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Approximate scores for the catalog from the int8 table (<c>w_explore·(s_i·s_h·q_i·q_h + b_i)</c> plus the same
+    /// co-occurrence, popularity and trend terms as <see cref="Score"/>), then the exact fp32 score — the very bits
+    /// <see cref="Score"/> writes — for the <paramref name="candidates"/> best items never bought and for every bought
+    /// item. The other entries keep their approximate scores.
+    /// </remarks>
+    public void ScoreQuantized(int user, ReadOnlySpan<Interaction> history, Span<float> scores, int candidates)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(candidates);
+        ScoreCatalog(user, history, scores, candidates);
+    }
+
+    /// <summary>
+    /// The catalog pass: the fused fp32 one when <paramref name="candidates"/> is 0, int8 with that many re-ranked exactly
+    /// when positive, the feature-by-feature one for <see cref="ByFeatures"/>.
+    /// </summary>
+    private void ScoreCatalog(int user, ReadOnlySpan<Interaction> history, Span<float> scores, int candidates)
+    {
+        RecommenderGuard.Scoring(history, scores, _items);
+        if (_items == 0)
+        {
+            return;
+        }
+
+        Scratch scratch = _pool.Rent();
+        try
+        {
+            UserSummary summary = Parse(scratch, history);
+            Vector(scratch, user);
+            if (candidates == ByFeatures)
+            {
+                FeatureByFeature(scratch, summary, scores);
+                return;
+            }
+
+            Span<float> logCooccurrence = scratch.Cooccurrence(_items);
+            SparseCooccurrence(scratch, logCooccurrence);
+            ItemTerms terms = Terms;
+            if (candidates == 0)
+            {
+                ExploreLogits(scratch.H, logCooccurrence, terms, scores);
+                Repeats(scratch, summary, scores);
+                return;
+            }
+
+            ApproximateLogits(scratch, Int8Table, logCooccurrence, terms, scores);
+
+            // The best never-bought items by the approximate score get their exact score.
+            int bought = scratch.Bought.Count, c = Math.Min(candidates, _items);
+            if (scratch.BoughtSorted.Length < bought)
+            {
+                scratch.BoughtSorted = new int[Math.Max(bought, 2 * scratch.BoughtSorted.Length)];
+            }
+
+            if (scratch.Candidates.Length < c)
+            {
+                scratch.Candidates = new int[c];
+                scratch.CandidateScores = new float[c];
+            }
+
+            Span<int> sorted = scratch.BoughtSorted.AsSpan(0, bought);
+            CollectionsMarshal.AsSpan(scratch.Bought).CopyTo(sorted);
+            sorted.Sort();
+            Span<int> top = scratch.Candidates.AsSpan(0, c);
+            int n = Kernels.TopK(scores, sorted, top, scratch.CandidateScores.AsSpan(0, c));
+            float wExplore = _gate[RepeatExploreMath.ExploreColumn], wCooccurrence = _gate[RepeatExploreMath.CooccurrenceColumn];
+            foreach (int i in top[..n])
+            {
+                scores[i] = ((wExplore * ExactExplore(scratch.H, i)) + (wCooccurrence * logCooccurrence[i]) + terms.Popularity[i]) + terms.Trend[i];
+            }
+
+            Repeats(scratch, summary, scores);
+        }
+        finally
+        {
+            _pool.Return(scratch);
+        }
+    }
+
+    private static T Publish<T>(ref T? field, T built)
+        where T : class => Interlocked.CompareExchange(ref field, built, null) ?? built;
+
+    /// <summary>
+    /// Fills <paramref name="logCooccurrence"/> (zero on entry) with <c>log(1 + c_i)</c> for the items the recent items'
+    /// rows reach, where <c>c_i = inv_i · Σ_j inv_j · C[j, i]</c>, and keeps the bought items' <c>c_i</c> for their
+    /// feature rows. Only the touched entries are visited after the rows are added.
+    /// </summary>
+    private void SparseCooccurrence(Scratch scratch, Span<float> logCooccurrence)
+    {
+        int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems);
+        bool any = false;
+        for (int j = 0; j < cooc; j++)
+        {
+            int other = scratch.Recent[j];
+            float inverse = _info.Row(other)[RepeatExplore.ItemInfo.InverseSqrtUsers];
+            if (inverse > 0f)
+            {
+                _cooccurrence.AddRowTo(other, inverse, logCooccurrence);
+                any = true;
+            }
+        }
+
+        ReadOnlySpan<int> touched = any ? scratch.Touch(_items) : [];
+        foreach (int i in touched)
+        {
+            if (logCooccurrence[i] != 0f)
+            {
+                logCooccurrence[i] *= _info.Row(i)[RepeatExplore.ItemInfo.InverseSqrtUsers];
+            }
+        }
+
+        if (scratch.BoughtCooccurrence.Length < scratch.Bought.Count)
+        {
+            scratch.BoughtCooccurrence = new float[Math.Max(scratch.Bought.Count, 2 * scratch.BoughtCooccurrence.Length)];
+        }
+
+        for (int k = 0; k < scratch.Bought.Count; k++)
+        {
+            scratch.BoughtCooccurrence[k] = logCooccurrence[scratch.Bought[k]];
+        }
+
+        foreach (int i in touched)
+        {
+            float c = logCooccurrence[i];
+            logCooccurrence[i] = c > 0f ? MathF.Log(1f + c) : 0f;
+        }
+    }
+
+    /// <summary>Every item's never-bought logit: one dot product per row, chunk by chunk, then the per-item terms.</summary>
+    private void ExploreLogits(ReadOnlySpan<float> h, ReadOnlySpan<float> logCooccurrence, ItemTerms terms, Span<float> scores)
+    {
+        int w = _d + 1, rows = _outputs.ChunkRows, chunks = (_items + rows - 1) / rows;
+        float wExplore = _gate[RepeatExploreMath.ExploreColumn], wCooccurrence = _gate[RepeatExploreMath.CooccurrenceColumn];
+        for (int c = 0, at = 0; at < _items; c++, at += rows)
+        {
+            int m = Math.Min(rows, _items - at);
+            Span<float> part = scores.Slice(at, m);
+            ReadOnlySpan<float> chunk = _outputs.Chunk(c);
+            if (c + PrefetchChunks < chunks)
+            {
+                Kernels.Prefetch(_outputs.Chunk(c + PrefetchChunks)); // chunks are separate arrays: no hardware stream crosses them
+            }
+
+            Kernels.RowDots(chunk[..(((m - 1) * w) + _d)], w, m, _d, h, part);
+            for (int r = 0; r < m; r++)
+            {
+                part[r] += chunk[(r * w) + _d];
+            }
+
+            Combine(part, logCooccurrence.Slice(at, m), terms.Popularity.AsSpan(at, m), terms.Trend.AsSpan(at, m), wExplore, wCooccurrence);
+        }
+    }
+
+    /// <summary>
+    /// <c>s = ((w_e·s + w_c·l) + p) + t</c> element-wise: separate multiplies and adds (never fused), so each lane rounds
+    /// exactly as <see cref="RepeatExploreMath.ExploreLogit"/>'s scalar sums do.
+    /// </summary>
+    private static void Combine(Span<float> s, ReadOnlySpan<float> l, ReadOnlySpan<float> p, ReadOnlySpan<float> t, float wExplore, float wCooccurrence)
+    {
+        int i = 0;
+        if (Simd.Current != SimdWidth.Scalar && Vector256.IsHardwareAccelerated)
+        {
+            ref float sr = ref MemoryMarshal.GetReference(s);
+            ref float lr = ref MemoryMarshal.GetReference(l);
+            ref float pr = ref MemoryMarshal.GetReference(p);
+            ref float tr = ref MemoryMarshal.GetReference(t);
+            Vector256<float> we = Vector256.Create(wExplore), wc = Vector256.Create(wCooccurrence);
+            for (; i + Vector256<float>.Count <= s.Length; i += Vector256<float>.Count)
+            {
+                Vector256<float> x = Vector256.Multiply(we, Vector256.LoadUnsafe(ref sr, (nuint)i));
+                x = Vector256.Add(x, Vector256.Multiply(wc, Vector256.LoadUnsafe(ref lr, (nuint)i)));
+                x = Vector256.Add(x, Vector256.LoadUnsafe(ref pr, (nuint)i));
+                Vector256.Add(x, Vector256.LoadUnsafe(ref tr, (nuint)i)).StoreUnsafe(ref sr, (nuint)i);
+            }
+        }
+
+        for (; i < s.Length; i++)
+        {
+            s[i] = ((wExplore * s[i]) + (wCooccurrence * l[i]) + p[i]) + t[i];
+        }
+    }
+
+    /// <summary>The bought items' logits through the full feature row (the explore score recomputed per item).</summary>
+    private void Repeats(Scratch scratch, in UserSummary summary, Span<float> scores)
+    {
+        Span<float> f = stackalloc float[F];
+        for (int k = 0; k < scratch.Bought.Count; k++)
+        {
+            int item = scratch.Bought[k];
+            RepeatExploreMath.Fill(f, true, scratch.Stats[item], summary, Explore(scratch, item), scratch.BoughtCooccurrence[k], Popularity(item),
+                RepeatShare(item), Trend(item), _decay);
+            scores[item] = RepeatExploreMath.Logit(_gate, f);
+        }
+    }
+
+    /// <summary>
+    /// Item <paramref name="item"/>'s <c>o·h + b</c> with the bits of <see cref="ExploreLogits"/>: Gemv's kernel takes rows
+    /// four at a time (a vector accumulator per row) and the rest one by one, so the row is scored inside the same group.
+    /// </summary>
+    private float ExactExplore(ReadOnlySpan<float> h, int item)
+    {
+        int w = _d + 1, rows = _outputs.ChunkRows, c = item / rows, r = item % rows, m = Math.Min(rows, _items - (c * rows));
+        ReadOnlySpan<float> chunk = _outputs.Chunk(c);
+        bool grouped = Simd.Current != SimdWidth.Scalar && _d >= Vector256<float>.Count && r < m - (m % 4);
+        int first = grouped ? r - (r % 4) : r, count = grouped ? 4 : 1;
+        Span<float> dots = stackalloc float[4];
+        Kernels.RowDots(chunk.Slice(first * w, ((count - 1) * w) + _d), w, count, _d, h, dots[..count]);
+        return dots[r - first] + chunk[(r * w) + _d];
+    }
+
+    /// <summary>
+    /// Every item's approximate never-bought logit from the int8 table: the user vector is quantized with one scale
+    /// (<c>q_h = round(h / s_h)</c>), each row's integer dot product comes from <see cref="Kernels.Int8BlockDots"/>, and
+    /// <c>Σ (q_i + 128)·q_h − 128·Σ q_h</c> undoes the unsigned offset.
+    /// </summary>
+    private void ApproximateLogits(Scratch scratch, Int8ItemTable table, ReadOnlySpan<float> logCooccurrence, ItemTerms terms, Span<float> scores)
+    {
+        ReadOnlySpan<float> h = scratch.H;
+        float max = 0f;
+        foreach (float v in h)
+        {
+            max = Math.Max(max, Math.Abs(v));
+        }
+
+        Span<sbyte> levels = scratch.Levels;
+        levels.Clear();
+        int sum = 0;
+        float hScale = max > 0f && float.IsFinite(max) ? max / 127f : 0f, inverse = hScale > 0f ? 127f / max : 0f;
+        for (int j = 0; j < _d; j++)
+        {
+            levels[j] = (sbyte)Math.Clamp((int)MathF.Round(h[j] * inverse), -127, 127);
+            sum += levels[j];
+        }
+
+        int rows = _outputs.ChunkRows, padded = QuantizedChunk.PaddedRows(rows), groups = QuantizedChunk.Groups(_d);
+        if (scratch.Sums.Length < padded)
+        {
+            scratch.Sums = new int[padded];
+        }
+
+        Span<int> sums = scratch.Sums.AsSpan(0, padded);
+        float wExplore = _gate[RepeatExploreMath.ExploreColumn], wCooccurrence = _gate[RepeatExploreMath.CooccurrenceColumn];
+        float product = wExplore * hScale;
+        int offset = QuantizedChunk.Offset * sum;
+        for (int c = 0, at = 0; at < _items; c++, at += rows)
+        {
+            QuantizedChunk chunk = table.Chunks[c];
+            if (c + PrefetchChunks < table.Chunks.Length)
+            {
+                Kernels.Prefetch<byte>(table.Chunks[c + PrefetchChunks].Packed);
+            }
+
+            Kernels.Int8BlockDots(chunk.Packed, levels, groups, sums);
+            int m = Math.Min(rows, _items - at);
+            Approximate(scores.Slice(at, m), sums, offset, product, chunk, logCooccurrence.Slice(at, m), terms.Popularity.AsSpan(at, m),
+                terms.Trend.AsSpan(at, m), wExplore, wCooccurrence);
+        }
+    }
+
+    /// <summary><c>s_r = (((w_e·b_r + (w_e·s_h·s_r)·(Σ_r − offset)) + w_c·l_r) + p_r) + t_r</c> for one chunk's rows.</summary>
+    private static void Approximate(Span<float> s, ReadOnlySpan<int> sums, int offset, float product, QuantizedChunk chunk,
+        ReadOnlySpan<float> l, ReadOnlySpan<float> p, ReadOnlySpan<float> t, float wExplore, float wCooccurrence)
+    {
+        ReadOnlySpan<float> scales = chunk.Scales, biases = chunk.Biases;
+        int r = 0;
+        if (Simd.Current != SimdWidth.Scalar && Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> we = Vector256.Create(wExplore), wc = Vector256.Create(wCooccurrence), scale = Vector256.Create(product);
+            Vector256<int> shift = Vector256.Create(offset);
+            for (; r + Vector256<float>.Count <= s.Length; r += Vector256<float>.Count)
+            {
+                Vector256<float> dot = Vector256.ConvertToSingle(Vector256.Create(sums.Slice(r, 8)) - shift);
+                Vector256<float> x = (we * Vector256.Create(biases.Slice(r, 8))) + (scale * Vector256.Create(scales.Slice(r, 8)) * dot);
+                x += wc * Vector256.Create(l.Slice(r, 8));
+                x += Vector256.Create(p.Slice(r, 8));
+                (x + Vector256.Create(t.Slice(r, 8))).CopyTo(s.Slice(r, 8));
+            }
+        }
+
+        for (; r < s.Length; r++)
+        {
+            float dot = product * scales[r] * (sums[r] - offset);
+            s[r] = ((((wExplore * biases[r]) + dot) + (wCooccurrence * l[r])) + p[r]) + t[r];
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using LifelongPrefs.Data;
+using LifelongPrefs.Models;
+using LifelongPrefs.Tensors;
+using LifelongPrefs.Tests.Infrastructure;
+
+namespace LifelongPrefs.Tests.Models;
+
+/// <summary>
+/// The default learner's catalog-wide scoring passes: the fused fp32 pass against the feature-by-feature computation
+/// (bit for bit) and the one-item full feature row, and the int8 pass with its exact re-ranking against the fp32 top 10,
+/// plus the int8 table's reuse of the chunks a new version shares with the previous one.
+/// </summary>
+public class RepeatExploreScoringTests
+{
+    /// <summary>Baskets of two to four lines every few days: each user's own range of the catalog, popular items, returns.</summary>
+    private static List<Interaction> Shopping(int users, int items, int days, int seed)
+    {
+        var random = new Random(seed);
+        var events = new List<Interaction>();
+        int basket = 0;
+        for (int day = 0; day < days; day++)
+        {
+            for (int u = 0; u < users; u++)
+            {
+                if (random.Next(3) != 0)
+                {
+                    continue;
+                }
+
+                long ticks = new DateTime(2011, 1, 1).AddDays(day).AddMinutes(u).Ticks;
+                int lines = 2 + random.Next(3);
+                for (int k = 0; k < lines; k++)
+                {
+                    int item = random.Next(5) == 0 ? random.Next(Math.Min(items, 30)) : ((u * 17) + random.Next(25)) % items;
+                    EventKind kind = random.Next(30) == 0 ? EventKind.Return : EventKind.Purchase;
+                    events.Add(new Interaction(u, item, ticks, kind, 1 + random.Next(3), 2f, basket));
+                }
+
+                basket++;
+            }
+        }
+
+        return events;
+    }
+
+    private static RepeatExploreScorer Fitted(int users, int items, int d, int seed, out List<Interaction> events)
+    {
+        events = Shopping(users, items, 40, seed);
+        var model = new RepeatExplore(new RepeatExploreOptions { Dimensions = d, Negatives = 16, OwnCandidates = 16, Seed = seed });
+        model.Fit(events, users, items);
+        return (RepeatExploreScorer)model.CreateScorer();
+    }
+
+    private static Interaction[] HistoryOf(List<Interaction> events, int user) => [.. events.Where(e => e.User == user)];
+
+    private static int[] Top(float[] scores, Interaction[] history, int k)
+    {
+        int[] excluded = [.. history.Where(e => (uint)e.Item < (uint)scores.Length).Select(e => e.Item).Distinct().Order()];
+        var top = new int[k];
+        int n = Kernels.TopK(scores, excluded, top, new float[k]);
+        return top[..n];
+    }
+
+    [Theory]
+    [MemberData(nameof(SimdPaths.All), MemberType = typeof(SimdPaths))]
+    public void The_fused_pass_gives_the_feature_by_feature_scores_bit_for_bit(int width)
+    {
+        // 203 items: the last chunk has 3 rows, so Gemv's one-row tail is covered too; d = 16 takes rows four at a time.
+        const int Users = 40, Items = 203;
+        RepeatExploreScorer scorer = Fitted(Users, Items, 16, 3, out List<Interaction> events);
+        var fused = new float[Items];
+        var reference = new float[Items];
+        foreach (int user in new[] { 0, 1, 7, 39, Users + 5 })
+        {
+            Interaction[] history = user < Users ? HistoryOf(events, user) : [];
+            SimdPaths.Run(width, () =>
+            {
+                scorer.Score(user, history, fused);
+                scorer.ScoreByFeatures(user, history, reference);
+            });
+            Assert.Equal(reference, fused);
+            Assert.Contains(fused, s => s != fused[0]);
+
+            // The independent oracle: each item alone through the full feature row (its own dot product and co-occurrence sum).
+            for (int item = 0; item < Items; item++)
+            {
+                float full = scorer.FullScore(user, history, item);
+                Assert.True(Math.Abs(full - fused[item]) <= 1e-4f * (1 + Math.Abs(full)), $"user {user} item {item}: {fused[item]} vs {full}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void The_int8_pass_keeps_the_fp32_top_10_with_exact_scores(int seed)
+    {
+        // Seeded embedding tables (initial rows plus what 40 days of shopping taught them), 2,003 items, d = 32.
+        const int Users = 120, Items = 2003, K = 10;
+        RepeatExploreScorer scorer = Fitted(Users, Items, 32, seed, out List<Interaction> events);
+        var exact = new float[Items];
+        var quantized = new float[Items];
+        int kept = 0, total = 0;
+        foreach (int width in new[] { 0, 512 })
+        {
+            for (int user = 0; user < Users; user++)
+            {
+                Interaction[] history = HistoryOf(events, user);
+                SimdPaths.Run(width, () =>
+                {
+                    scorer.Score(user, history, exact);
+                    scorer.ScoreQuantized(user, history, quantized, 200);
+                });
+                int[] expected = Top(exact, history, K), actual = Top(quantized, history, K);
+                kept += actual.Intersect(expected).Count();
+                total += expected.Length;
+                foreach (int item in actual)
+                {
+                    Assert.Equal(exact[item], quantized[item]); // re-ranked exactly: the fp32 bits
+                }
+
+                foreach (Interaction e in history.Where(e => e.Kind == EventKind.Purchase))
+                {
+                    Assert.Equal(exact[e.Item], quantized[e.Item]); // bought items are always exact
+                }
+            }
+        }
+
+        Assert.True(kept >= 0.99 * total, $"kept {kept} of {total} of the fp32 top-{K}");
+    }
+
+    [Fact]
+    public void The_approximate_scores_track_the_exact_ones()
+    {
+        // Without re-ranking (one candidate), every never-bought item holds the int8 approximation: close to fp32.
+        const int Users = 30, Items = 400;
+        RepeatExploreScorer scorer = Fitted(Users, Items, 64, 5, out List<Interaction> events);
+        var exact = new float[Items];
+        var quantized = new float[Items];
+        Interaction[] history = HistoryOf(events, 4);
+        scorer.Score(4, history, exact);
+        scorer.ScoreQuantized(4, history, quantized, 1);
+        float spread = exact.Max() - exact.Min();
+        Assert.True(spread > 0f);
+        for (int i = 0; i < Items; i++)
+        {
+            Assert.True(Math.Abs(exact[i] - quantized[i]) <= 0.02f * spread, $"item {i}: {quantized[i]} vs {exact[i]} (spread {spread})");
+        }
+    }
+
+    [Fact]
+    public void A_new_version_reuses_the_int8_chunks_it_shares_and_equals_a_fresh_build()
+    {
+        const int Users = 30, Items = 800, D = 16;
+        List<Interaction> events = Shopping(Users, Items, 30, 9);
+        var model = new RepeatExplore(new RepeatExploreOptions { Dimensions = D, Negatives = 8, OwnCandidates = 8, Seed = 9 });
+        model.Fit(events, Users, Items);
+        Int8ItemTable first = ((RepeatExploreScorer)model.CreateScorer()).Int8Table;
+
+        // One small basket: the writer copies only the chunks of the rows it touches (targets, negatives).
+        model.Update([new Interaction(2, 5, new DateTime(2011, 3, 1).Ticks, EventKind.Purchase, 1, 1, 10_000)], Users, Items);
+        var second = (RepeatExploreScorer)model.CreateScorer();
+        Int8ItemTable table = second.Int8Table;
+        Assert.True(table.Reused > 0 && table.Reused < table.Chunks.Length, $"reused {table.Reused} of {table.Chunks.Length}");
+        Assert.NotSame(first, table);
+
+        // A build with no previous table to borrow from holds the same levels, scales and biases.
+        Int8ItemTable fresh = Int8ItemTable.Build(second.Outputs, Items, D, new RepeatExploreOptions());
+        Assert.Equal(0, fresh.Reused);
+        for (int c = 0; c < table.Chunks.Length; c++)
+        {
+            Assert.Equal(fresh.Chunks[c].Packed, table.Chunks[c].Packed);
+            Assert.Equal(fresh.Chunks[c].Scales, table.Chunks[c].Scales);
+            Assert.Equal(fresh.Chunks[c].Biases, table.Chunks[c].Biases);
+        }
+    }
+}
