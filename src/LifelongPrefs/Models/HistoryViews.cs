@@ -98,11 +98,13 @@ internal static class HistoryViews
     /// <summary>
     /// Adds the store as sections: a CSR over users whose columns are the items (<paramref name="name"/>), and one
     /// aligned section per other <see cref="Interaction"/> field (<c>.ticks</c>, <c>.kind</c>, <c>.quantity</c>,
-    /// <c>.value</c>, <c>.basket</c>), each user's events in store order.
+    /// <c>.value</c>, <c>.basket</c>), each user's events in store order, for users [0, <paramref name="users"/>)
+    /// (default: the store's user count).
     /// </summary>
-    internal static void Write(ModelStateWriter writer, string name, UserHistories histories)
+    internal static void Write(ModelStateWriter writer, string name, UserHistories histories, int users = -1)
     {
-        int users = histories.UserCount, n = histories.EventCount;
+        users = users < 0 ? histories.UserCount : users;
+        int n = histories.EventCount;
         var offsets = new int[users + 1];
         var items = new int[n];
         var ticks = new long[n];
@@ -146,24 +148,20 @@ internal static class HistoryViews
         float[] quantity = reader.Floats(name + ".quantity", n);
         float[] value = reader.Floats(name + ".value", n);
         int[] basket = reader.Ints(name + ".basket", n);
-        reader.Require(historyItems.Count == users && Array.TrueForAll(kind, k => Enum.IsDefined((EventKind)k)) && Array.TrueForAll(basket, b => b >= -1),
-            "the histories disagree with the user count or hold invalid events");
+        reader.Require(historyItems.Count == users, $"the histories cover {historyItems.Count} users, not {users}");
         var histories = new UserHistories(users);
         int at = 0;
-        try
+        for (int u = 0; u < users; u++)
         {
-            for (int u = 0; u < users; u++)
+            foreach (int item in historyItems[u])
             {
-                foreach (int item in historyItems[u])
-                {
-                    histories.Append(new Interaction(u, item, ticks[at], (EventKind)kind[at], quantity[at], value[at], basket[at]));
-                    at++;
-                }
+                // Every field is checked with the log's own rules before the event joins the store.
+                var e = new Interaction(u, item, ticks[at], (EventKind)kind[at], quantity[at], value[at], basket[at]);
+                reader.Require(Enum.IsDefined(e.Kind) && e.Basket >= -1 && (ulong)e.Ticks <= (ulong)DateTime.MaxValue.Ticks
+                    && InteractionRules.Problem(e) is null, $"history event {at} is invalid");
+                histories.Append(e);
+                at++;
             }
-        }
-        catch (ArgumentOutOfRangeException error)
-        {
-            throw new ModelStateException($"The saved {reader.Model} state's history event {at} is invalid.", error);
         }
 
         return histories;

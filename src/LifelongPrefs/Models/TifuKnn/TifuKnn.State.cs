@@ -15,7 +15,7 @@ public sealed partial class TifuKnn
         NeighbourModel.WriteCounts(writer, _users, ItemCount, ValidationNdcg);
         writer.AddInts("setting.counts", [s.Neighbors, s.Groups]);
         writer.AddFloats("setting.weights", [s.WithinGroupDecay, s.GroupDecay, s.Alpha]);
-        HistoryState.Write(writer, "", _histories, _users);
+        HistoryViews.Write(writer, "history", _histories, _users);
     }
 
     /// <inheritdoc/>
@@ -28,7 +28,7 @@ public sealed partial class TifuKnn
         reader.Require(setting.Neighbors is >= 1 and <= 100_000 && setting.Groups >= 1
             && setting.WithinGroupDecay is > 0f and <= 1f && setting.GroupDecay is > 0f and <= 1f && setting.Alpha is >= 0f and <= 1f,
             $"the saved setting {setting} is out of range");
-        UserHistories histories = HistoryState.Read(reader, "", users, items);
+        UserHistories histories = HistoryViews.Read(reader, "history", users, items);
         TifuKnnVectors vectors = Build(histories, users, items, setting, out int[]?[] rowItems, out float[]?[] rowValues);
         return () =>
         {

@@ -15,7 +15,7 @@ public sealed partial class UpCf
         NeighbourModel.WriteCounts(writer, _users, ItemCount, ValidationNdcg);
         writer.AddInts("setting.counts", [s.Recency, s.Locality]);
         writer.AddFloats("setting.asymmetry", [s.Asymmetry]);
-        HistoryState.Write(writer, "", _histories, _users);
+        HistoryViews.Write(writer, "history", _histories, _users);
     }
 
     /// <inheritdoc/>
@@ -26,7 +26,7 @@ public sealed partial class UpCf
         var setting = new UpCfSetting(counts[0], reader.Floats("setting.asymmetry", 1)[0], counts[1]);
         reader.Require(setting.Recency >= 1 && setting.Asymmetry is >= 0f and <= 1f && setting.Locality is >= 1 and <= 100,
             $"the saved setting {setting} is out of range");
-        UserHistories histories = HistoryState.Read(reader, "", users, items);
+        UserHistories histories = HistoryViews.Read(reader, "history", users, items);
         UpCfProfiles profiles = Build(histories, users, items, setting.Recency, out int[]?[] bought, out int[]?[] popularItems, out float[]?[] popularValues);
         return () =>
         {
