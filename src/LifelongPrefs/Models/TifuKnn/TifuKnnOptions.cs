@@ -6,7 +6,7 @@ namespace LifelongPrefs.Models;
 /// being the one used when there is nothing to validate on. The defaults put the reference setting of issue 8 on Online
 /// Retail first (k = 25, m = 12, r_b = 0.9, r_g = 1, α = 0.2; m counts groups, as in the authors' code), so it also wins ties. A list of one value fixes it.
 /// </summary>
-public sealed class TifuKnnOptions
+public sealed class TifuKnnOptions : NeighbourModelOptions
 {
     /// <summary>Candidate numbers of nearest users k whose vectors are averaged; each at least 1.</summary>
     /// <value>Default [25, 10, 50].</value>
@@ -28,29 +28,6 @@ public sealed class TifuKnnOptions
     /// <value>Default [0.2, 0.1, 0.4, 0.7].</value>
     public IReadOnlyList<float> Alphas { get; init; } = [0.2f, 0.1f, 0.4f, 0.7f];
 
-    /// <summary>
-    /// The validation basket's metric the grid search maximises: NDCG@20 over all items, or over the items new to the
-    /// user (<see cref="ValidationObjective.Explore"/>, for the explore variant of next basket).
-    /// </summary>
-    /// <value>Default <see cref="ValidationObjective.AllItems"/>.</value>
-    public ValidationObjective Objective { get; init; } = ValidationObjective.AllItems;
-
-    /// <summary>Users whose last training basket is held out to choose the setting (0 takes the first values).</summary>
-    /// <value>Default 500.</value>
-    public int ValidationUsers { get; init; } = 500;
-
-    /// <summary>Seed of the validation users' draw (the model's only random choice).</summary>
-    /// <value>Default 42.</value>
-    public int Seed { get; init; } = 42;
-
-    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxUsers { get; init; } = RecommenderGuard.DefaultMaxUsers;
-
-    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxItems { get; init; } = RecommenderGuard.DefaultMaxItems;
-
     internal void Validate()
     {
         NeighbourGrid.Each(Neighbors, nameof(Neighbors), v => v >= 1 && v <= 100_000, "in [1, 100000]");
@@ -58,7 +35,7 @@ public sealed class TifuKnnOptions
         NeighbourGrid.Each(WithinGroupDecays, nameof(WithinGroupDecays), v => v > 0f && v <= 1f, "in (0, 1]");
         NeighbourGrid.Each(GroupDecays, nameof(GroupDecays), v => v > 0f && v <= 1f, "in (0, 1]");
         NeighbourGrid.Each(Alphas, nameof(Alphas), v => v >= 0f && v <= 1f, "in [0, 1]");
-        NeighbourModel.Limits(ValidationUsers, MaxUsers, MaxItems, Objective);
+        ValidateShared();
     }
 
     /// <summary>A copy whose lists are the model's own, so a caller who changes a list later changes nothing.</summary>

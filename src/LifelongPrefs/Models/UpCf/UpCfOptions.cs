@@ -6,7 +6,7 @@ namespace LifelongPrefs.Models;
 /// The defaults put the reference setting of issue 8 on Online Retail first (r = 5, α = 0.75, q = 5), so it also wins
 /// ties; the explore reference (r = 1, α = 0.5, q = 5) is in the grid too. A list of one value fixes it.
 /// </summary>
-public sealed class UpCfOptions
+public sealed class UpCfOptions : NeighbourModelOptions
 {
     /// <summary>Candidate recency windows r: a user's popularity counts their last r baskets only; each at least 1.</summary>
     /// <value>Default [5, 1, 3, 10].</value>
@@ -20,35 +20,12 @@ public sealed class UpCfOptions
     /// <value>Default [5, 1, 10].</value>
     public IReadOnlyList<int> Localities { get; init; } = [5, 1, 10];
 
-    /// <summary>
-    /// The validation basket's metric the grid search maximises: NDCG@20 over all items, or over the items new to the
-    /// user (<see cref="ValidationObjective.Explore"/>, for the explore variant of next basket).
-    /// </summary>
-    /// <value>Default <see cref="ValidationObjective.AllItems"/>.</value>
-    public ValidationObjective Objective { get; init; } = ValidationObjective.AllItems;
-
-    /// <summary>Users whose last training basket is held out to choose the setting (0 takes the first values).</summary>
-    /// <value>Default 500.</value>
-    public int ValidationUsers { get; init; } = 500;
-
-    /// <summary>Seed of the validation users' draw (the model's only random choice).</summary>
-    /// <value>Default 42.</value>
-    public int Seed { get; init; } = 42;
-
-    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxUsers { get; init; } = RecommenderGuard.DefaultMaxUsers;
-
-    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxItems { get; init; } = RecommenderGuard.DefaultMaxItems;
-
     internal void Validate()
     {
         NeighbourGrid.Each(Recencies, nameof(Recencies), v => v >= 1, "at least 1");
         NeighbourGrid.Each(Asymmetries, nameof(Asymmetries), v => v >= 0f && v <= 1f, "in [0, 1]");
         NeighbourGrid.Each(Localities, nameof(Localities), v => v >= 1 && v <= 100, "in [1, 100]");
-        NeighbourModel.Limits(ValidationUsers, MaxUsers, MaxItems, Objective);
+        ValidateShared();
     }
 
     /// <summary>A copy whose lists are the model's own, so a caller who changes a list later changes nothing.</summary>

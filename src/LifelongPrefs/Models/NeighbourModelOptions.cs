@@ -1,0 +1,40 @@
+namespace LifelongPrefs.Models;
+
+/// <summary>
+/// What the two neighbourhood baselines' options share under the same names (<see cref="TifuKnnOptions"/>,
+/// <see cref="UpCfOptions"/>): how the grid search validates, the seed of the validation draw, the growth limits.
+/// </summary>
+/// <remarks>Only the library's options derive from it.</remarks>
+public abstract class NeighbourModelOptions
+{
+    /// <summary>Initialises the shared options with their defaults.</summary>
+    private protected NeighbourModelOptions()
+    {
+    }
+
+    /// <summary>
+    /// The validation basket's metric the grid search maximises: NDCG@20 over all items, or over the items new to the
+    /// user (<see cref="ValidationObjective.Explore"/>, for the explore variant of next basket).
+    /// </summary>
+    /// <value>Default <see cref="ValidationObjective.AllItems"/>.</value>
+    public ValidationObjective Objective { get; init; } = ValidationObjective.AllItems;
+
+    /// <summary>Users whose last training basket is held out to choose the setting (0 takes the first values).</summary>
+    /// <value>Default 500.</value>
+    public int ValidationUsers { get; init; } = 500;
+
+    /// <summary>Seed of the validation users' draw (the model's only random choice).</summary>
+    /// <value>Default 42.</value>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
+    /// <value>Default 10,000,000.</value>
+    public int MaxUsers { get; init; } = RecommenderGuard.DefaultMaxUsers;
+
+    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
+    /// <value>Default 10,000,000.</value>
+    public int MaxItems { get; init; } = RecommenderGuard.DefaultMaxItems;
+
+    /// <summary>Checks the shared options (the messages name the option).</summary>
+    private protected void ValidateShared() => NeighbourModel.Limits(ValidationUsers, MaxUsers, MaxItems, Objective);
+}
