@@ -195,16 +195,15 @@ public sealed class PrequentialProtocol
                 _scores = new float[items];
             }
 
-            model.Score(first.User, [.. history], _scores);
+            model.Score(first.User, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history), _scores);   // a view, not a copy
             int found = Ranking.TopK(_scores, excludedSorted, _top);
             int firstRank = Ranking.FirstRelevantRank(_scores, relevant, excludedSorted);
             var time = new DateTime(first.Ticks, DateTimeKind.Utc);
             var month = new DateTime(time.Year, time.Month, 1, 0, 0, 0, DateTimeKind.Utc);
             DateTime week = time.Date.AddDays(-(((int)time.DayOfWeek + 6) % 7));
-            foreach (RankingMetricsAccumulator metrics in new[] { _all, Accumulator(_weeks, week), Accumulator(_months, month) })
-            {
-                metrics.Add(_top.AsSpan(0, found), relevant, firstRank);
-            }
+            _all.Add(_top.AsSpan(0, found), relevant, firstRank);
+            Accumulator(_weeks, week).Add(_top.AsSpan(0, found), relevant, firstRank);
+            Accumulator(_months, month).Add(_top.AsSpan(0, found), relevant, firstRank);
         }
 
         private RankingMetricsAccumulator Accumulator(SortedDictionary<DateTime, RankingMetricsAccumulator> periods, DateTime start) =>
