@@ -1,0 +1,111 @@
+namespace LifelongPrefs.Lifelong;
+
+/// <summary>
+/// The continual-learning strategies a <see cref="ContinualLearner"/> applies to every update: replay, online EWC,
+/// distillation from the previous version and recency weighting. Each is switched off by its zero (or infinite) value
+/// and they compose freely. The defaults are the library's default strategy.
+/// </summary>
+public sealed class ContinualOptions
+{
+    /// <summary>Gets options with every strategy switched off: plain fine-tuning on the new events.</summary>
+    public static ContinualOptions Naive { get; } = new()
+    {
+        ReplayCapacity = 0,
+        EwcStrength = 0,
+        DistillationWeight = 0,
+        RecencyHalfLife = Timeout.InfiniteTimeSpan,
+    };
+
+    /// <summary>Gets how many past events the replay reservoir keeps (sampled over the whole stream); 0 disables replay.</summary>
+    /// <value>Default 20,000; 0 to 100,000,000.</value>
+    public int ReplayCapacity { get; init; } = 20_000;
+
+    /// <summary>Gets how many replayed training examples join each update per new one.</summary>
+    /// <value>Default 1; 0 to 100.</value>
+    public double ReplayRatio { get; init; } = 1;
+
+    /// <summary>Gets how many of each user's most recent events are replay candidates besides the reservoir; 0 for none.</summary>
+    /// <value>Default 0; 0 to 10,000.</value>
+    public int ReplayRecentPerUser { get; init; }
+
+    /// <summary>Gets how the reservoir weighs the stream's events.</summary>
+    /// <value>Default <see cref="ReplayStratification.Uniform"/>.</value>
+    public ReplayStratification ReplayStratification { get; init; } = ReplayStratification.Uniform;
+
+    /// <summary>Gets λ of the online EWC penalty <c>(λ/2)·Σ F·(θ − θ*)²</c>; 0 disables it.</summary>
+    /// <value>Default 0; finite and non-negative.</value>
+    public float EwcStrength { get; init; }
+
+    /// <summary>Gets the factor by which the Fisher estimate of earlier updates decays at each update, in (0, 1].</summary>
+    /// <value>Default 0.9.</value>
+    public float FisherDecay { get; init; } = 0.9f;
+
+    /// <summary>Gets the weight of the distillation term (KL from the previous version's scores); 0 disables it.</summary>
+    /// <value>Default 0; finite and non-negative.</value>
+    public float DistillationWeight { get; init; }
+
+    /// <summary>Gets the softmax temperature of the distillation term.</summary>
+    /// <value>Default 2; positive and finite.</value>
+    public float DistillationTemperature { get; init; } = 2;
+
+    /// <summary>Gets how many candidate items per replayed user the distillation term compares.</summary>
+    /// <value>Default 50; 1 to 10,000.</value>
+    public int DistillationCandidates { get; init; } = 50;
+
+    /// <summary>Gets the half-life of the time-decayed example weights (by the event's age at the update); infinite for none.</summary>
+    /// <value>Default infinite; positive or <see cref="Timeout.InfiniteTimeSpan"/>.</value>
+    public TimeSpan RecencyHalfLife { get; init; } = Timeout.InfiniteTimeSpan;
+
+    internal void Validate()
+    {
+        static void Range(double value, double min, double max, string name)
+        {
+            if (!(value >= min && value <= max))
+            {
+                throw new ArgumentOutOfRangeException(name, value, $"ContinualOptions.{name} is {value}; it must lie in [{min}, {max}].");
+            }
+        }
+
+        Range(ReplayCapacity, 0, 100_000_000, nameof(ReplayCapacity));
+        Range(ReplayRatio, 0, 100, nameof(ReplayRatio));
+        Range(ReplayRecentPerUser, 0, 10_000, nameof(ReplayRecentPerUser));
+        Range(EwcStrength, 0, float.MaxValue, nameof(EwcStrength));
+        Range(DistillationWeight, 0, float.MaxValue, nameof(DistillationWeight));
+        Range(DistillationCandidates, 1, 10_000, nameof(DistillationCandidates));
+        if (!(FisherDecay > 0 && FisherDecay <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FisherDecay), FisherDecay, $"ContinualOptions.FisherDecay is {FisherDecay}; it must lie in (0, 1].");
+        }
+
+        if (!(DistillationTemperature > 0 && float.IsFinite(DistillationTemperature)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(DistillationTemperature), DistillationTemperature,
+                $"ContinualOptions.DistillationTemperature is {DistillationTemperature}; it must be positive and finite.");
+        }
+
+        if (!Enum.IsDefined(ReplayStratification))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReplayStratification), ReplayStratification,
+                $"ContinualOptions.ReplayStratification is {(int)ReplayStratification}, which is not a defined value.");
+        }
+
+        if (!(RecencyHalfLife > TimeSpan.Zero || RecencyHalfLife == Timeout.InfiniteTimeSpan))
+        {
+            throw new ArgumentOutOfRangeException(nameof(RecencyHalfLife), RecencyHalfLife,
+                $"ContinualOptions.RecencyHalfLife is {RecencyHalfLife}; it must be positive or infinite.");
+        }
+    }
+}
+
+/// <summary>How the replay reservoir weighs the stream's events (<see cref="ContinualOptions.ReplayStratification"/>).</summary>
+public enum ReplayStratification
+{
+    /// <summary>Every event equally likely to be kept.</summary>
+    Uniform = 0,
+
+    /// <summary>Every user about equally represented (an event's weight is one over its user's event count).</summary>
+    ByUser = 1,
+
+    /// <summary>Rare items favoured (an event's weight is one over its item's event count).</summary>
+    ByItemPopularity = 2,
+}
