@@ -68,14 +68,14 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
     /// its <see cref="IRecommender.CreateScorer"/> makes each published version.
     /// </summary>
     /// <param name="options">The settings; <see langword="null"/> for the defaults.</param>
-    /// <param name="learner">The model to learn with (any of the library's recommenders); <see langword="null"/> for the default learner.</param>
+    /// <param name="learner">The model to learn with (any of the library's recommenders; a <see cref="BprMf"/> is wrapped in a <see cref="ContinualLearner"/> with <see cref="TrackerOptions.Continual"/>); <see langword="null"/> for the default learner.</param>
     /// <param name="timeProvider">The clock that paces <see cref="TrackerOptions.FlushInterval"/>; <see langword="null"/> for the system clock.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it and its value).</exception>
     public PreferenceTracker(TrackerOptions? options, IRecommender? learner, TimeProvider? timeProvider)
     {
         _options = options ?? new TrackerOptions();
         _options.Validate();
-        _model = learner ?? DefaultLearner.Create(_options);
+        _model = learner is BprMf bpr ? new ContinualLearner(bpr, _options.Continual) : learner ?? DefaultLearner.Create(_options);
         _learner = new BackgroundLearner(_model, _options, timeProvider ?? TimeProvider.System,
             v =>
             {

@@ -107,6 +107,14 @@ public sealed class TrackerOptions
     /// <value>Default <see cref="ItemTablePrecision.Exact"/> (every score exact).</value>
     public ItemTablePrecision ItemTablePrecision { get; init; } = ItemTablePrecision.Exact;
 
+    /// <summary>
+    /// Gets the continual-learning strategies applied when the tracker learns with a custom <see cref="Models.BprMf"/>
+    /// (the tracker wraps it in a <see cref="ContinualLearner"/>); the default learner (<c>RepeatExplore</c>) and other
+    /// models are not affected.
+    /// </summary>
+    /// <value>Default <c>new ContinualOptions()</c> (the library's default strategy); <see cref="ContinualOptions.Naive"/> for plain fine-tuning.</value>
+    public ContinualOptions Continual { get; init; } = new();
+
     internal void Validate()
     {
         static void Range(long value, long min, long max, string name)
@@ -158,6 +166,8 @@ public sealed class TrackerOptions
         Positive(LateEventTolerance, nameof(LateEventTolerance), allowZero: true);
         Positive(LongTermHalfLife, nameof(LongTermHalfLife));
         Positive(RecentHalfLife, nameof(RecentHalfLife));
+        ArgumentNullException.ThrowIfNull(Continual, nameof(Continual));
+        Continual.Validate();
     }
 }
 

@@ -56,6 +56,10 @@ public sealed class ContinualOptions
     /// <value>Default infinite; positive or <see cref="Timeout.InfiniteTimeSpan"/>.</value>
     public TimeSpan RecencyHalfLife { get; init; } = Timeout.InfiniteTimeSpan;
 
+    /// <summary>Gets the seed of the learner's own random choices (the reservoir's keys, replay draws, sampled distillation candidates); the model's seed drives the rest.</summary>
+    /// <value>Default 0.</value>
+    public int Seed { get; init; }
+
     internal void Validate()
     {
         static void Range(double value, double min, double max, string name)

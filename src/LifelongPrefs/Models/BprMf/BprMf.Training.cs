@@ -23,7 +23,7 @@ public sealed partial class BprMf
             _xj[k] = TensorPrimitives.Dot(pu.Slice(k * d, d), qj.Slice(k * d, d)) + bias[j[k]];
         }
 
-        float loss = BprLoss.Compute(_xi.AsSpan(0, n), _xj.AsSpan(0, n), [], [], _gi.AsSpan(0, n), _gj.AsSpan(0, n));
+        float loss = BprLoss.Compute(_xi.AsSpan(0, n), _xj.AsSpan(0, n), BatchWeights(n), [], _gi.AsSpan(0, n), _gj.AsSpan(0, n));
 
         // x_ui − x_uj = p·(q_i − q_j) + b_i − b_j: dp = g_i·q_i + g_j·q_j, dq_i = g_i·p, dq_j = g_j·p, db = g.
         Span<float> userGrad = _users.Gradient.Span, itemGrad = _items.Gradient.Span, biasGrad = _itemBias.Gradient.Span;

@@ -208,6 +208,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
             _j[k] = _random.Next(_items.Rows);
         }
 
+        GatherWeights(examples);
         return Backward(examples.Length);
     }
 

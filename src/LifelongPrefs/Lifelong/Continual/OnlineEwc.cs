@@ -1,0 +1,221 @@
+using System.Numerics.Tensors;
+using LifelongPrefs.Models;
+using LifelongPrefs.Nn;
+using LifelongPrefs.Training;
+
+namespace LifelongPrefs.Lifelong;
+
+/// <summary>
+/// Online elastic weight consolidation (Kirkpatrick et al., PNAS 2017; the online form of Schwarz et al., ICML 2018)
+/// as a gradient hook: adds <c>λ·F·(θ − θ*)</c> to the gradients of the rows a batch touched and returns
+/// <c>(λ/2)·Σ F·(θ − θ*)²</c> over them.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Fisher.</b> F is the diagonal empirical Fisher: during an update, every touched row accumulates
+/// <c>(n·g)²</c> (g the batch-mean gradient of the loss before this term, n the batch size: the squared gradient of the
+/// batch's summed loss, which for embedding rows, rarely touched twice in one batch, sums to the per-example squared
+/// gradients); at the end of the update the sum is divided by the number of passes over the data
+/// and added to the earlier estimate decayed by <see cref="ContinualOptions.FisherDecay"/>:
+/// <c>F_t = γ·F_{t−1} + F̂_t</c>. θ* are the parameters at the end of the previous update.
+/// </para>
+/// <para>
+/// <b>Lazy.</b> Only rows a batch touched are read or written, at O(rows touched) per step: a row's Fisher carries the
+/// update it was last brought up to date at, and the decay of the updates it missed is applied when it is next
+/// touched; at the end of an update only the rows it touched fold in their new estimate and refresh θ* (untouched rows
+/// did not move). Allocates nothing per step once the tables have their size. Each element's coefficient λ·F is capped
+/// at <see cref="MaxCoefficient"/> and squared gradients that are not finite are not accumulated, so the term stays
+/// finite for finite parameters.
+/// </para>
+/// </remarks>
+internal sealed class OnlineEwc : IGradientHook
+{
+    /// <summary>The largest coefficient λ·F applied to one element.</summary>
+    internal const float MaxCoefficient = 1e6f;
+
+    private readonly IContinualModel _model;
+    private readonly float _strength;
+    private readonly float _decay;
+    private readonly Table[] _tables = [new(), new(), new()];
+    private int _update;
+    private double _examples;
+
+    /// <summary>Creates the hook for <paramref name="model"/>'s three tables.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="strength">λ, finite and non-negative.</param>
+    /// <param name="decay">γ in (0, 1].</param>
+    internal OnlineEwc(IContinualModel model, float strength, float decay) => (_model, _strength, _decay) = (model, strength, decay);
+
+    /// <summary>Gets or sets whether the penalty is applied (false while the first fit only gathers the Fisher).</summary>
+    internal bool Penalise { get; set; }
+
+    /// <summary>Gets the number of updates folded in so far.</summary>
+    internal int Updates => _update;
+
+    /// <summary>The current Fisher of one element (decay of missed updates included), for tests.</summary>
+    internal float Fisher(Parameter table, int index) => Find(table) is { } t
+        ? t.Fisher[index] * Missed(t, index / table.Value.RowLength) : 0f;
+
+    /// <summary>θ* of one element, for tests.</summary>
+    internal float Anchor(Parameter table, int index) => Find(table) is { } t ? t.Anchor[index] : 0f;
+
+    /// <summary>Forgets everything (a new fit).</summary>
+    internal void Reset()
+    {
+        for (int k = 0; k < _tables.Length; k++)
+        {
+            _tables[k] = new Table();
+        }
+
+        (_update, _examples) = (0, 0);
+    }
+
+    /// <inheritdoc/>
+    public float Apply(IReadOnlyList<Parameter> parameters)
+    {
+        Bind();
+        int n = Math.Max(_model.LastBatchSize, 1);
+        _examples += n;
+        double penalty = 0;
+        foreach (Table t in _tables)
+        {
+            Parameter p = t.Parameter!;
+            int width = p.Value.RowLength;
+            ReadOnlySpan<float> value = p.Value.Span;
+            Span<float> gradient = p.Gradient.Span;
+            ReadOnlySpan<int> rows = p.TouchedRows;
+            for (int k = 0; k < rows.Length; k++)
+            {
+                int row = rows[k], start = row * width;
+                if (!t.InUpdate[row])
+                {
+                    // First touch in this update: bring the row's Fisher up to the end of the previous update.
+                    t.InUpdate[row] = true;
+                    t.Rows[t.RowCount++] = row;
+                    float missed = Missed(t, row);
+                    if (missed != 1f)
+                    {
+                        TensorPrimitives.Multiply(t.Fisher.AsSpan(start, width), missed, t.Fisher.AsSpan(start, width));
+                    }
+
+                    t.Stamp[row] = _update - 1;
+                }
+
+                // (n·g)² into this update's sum, unless the gradient is not finite (the optimizer skips that step).
+                Span<float> g = gradient.Slice(start, width), scaled = t.Scratch, coefficient = t.Coefficient;
+                TensorPrimitives.Multiply(g, (float)n, scaled);
+                if (double.IsFinite(TensorPrimitives.SumOfSquares(scaled)))
+                {
+                    Span<float> sum = t.Accumulated.AsSpan(start, width);
+                    TensorPrimitives.MultiplyAdd(scaled, scaled, sum, sum);
+                    TensorPrimitives.Min(sum, float.MaxValue, sum);
+                }
+
+                if (Penalise && _strength > 0f)
+                {
+                    // g += c·(θ − θ*), c = min(λ·F, cap); the penalty adds c·(θ − θ*)².
+                    TensorPrimitives.Subtract(value.Slice(start, width), t.Anchor.AsSpan(start, width), scaled);
+                    TensorPrimitives.Multiply(t.Fisher.AsSpan(start, width), _strength, coefficient);
+                    TensorPrimitives.Min(coefficient, MaxCoefficient, coefficient);
+                    TensorPrimitives.Multiply(coefficient, scaled, coefficient);
+                    penalty += TensorPrimitives.Dot(coefficient, scaled);
+                    TensorPrimitives.Add(g, coefficient, g);
+                }
+            }
+        }
+
+        return (float)Math.Min(0.5 * penalty, float.MaxValue);
+    }
+
+    /// <summary>Ends an update (or the first fit): folds the new Fisher into the rows it touched and moves θ* there.</summary>
+    /// <param name="examplesPerPass">How many examples one pass over the update's data holds (the passes divide the sum).</param>
+    internal void EndUpdate(long examplesPerPass)
+    {
+        double passes = examplesPerPass > 0 ? Math.Max(1.0, _examples / examplesPerPass) : 1.0;
+        float scale = (float)(1.0 / passes);
+        foreach (Table t in _tables)
+        {
+            if (t.Parameter is null)
+            {
+                continue;
+            }
+
+            int width = t.Parameter.Value.RowLength;
+            ReadOnlySpan<float> value = t.Parameter.Value.Span;
+            for (int k = 0; k < t.RowCount; k++)
+            {
+                int row = t.Rows[k], start = row * width;
+                for (int c = start; c < start + width; c++)
+                {
+                    t.Fisher[c] = Math.Min((_decay * t.Fisher[c]) + (t.Accumulated[c] * scale), float.MaxValue);
+                    t.Accumulated[c] = 0f;
+                    t.Anchor[c] = value[c];
+                }
+
+                t.InUpdate[row] = false;
+                t.Stamp[row] = _update;
+            }
+
+            t.RowCount = 0;
+        }
+
+        _update++;
+        _examples = 0;
+    }
+
+    /// <summary>The decay factor of the updates a row missed since its Fisher was last brought up to date.</summary>
+    private float Missed(Table t, int row)
+    {
+        int gap = _update - 1 - t.Stamp[row];
+        return gap <= 0 ? 1f : MathF.Pow(_decay, gap);
+    }
+
+    private Table? Find(Parameter table) => Array.Find(_tables, t => ReferenceEquals(t.Parameter, table));
+
+    /// <summary>Follows the model's tables: a new table (a refit) starts afresh, a grown one grows the state (amortised doubling).</summary>
+    private void Bind()
+    {
+        Bind(_tables[0], _model.UserFactors);
+        Bind(_tables[1], _model.ItemFactors);
+        Bind(_tables[2], _model.ItemBias);
+    }
+
+    private static void Bind(Table t, Parameter p)
+    {
+        if (!ReferenceEquals(t.Parameter, p))
+        {
+            (t.Parameter, t.Fisher, t.Accumulated, t.Anchor, t.Stamp, t.InUpdate, t.Rows, t.RowCount) =
+                (p, [], [], [], [], [], [], 0);
+            (t.Scratch, t.Coefficient) = (new float[p.Value.RowLength], new float[p.Value.RowLength]);
+        }
+
+        int rows = p.Rows;
+        if (rows > t.Stamp.Length)
+        {
+            int capacity = Math.Max(rows, t.Stamp.Length * 2), width = p.Value.RowLength;
+            int oldRows = t.Stamp.Length;
+            Array.Resize(ref t.Fisher, capacity * width);
+            Array.Resize(ref t.Accumulated, capacity * width);
+            Array.Resize(ref t.Anchor, capacity * width);
+            Array.Resize(ref t.Stamp, capacity);
+            Array.Resize(ref t.InUpdate, capacity);
+            Array.Resize(ref t.Rows, capacity);
+            t.Stamp.AsSpan(oldRows).Fill(int.MinValue / 2);
+        }
+    }
+
+    /// <summary>The state of one table: Fisher, this update's squared-gradient sum, θ*, per-row stamps and the rows touched in this update.</summary>
+    private sealed class Table
+    {
+        internal Parameter? Parameter;
+        internal float[] Fisher = [];
+        internal float[] Accumulated = [];
+        internal float[] Anchor = [];
+        internal int[] Stamp = [];
+        internal bool[] InUpdate = [];
+        internal int[] Rows = [];
+        internal int RowCount;
+        internal float[] Scratch = [];
+        internal float[] Coefficient = [];
+    }
+}

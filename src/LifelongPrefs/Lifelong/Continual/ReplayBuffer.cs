@@ -1,0 +1,117 @@
+using LifelongPrefs.Data;
+using LifelongPrefs.Models;
+
+namespace LifelongPrefs.Lifelong;
+
+/// <summary>
+/// The bounded replay memory of a <see cref="ContinualLearner"/>: a weighted reservoir over the whole stream of
+/// positive events (<see cref="ReplayReservoir{T}"/>, stratified as <see cref="ReplayStratification"/> says) plus,
+/// optionally, each user's most recent events.
+/// </summary>
+/// <remarks>
+/// An event's reservoir weight is 1 (uniform), one over its user's event count so far (by user: each user's events
+/// together weigh about as much as any other user's), or one over its item's event count so far (by item popularity).
+/// A draw picks the reservoir or the recent windows in proportion to their sizes; a recent draw takes a uniform user
+/// among those with a window, then a uniform event of the window. Deterministic under the seed; not thread-safe.
+/// </remarks>
+internal sealed class ReplayBuffer
+{
+    private readonly ReplayReservoir<Interaction> _reservoir;
+    private readonly ReplayStratification _stratification;
+    private readonly int _recentPerUser;
+    private int[] _userCounts = [];
+    private int[] _itemCounts = [];
+    private Interaction[]?[] _recent = [];
+    private readonly List<int> _recentUsers = [];
+    private long _recentTotal;
+
+    /// <summary>Creates an empty buffer.</summary>
+    /// <param name="capacity">The reservoir's capacity (at least 1).</param>
+    /// <param name="stratification">How the reservoir weighs events.</param>
+    /// <param name="recentPerUser">How many recent events per user are kept besides (0 for none).</param>
+    /// <param name="seed">The reservoir's seed.</param>
+    internal ReplayBuffer(int capacity, ReplayStratification stratification, int recentPerUser, int seed)
+    {
+        _reservoir = new ReplayReservoir<Interaction>(capacity, seed);
+        (_stratification, _recentPerUser) = (stratification, recentPerUser);
+    }
+
+    /// <summary>Gets the reservoir (for tests).</summary>
+    internal ReplayReservoir<Interaction> Reservoir => _reservoir;
+
+    /// <summary>Gets the number of events the recent windows hold.</summary>
+    internal long RecentCount => _recentTotal;
+
+    /// <summary>Offers the next event of the stream (non-positive events are ignored).</summary>
+    /// <param name="e">The event; its user and item are non-negative.</param>
+    internal void Offer(in Interaction e)
+    {
+        if (!RecommenderGuard.IsPositive(e))
+        {
+            return;
+        }
+
+        Grow(ref _userCounts, e.User);
+        Grow(ref _itemCounts, e.Item);
+        int userCount = ++_userCounts[e.User], itemCount = ++_itemCounts[e.Item];
+        double weight = _stratification switch
+        {
+            ReplayStratification.ByUser => 1.0 / userCount,
+            ReplayStratification.ByItemPopularity => 1.0 / itemCount,
+            _ => 1.0,
+        };
+        _reservoir.Offer(e, weight);
+        if (_recentPerUser > 0)
+        {
+            Grow(ref _recent, e.User);
+            Interaction[]? window = _recent[e.User];
+            if (window is null)
+            {
+                window = _recent[e.User] = new Interaction[_recentPerUser];
+                _recentUsers.Add(e.User);
+            }
+
+            // userCount − 1 events of this user were offered before: a ring over the window.
+            window[(userCount - 1) % _recentPerUser] = e;
+            if (userCount <= _recentPerUser)
+            {
+                _recentTotal++;
+            }
+        }
+    }
+
+    /// <summary>Appends <paramref name="count"/> draws (with replacement) to <paramref name="into"/>; none when the buffer is empty.</summary>
+    /// <param name="count">How many to draw.</param>
+    /// <param name="random">The generator of the draws.</param>
+    /// <param name="into">Receives the drawn events.</param>
+    internal void Sample(int count, Random random, List<Interaction> into)
+    {
+        long total = _reservoir.Count + _recentTotal;
+        if (total == 0)
+        {
+            return;
+        }
+
+        for (int k = 0; k < count; k++)
+        {
+            long at = random.NextInt64(total);
+            if (at < _reservoir.Count)
+            {
+                into.Add(_reservoir.Items[(int)at]);
+                continue;
+            }
+
+            int user = _recentUsers[random.Next(_recentUsers.Count)];
+            int filled = Math.Min(_userCounts[user], _recentPerUser);
+            into.Add(_recent[user]![random.Next(filled)]);
+        }
+    }
+
+    private static void Grow<T>(ref T[] array, int index)
+    {
+        if (index >= array.Length)
+        {
+            Array.Resize(ref array, Math.Max(index + 1, Math.Max(16, array.Length * 2)));
+        }
+    }
+}
