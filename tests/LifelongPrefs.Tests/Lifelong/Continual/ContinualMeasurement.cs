@@ -2,6 +2,7 @@ using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation.Protocols;
 using LifelongPrefs.Lifelong;
 using LifelongPrefs.Models;
+using LifelongPrefs.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace LifelongPrefs.Tests.Lifelong.Continual;
@@ -18,21 +19,15 @@ public class ContinualMeasurement(ITestOutputHelper output)
     [Fact(Skip = "manual: the Online Retail measurement of the continual strategies (several minutes)")]
     public void Strategies_on_online_retail()
     {
-        string root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, OnlineRetail.SamplePath)))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new FileNotFoundException(OnlineRetail.SamplePath);
-        }
-
-        InteractionLog log = OnlineRetail.Load(Path.Combine(root, OnlineRetail.SamplePath)).Log;
+        InteractionLog log = OnlineRetail.Load(Path.Combine(Repository.Root, OnlineRetail.SamplePath)).Log;
         var protocol = ContinualProtocol.Create(log, new DateTime(2011, 1, 1), new DateTime(2011, 12, 1), 20);
         var strategies = new (string Name, Func<ContinualResult> Run)[]
         {
             ("retrain", () => protocol.Retrained(Bpr)),
             ("naive", () => protocol.Incremental(new ContinualLearner(Bpr(), ContinualOptions.Naive))),
             ("replay", () => protocol.Incremental(new ContinualLearner(Bpr(), new ContinualOptions { ReplayCapacity = 20_000, ReplayRatio = 1, EwcStrength = 0 }))),
-            ("replay+ewc", () => protocol.Incremental(new ContinualLearner(Bpr(), new ContinualOptions { ReplayCapacity = 20_000, ReplayRatio = 1, EwcStrength = 1e-4f }))),
-            ("replay+distill", () => protocol.Incremental(new ContinualLearner(Bpr(), new ContinualOptions { ReplayCapacity = 20_000, ReplayRatio = 1, EwcStrength = 0, DistillationWeight = 1 }))),
+            ("replay+ewc", () => protocol.Incremental(new ContinualLearner(Bpr(), new ContinualOptions { ReplayCapacity = 20_000, ReplayRatio = 1, EwcStrength = 2e-4f }))),
+            ("replay+distill", () => protocol.Incremental(new ContinualLearner(Bpr(), new ContinualOptions { ReplayCapacity = 20_000, ReplayRatio = 1, EwcStrength = 0, DistillationWeight = 0.1f }))),
             ("default", () => protocol.Incremental(new ContinualLearner(Bpr()))),
         };
         foreach ((string name, Func<ContinualResult> run) in strategies)
