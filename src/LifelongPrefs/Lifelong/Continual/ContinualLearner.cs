@@ -24,8 +24,9 @@ namespace LifelongPrefs.Lifelong;
 /// </para>
 /// <para>
 /// With <see cref="ContinualOptions.Naive"/> an update is bit for bit the wrapped model's own <see cref="IRecommender.Update"/>.
-/// Every random choice flows from the model's seed and <see cref="ContinualOptions.Seed"/>; a second <see cref="Fit"/>
-/// starts the learner afresh. The learner owns the model: nothing else may train it. Reads (<see cref="Score"/>,
+/// Every random choice flows from the model's seed and <see cref="ContinualOptions.Seed"/>; a <see cref="Fit"/> starts
+/// the learner afresh, and a learner that is only ever updated (as the tracker's is) starts with an empty buffer and
+/// its first update's version as the first teacher. The learner owns the model: nothing else may train it. Reads (<see cref="Score"/>,
 /// <see cref="Recommend"/>, <see cref="CreateScorer"/>) are as thread-safe as the model's; writes are exclusive.
 /// </para>
 /// </remarks>
@@ -61,6 +62,7 @@ public sealed class ContinualLearner : IRecommender, ITrainableRecommender
         _options.Validate();
         _model = continual;
         _random = new SeededRandom(_options.Seed);
+        _replay = NewReplay();
         if (_options.DistillationWeight > 0)
         {
             _distillation = new Distillation(continual, _options.DistillationWeight, _options.DistillationTemperature, _options.DistillationCandidates);
@@ -83,7 +85,7 @@ public sealed class ContinualLearner : IRecommender, ITrainableRecommender
     /// <inheritdoc/>
     public int ItemCount => _model.ItemCount;
 
-    /// <summary>Gets the replay buffer (null before the first fit or without replay).</summary>
+    /// <summary>Gets the replay buffer (null without replay).</summary>
     internal ReplayBuffer? Replay => _replay;
 
     /// <summary>Gets the EWC hook (null without EWC).</summary>
@@ -116,9 +118,7 @@ public sealed class ContinualLearner : IRecommender, ITrainableRecommender
         _model.Fit(events, userCount, itemCount, progress, cancellationToken);
         _random.SetState(new SeededRandom(_options.Seed).GetState());
         _ewc?.EndUpdate(_model.LearnedPairCount);
-        _replay = _options.ReplayCapacity > 0
-            ? new ReplayBuffer(_options.ReplayCapacity, _options.ReplayStratification, _options.ReplayRecentPerUser, _options.Seed)
-            : null;
+        _replay = NewReplay();
         if (_replay is not null)
         {
             foreach (Interaction e in events)
@@ -251,6 +251,11 @@ public sealed class ContinualLearner : IRecommender, ITrainableRecommender
 
         return users;
     }
+
+    /// <summary>An empty replay buffer, or null without replay.</summary>
+    private ReplayBuffer? NewReplay() => _options.ReplayCapacity > 0
+        ? new ReplayBuffer(_options.ReplayCapacity, _options.ReplayStratification, _options.ReplayRecentPerUser, _options.Seed)
+        : null;
 
     private void PublishTeacher()
     {
