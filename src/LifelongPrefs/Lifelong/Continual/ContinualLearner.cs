@@ -103,16 +103,16 @@ public sealed class ContinualLearner : IRecommender, ITrainableRecommender
     /// <paramref name="events"/>, the EWC Fisher is gathered during the fit (without a penalty) and the fitted version
     /// becomes the distillation teacher. Exclusive.
     /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="events"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">An event or count is out of range, as the wrapped model's <see cref="IRecommender.Fit"/> says.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount, IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(events);
-        _ewc?.Reset();
-        _distillation?.Clear();
-        _teacher = null;
         if (_ewc is not null)
         {
-            _ewc.Penalise = false;
+            _ewc.Penalise = false;   // a refit gives the model new tables, on which the hook starts afresh
         }
 
         _model.Fit(events, userCount, itemCount, progress, cancellationToken);

@@ -55,7 +55,10 @@ public sealed class ContinualOptions
     /// <value>Default 2; positive and finite.</value>
     public float DistillationTemperature { get; init; } = 2;
 
-    /// <summary>Gets how many candidate items per replayed user the distillation term compares.</summary>
+    /// <summary>
+    /// Gets how many of the teacher's top items per distilled user the distillation term compares (a quarter as many
+    /// random items join them); while the catalog holds fewer items than that, distillation is skipped.
+    /// </summary>
     /// <value>Default 50; 1 to 10,000.</value>
     public int DistillationCandidates { get; init; } = 50;
 

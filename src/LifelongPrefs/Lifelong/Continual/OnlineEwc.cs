@@ -36,7 +36,7 @@ internal sealed class OnlineEwc : IGradientHook
     private readonly IContinualModel _model;
     private readonly float _strength;
     private readonly float _decay;
-    private readonly Table[] _tables = [new(), new(), new()];
+    private readonly Table[] _tables = [new(), new(), new()];   // users, items, item bias
     private int _update;
     private double _examples;
 
@@ -58,17 +58,6 @@ internal sealed class OnlineEwc : IGradientHook
 
     /// <summary>θ* of one element, for tests.</summary>
     internal float Anchor(Parameter table, int index) => Find(table) is { } t ? t.Anchor[index] : 0f;
-
-    /// <summary>Forgets everything (a new fit).</summary>
-    internal void Reset()
-    {
-        for (int k = 0; k < _tables.Length; k++)
-        {
-            _tables[k] = new Table();
-        }
-
-        (_update, _examples) = (0, 0);
-    }
 
     /// <inheritdoc/>
     public float Apply(IReadOnlyList<Parameter> parameters)
