@@ -70,7 +70,7 @@ internal static class Charts
     {
         var plot = new Plot();
         IReadOnlyList<string> top = TopCategories(stream.Profile, 6);
-        double[] xs = [.. stream.Profile.Select(p => p.Month.ToOADate())];
+        double[] xs = [.. stream.Profile.Select(p => p.Month.AddMonths(1).AddDays(-1).ToOADate())];   // drawn at the month's last day
         foreach (string category in top)
         {
             double[] ys = [.. stream.Profile.Select(p => (double)p.Profile.Recent.Where(c => c.Category == category).Sum(c => c.Weight))];

@@ -35,13 +35,11 @@ internal sealed record StreamResult(
     IReadOnlyList<DriftAlarm> Alarms,
     string Customer,
     IReadOnlyList<ProfilePoint> Profile,
-    double TrackerSeconds,
+    double PrequentialSeconds,
+    double RankingSeconds,
     IReadOnlyList<double> UpdateMicroseconds,
     double UpdateSeconds)
 {
-    /// <summary>Gets the tracker's end-to-end rate: every event observed and learned, per wall second.</summary>
-    public double TrackerEventsPerSecond => Events / TrackerSeconds;
-
     /// <summary>Gets the learner's rate: events per second spent in its updates and snapshots.</summary>
     public double EventsPerSecond => Events / UpdateSeconds;
 
@@ -62,10 +60,10 @@ internal sealed record StreamResult(
 }
 
 /// <summary>
-/// The log streamed in time order, three times: through a tracker that ranks each basket before it sees it
-/// (prequential hits, fed to ADWIN and Page-Hinkley, and the customer's profile at every month's end); through a
-/// tracker that only observes (its end-to-end events per second); and straight into the tracker's default learner in
-/// micro-batches, timing each update and snapshot exactly as the learner thread does.
+/// The log streamed in time order, twice: through a tracker that ranks each basket before it sees it (prequential
+/// hits, fed to ADWIN and Page-Hinkley, and the customer's profile at every month's end); and straight into the
+/// tracker's default learner in micro-batches, timing each update and snapshot exactly as the learner thread does.
+/// (The tracker's end-to-end rate, observe and flush, is the continual protocol's "tracker" row.)
 /// </summary>
 internal static class StreamPass
 {
@@ -78,19 +76,20 @@ internal static class StreamPass
     /// <summary>The pass's three phases, for the progress bars.</summary>
     internal interface IProgressSink
     {
-        /// <summary>Reports the fraction done of a phase (0 prequential, 1 observe-only, 2 learner latency).</summary>
+        /// <summary>Reports the fraction done of a phase (0 prequential, 1 learner latency).</summary>
         void Report(int phase, double fraction);
     }
 
-    /// <summary>Runs the three passes.</summary>
+    /// <summary>Runs both passes.</summary>
     internal static StreamResult Run(InteractionLog log, IReadOnlyList<string> descriptions, int seed, IProgressSink progress)
     {
         InteractionEvent[] events = ToEvents(log, descriptions);
         string customer = ProfileCustomer(log);
-        (List<PrequentialWeek> weeks, List<DriftAlarm> alarms, List<ProfilePoint> profile, int baskets) = Prequential(log, events, seed, customer, progress);
-        double trackerSeconds = ObserveOnly(events, seed, progress);
+        var clock = Stopwatch.StartNew();
+        (List<PrequentialWeek> weeks, List<DriftAlarm> alarms, List<ProfilePoint> profile, int baskets, double ranking) = Prequential(log, events, seed, customer, progress);
+        double prequential = clock.Elapsed.TotalSeconds;
         (List<double> micros, double seconds) = LearnerLatency(log, seed, progress);
-        return new StreamResult(log.Count, baskets, weeks, alarms, customer, profile, trackerSeconds, micros, seconds);
+        return new StreamResult(log.Count, baskets, weeks, alarms, customer, profile, prequential, ranking, micros, seconds);
     }
 
     /// <summary>The customer with events in the most calendar months (then the most events, then the smallest id).</summary>
@@ -137,7 +136,7 @@ internal static class StreamPass
     /// waits for the learner at each full micro-batch (so each ranking sees exactly the versions of the batches before
     /// it) and at each month's end (before the profile is read).
     /// </summary>
-    private static (List<PrequentialWeek>, List<DriftAlarm>, List<ProfilePoint>, int) Prequential(InteractionLog log, InteractionEvent[] events, int seed,
+    private static (List<PrequentialWeek>, List<DriftAlarm>, List<ProfilePoint>, int, double) Prequential(InteractionLog log, InteractionEvent[] events, int seed,
         string customer, IProgressSink progress)
     {
         using var tracker = new PreferenceTracker(new TrackerOptions { Seed = seed, FlushInterval = Timeout.InfiniteTimeSpan });
@@ -147,69 +146,71 @@ internal static class StreamPass
         var weeks = new List<PrequentialWeek>();
         var alarms = new List<DriftAlarm>();
         var profile = new List<ProfilePoint>();
-        var returning = new HashSet<int>();
-        var basketItems = new HashSet<string>(StringComparer.Ordinal);
-        int pending = 0, evaluated = 0;
-        IReadOnlyList<Interaction> all = log.Events;
-        for (int start = 0; start < all.Count;)
+        var basketItems = new Dictionary<(int User, long Basket), HashSet<string>>();
+        for (int i = 0; i < events.Length; i++)
         {
-            int end = start + 1;
-            while (end < all.Count && all[end].User == all[start].User && all[end].BasketKey == all[start].BasketKey)
+            Interaction e = log.Events[i];
+            (basketItems.TryGetValue((e.User, e.BasketKey), out var items) ? items : basketItems[(e.User, e.BasketKey)] = new(StringComparer.Ordinal)).Add(events[i].ItemId);
+        }
+
+        // A basket begins at its first event in time order (its lines need not be adjacent); a user with an earlier basket is ranked.
+        var started = new HashSet<(int User, long Basket)>();
+        var returning = new HashSet<int>();
+        int pending = 0, evaluated = 0;
+        long ranking = 0;
+        IReadOnlyList<Interaction> all = log.Events;
+        for (int i = 0; i < all.Count; i++)
+        {
+            Interaction e = all[i];
+            var time = new DateTime(e.Ticks, DateTimeKind.Utc);
+            if (started.Add((e.User, e.BasketKey)))
             {
-                end++;
-            }
-
-            var time = new DateTime(all[start].Ticks, DateTimeKind.Utc);
-            if (returning.Contains(all[start].User))
-            {
-                basketItems.Clear();
-                for (int i = start; i < end; i++)
+                if (!returning.Add(e.User))
                 {
-                    basketItems.Add(events[i].ItemId);
-                }
+                    HashSet<string> basket = basketItems[(e.User, e.BasketKey)];
+                    long before = Stopwatch.GetTimestamp();
+                    bool hit = tracker.Recommend(events[i].UserId, Cutoff, WithRebuys).Any(r => basket.Contains(r.ItemId));
+                    ranking += Stopwatch.GetTimestamp() - before;
+                    AddToWeek(weeks, time, hit);
 
-                bool hit = tracker.Recommend(events[start].UserId, Cutoff, WithRebuys).Any(r => basketItems.Contains(r.ItemId));
-                AddToWeek(weeks, time, hit);
+                    // The detectors watch the miss rate: Page-Hinkley raises an alarm when it climbs, ADWIN on any change.
+                    double loss = hit ? 0 : 1;
+                    if (adwin.Add(loss))
+                    {
+                        alarms.Add(new DriftAlarm(time, "ADWIN", evaluated));
+                    }
 
-                // The detectors watch the miss rate: Page-Hinkley raises an alarm when it climbs, ADWIN on any change.
-                double loss = hit ? 0 : 1;
-                if (adwin.Add(loss))
-                {
-                    alarms.Add(new DriftAlarm(time, "ADWIN", evaluated));
-                }
+                    if (pageHinkley.Add(loss))
+                    {
+                        alarms.Add(new DriftAlarm(time, "Page-Hinkley", evaluated));
+                    }
 
-                if (pageHinkley.Add(loss))
-                {
-                    alarms.Add(new DriftAlarm(time, "Page-Hinkley", evaluated));
-                }
-
-                evaluated++;
-            }
-
-            returning.Add(all[start].User);
-            for (int i = start; i < end; i++)
-            {
-                tracker.Observe(events[i]);
-                if (++pending == batch)
-                {
-                    tracker.FlushAsync().GetAwaiter().GetResult();
-                    pending = 0;
+                    evaluated++;
                 }
             }
 
-            bool monthEnds = end == all.Count || MonthOf(all[end].Ticks) != MonthOf(all[start].Ticks);
-            if (monthEnds)
+            tracker.Observe(events[i]);
+            if (++pending == batch)
             {
                 tracker.FlushAsync().GetAwaiter().GetResult();
                 pending = 0;
-                profile.Add(new ProfilePoint(MonthOf(all[start].Ticks), tracker.GetProfile(customer)));
             }
 
-            progress.Report(0, (double)end / all.Count);
-            start = end;
+            if (i + 1 == all.Count || MonthOf(all[i + 1].Ticks) != MonthOf(e.Ticks))
+            {
+                tracker.FlushAsync().GetAwaiter().GetResult();
+                pending = 0;
+                profile.Add(new ProfilePoint(MonthOf(e.Ticks), tracker.GetProfile(customer)));
+            }
+
+            if (i % 1000 == 0)
+            {
+                progress.Report(0, (double)i / all.Count);
+            }
         }
 
-        return (weeks, alarms, profile, evaluated);
+        progress.Report(0, 1);
+        return (weeks, alarms, profile, evaluated, (double)ranking / Stopwatch.Frequency);
     }
 
     private static void AddToWeek(List<PrequentialWeek> weeks, DateTime time, bool hit)
@@ -228,27 +229,6 @@ internal static class StreamPass
     {
         var t = new DateTime(ticks, DateTimeKind.Utc);
         return new DateTime(t.Year, t.Month, 1, 0, 0, 0, DateTimeKind.Utc);
-    }
-
-    /// <summary>Every event observed by a fresh tracker, then a flush: wall seconds until the last is learned and published.</summary>
-    private static double ObserveOnly(InteractionEvent[] events, int seed, IProgressSink progress)
-    {
-        using var tracker = new PreferenceTracker(new TrackerOptions { Seed = seed, FlushInterval = Timeout.InfiniteTimeSpan });
-        var clock = Stopwatch.StartNew();
-        int step = Math.Max(1, events.Length / 100);
-        for (int i = 0; i < events.Length; i++)
-        {
-            tracker.Observe(events[i]);
-            if (i % step == 0)
-            {
-                progress.Report(1, (double)i / events.Length);
-            }
-        }
-
-        tracker.FlushAsync().GetAwaiter().GetResult();
-        clock.Stop();
-        progress.Report(1, 1);
-        return clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>
@@ -282,7 +262,7 @@ internal static class StreamPass
             long elapsed = Stopwatch.GetTimestamp() - before;
             total += elapsed;
             micros.Add(elapsed * 1e6 / Stopwatch.Frequency);
-            progress.Report(2, (double)Math.Min(log.Count, start + size) / log.Count);
+            progress.Report(1, (double)Math.Min(log.Count, start + size) / log.Count);
         }
 
         return (micros, (double)total / Stopwatch.Frequency);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using LifelongPrefs.Evaluation.Protocols;
 
@@ -11,10 +12,11 @@ internal static class StreamingJson
     /// Writes one JSON object on one line. A number that has no value (NaN or infinite, e.g. when no probe user could be
     /// evaluated) is written as <c>null</c>, never as a number it is not.
     /// </summary>
-    internal static string Write(string dataset, IReadOnlyList<(Strategy Strategy, ContinualResult Result)> rows, StreamResult stream, IReadOnlyList<string> charts)
+    internal static string Write(string dataset, IReadOnlyList<(Strategy Strategy, ContinualResult Result)> rows, StreamResult stream, double trackerEventsPerSecond, IReadOnlyList<string> charts)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        // Relaxed escaping keeps "+" and "≤" readable; the line is printed, never embedded in HTML.
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("dataset", dataset);
@@ -53,7 +55,7 @@ internal static class StreamingJson
             json.WriteNumber("updates", stream.UpdateMicroseconds.Count);
             json.WriteEndObject();
             Number(json, "events_per_second", stream.EventsPerSecond);
-            Number(json, "tracker_events_per_second", stream.TrackerEventsPerSecond);
+            Number(json, "tracker_events_per_second", trackerEventsPerSecond);
             Number(json, "prequential_hit_rate20", stream.HitRate);
             json.WriteNumber("prequential_baskets", stream.Baskets);
             json.WriteStartArray("drift");

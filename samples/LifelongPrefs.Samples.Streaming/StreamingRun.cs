@@ -121,7 +121,6 @@ internal static class StreamingRun
                 var sink = new Bars(
                 [
                     context.AddTask("stream: rank each basket, then observe it", autoStart: false, maxValue: 1),
-                    context.AddTask("stream: observe only (tracker events/s)", autoStart: false, maxValue: 1),
                     context.AddTask("stream: learner updates (latency)", autoStart: false, maxValue: 1),
                 ]);
                 ProgressTask[] perStrategy = [.. strategies.Select(s => context.AddTask($"continual: {s.Name}", autoStart: false, maxValue: 1))];
@@ -157,7 +156,8 @@ internal static class StreamingRun
 
         StreamResult streamed = stream!;
         IReadOnlyList<string> charts = Charts.Write(outDirectory, rows, streamed);
-        PrintStream(console, streamed);
+        double trackerRate = TrackerEventsPerSecond(log, protocol, rows);
+        PrintStream(console, streamed, trackerRate);
         PrintDrift(console, streamed);
         PrintProfile(console, streamed);
         PrintMonths(console, protocol, rows);
@@ -166,7 +166,7 @@ internal static class StreamingRun
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]whole run {clock.Elapsed.TotalSeconds:F0} s[/]");
         if (options.Json)
         {
-            output.WriteLine(StreamingJson.Write(Path.GetFileName(path), rows, streamed, charts));
+            output.WriteLine(StreamingJson.Write(Path.GetFileName(path), rows, streamed, trackerRate, charts));
         }
     }
 
@@ -203,12 +203,23 @@ internal static class StreamingRun
 
     private static string F(double value, string format = "F4") => double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "–";
 
-    private static void PrintStream(IAnsiConsole console, StreamResult s)
+    /// <summary>
+    /// The tracker's end-to-end rate: the events the continual protocol fed its "tracker" row (all but the held-out probe
+    /// events) over the row's compute seconds, each month observed and flushed (learned and published).
+    /// </summary>
+    private static double TrackerEventsPerSecond(InteractionLog log, ContinualProtocol protocol, (Strategy Strategy, ContinualResult Result)[] rows)
+    {
+        var months = protocol.Months.ToHashSet();
+        int fed = log.Events.Count(e => !(months.Contains(Month(e.Ticks)) && ContinualProtocol.IsProbe(log.Users.GetId(e.User), Month(e.Ticks))));
+        return rows.FirstOrDefault(r => r.Strategy.Name == "tracker").Result is ContinualResult tracker ? fed / tracker.TrainSeconds : double.NaN;
+    }
+
+    private static void PrintStream(IAnsiConsole console, StreamResult s, double trackerRate)
     {
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"stream: {s.Events:N0} events; {s.Baskets:N0} baskets of returning customers ranked before they were seen: hit rate@{StreamPass.Cutoff} {F(s.HitRate)} (re-buys count)"));
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"tracker: {s.TrackerEventsPerSecond:N0} events/s end to end (observe all + flush, {s.TrackerSeconds:F1} s)"));
+            $"prequential pass {s.PrequentialSeconds:F1} s, of which ranking {s.RankingSeconds:F1} s; tracker: {trackerRate:N0} events/s end to end (observe + flush, the continual protocol's tracker row)"));
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"learner (RepeatExplore, {s.UpdateMicroseconds.Count:N0} micro-batches): update + snapshot p50 {s.UpdatePercentile(0.5):N0} µs, p99 {s.UpdatePercentile(0.99):N0} µs; {s.EventsPerSecond:N0} events/s"));
     }
