@@ -18,6 +18,7 @@ internal static class Charts
             NdcgByMonth(Path.Combine(folder, "ndcg20-by-month.png"), rows),
             Bwt(Path.Combine(folder, "bwt.png"), rows),
             Profile(Path.Combine(folder, "interest-profile.png"), stream),
+            Trajectory(Path.Combine(folder, "interest-trajectory.png"), stream),
             Drift(Path.Combine(folder, "drift-timeline.png"), stream),
         ];
     }
@@ -35,7 +36,7 @@ internal static class Charts
             line.LineWidth = 2;
         }
 
-        plot.Axes.DateTimeTicksBottom();
+        MonthTicks(plot, rows.SelectMany(r => r.Result.Months).Select(m => m.Month.ToOADate()));
         plot.Title("Forward NDCG@20 per month (ranked before the month is learned)");
         plot.YLabel("NDCG@20");
         plot.ShowLegend(Alignment.UpperLeft);
@@ -79,8 +80,33 @@ internal static class Charts
             line.LineWidth = 2;
         }
 
-        plot.Axes.DateTimeTicksBottom();
+        MonthTicks(plot, xs);
         plot.Title($"Customer {stream.Customer}: recent interest share of the top categories, at each month's end");
+        plot.YLabel("share");
+        plot.ShowLegend(Alignment.UpperLeft);
+        return Save(plot, path);
+    }
+
+    /// <summary>
+    /// The customer's monthly interest over the final tracker's categories (<see cref="Lifelong.InterestForecast.Trajectory"/>):
+    /// one set of categories for every month, where the month-end profiles each use the categories of their day.
+    /// </summary>
+    private static string Trajectory(string path, StreamResult stream)
+    {
+        var plot = new Plot();
+        string[] top = [.. stream.Trajectory.SelectMany(m => m.Categories).GroupBy(c => c.Category, StringComparer.Ordinal)
+            .OrderByDescending(g => g.Sum(c => c.Weight)).ThenBy(g => g.Key, StringComparer.Ordinal).Take(6).Select(g => g.Key)];
+        double[] xs = [.. stream.Trajectory.Select(m => m.Month.UtcDateTime.ToOADate())];
+        foreach (string category in top)
+        {
+            double[] ys = [.. stream.Trajectory.Select(m => (double)m.Categories.Where(c => c.Category == category).Sum(c => c.Weight))];
+            var line = plot.Add.Scatter(xs, ys);
+            line.LegendText = category;
+            line.LineWidth = 2;
+        }
+
+        MonthTicks(plot, xs);
+        plot.Title($"Customer {stream.Customer}: share of each month's purchases by category (the final categories)");
         plot.YLabel("share");
         plot.ShowLegend(Alignment.UpperLeft);
         return Save(plot, path);
@@ -114,11 +140,32 @@ internal static class Charts
             }
         }
 
-        plot.Axes.DateTimeTicksBottom();
+        MonthTicks(plot, xs);
         plot.Title("Prequential hits (top-20 before the basket is seen) and drift alarms");
         plot.YLabel("hit rate");
         plot.ShowLegend(Alignment.LowerRight);
         return Save(plot, path);
+    }
+
+    /// <summary>One tick per month start (year-month) over the range of <paramref name="xs"/> (OLE dates).</summary>
+    private static void MonthTicks(Plot plot, IEnumerable<double> xs)
+    {
+        double[] all = [.. xs];
+        if (all.Length == 0)
+        {
+            return;
+        }
+
+        DateTime from = DateTime.FromOADate(all.Min()), to = DateTime.FromOADate(all.Max());
+        var positions = new List<double>();
+        var labels = new List<string>();
+        for (var m = new DateTime(from.Year, from.Month, 1); m <= to; m = m.AddMonths(1))
+        {
+            positions.Add(m.ToOADate());
+            labels.Add(m.ToString("yyyy-MM", CultureInfo.InvariantCulture));
+        }
+
+        plot.Axes.Bottom.SetTicks([.. positions], [.. labels]);
     }
 
     private static string Save(Plot plot, string path)

@@ -35,6 +35,7 @@ internal sealed record StreamResult(
     IReadOnlyList<DriftAlarm> Alarms,
     string Customer,
     IReadOnlyList<ProfilePoint> Profile,
+    IReadOnlyList<MonthlyInterest> Trajectory,
     double PrequentialSeconds,
     double RankingSeconds,
     IReadOnlyList<double> UpdateMicroseconds,
@@ -86,10 +87,10 @@ internal static class StreamPass
         InteractionEvent[] events = ToEvents(log, descriptions);
         string customer = ProfileCustomer(log);
         var clock = Stopwatch.StartNew();
-        (List<PrequentialWeek> weeks, List<DriftAlarm> alarms, List<ProfilePoint> profile, int baskets, double ranking) = Prequential(log, events, seed, customer, progress);
+        (List<PrequentialWeek> weeks, List<DriftAlarm> alarms, List<ProfilePoint> profile, IReadOnlyList<MonthlyInterest> trajectory, int baskets, double ranking) = Prequential(log, events, seed, customer, progress);
         double prequential = clock.Elapsed.TotalSeconds;
         (List<double> micros, double seconds) = LearnerLatency(log, seed, progress);
-        return new StreamResult(log.Count, baskets, weeks, alarms, customer, profile, prequential, ranking, micros, seconds);
+        return new StreamResult(log.Count, baskets, weeks, alarms, customer, profile, trajectory, prequential, ranking, micros, seconds);
     }
 
     /// <summary>The customer with events in the most calendar months (then the most events, then the smallest id).</summary>
@@ -136,7 +137,7 @@ internal static class StreamPass
     /// waits for the learner at each full micro-batch (so each ranking sees exactly the versions of the batches before
     /// it) and at each month's end (before the profile is read).
     /// </summary>
-    private static (List<PrequentialWeek>, List<DriftAlarm>, List<ProfilePoint>, int, double) Prequential(InteractionLog log, InteractionEvent[] events, int seed,
+    private static (List<PrequentialWeek>, List<DriftAlarm>, List<ProfilePoint>, IReadOnlyList<MonthlyInterest>, int, double) Prequential(InteractionLog log, InteractionEvent[] events, int seed,
         string customer, IProgressSink progress)
     {
         using var tracker = new PreferenceTracker(new TrackerOptions { Seed = seed, FlushInterval = Timeout.InfiniteTimeSpan });
@@ -210,7 +211,9 @@ internal static class StreamPass
         }
 
         progress.Report(0, 1);
-        return (weeks, alarms, profile, evaluated, (double)ranking / Stopwatch.Frequency);
+        // The whole trajectory over the final categories, for a chart whose categories do not change under it.
+        IReadOnlyList<MonthlyInterest> trajectory = tracker.PredictInterests(customer, TimeSpan.FromDays(30)).Trajectory;
+        return (weeks, alarms, profile, trajectory, evaluated, (double)ranking / Stopwatch.Frequency);
     }
 
     private static void AddToWeek(List<PrequentialWeek> weeks, DateTime time, bool hit)

@@ -11,7 +11,7 @@ namespace LifelongPrefs.Tests.Samples;
 /// <summary>
 /// The streaming sample driven in-process through <see cref="StreamingRun.Run"/>: bad options and files end with one
 /// line on stderr and exit code 2; a small hand-made Online Retail file runs end to end, with a JSON line that holds
-/// every required number and four PNG charts; two runs give the same numbers.
+/// every required number and five PNG charts; two runs give the same numbers.
 /// </summary>
 public sealed partial class StreamingSampleTests : IDisposable
 {
@@ -126,7 +126,7 @@ public sealed partial class StreamingSampleTests : IDisposable
     }
 
     [Fact]
-    public void Small_file_runs_to_the_end_with_every_number_in_the_json_line_and_four_png_charts()
+    public void Small_file_runs_to_the_end_with_every_number_in_the_json_line_and_five_png_charts()
     {
         string path = WriteFile("retail.csv", OnlineRetailFile());
         string charts = Path.Combine(_folder, "charts");
@@ -178,7 +178,7 @@ public sealed partial class StreamingSampleTests : IDisposable
         }
 
         string[] paths = [.. root.GetProperty("charts").EnumerateArray().Select(c => c.GetString()!)];
-        Assert.Equal(4, paths.Length);
+        Assert.Equal(5, paths.Length);
         byte[] signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
         foreach (string chart in paths)
         {
@@ -232,7 +232,7 @@ public sealed partial class StreamingSampleTests : IDisposable
         var month = new ContinualMonth(new DateTime(2011, 1, 1, 0, 0, 0, DateTimeKind.Utc), 0.25, double.NaN, 3, 0, 0, 0, 0, 0, 0);
         var result = new ContinualResult([month], 0.25, double.NaN, double.NaN, double.PositiveInfinity, 0, 0.25, 1.5);
         var strategy = new Strategy("naive", "x", false, () => throw new InvalidOperationException());
-        var stream = new StreamResult(10, 0, [], [new DriftAlarm(new DateTime(2011, 2, 3, 4, 5, 6, DateTimeKind.Utc), "ADWIN", 0)], "c", [], 2, 1, [], 0);
+        var stream = new StreamResult(10, 0, [], [new DriftAlarm(new DateTime(2011, 2, 3, 4, 5, 6, DateTimeKind.Utc), "ADWIN", 0)], "c", [], [], 2, 1, [], 0);
         using var json = JsonDocument.Parse(StreamingJson.Write("x.csv", [(strategy, result)], stream, double.NaN, ["/a.png"]));
         JsonElement naive = json.RootElement.GetProperty("strategies").GetProperty("naive");
         Assert.Equal(0.25, naive.GetProperty("ndcg20_forward").GetDouble());
