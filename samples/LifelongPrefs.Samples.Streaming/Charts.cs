@@ -66,55 +66,42 @@ internal static class Charts
         return Save(plot, path);
     }
 
-    /// <summary>The customer's recent interest (30-day half-life) over the top categories, month by month.</summary>
-    private static string Profile(string path, StreamResult stream)
-    {
-        var plot = new Plot();
-        IReadOnlyList<string> top = TopCategories(stream.Profile, 6);
-        double[] xs = [.. stream.Profile.Select(p => p.Month.AddMonths(1).AddDays(-1).ToOADate())];   // drawn at the month's last day
-        foreach (string category in top)
-        {
-            double[] ys = [.. stream.Profile.Select(p => (double)p.Profile.Recent.Where(c => c.Category == category).Sum(c => c.Weight))];
-            var line = plot.Add.Scatter(xs, ys);
-            line.LegendText = category;
-            line.LineWidth = 2;
-        }
-
-        MonthTicks(plot, xs);
-        plot.Title($"Customer {stream.Customer}: recent interest share of the top categories, at each month's end");
-        plot.YLabel("share");
-        plot.ShowLegend(Alignment.UpperLeft);
-        return Save(plot, path);
-    }
+    /// <summary>The customer's recent interest (30-day half-life) over the top categories, as the tracker told it at each month's end.</summary>
+    private static string Profile(string path, StreamResult stream) =>
+        Shares(path, $"Customer {stream.Customer}: recent interest share of the top categories, at each month's end",
+            [.. stream.Profile.Select(p => (p.Month.AddMonths(1).AddDays(-1), p.Profile.Recent))]);   // drawn at the month's last day
 
     /// <summary>
     /// The customer's monthly interest over the final tracker's categories (<see cref="Lifelong.InterestForecast.Trajectory"/>):
     /// one set of categories for every month, where the month-end profiles each use the categories of their day.
     /// </summary>
-    private static string Trajectory(string path, StreamResult stream)
+    private static string Trajectory(string path, StreamResult stream) =>
+        Shares(path, $"Customer {stream.Customer}: share of each month's purchases by category (the final categories)",
+            [.. stream.Trajectory.Select(m => (m.Month.UtcDateTime, m.Categories))]);
+
+    /// <summary>One line per category among the six with the largest summed share.</summary>
+    private static string Shares(string path, string title, (DateTime When, IReadOnlyList<Lifelong.CategoryWeight> Weights)[] points)
     {
         var plot = new Plot();
-        string[] top = [.. stream.Trajectory.SelectMany(m => m.Categories).GroupBy(c => c.Category, StringComparer.Ordinal)
-            .OrderByDescending(g => g.Sum(c => c.Weight)).ThenBy(g => g.Key, StringComparer.Ordinal).Take(6).Select(g => g.Key)];
-        double[] xs = [.. stream.Trajectory.Select(m => m.Month.UtcDateTime.ToOADate())];
-        foreach (string category in top)
+        double[] xs = [.. points.Select(p => p.When.ToOADate())];
+        foreach (string category in TopCategories(points.Select(p => p.Weights), 6))
         {
-            double[] ys = [.. stream.Trajectory.Select(m => (double)m.Categories.Where(c => c.Category == category).Sum(c => c.Weight))];
+            double[] ys = [.. points.Select(p => (double)p.Weights.Where(c => c.Category == category).Sum(c => c.Weight))];
             var line = plot.Add.Scatter(xs, ys);
             line.LegendText = category;
             line.LineWidth = 2;
         }
 
         MonthTicks(plot, xs);
-        plot.Title($"Customer {stream.Customer}: share of each month's purchases by category (the final categories)");
+        plot.Title(title);
         plot.YLabel("share");
         plot.ShowLegend(Alignment.UpperLeft);
         return Save(plot, path);
     }
 
-    /// <summary>The categories with the largest recent share summed over the months.</summary>
-    internal static IReadOnlyList<string> TopCategories(IReadOnlyList<ProfilePoint> profile, int count) =>
-        [.. profile.SelectMany(p => p.Profile.Recent).GroupBy(c => c.Category, StringComparer.Ordinal)
+    /// <summary>The categories with the largest share summed over the points.</summary>
+    private static IReadOnlyList<string> TopCategories(IEnumerable<IReadOnlyList<Lifelong.CategoryWeight>> points, int count) =>
+        [.. points.SelectMany(p => p).GroupBy(c => c.Category, StringComparer.Ordinal)
             .OrderByDescending(g => g.Sum(c => c.Weight)).ThenBy(g => g.Key, StringComparer.Ordinal).Take(count).Select(g => g.Key)];
 
     /// <summary>The weekly prequential hit rate with a vertical line where each detector fired.</summary>

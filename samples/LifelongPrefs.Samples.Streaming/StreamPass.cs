@@ -93,9 +93,13 @@ internal static class StreamPass
         return new StreamResult(log.Count, baskets, weeks, alarms, customer, profile, trajectory, prequential, ranking, micros, seconds);
     }
 
-    /// <summary>The customer with events in the most calendar months (then the most events, then the smallest id).</summary>
+    /// <summary>
+    /// The customer with events in the most calendar months (then the most events, then the smallest id) among those whose
+    /// whole history the tracker keeps (<see cref="TrackerOptions.MaxHistoryPerUser"/>), so the profile covers every month.
+    /// </summary>
     internal static string ProfileCustomer(InteractionLog log)
     {
+        int kept = new TrackerOptions().MaxHistoryPerUser;
         var months = new Dictionary<int, HashSet<int>>();
         var counts = new Dictionary<int, int>();
         foreach (Interaction e in log.Events)
@@ -105,7 +109,8 @@ internal static class StreamPass
             counts[e.User] = counts.GetValueOrDefault(e.User) + 1;
         }
 
-        return months.Keys
+        int[] candidates = [.. months.Keys.Where(u => counts[u] <= kept)];
+        return (candidates.Length > 0 ? candidates : [.. months.Keys])
             .OrderByDescending(u => months[u].Count).ThenByDescending(u => counts[u]).ThenBy(u => log.Users.GetId(u), StringComparer.Ordinal)
             .Select(log.Users.GetId).First();
     }

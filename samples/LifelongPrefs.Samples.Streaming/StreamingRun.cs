@@ -285,7 +285,7 @@ internal static class StreamingRun
     {
         ContinualResult retrain = rows[0].Result;
         var table = new Table().Title("continual strategies (BWT, forgetting: probe users held out of their month)").AddColumn("strategy");
-        foreach (string column in new[] { "NDCG@20", "× retrain", "Recall@20", "BWT", "BWT no re-buy", "forgetting", "newest", "compute s", "× retrain" })
+        foreach (string column in new[] { "NDCG@20", "NDCG × retrain", "Recall@20", "BWT", "BWT no re-buy", "forgetting", "newest", "compute s", "compute × retrain" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
