@@ -86,8 +86,8 @@ internal sealed record StreamingOptions
             }
             else if (takesValue)
             {
-                // A negative seed is a value, not an option.
-                value = i + 1 < args.Count && (!args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                // "-5" (a negative seed) is a value; only "--" starts an option.
+                value = i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)
                     ? args[++i]
                     : throw new ArgumentException($"Option '{name}' needs a value.");
             }
