@@ -45,7 +45,7 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
 
     /// <inheritdoc/>
     /// <remarks>
-    /// One pass over the output table's chunks: per item <c>((w_explore·(o_i·h + b_i) + w_cooc·log(1 + c_i)) + w_pop·pop_i) + w_trend·trend_i</c>,
+    /// One pass over the version's <see cref="Fp32Table"/> (the output table in 256-row segments, built on first use): per item <c>((w_explore·(o_i·h + b_i) + w_cooc·log(1 + c_i)) + w_pop·pop_i) + w_trend·trend_i</c>,
     /// with the last two products taken from the version's <see cref="ItemTerms"/> (built on first use) and the
     /// co-occurrence term read from a buffer that only the recent items' rows touched; then the full feature row for the
     /// items bought before. Every product and sum is the one <see cref="RepeatExploreMath.ExploreLogit"/> and
@@ -409,7 +409,7 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
         internal float[] BoughtCooccurrence { get; set; } = [];
 
         /// <summary>The quantized user vector (int8 path), padded to whole groups of 4.</summary>
-        internal sbyte[] Levels { get; } = new sbyte[QuantizedChunk.Groups(d) * Kernels.Int8GroupWidth];
+        internal sbyte[] Levels { get; } = new sbyte[QuantizedSegment.Groups(d) * Kernels.Int8GroupWidth];
 
         /// <summary>One chunk's integer dot products (int8 path).</summary>
         internal int[] Sums { get; set; } = [];
