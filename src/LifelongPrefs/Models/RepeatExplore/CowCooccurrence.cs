@@ -258,4 +258,35 @@ internal sealed class CoocView(CowView<CoocRow> rows)
             }
         }
     }
+
+    /// <summary>
+    /// As <see cref="AddRowTo(int, float, Span{float})"/> for a positive <paramref name="weight"/>, also appending to
+    /// <paramref name="touched"/> each column whose entry was zero (so a caller visits only those afterwards; the counts
+    /// are positive, so an entry once touched never returns to zero).
+    /// </summary>
+    internal void AddRowTo(int item, float weight, Span<float> scores, Span<int> touched, ref int count)
+    {
+        CoocRow row = rows.Row(item)[0];
+        if (row.Keys is null)
+        {
+            return;
+        }
+
+        int[] keys = row.Keys;
+        float[] values = row.Values;
+        for (int s = 0; s < keys.Length; s++)
+        {
+            int k = keys[s];
+            if (k >= 0)
+            {
+                float before = scores[k];
+                if (before == 0f)
+                {
+                    touched[count++] = k;
+                }
+
+                scores[k] = before + (weight * values[s]);
+            }
+        }
+    }
 }

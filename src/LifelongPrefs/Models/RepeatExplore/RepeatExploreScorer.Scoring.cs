@@ -65,8 +65,8 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
             }
 
             Span<float> logCooccurrence = scratch.Cooccurrence(_items);
-            SparseCooccurrence(scratch, logCooccurrence);
             ItemTerms terms = Terms;
+            SparseCooccurrence(scratch, terms, logCooccurrence);
             if (candidates == 0)
             {
                 ExploreLogits(scratch.H, logCooccurrence, terms, Fp32Table, scores);
@@ -114,30 +114,29 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
     /// <summary>
     /// Fills <paramref name="logCooccurrence"/> (zero on entry) with <c>log(1 + c_i)</c> for the items the recent items'
     /// rows reach, where <c>c_i = inv_i · Σ_j inv_j · C[j, i]</c>, and keeps the bought items' <c>c_i</c> for their
-    /// feature rows. Only the touched entries are visited after the rows are added.
+    /// feature rows. The rows' adds list the entries they touch, so only those are visited afterwards; the normalisers
+    /// come from the version's <see cref="ItemTerms"/>.
     /// </summary>
-    private void SparseCooccurrence(Scratch scratch, Span<float> logCooccurrence)
+    private void SparseCooccurrence(Scratch scratch, ItemTerms terms, Span<float> logCooccurrence)
     {
-        int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems);
-        bool any = false;
+        int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems), n = 0;
+        ReadOnlySpan<float> inverses = terms.InverseSqrtUsers;
+        Span<int> touched = scratch.Touched;
         for (int j = 0; j < cooc; j++)
         {
             int other = scratch.Recent[j];
-            float inverse = _info.Row(other)[RepeatExplore.ItemInfo.InverseSqrtUsers];
+            float inverse = inverses[other];
             if (inverse > 0f)
             {
-                _cooccurrence.AddRowTo(other, inverse, logCooccurrence);
-                any = true;
+                _cooccurrence.AddRowTo(other, inverse, logCooccurrence, touched, ref n);
             }
         }
 
-        ReadOnlySpan<int> touched = any ? scratch.Touch(_items) : [];
+        scratch.TouchedCount = n;
+        touched = touched[..n];
         foreach (int i in touched)
         {
-            if (logCooccurrence[i] != 0f)
-            {
-                logCooccurrence[i] *= _info.Row(i)[RepeatExplore.ItemInfo.InverseSqrtUsers];
-            }
+            logCooccurrence[i] *= inverses[i];
         }
 
         if (scratch.BoughtCooccurrence.Length < scratch.Bought.Count)

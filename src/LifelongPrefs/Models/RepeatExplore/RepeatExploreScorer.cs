@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 using LifelongPrefs.Data;
 using LifelongPrefs.Tensors;
 
@@ -438,25 +437,13 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
             return _cooccurrence.AsSpan(0, items);
         }
 
-        /// <summary>Records the entries of the co-occurrence buffer that are not +0 (found by a vectorised scan) and returns them.</summary>
-        internal ReadOnlySpan<int> Touch(int items)
+        /// <summary>Gets the buffer in which a call lists the entries of the co-occurrence buffer it made non-zero (as many as the catalog).</summary>
+        internal Span<int> Touched => _touched;
+
+        /// <summary>Sets how many entries of <see cref="Touched"/> the call listed (<see cref="Reset"/> clears them).</summary>
+        internal int TouchedCount
         {
-            ReadOnlySpan<int> bits = MemoryMarshal.Cast<float, int>(_cooccurrence.AsSpan(0, items));
-            int n = 0;
-            for (int at = 0; at < bits.Length; at++)
-            {
-                int skip = bits[at..].IndexOfAnyExcept(0);
-                if (skip < 0)
-                {
-                    break;
-                }
-
-                at += skip;
-                _touched[n++] = at;
-            }
-
-            _touchedCount = n;
-            return _touched.AsSpan(0, n);
+            set => _touchedCount = value;
         }
 
         internal void Reset(int items)
