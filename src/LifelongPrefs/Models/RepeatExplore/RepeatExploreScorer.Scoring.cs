@@ -285,22 +285,31 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
     }
 
     /// <summary><c>s_r = (((w_e·b_r + (w_e·s_h·s_r)·(Σ_r − offset)) + w_c·l_r) + p_r) + t_r</c> for one segment's rows.</summary>
-    private static void Approximate(Span<float> s, ReadOnlySpan<int> sums, int offset, float product, QuantizedSegment chunk,
+    private static void Approximate(Span<float> s, ReadOnlySpan<int> sums, int offset, float product, QuantizedSegment segment,
         ReadOnlySpan<float> l, ReadOnlySpan<float> p, ReadOnlySpan<float> t, float wExplore, float wCooccurrence)
     {
-        ReadOnlySpan<float> scales = chunk.Scales, biases = chunk.Biases;
+        ReadOnlySpan<float> scales = segment.Scales, biases = segment.Biases;
         int r = 0;
         if (Simd.Current != SimdWidth.Scalar && Vector256.IsHardwareAccelerated)
         {
+            // Every span is at least s long (the segment's rows are padded), so the loads stay inside them.
+            ref float sr = ref MemoryMarshal.GetReference(s);
+            ref int dr = ref MemoryMarshal.GetReference(sums);
+            ref float cr = ref MemoryMarshal.GetReference(scales);
+            ref float br = ref MemoryMarshal.GetReference(biases);
+            ref float lr = ref MemoryMarshal.GetReference(l);
+            ref float pr = ref MemoryMarshal.GetReference(p);
+            ref float tr = ref MemoryMarshal.GetReference(t);
             Vector256<float> we = Vector256.Create(wExplore), wc = Vector256.Create(wCooccurrence), scale = Vector256.Create(product);
             Vector256<int> shift = Vector256.Create(offset);
             for (; r + Vector256<float>.Count <= s.Length; r += Vector256<float>.Count)
             {
-                Vector256<float> dot = Vector256.ConvertToSingle(Vector256.Create(sums.Slice(r, 8)) - shift);
-                Vector256<float> x = (we * Vector256.Create(biases.Slice(r, 8))) + (scale * Vector256.Create(scales.Slice(r, 8)) * dot);
-                x += wc * Vector256.Create(l.Slice(r, 8));
-                x += Vector256.Create(p.Slice(r, 8));
-                (x + Vector256.Create(t.Slice(r, 8))).CopyTo(s.Slice(r, 8));
+                nuint at = (nuint)r;
+                Vector256<float> dot = Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref dr, at) - shift);
+                Vector256<float> x = (we * Vector256.LoadUnsafe(ref br, at)) + (scale * Vector256.LoadUnsafe(ref cr, at) * dot);
+                x += wc * Vector256.LoadUnsafe(ref lr, at);
+                x += Vector256.LoadUnsafe(ref pr, at);
+                (x + Vector256.LoadUnsafe(ref tr, at)).StoreUnsafe(ref sr, at);
             }
         }
 
