@@ -238,31 +238,11 @@ internal sealed class CoocView(CowView<CoocRow> rows)
     /// <summary>Gets the count of (a, b).</summary>
     internal float Get(int a, int b) => CoocRow.Find(rows.Row(a)[0], b);
 
-    /// <summary>Adds <c>weight · C[item, k]</c> to <c>scores[k]</c> for every stored column k of row <paramref name="item"/>.</summary>
-    internal void AddRowTo(int item, float weight, Span<float> scores)
-    {
-        CoocRow row = rows.Row(item)[0];
-        if (row.Keys is null)
-        {
-            return;
-        }
-
-        int[] keys = row.Keys;
-        float[] values = row.Values;
-        for (int s = 0; s < keys.Length; s++)
-        {
-            int k = keys[s];
-            if (k >= 0)
-            {
-                scores[k] += weight * values[s];
-            }
-        }
-    }
-
     /// <summary>
-    /// As <see cref="AddRowTo(int, float, Span{float})"/> for a positive <paramref name="weight"/>, also appending to
-    /// <paramref name="touched"/> each column whose entry was zero (so a caller visits only those afterwards; the counts
-    /// are positive, so an entry once touched never returns to zero).
+    /// Adds <c>weight · C[item, k]</c> to <c>scores[k]</c> for every stored column k of row <paramref name="item"/>, and
+    /// appends to <paramref name="touched"/> (from <paramref name="count"/> on) each column whose entry was zero, so a
+    /// caller visits only those afterwards: with a positive weight (and counts, which are positive) an entry once
+    /// touched never returns to zero, so each column is listed once.
     /// </summary>
     internal void AddRowTo(int item, float weight, Span<float> scores, Span<int> touched, ref int count)
     {

@@ -365,14 +365,14 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
     private void CooccurrenceByFeatures(Scratch scratch, Span<float> destination)
     {
         destination.Clear();
-        int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems);
+        int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems), touched = 0;
         for (int j = 0; j < cooc; j++)
         {
             int other = scratch.Recent[j];
             float inverse = _info.Row(other)[RepeatExplore.ItemInfo.InverseSqrtUsers];
             if (inverse > 0f)
             {
-                _cooccurrence.AddRowTo(other, inverse, destination);
+                _cooccurrence.AddRowTo(other, inverse, destination, scratch.Touched, ref touched); // the list is unused: the buffer is cleared whole
             }
         }
 

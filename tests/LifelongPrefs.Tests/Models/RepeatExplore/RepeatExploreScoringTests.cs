@@ -51,6 +51,14 @@ public class RepeatExploreScoringTests
         return (RepeatExploreScorer)model.CreateScorer();
     }
 
+    /// <summary>A model fitted on 30 days of shopping with few negatives, so one small basket changes only some chunks.</summary>
+    private static RepeatExplore SmallModel(int users, int items, int d, int seed)
+    {
+        var model = new RepeatExplore(new RepeatExploreOptions { Dimensions = d, Negatives = 8, OwnCandidates = 8, Seed = seed });
+        model.Fit(Shopping(users, items, 30, seed), users, items);
+        return model;
+    }
+
     private static Interaction[] HistoryOf(List<Interaction> events, int user) => [.. events.Where(e => e.User == user)];
 
     private static int[] Top(float[] scores, Interaction[] history, int k)
@@ -153,9 +161,7 @@ public class RepeatExploreScoringTests
     public void A_new_version_reuses_the_int8_chunks_it_shares_and_equals_a_fresh_build()
     {
         const int Users = 30, Items = 800, D = 16;
-        List<Interaction> events = Shopping(Users, Items, 30, 9);
-        var model = new RepeatExplore(new RepeatExploreOptions { Dimensions = D, Negatives = 8, OwnCandidates = 8, Seed = 9 });
-        model.Fit(events, Users, Items);
+        RepeatExplore model = SmallModel(Users, Items, D, 9);
         Int8ItemTable first = ((RepeatExploreScorer)model.CreateScorer()).Int8Table;
 
         // One small basket: the writer copies only the chunks of the rows it touches (targets, negatives).
@@ -182,9 +188,7 @@ public class RepeatExploreScoringTests
     {
         // 803 items: four segments of 256 rows, the last one partial (its last chunk too).
         const int Users = 30, Items = 803, D = 16;
-        List<Interaction> events = Shopping(Users, Items, 30, 11);
-        var model = new RepeatExplore(new RepeatExploreOptions { Dimensions = D, Negatives = 8, OwnCandidates = 8, Seed = 11 });
-        model.Fit(events, Users, Items);
+        RepeatExplore model = SmallModel(Users, Items, D, 11);
         var scorer = (RepeatExploreScorer)model.CreateScorer();
         Fp32ItemTable first = scorer.Fp32Table;
 
