@@ -11,9 +11,10 @@ namespace LifelongPrefs.Benchmarks;
 /// <summary>
 /// <c>Recommend</c> top-10 of 100,000 items (64-d, the default learner) in its parts and through the facade: the
 /// default learner's catalog pass as it was (feature by feature: a Gemv per 8-row chunk, the trend's exp and log per
-/// item, a cleared co-occurrence buffer; the baseline), the fused fp32 pass that replaced it, and the int8 pass with
-/// its exact re-ranking of 200 candidates; then <see cref="PreferenceTracker.RecommendInto"/> with each
-/// <see cref="ItemTablePrecision"/>.
+/// item, a cleared co-occurrence buffer; the baseline), the fused fp32 pass that replaced it (over the version's
+/// 256-row segments), and the int8 pass with its exact re-ranking of 200 candidates; then
+/// <see cref="PreferenceTracker.RecommendInto"/> with each <see cref="ItemTablePrecision"/>; and what a version's
+/// first call pays when none of its segments can be taken from the previous version's tables (a full build).
 /// </summary>
 /// <remarks>
 /// Two trackers are fed the same 60,000 purchases (2,000 users with 30 each over 100,000 registered items, half of
@@ -25,7 +26,7 @@ namespace LifelongPrefs.Benchmarks;
 [Config(typeof(PercentileConfig))]
 public class TrackerRecommendBenchmarks
 {
-    private const int Calls = 32, Items = 100_000, Users = 2_000, EventsPerUser = 30;
+    private const int Calls = 32, Items = 100_000, Users = 2_000, EventsPerUser = 30, Dimensions = 64;
 
     private PreferenceTracker _exact = null!, _quantized = null!;
     private RepeatExploreScorer _scorer = null!;
@@ -107,6 +108,14 @@ public class TrackerRecommendBenchmarks
         return _scores[0];
     }
 
+    /// <summary>A version's fp32 segment table built from scratch (nothing shared with a previous version).</summary>
+    [Benchmark]
+    public int BuildFp32Table() => Fp32ItemTable.Build(_scorer.Outputs, Items, Dimensions, new RepeatExploreOptions()).Weights.Length;
+
+    /// <summary>A version's int8 table built from scratch (every chunk quantized).</summary>
+    [Benchmark]
+    public int BuildInt8Table() => Int8ItemTable.Build(_scorer.Outputs, Items, Dimensions, new RepeatExploreOptions()).Segments.Length;
+
     /// <summary>Top-10 through the facade, fp32.</summary>
     [Benchmark(OperationsPerInvoke = Calls)]
     public int RecommendExact() => Recommend(_exact);
@@ -130,7 +139,7 @@ public class TrackerRecommendBenchmarks
     {
         var tracker = new PreferenceTracker(new TrackerOptions
         {
-            Dimensions = 64, Seed = 42, MicroBatchSize = 1_000, FlushInterval = Timeout.InfiniteTimeSpan, ItemTablePrecision = precision,
+            Dimensions = Dimensions, Seed = 42, MicroBatchSize = 1_000, FlushInterval = Timeout.InfiniteTimeSpan, ItemTablePrecision = precision,
         });
         for (int i = 0; i < Items; i++)
         {

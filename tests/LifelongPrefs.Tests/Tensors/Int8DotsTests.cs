@@ -32,7 +32,7 @@ public class Int8DotsTests
         var random = new Random(11);
         foreach (int groups in new[] { 0, 1, 2, 3, 16, 17, 64 })
         {
-            foreach (int blocks in new[] { 0, 1, 3 })
+            foreach (int blocks in new[] { 0, 1, 3, 4, 5, 9 })
             {
                 int rows = blocks * 8, n = groups * 4;
                 var matrix = new byte[rows, n];

@@ -238,8 +238,13 @@ internal sealed class CoocView(CowView<CoocRow> rows)
     /// <summary>Gets the count of (a, b).</summary>
     internal float Get(int a, int b) => CoocRow.Find(rows.Row(a)[0], b);
 
-    /// <summary>Adds <c>weight · C[item, k]</c> to <c>scores[k]</c> for every stored column k of row <paramref name="item"/>.</summary>
-    internal void AddRowTo(int item, float weight, Span<float> scores)
+    /// <summary>
+    /// Adds <c>weight · C[item, k]</c> to <c>scores[k]</c> for every stored column k of row <paramref name="item"/>, and
+    /// appends to <paramref name="touched"/> (from <paramref name="count"/> on) each column whose entry was zero, so a
+    /// caller visits only those afterwards: with a positive weight (and counts, which are positive) an entry once
+    /// touched never returns to zero, so each column is listed once.
+    /// </summary>
+    internal void AddRowTo(int item, float weight, Span<float> scores, Span<int> touched, ref int count)
     {
         CoocRow row = rows.Row(item)[0];
         if (row.Keys is null)
@@ -254,7 +259,13 @@ internal sealed class CoocView(CowView<CoocRow> rows)
             int k = keys[s];
             if (k >= 0)
             {
-                scores[k] += weight * values[s];
+                float before = scores[k];
+                if (before == 0f)
+                {
+                    touched[count++] = k;
+                }
+
+                scores[k] = before + (weight * values[s]);
             }
         }
     }

@@ -9,17 +9,21 @@ namespace LifelongPrefs.Models;
 /// <summary>The scorer's passes over the whole catalog: the fp32 one and the int8 one with an exact re-ranking.</summary>
 internal sealed partial class RepeatExploreScorer : IQuantizedScorer
 {
-    /// <summary>How many chunks ahead a catalog pass prefetches (about 4 KB of fp32 rows).</summary>
-    private const int PrefetchChunks = 2;
+    /// <summary>How much of the next segment a catalog pass asks for ahead (4 KB of fp32 rows), where the hardware stream cannot follow.</summary>
+    private const int PrefetchFloats = 1024;
 
     /// <summary><see cref="ScoreCatalog"/>'s mode of <see cref="ScoreByFeatures"/>.</summary>
     private const int ByFeatures = -1;
 
     private ItemTerms? _terms;
     private Int8ItemTable? _int8;
+    private Fp32ItemTable? _fp32;
 
     /// <summary>Gets the version's per-item terms, built by the first call that needs them (any thread; a race builds twice, harmlessly).</summary>
     private ItemTerms Terms => Volatile.Read(ref _terms) ?? Publish(ref _terms, ItemTerms.Build(_info, _gate, _nowOverTau, _items));
+
+    /// <summary>Gets the version's output table in segments (the fp32 pass's copy), built on first use from the previous version's where the chunks are shared.</summary>
+    internal Fp32ItemTable Fp32Table => Volatile.Read(ref _fp32) ?? Publish(ref _fp32, Fp32ItemTable.Build(_outputs, _items, _d, _options));
 
     /// <summary>Gets the version's int8 output table, built on first use from the previous version's where the chunks are shared.</summary>
     internal Int8ItemTable Int8Table => Volatile.Read(ref _int8) ?? Publish(ref _int8, Int8ItemTable.Build(_outputs, _items, _d, _options));
@@ -61,11 +65,11 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
             }
 
             Span<float> logCooccurrence = scratch.Cooccurrence(_items);
-            SparseCooccurrence(scratch, logCooccurrence);
             ItemTerms terms = Terms;
+            SparseCooccurrence(scratch, terms, logCooccurrence);
             if (candidates == 0)
             {
-                ExploreLogits(scratch.H, logCooccurrence, terms, scores);
+                ExploreLogits(scratch.H, logCooccurrence, terms, Fp32Table, scores);
                 Repeats(scratch, summary, scores);
                 return;
             }
@@ -110,30 +114,29 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
     /// <summary>
     /// Fills <paramref name="logCooccurrence"/> (zero on entry) with <c>log(1 + c_i)</c> for the items the recent items'
     /// rows reach, where <c>c_i = inv_i · Σ_j inv_j · C[j, i]</c>, and keeps the bought items' <c>c_i</c> for their
-    /// feature rows. Only the touched entries are visited after the rows are added.
+    /// feature rows. The rows' adds list the entries they touch, so only those are visited afterwards; the normalisers
+    /// come from the version's <see cref="ItemTerms"/>.
     /// </summary>
-    private void SparseCooccurrence(Scratch scratch, Span<float> logCooccurrence)
+    private void SparseCooccurrence(Scratch scratch, ItemTerms terms, Span<float> logCooccurrence)
     {
-        int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems);
-        bool any = false;
+        int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems), n = 0;
+        ReadOnlySpan<float> inverses = terms.InverseSqrtUsers;
+        Span<int> touched = scratch.Touched;
         for (int j = 0; j < cooc; j++)
         {
             int other = scratch.Recent[j];
-            float inverse = _info.Row(other)[RepeatExplore.ItemInfo.InverseSqrtUsers];
+            float inverse = inverses[other];
             if (inverse > 0f)
             {
-                _cooccurrence.AddRowTo(other, inverse, logCooccurrence);
-                any = true;
+                _cooccurrence.AddRowTo(other, inverse, logCooccurrence, touched, ref n);
             }
         }
 
-        ReadOnlySpan<int> touched = any ? scratch.Touch(_items) : [];
+        scratch.TouchedCount = n;
+        touched = touched[..n];
         foreach (int i in touched)
         {
-            if (logCooccurrence[i] != 0f)
-            {
-                logCooccurrence[i] *= _info.Row(i)[RepeatExplore.ItemInfo.InverseSqrtUsers];
-            }
+            logCooccurrence[i] *= inverses[i];
         }
 
         if (scratch.BoughtCooccurrence.Length < scratch.Bought.Count)
@@ -153,48 +156,44 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
         }
     }
 
-    /// <summary>Every item's never-bought logit: one dot product per row, chunk by chunk, then the per-item terms.</summary>
-    private void ExploreLogits(ReadOnlySpan<float> h, ReadOnlySpan<float> logCooccurrence, ItemTerms terms, Span<float> scores)
+    /// <summary>Every item's never-bought logit: one dot product per row, segment by segment, then the per-item terms.</summary>
+    private void ExploreLogits(ReadOnlySpan<float> h, ReadOnlySpan<float> logCooccurrence, ItemTerms terms, Fp32ItemTable table, Span<float> scores)
     {
-        int w = _d + 1, rows = _outputs.ChunkRows, chunks = (_items + rows - 1) / rows;
+        int rows = _outputs.ChunkRows * ItemSegments.Chunks;
         float wExplore = _gate[RepeatExploreMath.ExploreColumn], wCooccurrence = _gate[RepeatExploreMath.CooccurrenceColumn];
-        for (int c = 0, at = 0; at < _items; c++, at += rows)
+        for (int s = 0, at = 0; at < _items; s++, at += rows)
         {
             int m = Math.Min(rows, _items - at);
             Span<float> part = scores.Slice(at, m);
-            ReadOnlySpan<float> chunk = _outputs.Chunk(c);
-            if (c + PrefetchChunks < chunks)
+            if (s + 1 < table.Weights.Length)
             {
-                Kernels.Prefetch(_outputs.Chunk(c + PrefetchChunks)); // chunks are separate arrays: no hardware stream crosses them
+                Kernels.Prefetch(table.Weights[s + 1].AsSpan(0, Math.Min(table.Weights[s + 1].Length, PrefetchFloats))); // the next segment is another array
             }
 
-            Kernels.RowDots(chunk[..(((m - 1) * w) + _d)], w, m, _d, h, part);
-            for (int r = 0; r < m; r++)
-            {
-                part[r] += chunk[(r * w) + _d];
-            }
-
-            Combine(part, logCooccurrence.Slice(at, m), terms.Popularity.AsSpan(at, m), terms.Trend.AsSpan(at, m), wExplore, wCooccurrence);
+            Kernels.RowDots(table.Weights[s].AsSpan(0, m * _d), _d, m, _d, h, part);
+            Combine(part, table.Biases[s].AsSpan(0, m), logCooccurrence.Slice(at, m), terms.Popularity.AsSpan(at, m), terms.Trend.AsSpan(at, m), wExplore, wCooccurrence);
         }
     }
 
     /// <summary>
-    /// <c>s = ((w_e·s + w_c·l) + p) + t</c> element-wise: separate multiplies and adds (never fused), so each lane rounds
-    /// exactly as <see cref="RepeatExploreMath.ExploreLogit"/>'s scalar sums do.
+    /// <c>s = ((w_e·(s + b) + w_c·l) + p) + t</c> element-wise: separate multiplies and adds (never fused), so each lane
+    /// rounds exactly as the scalar <c>o·h + b</c> and <see cref="RepeatExploreMath.ExploreLogit"/>'s sums do.
     /// </summary>
-    private static void Combine(Span<float> s, ReadOnlySpan<float> l, ReadOnlySpan<float> p, ReadOnlySpan<float> t, float wExplore, float wCooccurrence)
+    private static void Combine(Span<float> s, ReadOnlySpan<float> b, ReadOnlySpan<float> l, ReadOnlySpan<float> p, ReadOnlySpan<float> t,
+        float wExplore, float wCooccurrence)
     {
         int i = 0;
         if (Simd.Current != SimdWidth.Scalar && Vector256.IsHardwareAccelerated)
         {
             ref float sr = ref MemoryMarshal.GetReference(s);
+            ref float br = ref MemoryMarshal.GetReference(b);
             ref float lr = ref MemoryMarshal.GetReference(l);
             ref float pr = ref MemoryMarshal.GetReference(p);
             ref float tr = ref MemoryMarshal.GetReference(t);
             Vector256<float> we = Vector256.Create(wExplore), wc = Vector256.Create(wCooccurrence);
             for (; i + Vector256<float>.Count <= s.Length; i += Vector256<float>.Count)
             {
-                Vector256<float> x = Vector256.Multiply(we, Vector256.LoadUnsafe(ref sr, (nuint)i));
+                Vector256<float> x = Vector256.Multiply(we, Vector256.Add(Vector256.LoadUnsafe(ref sr, (nuint)i), Vector256.LoadUnsafe(ref br, (nuint)i)));
                 x = Vector256.Add(x, Vector256.Multiply(wc, Vector256.LoadUnsafe(ref lr, (nuint)i)));
                 x = Vector256.Add(x, Vector256.LoadUnsafe(ref pr, (nuint)i));
                 Vector256.Add(x, Vector256.LoadUnsafe(ref tr, (nuint)i)).StoreUnsafe(ref sr, (nuint)i);
@@ -203,7 +202,7 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
 
         for (; i < s.Length; i++)
         {
-            s[i] = ((wExplore * s[i]) + (wCooccurrence * l[i]) + p[i]) + t[i];
+            s[i] = ((wExplore * (s[i] + b[i])) + (wCooccurrence * l[i]) + p[i]) + t[i];
         }
     }
 
@@ -259,48 +258,58 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
             sum += levels[j];
         }
 
-        int rows = _outputs.ChunkRows, padded = QuantizedChunk.PaddedRows(rows), groups = QuantizedChunk.Groups(_d);
-        if (scratch.Sums.Length < padded)
+        int rows = _outputs.ChunkRows * ItemSegments.Chunks, groups = QuantizedSegment.Groups(_d);
+        if (scratch.Sums.Length < rows)
         {
-            scratch.Sums = new int[padded];
+            scratch.Sums = new int[rows];
         }
 
-        Span<int> sums = scratch.Sums.AsSpan(0, padded);
         float wExplore = _gate[RepeatExploreMath.ExploreColumn], wCooccurrence = _gate[RepeatExploreMath.CooccurrenceColumn];
         float product = wExplore * hScale;
-        int offset = QuantizedChunk.Offset * sum;
-        for (int c = 0, at = 0; at < _items; c++, at += rows)
+        int offset = QuantizedSegment.Offset * sum;
+        QuantizedSegment[] segments = table.Segments;
+        for (int s = 0, at = 0; at < _items; s++, at += rows)
         {
-            QuantizedChunk chunk = table.Chunks[c];
-            if (c + PrefetchChunks < table.Chunks.Length)
+            QuantizedSegment segment = segments[s];
+            if (s + 1 < segments.Length)
             {
-                Kernels.Prefetch<byte>(table.Chunks[c + PrefetchChunks].Packed);
+                Kernels.Prefetch<byte>(segments[s + 1].Packed.AsSpan(0, Math.Min(segments[s + 1].Packed.Length, 4 * PrefetchFloats)));
             }
 
-            Kernels.Int8BlockDots(chunk.Packed, levels, groups, sums);
+            Span<int> sums = scratch.Sums.AsSpan(0, segment.Rows);
+            Kernels.Int8BlockDots(segment.Packed, levels, groups, sums);
             int m = Math.Min(rows, _items - at);
-            Approximate(scores.Slice(at, m), sums, offset, product, chunk, logCooccurrence.Slice(at, m), terms.Popularity.AsSpan(at, m),
+            Approximate(scores.Slice(at, m), sums, offset, product, segment, logCooccurrence.Slice(at, m), terms.Popularity.AsSpan(at, m),
                 terms.Trend.AsSpan(at, m), wExplore, wCooccurrence);
         }
     }
 
-    /// <summary><c>s_r = (((w_e·b_r + (w_e·s_h·s_r)·(Σ_r − offset)) + w_c·l_r) + p_r) + t_r</c> for one chunk's rows.</summary>
-    private static void Approximate(Span<float> s, ReadOnlySpan<int> sums, int offset, float product, QuantizedChunk chunk,
+    /// <summary><c>s_r = (((w_e·b_r + (w_e·s_h·s_r)·(Σ_r − offset)) + w_c·l_r) + p_r) + t_r</c> for one segment's rows.</summary>
+    private static void Approximate(Span<float> s, ReadOnlySpan<int> sums, int offset, float product, QuantizedSegment segment,
         ReadOnlySpan<float> l, ReadOnlySpan<float> p, ReadOnlySpan<float> t, float wExplore, float wCooccurrence)
     {
-        ReadOnlySpan<float> scales = chunk.Scales, biases = chunk.Biases;
+        ReadOnlySpan<float> scales = segment.Scales, biases = segment.Biases;
         int r = 0;
         if (Simd.Current != SimdWidth.Scalar && Vector256.IsHardwareAccelerated)
         {
+            // Every span is at least s long (the segment's rows are padded), so the loads stay inside them.
+            ref float sr = ref MemoryMarshal.GetReference(s);
+            ref int dr = ref MemoryMarshal.GetReference(sums);
+            ref float cr = ref MemoryMarshal.GetReference(scales);
+            ref float br = ref MemoryMarshal.GetReference(biases);
+            ref float lr = ref MemoryMarshal.GetReference(l);
+            ref float pr = ref MemoryMarshal.GetReference(p);
+            ref float tr = ref MemoryMarshal.GetReference(t);
             Vector256<float> we = Vector256.Create(wExplore), wc = Vector256.Create(wCooccurrence), scale = Vector256.Create(product);
             Vector256<int> shift = Vector256.Create(offset);
             for (; r + Vector256<float>.Count <= s.Length; r += Vector256<float>.Count)
             {
-                Vector256<float> dot = Vector256.ConvertToSingle(Vector256.Create(sums.Slice(r, 8)) - shift);
-                Vector256<float> x = (we * Vector256.Create(biases.Slice(r, 8))) + (scale * Vector256.Create(scales.Slice(r, 8)) * dot);
-                x += wc * Vector256.Create(l.Slice(r, 8));
-                x += Vector256.Create(p.Slice(r, 8));
-                (x + Vector256.Create(t.Slice(r, 8))).CopyTo(s.Slice(r, 8));
+                nuint at = (nuint)r;
+                Vector256<float> dot = Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref dr, at) - shift);
+                Vector256<float> x = (we * Vector256.LoadUnsafe(ref br, at)) + (scale * Vector256.LoadUnsafe(ref cr, at) * dot);
+                x += wc * Vector256.LoadUnsafe(ref lr, at);
+                x += Vector256.LoadUnsafe(ref pr, at);
+                (x + Vector256.LoadUnsafe(ref tr, at)).StoreUnsafe(ref sr, at);
             }
         }
 

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 using LifelongPrefs.Data;
 using LifelongPrefs.Tensors;
 
@@ -45,7 +44,7 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
 
     /// <inheritdoc/>
     /// <remarks>
-    /// One pass over the output table's chunks: per item <c>((w_explore·(o_i·h + b_i) + w_cooc·log(1 + c_i)) + w_pop·pop_i) + w_trend·trend_i</c>,
+    /// One pass over the version's <see cref="Fp32Table"/> (the output table in 256-row segments, built on first use): per item <c>((w_explore·(o_i·h + b_i) + w_cooc·log(1 + c_i)) + w_pop·pop_i) + w_trend·trend_i</c>,
     /// with the last two products taken from the version's <see cref="ItemTerms"/> (built on first use) and the
     /// co-occurrence term read from a buffer that only the recent items' rows touched; then the full feature row for the
     /// items bought before. Every product and sum is the one <see cref="RepeatExploreMath.ExploreLogit"/> and
@@ -366,14 +365,14 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
     private void CooccurrenceByFeatures(Scratch scratch, Span<float> destination)
     {
         destination.Clear();
-        int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems);
+        int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems), touched = 0;
         for (int j = 0; j < cooc; j++)
         {
             int other = scratch.Recent[j];
             float inverse = _info.Row(other)[RepeatExplore.ItemInfo.InverseSqrtUsers];
             if (inverse > 0f)
             {
-                _cooccurrence.AddRowTo(other, inverse, destination);
+                _cooccurrence.AddRowTo(other, inverse, destination, scratch.Touched, ref touched); // the list is unused: the buffer is cleared whole
             }
         }
 
@@ -409,7 +408,7 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
         internal float[] BoughtCooccurrence { get; set; } = [];
 
         /// <summary>The quantized user vector (int8 path), padded to whole groups of 4.</summary>
-        internal sbyte[] Levels { get; } = new sbyte[QuantizedChunk.Groups(d) * Kernels.Int8GroupWidth];
+        internal sbyte[] Levels { get; } = new sbyte[QuantizedSegment.Groups(d) * Kernels.Int8GroupWidth];
 
         /// <summary>One chunk's integer dot products (int8 path).</summary>
         internal int[] Sums { get; set; } = [];
@@ -438,25 +437,13 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
             return _cooccurrence.AsSpan(0, items);
         }
 
-        /// <summary>Records the entries of the co-occurrence buffer that are not +0 (found by a vectorised scan) and returns them.</summary>
-        internal ReadOnlySpan<int> Touch(int items)
+        /// <summary>Gets the buffer in which a call lists the entries of the co-occurrence buffer it made non-zero (as many as the catalog).</summary>
+        internal Span<int> Touched => _touched;
+
+        /// <summary>Sets how many entries of <see cref="Touched"/> the call listed (<see cref="Reset"/> clears them).</summary>
+        internal int TouchedCount
         {
-            ReadOnlySpan<int> bits = MemoryMarshal.Cast<float, int>(_cooccurrence.AsSpan(0, items));
-            int n = 0;
-            for (int at = 0; at < bits.Length; at++)
-            {
-                int skip = bits[at..].IndexOfAnyExcept(0);
-                if (skip < 0)
-                {
-                    break;
-                }
-
-                at += skip;
-                _touched[n++] = at;
-            }
-
-            _touchedCount = n;
-            return _touched.AsSpan(0, n);
+            set => _touchedCount = value;
         }
 
         internal void Reset(int items)

@@ -51,6 +51,14 @@ public class RepeatExploreScoringTests
         return (RepeatExploreScorer)model.CreateScorer();
     }
 
+    /// <summary>A model fitted on 30 days of shopping with few negatives, so one small basket changes only some chunks.</summary>
+    private static RepeatExplore SmallModel(int users, int items, int d, int seed)
+    {
+        var model = new RepeatExplore(new RepeatExploreOptions { Dimensions = d, Negatives = 8, OwnCandidates = 8, Seed = seed });
+        model.Fit(Shopping(users, items, 30, seed), users, items);
+        return model;
+    }
+
     private static Interaction[] HistoryOf(List<Interaction> events, int user) => [.. events.Where(e => e.User == user)];
 
     private static int[] Top(float[] scores, Interaction[] history, int k)
@@ -153,26 +161,56 @@ public class RepeatExploreScoringTests
     public void A_new_version_reuses_the_int8_chunks_it_shares_and_equals_a_fresh_build()
     {
         const int Users = 30, Items = 800, D = 16;
-        List<Interaction> events = Shopping(Users, Items, 30, 9);
-        var model = new RepeatExplore(new RepeatExploreOptions { Dimensions = D, Negatives = 8, OwnCandidates = 8, Seed = 9 });
-        model.Fit(events, Users, Items);
+        RepeatExplore model = SmallModel(Users, Items, D, 9);
         Int8ItemTable first = ((RepeatExploreScorer)model.CreateScorer()).Int8Table;
 
         // One small basket: the writer copies only the chunks of the rows it touches (targets, negatives).
         model.Update([new Interaction(2, 5, new DateTime(2011, 3, 1).Ticks, EventKind.Purchase, 1, 1, 10_000)], Users, Items);
         var second = (RepeatExploreScorer)model.CreateScorer();
         Int8ItemTable table = second.Int8Table;
-        Assert.True(table.Reused > 0 && table.Reused < table.Chunks.Length, $"reused {table.Reused} of {table.Chunks.Length}");
+        Assert.True(table.Reused > 0 && table.Reused < table.ChunkCount, $"reused {table.Reused} of {table.ChunkCount}");
         Assert.NotSame(first, table);
 
         // A build with no previous table to borrow from holds the same levels, scales and biases.
         Int8ItemTable fresh = Int8ItemTable.Build(second.Outputs, Items, D, new RepeatExploreOptions());
         Assert.Equal(0, fresh.Reused);
-        for (int c = 0; c < table.Chunks.Length; c++)
+        Assert.Equal(fresh.Segments.Length, table.Segments.Length);
+        for (int c = 0; c < table.Segments.Length; c++)
         {
-            Assert.Equal(fresh.Chunks[c].Packed, table.Chunks[c].Packed);
-            Assert.Equal(fresh.Chunks[c].Scales, table.Chunks[c].Scales);
-            Assert.Equal(fresh.Chunks[c].Biases, table.Chunks[c].Biases);
+            Assert.Equal(fresh.Segments[c].Packed, table.Segments[c].Packed);
+            Assert.Equal(fresh.Segments[c].Scales, table.Segments[c].Scales);
+            Assert.Equal(fresh.Segments[c].Biases, table.Segments[c].Biases);
         }
+    }
+
+    [Fact]
+    public void The_fp32_segments_hold_the_output_rows_and_a_new_version_shares_the_unchanged_ones()
+    {
+        // 803 items: four segments of 256 rows, the last one partial (its last chunk too).
+        const int Users = 30, Items = 803, D = 16;
+        RepeatExplore model = SmallModel(Users, Items, D, 11);
+        var scorer = (RepeatExploreScorer)model.CreateScorer();
+        Fp32ItemTable first = scorer.Fp32Table;
+
+        // A version with no write in between takes every segment whole.
+        Fp32ItemTable again = ((RepeatExploreScorer)model.CreateScorer()).Fp32Table;
+        Assert.Equal((Items + 7) / 8, again.Reused);
+        Assert.Same(first.Weights[^1], again.Weights[^1]);
+
+        // After a write, every segment holds the version's rows: weights (stride d) and biases, row for row.
+        model.Update([new Interaction(2, 5, new DateTime(2011, 3, 1).Ticks, EventKind.Purchase, 1, 1, 10_000)], Users, Items);
+        var second = (RepeatExploreScorer)model.CreateScorer();
+        Fp32ItemTable table = second.Fp32Table;
+        Assert.Equal(4, table.Weights.Length);
+        for (int item = 0; item < Items; item++)
+        {
+            ReadOnlySpan<float> row = second.Outputs.Row(item);
+            Assert.Equal(row[..D].ToArray(), table.Weights[item / 256].AsSpan((item % 256) * D, D).ToArray());
+            Assert.Equal(row[D], table.Biases[item / 256][item % 256]);
+        }
+
+        // The written rows are in the new table, not in the old one: segments were copied, never written.
+        ReadOnlySpan<float> before = scorer.Outputs.Row(5);
+        Assert.Equal(before[..D].ToArray(), first.Weights[0].AsSpan(5 * D, D).ToArray());
     }
 }
