@@ -81,7 +81,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
             {
                 Volatile.Write(ref _current, v);
                 VersionPublished?.Invoke(v);
-            });
+            }, RaiseDriftDetected);
     }
 
     /// <summary>Raised on the learner thread after each version is published (tests keep the versions to recompute reads).</summary>
@@ -110,7 +110,8 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
         {
             PublishedVersion v = Volatile.Read(ref _current);
             return new TrackerStatistics(Interlocked.Read(ref _observed), _learner.Learned, _learner.QueueDepth,
-                _learner.Dropped, v.Number, _users.Count, _items.Count, Interlocked.Read(ref _feedback), _learner.SkippedSteps);
+                _learner.Dropped, v.Number, _users.Count, _items.Count, Interlocked.Read(ref _feedback), _learner.SkippedSteps,
+                _learner.Drift?.Tested ?? 0, _learner.Drift?.Detections ?? 0);
         }
     }
 
@@ -294,13 +295,14 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
         }
 
         var interaction = new Interaction(user, item, ticks, evt.Kind, evt.Quantity, evt.Value, basket);
+        long position = log.Appended;
         log.Append(interaction, evt.BasketId, _options.MaxHistoryPerUser);
         if (ticks > _streamTicks)
         {
             Interlocked.Exchange(ref _streamTicks, ticks);
         }
 
-        _learner.Enqueue(new QueuedEvent(interaction, _users.Count, _items.Count, Negative: false));
+        _learner.Enqueue(new QueuedEvent(interaction, _users.Count, _items.Count, Negative: false, Log: log, Position: position));
         Interlocked.Increment(ref _observed);
     }
 

@@ -107,6 +107,10 @@ public sealed class TrackerOptions
     /// <value>Default <see cref="ItemTablePrecision.Exact"/> (every score exact).</value>
     public ItemTablePrecision ItemTablePrecision { get; init; } = ItemTablePrecision.Exact;
 
+    /// <summary>Gets the drift detection the learner runs over its prequential misses, and its reaction (<see cref="DriftOptions"/>).</summary>
+    /// <value>Default: new <see cref="DriftOptions"/>, switched off.</value>
+    public DriftOptions Drift { get; init; } = new();
+
     /// <summary>
     /// Gets the continual-learning strategies applied when the tracker learns with a custom <see cref="Models.BprMf"/>
     /// (the tracker wraps it in a <see cref="ContinualLearner"/>); the default learner (<c>RepeatExplore</c>) and other
@@ -166,6 +170,7 @@ public sealed class TrackerOptions
         Positive(LateEventTolerance, nameof(LateEventTolerance), allowZero: true);
         Positive(LongTermHalfLife, nameof(LongTermHalfLife));
         Positive(RecentHalfLife, nameof(RecentHalfLife));
+        (Drift ?? throw new ArgumentNullException(nameof(Drift), "TrackerOptions.Drift is null; leave it unset for the defaults.")).Validate();
         ArgumentNullException.ThrowIfNull(Continual, nameof(Continual));
         Continual.Validate();
     }

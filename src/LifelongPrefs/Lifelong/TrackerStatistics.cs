@@ -10,6 +10,8 @@ namespace LifelongPrefs.Lifelong;
 /// <param name="Items">Distinct items known.</param>
 /// <param name="FeedbackReceived">Feedback calls accepted, by every outcome.</param>
 /// <param name="SkippedSteps">Optimizer steps the learner skipped because a gradient was NaN or infinite.</param>
+/// <param name="DriftTests">Purchases the drift monitor ranked before learning them (0 unless <see cref="DriftOptions.Enabled"/>).</param>
+/// <param name="DriftsDetected">Drifts detected, globally and per segment (<see cref="PreferenceTracker.DriftHistory"/> keeps the recent ones).</param>
 public readonly record struct TrackerStatistics(
     long EventsObserved,
     long EventsLearned,
@@ -19,4 +21,6 @@ public readonly record struct TrackerStatistics(
     int Users,
     int Items,
     long FeedbackReceived,
-    long SkippedSteps);
+    long SkippedSteps,
+    long DriftTests,
+    long DriftsDetected);

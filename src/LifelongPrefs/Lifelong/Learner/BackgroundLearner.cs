@@ -49,6 +49,10 @@ internal sealed class BackgroundLearner : IDisposable
     private readonly TimeProvider _time;
     private readonly bool _publishEveryBatch;
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
+    private readonly DriftMonitor? _drift;
+    private readonly List<QueuedEvent> _driftTests = [];
+    private IScorer? _publishedScorer;    // the newest published version's scorer: what the drift tests rank with
+    private long _latestTicks = long.MinValue;
     private long _head;           // sequence number of the oldest queued entry
     private long _enqueued;       // sequence number the next entry gets
     private long _cutUntil;       // take short batches until this many entries have left the queue
@@ -62,8 +66,10 @@ internal sealed class BackgroundLearner : IDisposable
     private bool _inFlight;
     private Exception? _fault;
 
-    internal BackgroundLearner(IRecommender model, TrackerOptions options, TimeProvider time, Action<PublishedVersion> publish)
+    internal BackgroundLearner(IRecommender model, TrackerOptions options, TimeProvider time, Action<PublishedVersion> publish,
+        Action<DriftDetection>? drift = null)
     {
+        _drift = options.Drift.Enabled ? new DriftMonitor(options.Drift, options, model, drift ?? (_ => { })) : null;
         _model = model;
         _negatives = model as INegativeFeedbackLearner;
         _texts = model as IItemTextLearner;
@@ -100,6 +106,9 @@ internal sealed class BackgroundLearner : IDisposable
 
     /// <summary>Gets the number of events learned and published.</summary>
     internal long Learned => Interlocked.Read(ref _learned);
+
+    /// <summary>Gets the drift monitor (<see langword="null"/> when <see cref="DriftOptions.Enabled"/> is off).</summary>
+    internal DriftMonitor? Drift => _drift;
 
     /// <summary>Gets the optimizer steps the model skipped for non-finite gradients.</summary>
     internal long SkippedSteps => _model is ITrainableRecommender t ? t.Trainer.SkippedSteps : 0;
@@ -257,6 +266,15 @@ internal sealed class BackgroundLearner : IDisposable
                     QueuedEvent q = _ring[s % _ring.Length];
                     users = Math.Max(users, q.Users);
                     items = Math.Max(items, q.Items);
+                    if (_drift is not null && q.Text is null)
+                    {
+                        _latestTicks = Math.Max(_latestTicks, q.Event.Ticks);
+                        if (_drift.Samples(q))
+                        {
+                            _driftTests.Add(q);
+                        }
+                    }
+
                     if (q.Text is not null)
                     {
                         _batchTexts.Add((q.Event.Item, q.Text));
@@ -311,6 +329,14 @@ internal sealed class BackgroundLearner : IDisposable
                 _negatives?.AddNegative(user, item);
             }
 
+            if (_drift is not null)
+            {
+                // Test then train: the sampled purchases are ranked by the published version before this batch is learned.
+                _drift.Test(_driftTests, _publishedScorer);
+                _driftTests.Clear();
+                _drift.BeforeUpdate(_latestTicks);
+            }
+
             _model.Update(batch, users, items);
             foreach (Interaction e in batch)
             {
@@ -321,6 +347,7 @@ internal sealed class BackgroundLearner : IDisposable
             if (!SkipVersion(end))
             {
                 IScorer scorer = _model.CreateScorer();
+                _publishedScorer = scorer;
                 (float[] trending, float[] totals) = _trending.Snapshot(items);
                 long learned = Interlocked.Add(ref _learned, _unpublished);
                 _publish(new PublishedVersion(++_version, scorer, trending, totals, learned, _trending.StreamTicks));

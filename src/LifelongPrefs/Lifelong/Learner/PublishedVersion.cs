@@ -27,4 +27,8 @@ internal sealed record PublishedVersion(long Number, IScorer? Scorer, float[] Tr
 /// <param name="Items">The number of items known when it was queued.</param>
 /// <param name="Negative">Whether this is a dismissal (a negative example) rather than an event.</param>
 /// <param name="Text">An item description for the learner (then only the event's item matters), or <see langword="null"/>.</param>
-internal readonly record struct QueuedEvent(Data.Interaction Event, int Users, int Items, bool Negative, string? Text = null);
+/// <param name="Log">The user's log, for the drift monitor's prequential test (<see langword="null"/> when not needed).</param>
+/// <param name="Position">The event's position in <paramref name="Log"/> (<see cref="UserLog.Appended"/> just before it was appended):
+/// the history the user had when it arrived is the log's events before it.</param>
+internal readonly record struct QueuedEvent(Data.Interaction Event, int Users, int Items, bool Negative, string? Text = null,
+    UserLog? Log = null, long Position = 0);

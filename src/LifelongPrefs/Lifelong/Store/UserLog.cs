@@ -25,6 +25,9 @@ internal sealed class UserLog
     /// <summary>Gets the number of events kept (writer only).</summary>
     internal int Count => _buffer.Count;
 
+    /// <summary>Gets the number of events ever appended, kept or not: the position the next event gets (writer only).</summary>
+    internal long Appended => _buffer.Start + _buffer.Count;
+
     /// <summary>Gets the user's newest events, at most <paramref name="max"/>, oldest first. Any thread.</summary>
     internal ReadOnlySpan<Interaction> Recent(int max)
     {
@@ -33,6 +36,20 @@ internal sealed class UserLog
         int n = Volatile.Read(ref buffer.Count);
         int from = Math.Max(0, n - max);
         return buffer.Events.AsSpan(from, n - from);
+    }
+
+    /// <summary>
+    /// Gets the newest kept events, at most <paramref name="max"/>, among those appended before the event at
+    /// <paramref name="position"/> (an <see cref="Appended"/> value read when that event was recorded), oldest first:
+    /// the history the user had when it arrived, however many events came after. Any thread.
+    /// </summary>
+    internal ReadOnlySpan<Interaction> Before(long position, int max)
+    {
+        EventBuffer buffer = Volatile.Read(ref _buffer);
+        int n = Volatile.Read(ref buffer.Count);
+        int end = (int)Math.Clamp(position - buffer.Start, 0, n);
+        int from = Math.Max(0, end - max);
+        return buffer.Events.AsSpan(from, end - from);
     }
 
     /// <summary>Gets the user's dismissals (an immutable array, replaced on every change). Any thread.</summary>
@@ -46,11 +63,13 @@ internal sealed class UserLog
         if (n == buffer.Events.Length)
         {
             Interaction[] fresh;
+            long start = buffer.Start;
             if (buffer.Events.Length >= 2 * max)
             {
                 // Full at twice the limit: keep the newest max in a new array, so appends stay amortised O(1).
                 fresh = new Interaction[buffer.Events.Length];
                 buffer.Events.AsSpan(n - max, max).CopyTo(fresh);
+                start += n - max;
                 n = max;
             }
             else
@@ -60,7 +79,7 @@ internal sealed class UserLog
             }
 
             // Readers of the old buffer keep a valid, unchanged view; new readers see the new pair.
-            buffer = new EventBuffer(fresh, n);
+            buffer = new EventBuffer(fresh, n, start);
             Volatile.Write(ref _buffer, buffer);
         }
 
@@ -88,9 +107,12 @@ internal sealed class UserLog
         Volatile.Write(ref _dismissals, kept.ToArray());
     }
 
-    /// <summary>An array of events and how many of them are published.</summary>
-    private sealed class EventBuffer(Interaction[] events, int count)
+    /// <summary>An array of events, how many of them are published, and the position in the user's stream of its first.</summary>
+    private sealed class EventBuffer(Interaction[] events, int count, long start = 0)
     {
+        /// <summary>How many of the user's events were dropped before <see cref="Events"/>[0] (the trimmed prefix).</summary>
+        internal readonly long Start = start;
+
         /// <summary>The events; slots at and after <see cref="Count"/> are not yet published.</summary>
         internal readonly Interaction[] Events = events;
 

@@ -5,8 +5,17 @@ using LifelongPrefs.Training;
 namespace LifelongPrefs.Models;
 
 /// <summary>The online steps on one basket: the gate's softmax over its candidates, then the embedding model's sampled softmax with lazy Adam rows.</summary>
-public sealed partial class RepeatExplore
+public sealed partial class RepeatExplore : IDriftReactiveLearner
 {
+    private float _learningRateScale = 1f;   // the drift monitor's multiplier of both learning rates (1: steps unchanged, bit for bit)
+
+    /// <inheritdoc/>
+    float IDriftReactiveLearner.LearningRateScale
+    {
+        get => _learningRateScale;
+        set => _learningRateScale = value;
+    }
+
     /// <summary>One online step on a basket: the gate's softmax, then the embedding model's sampled softmax.</summary>
     private void Learn(int u, ReadOnlySpan<int> targets)
     {
@@ -84,7 +93,7 @@ public sealed partial class RepeatExplore
     private void ApplyEmbedding(int u, int slots, int contextCount)
     {
         int d = _d, w = d + 1;
-        (float stepSize, float inverse) = Adam.BiasCorrectedScales(_options.LearningRate, Beta1, Beta2, _steps);
+        (float stepSize, float inverse) = Adam.BiasCorrectedScales(_options.LearningRate * _learningRateScale, Beta1, Beta2, _steps);
         for (int r = 0; r < slots; r++)
         {
             int item = _slotItems[r];
@@ -187,7 +196,7 @@ public sealed partial class RepeatExplore
         }
 
         RepeatExploreMath.GateLoss(_gateGrad, _gateLogits, _features.AsSpan(0, c * F), _logWeights.AsSpan(0, c), _labels.AsSpan(0, c), _gate);
-        (float stepSize, float inverse) = Adam.BiasCorrectedScales(_options.GateLearningRate, Beta1, Beta2, _steps);
+        (float stepSize, float inverse) = Adam.BiasCorrectedScales(_options.GateLearningRate * _learningRateScale, Beta1, Beta2, _steps);
         AdamRow(_gate, _gateGrad, _gateM, _gateV, stepSize, inverse);
     }
 
