@@ -48,10 +48,10 @@ internal static class Strategies
         [
             new("retrain", $"BPR-MF refitted from scratch every month (≤ {retrainEpochs} epochs, early stopping)", true, Bpr),
             Continual("naive", $"fine-tune on the month only ({UpdateEpochs} epochs)", ContinualOptions.Naive),
-            Continual("replay", $"+ {ReplayCapacity:N0}-event reservoir, 1:1", replay),
+            Continual("replay", $"+ {ReplayCapacity:N0}-event reservoir (by user), 1:1", replay),
             Continual("replay+ewc", $"+ online EWC λ = {EwcStrength}", new ContinualOptions { ReplayCapacity = ReplayCapacity, ReplayRatio = 1, EwcStrength = EwcStrength, DistillationWeight = 0 }),
             Continual("replay+distill", $"+ distillation, weight {DistillationWeight}", new ContinualOptions { ReplayCapacity = ReplayCapacity, ReplayRatio = 1, EwcStrength = 0, DistillationWeight = DistillationWeight }),
-            Continual("default", "ContinualOptions' defaults", new ContinualOptions()),
+            Continual("default", "ContinualOptions' defaults (by-user replay 1:2, EWC λ = 1.5e-4)", new ContinualOptions()),
             new("tracker", "PreferenceTracker (RepeatExplore), fed month by month", false,
                 () => new TrackerRecommender(() => new PreferenceTracker(new TrackerOptions { Seed = seed, FlushInterval = Timeout.InfiniteTimeSpan }))),
         ];

@@ -28,16 +28,16 @@ public sealed class ContinualOptions
     public int ReplayCapacity { get; init; } = 20_000;
 
     /// <summary>Gets how many replayed training examples join each update per new one.</summary>
-    /// <value>Default 0.25; 0 to 100.</value>
-    public double ReplayRatio { get; init; } = 0.25;
+    /// <value>Default 0.5; 0 to 100.</value>
+    public double ReplayRatio { get; init; } = 0.5;
 
     /// <summary>Gets how many of each user's most recent events are replay candidates besides the reservoir; 0 for none.</summary>
     /// <value>Default 0; 0 to 10,000.</value>
     public int ReplayRecentPerUser { get; init; }
 
     /// <summary>Gets how the reservoir weighs the stream's events.</summary>
-    /// <value>Default <see cref="ReplayStratification.Uniform"/>.</value>
-    public ReplayStratification ReplayStratification { get; init; } = ReplayStratification.Uniform;
+    /// <value>Default <see cref="ReplayStratification.ByUser"/> (every shopper's past about equally represented).</value>
+    public ReplayStratification ReplayStratification { get; init; } = ReplayStratification.ByUser;
 
     /// <summary>Gets λ of the online EWC penalty <c>(λ/2)·Σ F·(θ − θ*)²</c>; 0 disables it.</summary>
     /// <value>Default 1.5·10⁻⁴; finite and non-negative. Its scale follows the Fisher's (the per-pass sum of squared summed-batch gradients): around 10⁻⁴ suits BPR-MF on shop data.</value>
