@@ -50,22 +50,7 @@ public sealed class OnlineRetailSampleTests : IDisposable
         return path;
     }
 
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var console = new StringWriter();
-        var output = new StringWriter();
-        var error = new StringWriter();
-        IAnsiConsole ansi = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(console),
-        });
-        ansi.Profile.Width = 200;
-        int code = SampleRun.Run(args, ansi, output, error);
-        return (code, console + output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Error) Run(params string[] args) => SampleHarness.Run(SampleRun.Run, args);
 
     [Fact]
     public void Help_prints_the_usage_with_every_option()

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using LifelongPrefs.Evaluation.Protocols;
 using LifelongPrefs.Samples.Streaming;
-using Spectre.Console;
 
 namespace LifelongPrefs.Tests.Samples;
 
@@ -62,22 +61,7 @@ public sealed partial class StreamingSampleTests : IDisposable
         return path;
     }
 
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var console = new StringWriter();
-        var output = new StringWriter();
-        var error = new StringWriter();
-        IAnsiConsole ansi = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(console),
-        });
-        ansi.Profile.Width = 200;
-        int code = StreamingRun.Run(args, ansi, output, error);
-        return (code, console + output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Error) Run(params string[] args) => SampleHarness.Run(StreamingRun.Run, args);
 
     [Fact]
     public void Help_prints_the_usage_with_every_option()
