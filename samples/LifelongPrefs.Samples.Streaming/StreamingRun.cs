@@ -13,18 +13,6 @@ namespace LifelongPrefs.Samples.Streaming;
 /// </summary>
 internal static class StreamingRun
 {
-    /// <summary>The exit code of a bad option or input file.</summary>
-    internal const int BadInput = SampleConsole.BadInput;
-
-    /// <summary>Runs the sample.</summary>
-    /// <param name="args">The command line.</param>
-    /// <param name="console">Where progress, reports and tables go.</param>
-    /// <param name="output">Where the usage text and the <c>--json</c> line go (standard output).</param>
-    /// <param name="error">Where the one-line error goes (standard error).</param>
-    /// <returns>The exit code.</returns>
-    internal static int Run(IReadOnlyList<string> args, IAnsiConsole console, TextWriter output, TextWriter error) =>
-        SampleConsole.Run(args, StreamingOptions.Parse, options => options.Help, StreamingOptions.Usage, options => Execute(options, console, output), output, error);
-
     private static void Execute(StreamingOptions options, IAnsiConsole console, TextWriter output)
     {
         string path = SampleConsole.DataFile(options.DataPath);
@@ -242,4 +230,16 @@ internal static class StreamingRun
 
         console.Write(table);
     }
+
+    /// <summary>The exit code of a bad option or input file.</summary>
+    internal const int BadInput = SampleConsole.BadInput;
+
+    /// <summary>Runs the sample.</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="console">Where progress, reports and tables go.</param>
+    /// <param name="output">Where the usage text and the <c>--json</c> line go (standard output).</param>
+    /// <param name="error">Where the one-line error goes (standard error).</param>
+    /// <returns>The exit code.</returns>
+    internal static int Run(IReadOnlyList<string> args, IAnsiConsole console, TextWriter output, TextWriter error) =>
+        SampleConsole.Run(args, StreamingOptions.Parse, options => options.Help, StreamingOptions.Usage, options => Execute(options, console, output), output, error);
 }

@@ -26,4 +26,34 @@ internal static class SampleHarness
         int code = run(args, ansi, output, error);
         return (code, console + output.ToString(), error.ToString());
     }
+
+    /// <summary>Writes <paramref name="text"/> to the file <paramref name="name"/> in <paramref name="folder"/>.</summary>
+    /// <returns>The file's path.</returns>
+    internal static string WriteFile(string folder, string name, string text)
+    {
+        string path = Path.Combine(folder, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    /// <summary>Asserts that <c>--help</c> among <paramref name="args"/> exits 0 with nothing on stderr and a usage text naming every one of <paramref name="options"/>.</summary>
+    internal static void AssertHelpNames(Entry run, string[] args, string[] options)
+    {
+        var (code, output, error) = Run(run, args);
+        Assert.Equal(0, code);
+        Assert.Empty(error);
+        foreach (string option in options)
+        {
+            Assert.Contains(option, output, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Asserts that <paramref name="error"/> is one line, <c>error: …</c>, naming <paramref name="fragment"/>.</summary>
+    internal static void AssertOneErrorLine(string error, string fragment)
+    {
+        string[] lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains(fragment, lines[0], StringComparison.Ordinal);
+    }
 }
