@@ -59,24 +59,6 @@ internal static class Program
         _ => throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", AllModels)}."),
     };
 
-    /// <summary>Finds the bundled data by walking up from the working directory and from the executable.</summary>
-    internal static string FindBundledData()
-    {
-        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
-            {
-                string candidate = Path.Combine(dir.FullName, Data.OnlineRetail.SamplePath);
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
-
-        throw new FileNotFoundException($"The bundled data '{Data.OnlineRetail.SamplePath}' was not found above the working directory; pass --data PATH.");
-    }
-
     /// <summary>The settings <see cref="Create(string, Options)"/> reads.</summary>
     private sealed record Options(int? Epochs, int Seed, ValidationObjective Objective);
 }

@@ -110,47 +110,9 @@ internal sealed record SampleOptions
             return new SampleOptions { Help = true };
         }
 
-        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
-        for (int i = 0; i < args.Count; i++)
-        {
-            string arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"Unexpected argument '{arg}': options start with --.");
-            }
-
-            int equals = arg.IndexOf('=', StringComparison.Ordinal);
-            string name = equals < 0 ? arg : arg[..equals];
-            bool takesValue = name switch
-            {
-                "--data" or "--columns" or "--time-format" or "--delimiter" or "--min-weight" or "--models" or "--monthly" or "--epochs" or "--seed" or "--jobs" or "--user" => true,
-                "--no-header" or "--lenient" or "--json" => false,
-                _ => throw new ArgumentException($"Unknown option '{name}'."),
-            };
-
-            string? value = null;
-            if (equals >= 0)
-            {
-                value = takesValue ? arg[(equals + 1)..] : throw new ArgumentException($"Option '{name}' takes no value but got '{arg[(equals + 1)..]}'.");
-            }
-            else if (takesValue)
-            {
-                value = i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)
-                    ? args[++i]
-                    : throw new ArgumentException($"Option '{name}' needs a value.");
-            }
-
-            if (takesValue && string.IsNullOrWhiteSpace(value))
-            {
-                throw new ArgumentException($"Option '{name}' needs a value but got '{value}'.");
-            }
-
-            if (!values.TryAdd(name, value))
-            {
-                throw new ArgumentException($"Option '{name}' is given twice.");
-            }
-        }
-
+        Dictionary<string, string?> values = SampleConsole.ReadOptions(args,
+            ["--data", "--columns", "--time-format", "--delimiter", "--min-weight", "--models", "--monthly", "--epochs", "--seed", "--jobs", "--user"],
+            ["--no-header", "--lenient", "--json"]);
         return Build(values);
     }
 
@@ -203,9 +165,9 @@ internal sealed record SampleOptions
                 string m when m.Equals("none", StringComparison.OrdinalIgnoreCase) => [],
                 string m => ParseModels(m),
             },
-            Epochs = Get("--epochs") is string epochs ? ParsePositive(epochs, "--epochs") : null,
-            Seed = Get("--seed") is string seed ? ParseInt(seed, "--seed") : 42,
-            Jobs = Get("--jobs") is string jobs ? ParsePositive(jobs, "--jobs") : Environment.ProcessorCount,
+            Epochs = Get("--epochs") is string epochs ? SampleConsole.ParsePositive(epochs, "--epochs") : null,
+            Seed = Get("--seed") is string seed ? SampleConsole.ParseInt(seed, "--seed") : 42,
+            Jobs = Get("--jobs") is string jobs ? SampleConsole.ParsePositive(jobs, "--jobs") : Environment.ProcessorCount,
             User = Get("--user"),
             Json = values.ContainsKey("--json"),
         };
@@ -293,16 +255,6 @@ internal sealed record SampleOptions
 
         return models.Count > 0 ? [.. models] : throw new ArgumentException($"Option '--models' names no model but got '{text}'.");
     }
-
-    private static int ParsePositive(string text, string option) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value > 0
-            ? value
-            : throw new ArgumentException($"Option '{option}' needs a positive integer but got '{text}'.");
-
-    private static int ParseInt(string text, string option) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
-            ? value
-            : throw new ArgumentException($"Option '{option}' needs an integer but got '{text}'.");
 
     private static float ParseFinite(string text, string option) =>
         float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && float.IsFinite(value)

@@ -17,10 +17,7 @@ namespace LifelongPrefs.Samples.OnlineRetail;
 internal static class SampleRun
 {
     /// <summary>The exit code of a bad option or input file.</summary>
-    internal const int BadInput = 2;
-
-    // Long enough for any of our messages; a garbled file's header quoted back is cut here.
-    private const int MaxMessageLength = 400;
+    internal const int BadInput = SampleConsole.BadInput;
 
     /// <summary>Runs the sample.</summary>
     /// <param name="args">The command line.</param>
@@ -28,95 +25,12 @@ internal static class SampleRun
     /// <param name="output">Where the usage text and the <c>--json</c> line go (standard output).</param>
     /// <param name="error">Where the one-line error goes (standard error).</param>
     /// <returns>The exit code.</returns>
-    internal static int Run(IReadOnlyList<string> args, IAnsiConsole console, TextWriter output, TextWriter error)
-    {
-        SampleOptions options;
-        try
-        {
-            options = SampleOptions.Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            error.WriteLine($"error: {OneLine(e)} (--help prints the usage)");
-            return BadInput;
-        }
-
-        if (options.Help)
-        {
-            output.Write(SampleOptions.Usage);
-            output.WriteLine();
-            return 0;
-        }
-
-        try
-        {
-            Execute(options, console, output);
-            return 0;
-        }
-        catch (Exception e) when (IsBadInput(e))
-        {
-            error.WriteLine($"error: {OneLine(e)}");
-            return BadInput;
-        }
-#pragma warning disable CA1031 // The sample's promise is one line and an exit code, never a stack trace.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            error.WriteLine($"unexpected error ({e.GetType().Name}): {OneLine(e)}");
-            return 1;
-        }
-    }
-
-    /// <summary>Failures that come from the user's file or options rather than from the sample.</summary>
-    private static bool IsBadInput(Exception e) =>
-        e is ArgumentException or FormatException or IOException or UnauthorizedAccessException or InvalidDataException;
-
-    /// <summary>
-    /// The message on one printable line: without the "(Parameter 'x')" suffix that means nothing to a user, with
-    /// line breaks and control characters (a binary file's header quoted back) turned into spaces, and cut at
-    /// <see cref="MaxMessageLength"/> characters.
-    /// </summary>
-    internal static string OneLine(Exception e)
-    {
-        string message = e.Message;
-        if (e is ArgumentException { ParamName: string name })
-        {
-            message = message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal);
-        }
-
-        var line = new StringBuilder(Math.Min(message.Length, MaxMessageLength + 1));
-        foreach (char c in message)
-        {
-            bool space = char.IsControl(c) || char.IsWhiteSpace(c);
-            if (space && (line.Length == 0 || line[^1] == ' '))
-            {
-                continue;
-            }
-
-            line.Append(space ? ' ' : c);
-            if (line.Length > MaxMessageLength)
-            {
-                line.Length = MaxMessageLength;
-                return line.Append('…').ToString();
-            }
-        }
-
-        return line.ToString().TrimEnd();
-    }
+    internal static int Run(IReadOnlyList<string> args, IAnsiConsole console, TextWriter output, TextWriter error) =>
+        SampleConsole.Run(args, SampleOptions.Parse, options => options.Help, SampleOptions.Usage, options => Execute(options, console, output), output, error);
 
     private static void Execute(SampleOptions options, IAnsiConsole console, TextWriter output)
     {
-        string path = options.DataPath ?? Program.FindBundledData();
-        if (Directory.Exists(path))
-        {
-            throw new FileNotFoundException($"'{path}' is a directory; --data needs a .csv or .csv.gz file.");
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"The data file '{path}' does not exist.");
-        }
-
+        string path = SampleConsole.DataFile(options.DataPath);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         (InteractionLog log, IReadOnlyList<string> descriptions) = Load(path, options, console);
         if (log.Count == 0)
@@ -365,7 +279,7 @@ internal static class SampleRun
         }
         catch (ArgumentException e)
         {
-            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]leave-last-item-sampled left out: {OneLine(e)}[/]");
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[grey]leave-last-item-sampled left out: {SampleConsole.OneLine(e)}[/]");
             return null;
         }
     }

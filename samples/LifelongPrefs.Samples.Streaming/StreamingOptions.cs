@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace LifelongPrefs.Samples.Streaming;
 
 /// <summary>
@@ -61,66 +59,15 @@ internal sealed record StreamingOptions
             return new StreamingOptions { Help = true };
         }
 
-        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
-        for (int i = 0; i < args.Count; i++)
-        {
-            string arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"Unexpected argument '{arg}': options start with --.");
-            }
-
-            int equals = arg.IndexOf('=', StringComparison.Ordinal);
-            string name = equals < 0 ? arg : arg[..equals];
-            bool takesValue = name switch
-            {
-                "--data" or "--out" or "--epochs" or "--seed" => true,
-                "--json" => false,
-                _ => throw new ArgumentException($"Unknown option '{name}'."),
-            };
-
-            string? value = null;
-            if (equals >= 0)
-            {
-                value = takesValue ? arg[(equals + 1)..] : throw new ArgumentException($"Option '{name}' takes no value but got '{arg[(equals + 1)..]}'.");
-            }
-            else if (takesValue)
-            {
-                // "-5" (a negative seed) is a value; only "--" starts an option.
-                value = i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)
-                    ? args[++i]
-                    : throw new ArgumentException($"Option '{name}' needs a value.");
-            }
-
-            if (takesValue && string.IsNullOrWhiteSpace(value))
-            {
-                throw new ArgumentException($"Option '{name}' needs a value but got '{value}'.");
-            }
-
-            if (!values.TryAdd(name, value))
-            {
-                throw new ArgumentException($"Option '{name}' is given twice.");
-            }
-        }
-
+        Dictionary<string, string?> values = SampleConsole.ReadOptions(args, ["--data", "--out", "--epochs", "--seed"], ["--json"]);
         string? Get(string name) => values.GetValueOrDefault(name);
         return new StreamingOptions
         {
             DataPath = Get("--data"),
             OutDirectory = Get("--out") ?? DefaultOut,
-            Epochs = Get("--epochs") is string epochs ? ParsePositive(epochs, "--epochs") : DefaultEpochs,
-            Seed = Get("--seed") is string seed ? ParseInt(seed, "--seed") : 42,
+            Epochs = Get("--epochs") is string epochs ? SampleConsole.ParsePositive(epochs, "--epochs") : DefaultEpochs,
+            Seed = Get("--seed") is string seed ? SampleConsole.ParseInt(seed, "--seed") : 42,
             Json = values.ContainsKey("--json"),
         };
     }
-
-    private static int ParsePositive(string text, string option) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value > 0
-            ? value
-            : throw new ArgumentException($"Option '{option}' needs a positive integer but got '{text}'.");
-
-    private static int ParseInt(string text, string option) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
-            ? value
-            : throw new ArgumentException($"Option '{option}' needs an integer but got '{text}'.");
 }

@@ -13,78 +13,9 @@ namespace LifelongPrefs.Samples.Streaming;
 /// </summary>
 internal static class StreamingRun
 {
-    /// <summary>The exit code of a bad option or input file.</summary>
-    internal const int BadInput = 2;
-
-    private const int MaxMessageLength = 400;
-
-    /// <summary>Runs the sample.</summary>
-    /// <param name="args">The command line.</param>
-    /// <param name="console">Where progress, reports and tables go.</param>
-    /// <param name="output">Where the usage text and the <c>--json</c> line go (standard output).</param>
-    /// <param name="error">Where the one-line error goes (standard error).</param>
-    /// <returns>The exit code.</returns>
-    internal static int Run(IReadOnlyList<string> args, IAnsiConsole console, TextWriter output, TextWriter error)
-    {
-        StreamingOptions options;
-        try
-        {
-            options = StreamingOptions.Parse(args);
-        }
-        catch (ArgumentException e)
-        {
-            error.WriteLine($"error: {OneLine(e)} (--help prints the usage)");
-            return BadInput;
-        }
-
-        if (options.Help)
-        {
-            output.Write(StreamingOptions.Usage);
-            output.WriteLine();
-            return 0;
-        }
-
-        try
-        {
-            Execute(options, console, output);
-            return 0;
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or IOException or UnauthorizedAccessException or InvalidDataException)
-        {
-            error.WriteLine($"error: {OneLine(e)}");
-            return BadInput;
-        }
-#pragma warning disable CA1031 // The sample's promise is one line and an exit code, never a stack trace.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            error.WriteLine($"unexpected error ({e.GetType().Name}): {OneLine(e)}");
-            return 1;
-        }
-    }
-
-    /// <summary>The message on one line: no "(Parameter 'x')" suffix, whitespace and control characters folded to single spaces, cut at 400 characters.</summary>
-    internal static string OneLine(Exception e)
-    {
-        string message = e is ArgumentException { ParamName: string name } ? e.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : e.Message;
-        string printable = new([.. message.Select(c => char.IsControl(c) ? ' ' : c)]);
-        string line = string.Join(' ', printable.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-        return line.Length > MaxMessageLength ? line[..MaxMessageLength] + "…" : line;
-    }
-
     private static void Execute(StreamingOptions options, IAnsiConsole console, TextWriter output)
     {
-        string path = options.DataPath ?? Program.FindBundledData();
-        if (Directory.Exists(path))
-        {
-            throw new FileNotFoundException($"'{path}' is a directory; --data needs a .csv or .csv.gz file.");
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"The data file '{path}' does not exist.");
-        }
-
+        string path = SampleConsole.DataFile(options.DataPath);
         string outDirectory = Path.GetFullPath(options.OutDirectory);
         if (File.Exists(outDirectory))
         {
@@ -299,4 +230,16 @@ internal static class StreamingRun
 
         console.Write(table);
     }
+
+    /// <summary>The exit code of a bad option or input file.</summary>
+    internal const int BadInput = SampleConsole.BadInput;
+
+    /// <summary>Runs the sample.</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="console">Where progress, reports and tables go.</param>
+    /// <param name="output">Where the usage text and the <c>--json</c> line go (standard output).</param>
+    /// <param name="error">Where the one-line error goes (standard error).</param>
+    /// <returns>The exit code.</returns>
+    internal static int Run(IReadOnlyList<string> args, IAnsiConsole console, TextWriter output, TextWriter error) =>
+        SampleConsole.Run(args, StreamingOptions.Parse, options => options.Help, StreamingOptions.Usage, options => Execute(options, console, output), output, error);
 }

@@ -43,41 +43,13 @@ public sealed class OnlineRetailSampleTests : IDisposable
         return text.ToString();
     }
 
-    private string WriteFile(string name, string text)
-    {
-        string path = Path.Combine(_folder, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string WriteFile(string name, string text) => SampleHarness.WriteFile(_folder, name, text);
 
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var console = new StringWriter();
-        var output = new StringWriter();
-        var error = new StringWriter();
-        IAnsiConsole ansi = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(console),
-        });
-        ansi.Profile.Width = 200;
-        int code = SampleRun.Run(args, ansi, output, error);
-        return (code, console + output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Error) Run(params string[] args) => SampleHarness.Run(SampleRun.Run, args);
 
     [Fact]
-    public void Help_prints_the_usage_with_every_option()
-    {
-        var (code, output, error) = Run("--models", "Nope", "--help");
-        Assert.Equal(0, code);
-        Assert.Empty(error);
-        foreach (string option in new[] { "--data", "--columns", "--time-format", "unix-s", "unix-ms", "--delimiter", "--no-header", "--min-weight", "--lenient", "--models", "--epochs", "--seed", "--user", "--json" })
-        {
-            Assert.Contains(option, output, StringComparison.Ordinal);
-        }
-    }
+    public void Help_prints_the_usage_with_every_option() =>
+        SampleHarness.AssertHelpNames(SampleRun.Run, ["--models", "Nope", "--help"], ["--data", "--columns", "--time-format", "unix-s", "unix-ms", "--delimiter", "--no-header", "--min-weight", "--lenient", "--models", "--epochs", "--seed", "--user", "--json"]);
 
     /// <summary>Each case: the arguments (FILE is replaced by a file holding the content) and a fragment the message must name.</summary>
     public static TheoryData<string, string[], string> BadInputs => new()
@@ -117,10 +89,7 @@ public sealed class OnlineRetailSampleTests : IDisposable
         string path = WriteFile("input.txt", content);
         var (code, _, error) = Run([.. args.Select(a => a == "FILE" ? path : a)]);
         Assert.Equal(SampleRun.BadInput, code);
-        string[] lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
-        Assert.Contains(fragment, lines[0], StringComparison.Ordinal);
+        SampleHarness.AssertOneErrorLine(error, fragment);
     }
 
     [Fact]

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using LifelongPrefs.Evaluation.Protocols;
 using LifelongPrefs.Samples.Streaming;
-using Spectre.Console;
 
 namespace LifelongPrefs.Tests.Samples;
 
@@ -55,41 +54,13 @@ public sealed partial class StreamingSampleTests : IDisposable
 
     private static readonly string[] Colours = ["RED", "BLUE", "GREEN", "LACE", "HEART"];
 
-    private string WriteFile(string name, string text)
-    {
-        string path = Path.Combine(_folder, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string WriteFile(string name, string text) => SampleHarness.WriteFile(_folder, name, text);
 
-    private static (int Code, string Out, string Error) Run(params string[] args)
-    {
-        var console = new StringWriter();
-        var output = new StringWriter();
-        var error = new StringWriter();
-        IAnsiConsole ansi = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(console),
-        });
-        ansi.Profile.Width = 200;
-        int code = StreamingRun.Run(args, ansi, output, error);
-        return (code, console + output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Error) Run(params string[] args) => SampleHarness.Run(StreamingRun.Run, args);
 
     [Fact]
-    public void Help_prints_the_usage_with_every_option()
-    {
-        var (code, output, error) = Run("--epochs", "0", "--help");
-        Assert.Equal(0, code);
-        Assert.Empty(error);
-        foreach (string option in new[] { "--data", "--out", "--epochs", "--seed", "--json", "--help" })
-        {
-            Assert.Contains(option, output, StringComparison.Ordinal);
-        }
-    }
+    public void Help_prints_the_usage_with_every_option() =>
+        SampleHarness.AssertHelpNames(StreamingRun.Run, ["--epochs", "0", "--help"], ["--data", "--out", "--epochs", "--seed", "--json", "--help"]);
 
     /// <summary>Each case: the arguments (FILE is a file holding the content, DIR the test's folder) and a fragment the message must name.</summary>
     public static TheoryData<string, string[], string> BadInputs => new()
@@ -119,10 +90,7 @@ public sealed partial class StreamingSampleTests : IDisposable
         string path = WriteFile("input.csv", content);
         var (code, _, error) = Run([.. args.Select(a => a switch { "FILE" => path, "DIR" => _folder, _ => a })]);
         Assert.Equal(StreamingRun.BadInput, code);
-        string[] lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
-        Assert.Contains(fragment, lines[0], StringComparison.Ordinal);
+        SampleHarness.AssertOneErrorLine(error, fragment);
     }
 
     [Fact]
