@@ -44,7 +44,6 @@ internal sealed class BackgroundLearner : IDisposable
     private readonly int _batchSize;
     private readonly QueueFullPolicy _policy;
     private readonly Action<PublishedVersion> _publish;
-    private readonly bool _quantized;   // which item table a version's readers will stream (built before publication)
     private readonly Thread _thread;
     private readonly ITimer? _timer;
     private readonly TimeProvider _time;
@@ -79,7 +78,6 @@ internal sealed class BackgroundLearner : IDisposable
         _batchSize = options.MicroBatchSize;
         _policy = options.QueueFullPolicy;
         _publish = publish;
-        _quantized = options.ItemTablePrecision == ItemTablePrecision.Quantized;
         _time = time;
         _publishEveryBatch = options.FlushInterval == Timeout.InfiniteTimeSpan;
         _publishedAt = time.GetTimestamp();
@@ -349,7 +347,6 @@ internal sealed class BackgroundLearner : IDisposable
             if (!SkipVersion(end))
             {
                 IScorer scorer = _model.CreateScorer();
-                (scorer as IPreparedScorer)?.Prepare(_quantized);   // the readers' first call then pays no table build
                 _publishedScorer = scorer;
                 (float[] trending, float[] totals) = _trending.Snapshot(items);
                 long learned = Interlocked.Add(ref _learned, _unpublished);

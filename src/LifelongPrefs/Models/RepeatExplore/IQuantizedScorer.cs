@@ -19,19 +19,3 @@ internal interface IQuantizedScorer
     /// <param name="candidates">How many items to re-score exactly (at least 1).</param>
     void ScoreQuantized(int user, ReadOnlySpan<Interaction> history, Span<float> scores, int candidates);
 }
-
-/// <summary>
-/// A scorer whose per-version scoring tables are built on first use, and can be built ahead: the tracker's learner calls
-/// <see cref="Prepare"/> before it publishes a version, so no reader's call pays the build.
-/// </summary>
-internal interface IPreparedScorer
-{
-    /// <summary>Builds the tables the catalog pass of the given precision streams (idempotent, any thread).</summary>
-    /// <param name="quantized">Whether readers will score with the int8 table (<see cref="IQuantizedScorer"/>) rather than fp32.</param>
-    void Prepare(bool quantized);
-
-    /// <summary>Gets whether the tables of that precision are built.</summary>
-    /// <param name="quantized">The precision.</param>
-    /// <returns>Whether a call would find its tables ready.</returns>
-    bool IsPrepared(bool quantized);
-}

@@ -7,7 +7,7 @@ using LifelongPrefs.Tensors;
 namespace LifelongPrefs.Models;
 
 /// <summary>The scorer's passes over the whole catalog: the fp32 one and the int8 one with an exact re-ranking.</summary>
-internal sealed partial class RepeatExploreScorer : IQuantizedScorer, IPreparedScorer
+internal sealed partial class RepeatExploreScorer : IQuantizedScorer
 {
     /// <summary>How much of the next segment a catalog pass asks for ahead (4 KB of fp32 rows), where the hardware stream cannot follow.</summary>
     private const int PrefetchFloats = 1024;
@@ -27,17 +27,6 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer, IPreparedS
 
     /// <summary>Gets the version's int8 output table, built on first use from the previous version's where the chunks are shared.</summary>
     internal Int8ItemTable Int8Table => Volatile.Read(ref _int8) ?? Publish(ref _int8, Int8ItemTable.Build(_outputs, _items, _d, _options));
-
-    /// <inheritdoc/>
-    public void Prepare(bool quantized)
-    {
-        _ = Terms;
-        _ = quantized ? (object)Int8Table : Fp32Table;
-    }
-
-    /// <inheritdoc/>
-    public bool IsPrepared(bool quantized) =>
-        Volatile.Read(ref _terms) is not null && (quantized ? Volatile.Read(ref _int8) is not null : Volatile.Read(ref _fp32) is not null);
 
     /// <inheritdoc/>
     /// <remarks>
