@@ -121,15 +121,7 @@ public sealed class TrackerOptions
 
     internal void Validate()
     {
-        static void Range(long value, long min, long max, string name)
-        {
-            if (value < min || value > max)
-            {
-                throw new ArgumentOutOfRangeException(name, value,
-                    $"TrackerOptions.{name} is {value}; it must lie in [{min}, {max}].");
-            }
-        }
-
+        const string Owner = nameof(TrackerOptions);
         static void Positive(TimeSpan value, string name, bool allowZero = false, bool allowInfinite = false)
         {
             bool ok = (value > TimeSpan.Zero || (allowZero && value == TimeSpan.Zero))
@@ -141,28 +133,19 @@ public sealed class TrackerOptions
             }
         }
 
-        Range(Dimensions, 1, 1_024, nameof(Dimensions));
-        Range(MicroBatchSize, 1, 1_000_000, nameof(MicroBatchSize));
-        Range(QueueCapacity, MicroBatchSize, 100_000_000, nameof(QueueCapacity));
-        Range(MaxHistoryPerUser, 1, 1_000_000, nameof(MaxHistoryPerUser));
-        Range(MaxIdLength, 1, 65_536, nameof(MaxIdLength));
-        Range(MaxTextLength, 1, 1_000_000, nameof(MaxTextLength));
-        Range(MinEventsForPersonalization, 1, 1_000_000, nameof(MinEventsForPersonalization));
-        Range(MaxUsers, 1, int.MaxValue - 1, nameof(MaxUsers));
-        Range(MaxItems, 1, int.MaxValue - 1, nameof(MaxItems));
-        Range(MaxResults, 1, 1_000_000, nameof(MaxResults));
-        Range(CategoryCount, 1, 1_000, nameof(CategoryCount));
-        if (!Enum.IsDefined(QueueFullPolicy))
-        {
-            throw new ArgumentOutOfRangeException(nameof(QueueFullPolicy), QueueFullPolicy,
-                $"TrackerOptions.QueueFullPolicy is {(int)QueueFullPolicy}, which is not a defined {nameof(Lifelong.QueueFullPolicy)}.");
-        }
-
-        if (!Enum.IsDefined(ItemTablePrecision))
-        {
-            throw new ArgumentOutOfRangeException(nameof(ItemTablePrecision), ItemTablePrecision,
-                $"TrackerOptions.ItemTablePrecision is {(int)ItemTablePrecision}, which is not a defined {nameof(Lifelong.ItemTablePrecision)}.");
-        }
+        OptionCheck.Range(Dimensions, 1, 1_024, Owner, nameof(Dimensions));
+        OptionCheck.Range(MicroBatchSize, 1, 1_000_000, Owner, nameof(MicroBatchSize));
+        OptionCheck.Range(QueueCapacity, MicroBatchSize, 100_000_000, Owner, nameof(QueueCapacity));
+        OptionCheck.Range(MaxHistoryPerUser, 1, 1_000_000, Owner, nameof(MaxHistoryPerUser));
+        OptionCheck.Range(MaxIdLength, 1, 65_536, Owner, nameof(MaxIdLength));
+        OptionCheck.Range(MaxTextLength, 1, 1_000_000, Owner, nameof(MaxTextLength));
+        OptionCheck.Range(MinEventsForPersonalization, 1, 1_000_000, Owner, nameof(MinEventsForPersonalization));
+        OptionCheck.Range(MaxUsers, 1, int.MaxValue - 1, Owner, nameof(MaxUsers));
+        OptionCheck.Range(MaxItems, 1, int.MaxValue - 1, Owner, nameof(MaxItems));
+        OptionCheck.Range(MaxResults, 1, 1_000_000, Owner, nameof(MaxResults));
+        OptionCheck.Range(CategoryCount, 1, 1_000, Owner, nameof(CategoryCount));
+        OptionCheck.Defined(QueueFullPolicy, Owner, nameof(QueueFullPolicy));
+        OptionCheck.Defined(ItemTablePrecision, Owner, nameof(ItemTablePrecision));
 
         Positive(FlushInterval, nameof(FlushInterval), allowInfinite: true);
         Positive(TrendingHalfLife, nameof(TrendingHalfLife));
@@ -171,8 +154,7 @@ public sealed class TrackerOptions
         Positive(LongTermHalfLife, nameof(LongTermHalfLife));
         Positive(RecentHalfLife, nameof(RecentHalfLife));
         (Drift ?? throw new ArgumentNullException(nameof(Drift), "TrackerOptions.Drift is null; leave it unset for the defaults.")).Validate();
-        ArgumentNullException.ThrowIfNull(Continual, nameof(Continual));
-        Continual.Validate();
+        (Continual ?? throw new ArgumentNullException(nameof(Continual), "TrackerOptions.Continual is null; leave it unset for the defaults.")).Validate();
     }
 }
 

@@ -72,20 +72,13 @@ public sealed class ContinualOptions
 
     internal void Validate()
     {
-        static void Range(double value, double min, double max, string name)
-        {
-            if (!(value >= min && value <= max))
-            {
-                throw new ArgumentOutOfRangeException(name, value, $"ContinualOptions.{name} is {value}; it must lie in [{min}, {max}].");
-            }
-        }
-
-        Range(ReplayCapacity, 0, 100_000_000, nameof(ReplayCapacity));
-        Range(ReplayRatio, 0, 100, nameof(ReplayRatio));
-        Range(ReplayRecentPerUser, 0, 10_000, nameof(ReplayRecentPerUser));
-        Range(EwcStrength, 0, float.MaxValue, nameof(EwcStrength));
-        Range(DistillationWeight, 0, float.MaxValue, nameof(DistillationWeight));
-        Range(DistillationCandidates, 1, 10_000, nameof(DistillationCandidates));
+        const string Owner = "ContinualOptions";
+        OptionCheck.Range(ReplayCapacity, 0, 100_000_000, Owner, nameof(ReplayCapacity));
+        OptionCheck.Range(ReplayRatio, 0, 100, Owner, nameof(ReplayRatio));
+        OptionCheck.Range(ReplayRecentPerUser, 0, 10_000, Owner, nameof(ReplayRecentPerUser));
+        OptionCheck.Range(EwcStrength, 0, float.MaxValue, Owner, nameof(EwcStrength));
+        OptionCheck.Range(DistillationWeight, 0, float.MaxValue, Owner, nameof(DistillationWeight));
+        OptionCheck.Range(DistillationCandidates, 1, 10_000, Owner, nameof(DistillationCandidates));
         if (!(FisherDecay > 0 && FisherDecay <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(FisherDecay), FisherDecay, $"ContinualOptions.FisherDecay is {FisherDecay}; it must lie in (0, 1].");
@@ -97,11 +90,7 @@ public sealed class ContinualOptions
                 $"ContinualOptions.DistillationTemperature is {DistillationTemperature}; it must be positive and finite.");
         }
 
-        if (!Enum.IsDefined(ReplayStratification))
-        {
-            throw new ArgumentOutOfRangeException(nameof(ReplayStratification), ReplayStratification,
-                $"ContinualOptions.ReplayStratification is {(int)ReplayStratification}, which is not a defined value.");
-        }
+        OptionCheck.Defined(ReplayStratification, Owner, nameof(ReplayStratification));
 
         if (!(RecencyHalfLife > TimeSpan.Zero || RecencyHalfLife == Timeout.InfiniteTimeSpan))
         {

@@ -82,19 +82,8 @@ public sealed record DriftOptions
     /// <summary>Throws for the first option out of range, naming it as <c>TrackerOptions.Drift.Name</c>.</summary>
     internal void Validate()
     {
-        static void Range(double value, double min, double max, string name)
-        {
-            if (!(value >= min && value <= max))
-            {
-                throw new ArgumentOutOfRangeException(name, value, $"TrackerOptions.Drift.{name} is {value}; it must lie in [{min}, {max}].");
-            }
-        }
-
-        if (!Enum.IsDefined(Detector))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Detector), Detector,
-                $"TrackerOptions.Drift.Detector is {(int)Detector}, which is not a defined {nameof(DriftDetectorKind)}.");
-        }
+        const string Owner = "TrackerOptions.Drift";
+        OptionCheck.Defined(Detector, Owner, nameof(Detector));
 
         if (!(AdwinDelta > 0 && AdwinDelta < 1))
         {
@@ -107,13 +96,13 @@ public sealed record DriftOptions
                 $"TrackerOptions.Drift.PageHinkleyLambda is {PageHinkleyLambda}; it must be finite and positive.");
         }
 
-        Range(AdwinCheckInterval, 1, 1_000_000, nameof(AdwinCheckInterval));
-        Range(PageHinkleyDelta, 0, double.MaxValue, nameof(PageHinkleyDelta));
-        Range(PageHinkleyMinValues, 1, 1_000_000, nameof(PageHinkleyMinValues));
-        Range(SampleEvery, 1, 1_000_000, nameof(SampleEvery));
-        Range(Cutoff, 1, 10_000, nameof(Cutoff));
-        Range(LearningRateMultiplier, 1, 100, nameof(LearningRateMultiplier));
-        Range(HistoryCapacity, 1, 1_000_000, nameof(HistoryCapacity));
+        OptionCheck.Range(AdwinCheckInterval, 1, 1_000_000, Owner, nameof(AdwinCheckInterval));
+        OptionCheck.Range(PageHinkleyDelta, 0, double.MaxValue, Owner, nameof(PageHinkleyDelta));
+        OptionCheck.Range(PageHinkleyMinValues, 1, 1_000_000, Owner, nameof(PageHinkleyMinValues));
+        OptionCheck.Range(SampleEvery, 1, 1_000_000, Owner, nameof(SampleEvery));
+        OptionCheck.Range(Cutoff, 1, 10_000, Owner, nameof(Cutoff));
+        OptionCheck.Range(LearningRateMultiplier, 1, 100, Owner, nameof(LearningRateMultiplier));
+        OptionCheck.Range(HistoryCapacity, 1, 1_000_000, Owner, nameof(HistoryCapacity));
         if (ReactionDuration <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(ReactionDuration), ReactionDuration,
