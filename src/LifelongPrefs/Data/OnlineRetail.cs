@@ -27,9 +27,12 @@ namespace LifelongPrefs.Data;
 /// <para>Ids: users are <c>CustomerID</c> strings, items <c>StockCode</c> strings, baskets <c>InvoiceNo</c> strings;
 /// dense indices are assigned in order of first appearance in the sorted event stream, so they are reproducible.</para>
 /// </remarks>
-public static class OnlineRetail
+public static partial class OnlineRetail
 {
-    /// <summary>The path of the copy shipped with the repository, relative to the repository root.</summary>
+    /// <summary>
+    /// The path of the copy shipped with the repository, relative to the repository root (a package does not carry the
+    /// data). To find the file from an application, inside a clone or not, call <see cref="LocateSample()"/>.
+    /// </summary>
     public const string SamplePath = "samples/data/uci-online-retail/online_retail.csv.gz";
 
     private static readonly string[] Columns = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"];
@@ -37,7 +40,7 @@ public static class OnlineRetail
     private static readonly string[] NonProductCodes = ["POST", "DOT", "M", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS", "B"];
 
     /// <summary>Loads and cleans the Online Retail file (<c>.csv</c> or <c>.csv.gz</c>).</summary>
-    /// <param name="path">The file path, e.g. <see cref="SamplePath"/> under the repository root.</param>
+    /// <param name="path">The file path, e.g. the one <see cref="LocateSample()"/> returns.</param>
     /// <param name="options">Cleaning options, or <see langword="null"/> for <see cref="OnlineRetailOptions.Default"/>.</param>
     /// <returns>The cleaned log, the report and item descriptions.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
