@@ -59,9 +59,9 @@ user_packages=$(dotnet nuget locals global-packages --list | sed -n 's/^global-p
 } >"$apps/nuget.config"
 
 # 3. The snippets.
-mapfile -t snippets < <(python3 .ci/readme-snippets.py "$work/snippets" README.md \
-  src/LifelongPrefs/PACKAGE.md src/LifelongPrefs.Extensions.DependencyInjection/PACKAGE.md) \
-  || fail "extracting the csharp blocks"
+python3 .ci/readme-snippets.py "$work/snippets" README.md src/LifelongPrefs/PACKAGE.md \
+  src/LifelongPrefs.Extensions.DependencyInjection/PACKAGE.md >"$work/snippets.txt" || fail "extracting the csharp blocks" no
+mapfile -t snippets <"$work/snippets.txt"
 [ "${#snippets[@]}" -gt 0 ] || fail "no csharp blocks found"
 
 # One template app per kind (console, web) with both packages added, copied once per snippet.
@@ -84,14 +84,15 @@ projects=()
 for entry in "${snippets[@]}"; do
   read -r n kind origin <<<"$entry"
   template=console
-  [ "$kind" = web ] && template=web
+  if [ "$kind" = web ]; then template=web; fi
   dir="$apps/snippet-$n"
   cp -r "$apps/template-$template" "$dir"
   cp "$work/snippets/$n.cs" "$dir/Program.cs"
   echo "$origin" >"$dir/origin.txt"
   projects+=("$dir/Snippet.csproj")
-  [ "$kind" = run ] && run_dir=$dir
+  if [ "$kind" = run ]; then run_dir=$dir; fi
 done
+[ -n "$run_dir" ] || fail "no block marked <!-- snippet: run -->" no
 say "${#snippets[@]} csharp blocks extracted, $(printf '%s\n' "${snippets[@]}" | grep -c ' web ' || true) of them web"
 
 # One solution builds them all (in parallel, one restore); on failure name the block of each error.
