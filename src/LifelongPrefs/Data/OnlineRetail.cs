@@ -44,11 +44,21 @@ public static partial class OnlineRetail
     /// <param name="options">Cleaning options, or <see langword="null"/> for <see cref="OnlineRetailOptions.Default"/>.</param>
     /// <returns>The cleaned log, the report and item descriptions.</returns>
     /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="FileNotFoundException">No file is at <paramref name="path"/> (also when its folder is missing or
+    /// the path is a folder); the message names the path and <see cref="LocateSample()"/>.</exception>
     /// <exception cref="CsvFormatException">Strict mode and a line is malformed, or the header lacks a required column.</exception>
     [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "A path and a stream overload, both with optional cleaning options; both ship together.")]
     public static OnlineRetailData Load(string path, OnlineRetailOptions? options = null)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        // FileStream would throw DirectoryNotFoundException for a missing folder (SamplePath outside a clone): say it once.
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException(
+                $"The Online Retail file '{path}' does not exist (full path '{Path.GetFullPath(path)}'). "
+                + $"OnlineRetail.LocateSample() finds the bundled copy and says how to get it.", path);
+        }
+
         options ??= OnlineRetailOptions.Default;
         using CsvReader reader = CsvReader.Open(path, new CsvReaderOptions { Lenient = options.Lenient });
         return Load(reader, options);

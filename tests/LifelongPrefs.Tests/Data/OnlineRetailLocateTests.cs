@@ -129,6 +129,28 @@ public sealed class OnlineRetailLocateTests : IDisposable
         Assert.Contains("UCI", e.Message, StringComparison.Ordinal);
         Assert.Contains(OnlineRetail.SampleEnvironmentVariable, e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Load_of_a_path_whose_folder_is_missing_throws_the_documented_FileNotFoundException()
+    {
+        // SamplePath resolved outside a clone: FileStream alone would throw DirectoryNotFoundException.
+        string missing = Path.Combine(_temp.FullName, OnlineRetail.SamplePath);
+
+        var e = Assert.Throws<FileNotFoundException>(() => OnlineRetail.Load(missing));
+
+        Assert.Equal(missing, e.FileName);
+        Assert.Contains(nameof(OnlineRetail.LocateSample), e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_of_a_folder_throws_FileNotFoundException()
+    {
+        string folder = Folder("a-folder");
+
+        var e = Assert.Throws<FileNotFoundException>(() => OnlineRetail.Load(folder));
+
+        Assert.Equal(folder, e.FileName);
+    }
 }
 
 /// <summary>Tests that set the process's environment variable run alone: nothing else may read it meanwhile.</summary>
