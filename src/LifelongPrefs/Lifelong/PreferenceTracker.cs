@@ -105,6 +105,9 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
     /// <summary>Raised on the learner thread after each version is published (tests keep the versions to recompute reads).</summary>
     internal event Action<PublishedVersion>? VersionPublished;
 
+    /// <summary>Gets the tracker's logger, meter and activity source (tests listen to this tracker's own).</summary>
+    internal TrackerTelemetry Telemetry => _telemetry;
+
     /// <summary>Gets the newest published version.</summary>
     internal PublishedVersion CurrentVersion => Volatile.Read(ref _current);
 
