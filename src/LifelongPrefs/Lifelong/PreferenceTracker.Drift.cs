@@ -30,6 +30,7 @@ public sealed partial class PreferenceTracker
     /// <summary>Runs every handler on the learner thread, each guarded so that one that throws harms neither the others nor the learner.</summary>
     private void RaiseDriftDetected(DriftDetection detection)
     {
+        _telemetry.DriftDetected(detection);
         EventHandler<DriftDetectedEventArgs>? handlers = DriftDetected;
         if (handlers is null)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LifelongPrefs.Data;
 using LifelongPrefs.Models;
 using LifelongPrefs.Tensors;
@@ -24,6 +25,8 @@ public sealed partial class PreferenceTracker
     /// <remarks>Items first seen after the answering version was published are not candidates until the next version.</remarks>
     public RecommendationList Recommend(string userId, int k = 10, RecommendOptions? options = null)
     {
+        long started = _telemetry.RecommendStarting();
+        using Activity? activity = _telemetry.StartRecommend(k);
         CheckId(userId, nameof(userId));
         CheckK(k, nameof(k));
         options ??= RecommendOptions.Default;
@@ -37,7 +40,9 @@ public sealed partial class PreferenceTracker
             history = log is null ? [] : log.Recent(_options.MaxHistoryPerUser);
         }
 
-        return RecommendFrom(version, user, log, history, k, options);
+        RecommendationList list = RecommendFrom(version, user, log, history, k, options);
+        _telemetry.Recommended(started, activity, list.ModelVersion, list.Count);
+        return list;
     }
 
     /// <summary>
@@ -54,12 +59,15 @@ public sealed partial class PreferenceTracker
     /// <exception cref="ArgumentOutOfRangeException">The destination is empty or longer than <see cref="TrackerOptions.MaxResults"/>.</exception>
     public (int Count, long ModelVersion) RecommendInto(string userId, Span<Recommendation> destination, RecommendOptions? options = null)
     {
+        long started = _telemetry.RecommendStarting();
+        using Activity? activity = _telemetry.StartRecommend(destination.Length);
         CheckId(userId, nameof(userId));
         CheckK(destination.Length, nameof(destination));
         PublishedVersion version = Volatile.Read(ref _current);
         (int user, UserLog? log) = Find(userId);
         ReadOnlySpan<Interaction> history = log is null ? [] : log.Recent(_options.MaxHistoryPerUser);
         (int count, _) = Answer(version, user, log, history, options ?? RecommendOptions.Default, destination);
+        _telemetry.Recommended(started, activity, version.Number, count);
         return (count, version.Number);
     }
 

@@ -33,6 +33,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
     private readonly TrackerOptions _options;
     private readonly IRecommender _model;
     private readonly BackgroundLearner _learner;
+    private readonly TrackerTelemetry _telemetry;
     private readonly object _write = new();
     private readonly ConcurrentIdMap _users = new();
     private readonly ConcurrentIdMap _items = new();
@@ -72,20 +73,40 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
     /// <param name="timeProvider">The clock that paces <see cref="TrackerOptions.FlushInterval"/>; <see langword="null"/> for the system clock.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it and its value).</exception>
     public PreferenceTracker(TrackerOptions? options, IRecommender? learner, TimeProvider? timeProvider)
+        : this(options, new TrackerServices { Learner = learner, TimeProvider = timeProvider })
     {
-        _options = options ?? new TrackerOptions();
+    }
+
+    /// <summary>
+    /// Creates a tracker with the given services: its learner, clock, logger factory and meter factory (the telemetry is
+    /// described in <c>src/LifelongPrefs/Lifelong/README.md</c>). The tracker keeps a copy of <paramref name="options"/>,
+    /// so changing that object later changes nothing.
+    /// </summary>
+    /// <param name="options">The settings; <see langword="null"/> for the defaults.</param>
+    /// <param name="services">The optional services; <see langword="null"/>, or any of them <see langword="null"/>, for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it and its value).</exception>
+    /// <exception cref="ArgumentNullException"><see cref="TrackerOptions.Drift"/> or <see cref="TrackerOptions.Continual"/> is <see langword="null"/>.</exception>
+    public PreferenceTracker(TrackerOptions? options, TrackerServices? services)
+    {
+        _options = options?.Copy() ?? new TrackerOptions();
         _options.Validate();
+        IRecommender? learner = services?.Learner;
         _model = learner is BprMf bpr ? new ContinualLearner(bpr, _options.Continual) : learner ?? DefaultLearner.Create(_options);
-        _learner = new BackgroundLearner(_model, _options, timeProvider ?? TimeProvider.System,
+        _telemetry = new TrackerTelemetry(services?.LoggerFactory, services?.MeterFactory);
+        _learner = new BackgroundLearner(_model, _options, services?.TimeProvider ?? TimeProvider.System,
             v =>
             {
                 Volatile.Write(ref _current, v);
                 VersionPublished?.Invoke(v);
-            }, RaiseDriftDetected);
+            }, RaiseDriftDetected, _telemetry);
+        _telemetry.AddGauges(this);
     }
 
     /// <summary>Raised on the learner thread after each version is published (tests keep the versions to recompute reads).</summary>
     internal event Action<PublishedVersion>? VersionPublished;
+
+    /// <summary>Gets the tracker's logger, meter and activity source (tests listen to this tracker's own).</summary>
+    internal TrackerTelemetry Telemetry => _telemetry;
 
     /// <summary>Gets the newest published version.</summary>
     internal PublishedVersion CurrentVersion => Volatile.Read(ref _current);
@@ -97,8 +118,11 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
     internal (int User, UserLog? Log) Find(string userId) =>
         _users.TryGetIndex(userId, out int user) ? (user, LogOf(user)) : (-1, null);
 
-    /// <summary>Gets the settings the tracker was created with.</summary>
-    public TrackerOptions Options => _options;
+    /// <summary>Gets a copy of the settings the tracker runs with (a new object on every read: changing it changes nothing).</summary>
+    public TrackerOptions Options => _options.Copy();
+
+    /// <summary>Gets the background learner's state, queue depth and lag (what a health check reads). Any thread.</summary>
+    public LearnerStatus LearnerStatus => _learner.Status;
 
     /// <summary>Gets the newest published model version (0 until the learner has published one).</summary>
     public long ModelVersion => Volatile.Read(ref _current).Number;
@@ -133,13 +157,20 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The tracker is disposed.</exception>
     public void Observe(InteractionEvent evt)
     {
-        CheckEvent(evt, nameof(evt));
-        lock (_write)
+        try
         {
-            ThrowIfDisposed();
-            CheckAgainstState(evt, nameof(evt), null);
-            _learner.EnsureRoom();
-            Record(evt);
+            CheckEvent(evt, nameof(evt));
+            lock (_write)
+            {
+                ThrowIfDisposed();
+                CheckAgainstState(evt, nameof(evt), null);
+                _learner.EnsureRoom();
+                Record(evt);
+            }
+        }
+        catch (Exception ex) when (_telemetry.Rejected(nameof(Observe), ex))
+        {
+            throw; // never reached: the filter only logs
         }
     }
 
@@ -154,6 +185,18 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
     /// <exception cref="InvalidOperationException">The learning queue is full under <see cref="QueueFullPolicy.Throw"/>.</exception>
     /// <exception cref="ObjectDisposedException">The tracker is disposed.</exception>
     public void Observe(IEnumerable<InteractionEvent> events)
+    {
+        try
+        {
+            ObserveBatch(events);
+        }
+        catch (Exception ex) when (_telemetry.Rejected(nameof(Observe), ex))
+        {
+            throw; // never reached: the filter only logs
+        }
+    }
+
+    private void ObserveBatch(IEnumerable<InteractionEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
         InteractionEvent[] batch = events.ToArray();
@@ -195,6 +238,18 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The tracker is disposed.</exception>
     public void Feedback(string userId, string itemId, FeedbackOutcome outcome, DateTimeOffset? timestamp = null)
     {
+        try
+        {
+            FeedbackCore(userId, itemId, outcome, timestamp);
+        }
+        catch (Exception ex) when (_telemetry.Rejected(nameof(Feedback), ex))
+        {
+            throw; // never reached: the filter only logs
+        }
+    }
+
+    private void FeedbackCore(string userId, string itemId, FeedbackOutcome outcome, DateTimeOffset? timestamp)
+    {
         CheckId(userId, nameof(userId));
         CheckId(itemId, nameof(itemId));
         if (!Enum.IsDefined(outcome))
@@ -222,6 +277,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
             }
 
             Interlocked.Increment(ref _feedback);
+            _telemetry.Feedback();
         }
     }
 
@@ -247,6 +303,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
         }
 
         _learner.Dispose();
+        _telemetry.Dispose();
     }
 
     /// <summary>Learns everything queued, then stops the background learner.</summary>
@@ -304,6 +361,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
 
         _learner.Enqueue(new QueuedEvent(interaction, _users.Count, _items.Count, Negative: false, Log: log, Position: position));
         Interlocked.Increment(ref _observed);
+        _telemetry.Observed();
     }
 
     private void Dismiss(string userId, string itemId, DateTimeOffset at)

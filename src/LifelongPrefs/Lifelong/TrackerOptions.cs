@@ -8,11 +8,11 @@ public sealed class TrackerOptions
 {
     /// <summary>Gets the seed every random choice of the tracker and its default learner flows from.</summary>
     /// <value>Default 42.</value>
-    public int Seed { get; init; } = 42;
+    public int Seed { get; set; } = 42;
 
     /// <summary>Gets the width of the default learner's user and item vectors.</summary>
     /// <value>Default 64; 1 to 1,024.</value>
-    public int Dimensions { get; init; } = 64;
+    public int Dimensions { get; set; } = 64;
 
     /// <summary>Gets how many queued events make the background learner take a micro-batch.</summary>
     /// <value>Default 256; 1 to 1,000,000.</value>
@@ -21,83 +21,83 @@ public sealed class TrackerOptions
     /// and with them every learned parameter — depend only on the events and the seed, unless
     /// <see cref="FlushInterval"/> or <see cref="PreferenceTracker.FlushAsync"/> cuts a batch short.
     /// </remarks>
-    public int MicroBatchSize { get; init; } = 256;
+    public int MicroBatchSize { get; set; } = 256;
 
     /// <summary>
     /// Gets how long an event may wait in the queue before the learner takes a shorter micro-batch, measured by the
     /// tracker's <see cref="TimeProvider"/>; <see cref="Timeout.InfiniteTimeSpan"/> batches by count only.
     /// </summary>
     /// <value>Default 1 second; positive or infinite.</value>
-    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Gets how many events may wait for the learner before <see cref="QueueFullPolicy"/> applies.</summary>
     /// <value>Default 100,000; at least <see cref="MicroBatchSize"/>.</value>
-    public int QueueCapacity { get; init; } = 100_000;
+    public int QueueCapacity { get; set; } = 100_000;
 
     /// <summary>Gets what <see cref="PreferenceTracker.Observe(Data.InteractionEvent)"/> does when the learning queue is full.</summary>
     /// <value>Default <see cref="QueueFullPolicy.Block"/>.</value>
-    public QueueFullPolicy QueueFullPolicy { get; init; } = QueueFullPolicy.Block;
+    public QueueFullPolicy QueueFullPolicy { get; set; } = QueueFullPolicy.Block;
 
     /// <summary>Gets how many of a user's most recent events the tracker keeps and scores with.</summary>
     /// <value>Default 1,000; 1 to 1,000,000. Memory: about 32 bytes per kept event, at most twice this per user.</value>
-    public int MaxHistoryPerUser { get; init; } = 1_000;
+    public int MaxHistoryPerUser { get; set; } = 1_000;
 
     /// <summary>Gets the longest user, item, basket or category id accepted, in UTF-16 characters.</summary>
     /// <value>Default 256; 1 to 65,536.</value>
-    public int MaxIdLength { get; init; } = 256;
+    public int MaxIdLength { get; set; } = 256;
 
     /// <summary>
     /// Gets the longest item description accepted (<see cref="PreferenceTracker.RegisterItem"/> or an event's
     /// <see cref="Data.ItemAttributes.Text"/>), in UTF-16 characters; the default learner reads the first 1,024 of them.
     /// </summary>
     /// <value>Default 4,096; 1 to 1,000,000.</value>
-    public int MaxTextLength { get; init; } = 4_096;
+    public int MaxTextLength { get; set; } = 4_096;
 
     /// <summary>Gets the half-life of the trending counts that answer for unknown and new users.</summary>
     /// <value>Default 7 days; positive.</value>
-    public TimeSpan TrendingHalfLife { get; init; } = TimeSpan.FromDays(7);
+    public TimeSpan TrendingHalfLife { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>Gets how long a dismissed recommendation stays hidden from that user, in stream time.</summary>
     /// <value>Default 30 days; zero disables the suppression (the dismissal still teaches the learner).</value>
-    public TimeSpan DismissalDuration { get; init; } = TimeSpan.FromDays(30);
+    public TimeSpan DismissalDuration { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>
     /// Gets how far an event may lie before the latest event of its user and still be accepted; an older one is
     /// rejected with an <see cref="ArgumentException"/>.
     /// </summary>
     /// <value>Default 1 day; zero or more.</value>
-    public TimeSpan LateEventTolerance { get; init; } = TimeSpan.FromDays(1);
+    public TimeSpan LateEventTolerance { get; set; } = TimeSpan.FromDays(1);
 
     /// <summary>Gets the fewest events a user needs before the personalised model answers instead of the cold-start path.</summary>
     /// <value>Default 2; at least 1.</value>
-    public int MinEventsForPersonalization { get; init; } = 2;
+    public int MinEventsForPersonalization { get; set; } = 2;
 
     /// <summary>Gets the most users the tracker accepts.</summary>
     /// <value>Default 10,000,000.</value>
-    public int MaxUsers { get; init; } = 10_000_000;
+    public int MaxUsers { get; set; } = 10_000_000;
 
     /// <summary>Gets the most items the tracker accepts.</summary>
     /// <value>Default 10,000,000.</value>
-    public int MaxItems { get; init; } = 10_000_000;
+    public int MaxItems { get; set; } = 10_000_000;
 
     /// <summary>Gets the largest <c>k</c> a single recommendation or audience call may ask for.</summary>
     /// <value>Default 1,000.</value>
-    public int MaxResults { get; init; } = 1_000;
+    public int MaxResults { get; set; } = 1_000;
 
     /// <summary>Gets the half-life of the long-term interest profile.</summary>
     /// <value>Default 365 days; positive.</value>
-    public TimeSpan LongTermHalfLife { get; init; } = TimeSpan.FromDays(365);
+    public TimeSpan LongTermHalfLife { get; set; } = TimeSpan.FromDays(365);
 
     /// <summary>Gets the half-life of the recent interest profile.</summary>
     /// <value>Default 30 days; positive.</value>
-    public TimeSpan RecentHalfLife { get; init; } = TimeSpan.FromDays(30);
+    public TimeSpan RecentHalfLife { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>
     /// Gets how many categories the tracker finds by clustering the learner's item vectors when the shop registered
     /// none (<see cref="PreferenceTracker.RegisterItem"/>).
     /// </summary>
     /// <value>Default 20; 1 to 1,000.</value>
-    public int CategoryCount { get; init; } = 20;
+    public int CategoryCount { get; set; } = 20;
 
     /// <summary>
     /// The precision of the item table a personalised <see cref="PreferenceTracker.Recommend"/> streams, for a learner
@@ -105,11 +105,11 @@ public sealed class TrackerOptions
     /// scores the catalog from an int8 copy (a quarter of the bytes) and re-scores the best few hundred items exactly.
     /// </summary>
     /// <value>Default <see cref="ItemTablePrecision.Exact"/> (every score exact).</value>
-    public ItemTablePrecision ItemTablePrecision { get; init; } = ItemTablePrecision.Exact;
+    public ItemTablePrecision ItemTablePrecision { get; set; } = ItemTablePrecision.Exact;
 
     /// <summary>Gets the drift detection the learner runs over its prequential misses, and its reaction (<see cref="DriftOptions"/>).</summary>
     /// <value>Default: new <see cref="DriftOptions"/>, switched off.</value>
-    public DriftOptions Drift { get; init; } = new();
+    public DriftOptions Drift { get; set; } = new();
 
     /// <summary>
     /// Gets the continual-learning strategies applied when the tracker learns with a custom <see cref="Models.BprMf"/>
@@ -117,9 +117,13 @@ public sealed class TrackerOptions
     /// models are not affected.
     /// </summary>
     /// <value>Default <c>new ContinualOptions()</c> (the library's default strategy); <see cref="ContinualOptions.Naive"/> for plain fine-tuning.</value>
-    public ContinualOptions Continual { get; init; } = new();
+    public ContinualOptions Continual { get; set; } = new();
 
-    internal void Validate()
+    /// <summary>Checks every option, the nested <see cref="Drift"/> and <see cref="Continual"/> ones included.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it by its path and
+    /// value, e.g. <c>TrackerOptions.MicroBatchSize is 0; it must lie in [1, 1000000].</c></exception>
+    /// <exception cref="ArgumentNullException"><see cref="Drift"/> or <see cref="Continual"/> is <see langword="null"/>.</exception>
+    public void Validate()
     {
         const string Owner = nameof(TrackerOptions);
         static void Positive(TimeSpan value, string name, bool allowZero = false, bool allowInfinite = false)
@@ -155,6 +159,15 @@ public sealed class TrackerOptions
         Positive(RecentHalfLife, nameof(RecentHalfLife));
         (Drift ?? throw new ArgumentNullException(nameof(Drift), "TrackerOptions.Drift is null; leave it unset for the defaults.")).Validate();
         (Continual ?? throw new ArgumentNullException(nameof(Continual), "TrackerOptions.Continual is null; leave it unset for the defaults.")).Validate();
+    }
+
+    /// <summary>A deep copy: the tracker keeps one, so that a host changing its options object later changes nothing.</summary>
+    internal TrackerOptions Copy()
+    {
+        var copy = (TrackerOptions)MemberwiseClone();
+        copy.Drift = Drift is null ? null! : Drift with { };
+        copy.Continual = Continual?.Copy()!;
+        return copy;
     }
 }
 

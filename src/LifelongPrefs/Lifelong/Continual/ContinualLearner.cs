@@ -58,7 +58,7 @@ public sealed class ContinualLearner : IRecommender, ITrainableRecommender
             throw new ArgumentException($"The model '{model.Name}' does not support continual strategies; use a BprMf.", nameof(model));
         }
 
-        _options = options ?? new ContinualOptions();
+        _options = options?.Copy() ?? new ContinualOptions();
         _options.Validate();
         _model = continual;
         _random = new SeededRandom(_options.Seed);

@@ -15,7 +15,8 @@ namespace LifelongPrefs.Lifelong;
 public sealed class ContinualOptions
 {
     /// <summary>Gets options with every strategy switched off: plain fine-tuning on the new events.</summary>
-    public static ContinualOptions Naive { get; } = new()
+    /// <remarks>A new object on every read: the options are mutable, so a shared instance could be changed by anyone.</remarks>
+    public static ContinualOptions Naive => new()
     {
         ReplayCapacity = 0,
         EwcStrength = 0,
@@ -25,50 +26,53 @@ public sealed class ContinualOptions
 
     /// <summary>Gets how many past events the replay reservoir keeps (sampled over the whole stream); 0 disables replay.</summary>
     /// <value>Default 20,000; 0 to 100,000,000.</value>
-    public int ReplayCapacity { get; init; } = 20_000;
+    public int ReplayCapacity { get; set; } = 20_000;
 
     /// <summary>Gets how many replayed training examples join each update per new one.</summary>
     /// <value>Default 0.5; 0 to 100.</value>
-    public double ReplayRatio { get; init; } = 0.5;
+    public double ReplayRatio { get; set; } = 0.5;
 
     /// <summary>Gets how many of each user's most recent events are replay candidates besides the reservoir; 0 for none.</summary>
     /// <value>Default 0; 0 to 10,000.</value>
-    public int ReplayRecentPerUser { get; init; }
+    public int ReplayRecentPerUser { get; set; }
 
     /// <summary>Gets how the reservoir weighs the stream's events.</summary>
     /// <value>Default <see cref="ReplayStratification.ByUser"/> (every shopper's past about equally represented).</value>
-    public ReplayStratification ReplayStratification { get; init; } = ReplayStratification.ByUser;
+    public ReplayStratification ReplayStratification { get; set; } = ReplayStratification.ByUser;
 
     /// <summary>Gets λ of the online EWC penalty <c>(λ/2)·Σ F·(θ − θ*)²</c>; 0 disables it.</summary>
     /// <value>Default 1.5·10⁻⁴; finite and non-negative. Its scale follows the Fisher's (the per-pass sum of squared summed-batch gradients): around 10⁻⁴ suits BPR-MF on shop data.</value>
-    public float EwcStrength { get; init; } = 1.5e-4f;
+    public float EwcStrength { get; set; } = 1.5e-4f;
 
     /// <summary>Gets the factor by which the Fisher estimate of earlier updates decays at each update, in (0, 1].</summary>
     /// <value>Default 0.9.</value>
-    public float FisherDecay { get; init; } = 0.9f;
+    public float FisherDecay { get; set; } = 0.9f;
 
     /// <summary>Gets the weight of the distillation term (KL from the previous version's scores); 0 disables it.</summary>
     /// <value>Default 0; finite and non-negative.</value>
-    public float DistillationWeight { get; init; }
+    public float DistillationWeight { get; set; }
 
     /// <summary>Gets the softmax temperature of the distillation term.</summary>
     /// <value>Default 2; positive and finite.</value>
-    public float DistillationTemperature { get; init; } = 2;
+    public float DistillationTemperature { get; set; } = 2;
 
     /// <summary>
     /// Gets how many of the teacher's top items per distilled user the distillation term compares (a quarter as many
     /// random items join them); while the catalog holds fewer items than that, distillation is skipped.
     /// </summary>
     /// <value>Default 50; 1 to 10,000.</value>
-    public int DistillationCandidates { get; init; } = 50;
+    public int DistillationCandidates { get; set; } = 50;
 
     /// <summary>Gets the half-life of the time-decayed example weights (by the event's age at the update); infinite for none.</summary>
     /// <value>Default infinite; positive or <see cref="Timeout.InfiniteTimeSpan"/>.</value>
-    public TimeSpan RecencyHalfLife { get; init; } = Timeout.InfiniteTimeSpan;
+    public TimeSpan RecencyHalfLife { get; set; } = Timeout.InfiniteTimeSpan;
 
     /// <summary>Gets the seed of the learner's own random choices (the reservoir's keys, replay draws, sampled distillation candidates); the model's seed drives the rest.</summary>
     /// <value>Default 0.</value>
-    public int Seed { get; init; }
+    public int Seed { get; set; }
+
+    /// <summary>A copy (every option is a value).</summary>
+    internal ContinualOptions Copy() => (ContinualOptions)MemberwiseClone();
 
     internal void Validate()
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LifelongPrefs.Data;
 using LifelongPrefs.Models;
 
@@ -29,7 +30,7 @@ namespace LifelongPrefs.Lifelong;
 /// while it waits.
 /// </para>
 /// </remarks>
-internal sealed class BackgroundLearner : IDisposable
+internal sealed partial class BackgroundLearner : IDisposable
 {
     /// <summary>How long the published version may lag the learned state while a backlog is being worked off.</summary>
     internal static readonly TimeSpan MaxUnpublished = TimeSpan.FromMilliseconds(200);
@@ -41,6 +42,7 @@ internal sealed class BackgroundLearner : IDisposable
     private readonly List<(int Item, string Text)> _batchTexts = [];
     private readonly TrendingCounts _trending;
     private readonly QueuedEvent[] _ring;
+    private readonly long[] _enqueuedAt;  // _time's timestamp of each ring slot's entry (the learner's lag)
     private readonly int _batchSize;
     private readonly QueueFullPolicy _policy;
     private readonly Action<PublishedVersion> _publish;
@@ -50,6 +52,7 @@ internal sealed class BackgroundLearner : IDisposable
     private readonly bool _publishEveryBatch;
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
     private readonly DriftMonitor? _drift;
+    private readonly TrackerTelemetry _telemetry;
     private readonly List<QueuedEvent> _driftTests = [];
     private IScorer? _publishedScorer;    // the newest published version's scorer: what the drift tests rank with
     private long _latestTicks = long.MinValue;
@@ -67,14 +70,16 @@ internal sealed class BackgroundLearner : IDisposable
     private Exception? _fault;
 
     internal BackgroundLearner(IRecommender model, TrackerOptions options, TimeProvider time, Action<PublishedVersion> publish,
-        Action<DriftDetection>? drift = null)
+        Action<DriftDetection>? drift = null, TrackerTelemetry? telemetry = null)
     {
+        _telemetry = telemetry ?? new TrackerTelemetry(null, null);
         _drift = options.Drift.Enabled ? new DriftMonitor(options.Drift, options, model, drift ?? (_ => { })) : null;
         _model = model;
         _negatives = model as INegativeFeedbackLearner;
         _texts = model as IItemTextLearner;
         _trending = new TrendingCounts(options.TrendingHalfLife);
         _ring = new QueuedEvent[options.QueueCapacity];
+        _enqueuedAt = new long[options.QueueCapacity];
         _batchSize = options.MicroBatchSize;
         _policy = options.QueueFullPolicy;
         _publish = publish;
@@ -164,6 +169,7 @@ internal sealed class BackgroundLearner : IDisposable
             }
 
             _ring[_enqueued % _ring.Length] = entry;
+            _enqueuedAt[_enqueued % _ring.Length] = _time.GetTimestamp();
             _enqueued++;
             if (_enqueued - _head >= _batchSize)
             {
@@ -289,6 +295,7 @@ internal sealed class BackgroundLearner : IDisposable
                     }
                 }
 
+                _batchEnqueuedAt = _enqueuedAt[_head % _ring.Length];
                 _head += n;
                 end = _head;
                 _inFlight = true;
@@ -315,6 +322,8 @@ internal sealed class BackgroundLearner : IDisposable
     private void Learn(List<Interaction> batch, List<(int User, int Item)> negatives, int users, int items, long end)
     {
         bool published = false;
+        long started = Stopwatch.GetTimestamp(), skippedBefore = SkippedSteps;
+        using Activity? activity = _telemetry.StartUpdate(batch.Count);
         try
         {
             // Descriptions first, so the update that follows writes the rows of the items they describe.
@@ -353,9 +362,12 @@ internal sealed class BackgroundLearner : IDisposable
                 _publish(new PublishedVersion(++_version, scorer, trending, totals, learned, _trending.StreamTicks));
                 (_unpublished, _publishedAt, published) = (0, _time.GetTimestamp(), true);
             }
+
+            _telemetry.BatchLearned(batch.Count, started, published, _version, SkippedSteps - skippedBefore, SkippedSteps, activity);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            _telemetry.LearnerFaulted(ex, batch.Count, activity);
             lock (_gate)
             {
                 _fault = ex;

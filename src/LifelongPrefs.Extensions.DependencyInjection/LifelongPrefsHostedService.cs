@@ -1,0 +1,63 @@
+using LifelongPrefs.Lifelong;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace LifelongPrefs.Extensions.DependencyInjection;
+
+/// <summary>
+/// Ties the tracker's background learner to the host's lifetime: resolving the tracker at start starts the learner
+/// (so the first request does not pay for it, and bad options have failed before), and a graceful stop waits, within
+/// the host's shutdown timeout, until everything observed is learned and published. Checkpoints on a schedule and on
+/// stop, and restoring on start, come with the tracker's persistence; today a restart begins from an empty model.
+/// </summary>
+/// <remarks>Event ids 1200–1299 (the core library logs 1100–1199).</remarks>
+internal sealed partial class LifelongPrefsHostedService(PreferenceTracker tracker, ILoggerFactory? loggers) : IHostedService
+{
+    private readonly ILogger _logger = loggers?.CreateLogger<LifelongPrefsHostedService>() ?? NullLogger<LifelongPrefsHostedService>.Instance;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        TrackerOptions options = tracker.Options;
+        LogStarted(_logger, options.MicroBatchSize, options.Dimensions, tracker.ModelVersion);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        int waiting = tracker.LearnerStatus.QueueDepth;
+        try
+        {
+            await tracker.FlushAsync(cancellationToken).ConfigureAwait(false);
+            LogFlushed(_logger, waiting, tracker.ModelVersion);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            LogFlushCancelled(_logger, tracker.LearnerStatus.QueueDepth);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The container disposed the tracker first: nothing is left to flush.
+        }
+        catch (InvalidOperationException ex)
+        {
+            LogFlushFailed(_logger, ex);
+        }
+    }
+
+    [LoggerMessage(EventId = 1200, EventName = "TrackerStarted", Level = LogLevel.Information,
+        Message = "LifelongPrefs tracker started (micro-batches of {MicroBatchSize}, {Dimensions} dimensions, model version {ModelVersion})")]
+    private static partial void LogStarted(ILogger logger, int microBatchSize, int dimensions, long modelVersion);
+
+    [LoggerMessage(EventId = 1201, EventName = "TrackerFlushed", Level = LogLevel.Information,
+        Message = "LifelongPrefs learner flushed on shutdown: {Waiting} queued events learned, model version {ModelVersion}")]
+    private static partial void LogFlushed(ILogger logger, int waiting, long modelVersion);
+
+    [LoggerMessage(EventId = 1202, EventName = "TrackerFlushCancelled", Level = LogLevel.Warning,
+        Message = "LifelongPrefs learner flush cut short by the shutdown timeout; {Waiting} events were still queued and are not learned")]
+    private static partial void LogFlushCancelled(ILogger logger, int waiting);
+
+    [LoggerMessage(EventId = 1203, EventName = "TrackerFlushFailed", Level = LogLevel.Error,
+        Message = "LifelongPrefs learner could not flush on shutdown: it had stopped after an error")]
+    private static partial void LogFlushFailed(ILogger logger, Exception exception);
+}
