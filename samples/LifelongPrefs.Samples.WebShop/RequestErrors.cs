@@ -11,6 +11,8 @@ namespace LifelongPrefs.Samples.WebShop;
 /// </summary>
 internal static partial class RequestErrors
 {
+    private const string EventFields = "userId, itemId, timestamp, kind, quantity, value, basketId, category, description";
+
     /// <summary>A 400 problem naming <paramref name="field"/>.</summary>
     internal static IResult BadRequest(string field, string detail) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [detail] }, detail: detail,
@@ -21,8 +23,13 @@ internal static partial class RequestErrors
     {
         string field = e.Path ?? "$";
         string? raw = body is { } root ? Find(root, field) : null;
-        string reason = e.Message.Split(" Path:", 2)[0];
-        return BadRequest(field, raw is null ? $"'{field}': {reason}" : $"'{field}' is {raw}: {reason}");
+        string last = field[(field.LastIndexOf('.') + 1)..];
+        string reason = e.Message.Contains("could not be mapped", StringComparison.Ordinal)
+            ? $"'{field}' is not a field; an event has {EventFields} and feedback has userId, itemId, outcome, timestamp."
+            : e.Message.Contains("could not be converted", StringComparison.Ordinal)
+                ? $"'{field}' is {raw ?? "of the wrong type"}; it must be {last switch { "timestamp" => "an ISO 8601 time", "quantity" or "value" => "a number", _ => "a string" }}."
+                : $"'{field}': {e.Message.Split(" Path:", 2)[0]}";
+        return BadRequest(field, reason);
     }
 
     /// <summary>
@@ -38,7 +45,9 @@ internal static partial class RequestErrors
 
     private static IResult FromTracker(ArgumentException e, string field, Match quoted)
     {
-        string message = e.ParamName is { } p ? e.Message.Replace($" (Parameter '{p}')", string.Empty, StringComparison.Ordinal) : e.Message;
+        // Without the "(Parameter 'x')" suffix and ArgumentOutOfRangeException's "Actual value was" line.
+        string message = (e.ParamName is { } p ? e.Message.Replace($" (Parameter '{p}')", string.Empty, StringComparison.Ordinal) : e.Message)
+            .Split('\n', 2)[0].TrimEnd();
         if (e is ArgumentNullException)
         {
             message = $"'{field}' is missing.";

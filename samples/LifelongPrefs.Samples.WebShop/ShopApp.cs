@@ -15,6 +15,9 @@ internal static class ShopApp
             builder.Logging.ClearProviders();
         }
 
+        // Start-up and warnings, not a line per request.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
         // --urls wins, then ASPNETCORE_URLS (read into "urls" by the host), then the loopback default.
         builder.WebHost.UseUrls(settings.Urls ?? builder.Configuration["urls"] ?? ShopSettings.DefaultUrl);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ShopJson.Default));
