@@ -41,12 +41,12 @@ internal static class ShopEndpoints
         bool single = body.ValueKind == JsonValueKind.Object;
         if (!single && body.ValueKind != JsonValueKind.Array)
         {
-            return counters.Reject(RequestErrors.BadRequest("$", $"The body is {body.ValueKind.ToString().ToLowerInvariant()}; it must be an event object or an array of events."));
+            return counters.Reject(RequestErrors.BadRequest("$", $"'$' is {(body.ValueKind == JsonValueKind.Null ? "null" : "a " + body.ValueKind.ToString().ToLowerInvariant())}; it must be an event object or an array of events."));
         }
 
         if (!single && body.GetArrayLength() is var n and (0 or > MaxBatch))
         {
-            return counters.Reject(RequestErrors.BadRequest("$", $"The batch has {n} events; it must have 1 to {MaxBatch}."));
+            return counters.Reject(RequestErrors.BadRequest("$", $"'$' has {n} events; a batch must have 1 to {MaxBatch}."));
         }
 
         EventDto[] dtos;
@@ -160,7 +160,7 @@ internal static class ShopEndpoints
 
         if (dto is null)
         {
-            return counters.Reject(RequestErrors.BadRequest("$", "The body is null; it must be a feedback object."));
+            return counters.Reject(RequestErrors.BadRequest("$", "'$' is null; it must be a feedback object."));
         }
 
         if (dto.Outcome is null || ParseName<FeedbackOutcome>(dto.Outcome) is not { } outcome)
