@@ -59,6 +59,18 @@ internal interface IContinualModel : ITrainableRecommender
     /// <param name="pairs">The training pairs.</param>
     /// <param name="weights">Their weights, or empty.</param>
     void TrainPairs(List<(int User, int Item)> pairs, float[] weights);
+
+    /// <summary>Gets the passes over the data an update makes (a private update runs ⌈epochs / q⌉ sampled steps).</summary>
+    int UpdateEpochs { get; }
+
+    /// <summary>
+    /// Phase two, differentially private: <paramref name="plan"/>'s steps of DP-SGD over the users of
+    /// <paramref name="pairs"/> (each user one example), weighted as in <see cref="TrainPairs"/>.
+    /// </summary>
+    /// <param name="pairs">The training pairs.</param>
+    /// <param name="weights">Their weights, or empty.</param>
+    /// <param name="plan">Clipping, noise, sampling rate, steps and the generator.</param>
+    void TrainPairsPrivately(List<(int User, int Item)> pairs, float[] weights, in PrivateUpdatePlan plan);
 }
 
 /// <summary>A positive (user, item) pair with the time of the event it came from.</summary>

@@ -30,7 +30,7 @@ namespace LifelongPrefs.Lifelong;
 /// <see cref="Recommend"/>, <see cref="CreateScorer"/>) are as thread-safe as the model's; writes are exclusive.
 /// </para>
 /// </remarks>
-public sealed class ContinualLearner : IRecommender, ITrainableRecommender
+public sealed partial class ContinualLearner : IRecommender, ITrainableRecommender
 {
     private readonly IContinualModel _model;
     private readonly ContinualOptions _options;
@@ -63,6 +63,7 @@ public sealed class ContinualLearner : IRecommender, ITrainableRecommender
         _model = continual;
         _random = new SeededRandom(_options.Seed);
         _replay = NewReplay();
+        _dp = PreparePrivacy(continual);
         if (_options.DistillationWeight > 0)
         {
             _distillation = new Distillation(continual, _options.DistillationWeight, _options.DistillationTemperature, _options.DistillationCandidates);
@@ -171,7 +172,14 @@ public sealed class ContinualLearner : IRecommender, ITrainableRecommender
 
         try
         {
-            _model.TrainPairs(pairs, weights);
+            if (_dp is not null)
+            {
+                TrainPrivately(pairs, weights);
+            }
+            else
+            {
+                _model.TrainPairs(pairs, weights);
+            }
         }
         finally
         {

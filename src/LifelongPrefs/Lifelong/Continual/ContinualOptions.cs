@@ -1,3 +1,5 @@
+using LifelongPrefs.Privacy;
+
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>
@@ -74,9 +76,28 @@ public sealed class ContinualOptions
     /// <summary>A copy (every option is a value).</summary>
     internal ContinualOptions Copy() => (ContinualOptions)MemberwiseClone();
 
+    /// <summary>
+    /// Gets differentially private updates (DP-SGD on the shared item tables, with an RDP accountant); null or
+    /// <see cref="DpOptions.Enabled"/> false for ordinary updates. Cannot be combined with distillation.
+    /// </summary>
+    /// <value>Default null.</value>
+    public DpOptions? DifferentialPrivacy { get; init; }
+
     internal void Validate()
     {
         const string Owner = "ContinualOptions";
+        if (DifferentialPrivacy is { Enabled: true } dp)
+        {
+            dp.Validate();
+            if (DistillationWeight > 0)
+            {
+                // The distillation term adds a gradient per user to the item rows that no clipping bounds.
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"ContinualOptions.DistillationWeight is {DistillationWeight} while DifferentialPrivacy is enabled; distillation's unclipped per-user gradient would void the guarantee, so set it to 0."),
+                    nameof(DistillationWeight));
+            }
+        }
+
         OptionCheck.Range(ReplayCapacity, 0, 100_000_000, Owner, nameof(ReplayCapacity));
         OptionCheck.Range(ReplayRatio, 0, 100, Owner, nameof(ReplayRatio));
         OptionCheck.Range(ReplayRecentPerUser, 0, 10_000, Owner, nameof(ReplayRecentPerUser));

@@ -202,6 +202,11 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
     /// <inheritdoc/>
     float IEpochModel.Backward(ReadOnlySpan<int> examples)
     {
+        if (_private is not null)
+        {
+            return PrivateBackward(examples);   // examples are the sampled users of a private update (BprMf.Private.cs)
+        }
+
         for (int k = 0; k < examples.Length; k++)
         {
             (_u[k], _i[k]) = _pairs[examples[k]];
