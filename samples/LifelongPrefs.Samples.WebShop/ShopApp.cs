@@ -23,7 +23,7 @@ internal static class ShopApp
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ShopJson.Default));
         builder.Services.AddProblemDetails();
 
-        builder.Services.AddLifelongPrefs(() => new TrackerOptions { Seed = settings.Seed }); // the one registration line (issue 11's Action<TrackerOptions> overload: o => o.Seed = settings.Seed)
+        builder.Services.AddLifelongPrefs(o => o.Seed = settings.Seed); // the one registration line
 
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<ShopCatalog>();
