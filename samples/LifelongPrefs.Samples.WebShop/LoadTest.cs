@@ -12,7 +12,7 @@ namespace LifelongPrefs.Samples.WebShop;
 /// <param name="Clients">Concurrent recommendation clients.</param>
 /// <param name="TimeLimit">When the load stops, done or not (the flushes before and after it have their own limit, 2 minutes).</param>
 /// <param name="Seed">Seeds which known user each client asks for.</param>
-internal sealed record LoadSettings(int Events = 40_000, int BatchSize = 250, int Requests = 4_000, int Clients = 8, TimeSpan TimeLimit = default, int Seed = 42)
+internal sealed record LoadSettings(int Events = 10_000, int BatchSize = 250, int Requests = 1_000, int Clients = 8, TimeSpan TimeLimit = default, int Seed = 42)
 {
     /// <summary>Gets the time limit (20 s unless set).</summary>
     public TimeSpan TimeLimit { get; init; } = TimeLimit == default ? TimeSpan.FromSeconds(20) : TimeLimit;

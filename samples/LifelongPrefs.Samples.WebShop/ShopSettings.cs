@@ -28,9 +28,9 @@ internal sealed record ShopSettings
           --no-warm-up            start empty
           --seed N                the tracker's seed (default 42)
           --load                  run the bounded load test instead of serving (loopback only, stops by itself)
-          --load-events N         events the load test replays from the warm-up day on (default 40000)
+          --load-events N         events the load test replays from the warm-up day on (default 10000)
           --load-batch N          events per POST /events (default 250)
-          --load-requests N       recommendation requests in all, spread over 8 clients (default 4000)
+          --load-requests N       recommendation requests in all, spread over 8 clients (default 1000)
           --load-seconds N        the load test's time limit in seconds (default 20)
           --help, -h              print this text
 
