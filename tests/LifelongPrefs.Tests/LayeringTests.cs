@@ -21,6 +21,7 @@ public partial class LayeringTests
         ("Training", ["LifelongPrefs.Models", "LifelongPrefs.Evaluation.Protocols"]),
         ("Evaluation/Metrics", ["LifelongPrefs.Models", "LifelongPrefs.Evaluation.Protocols"]),
         ("Models", ["LifelongPrefs.Evaluation.Protocols"]),
+        ("Privacy", ["LifelongPrefs.Lifelong"]),
     ];
 
     private static string SourceRoot => Path.Combine(Repository.Root, "src", Root);

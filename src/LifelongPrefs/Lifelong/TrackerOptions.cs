@@ -119,6 +119,14 @@ public sealed class TrackerOptions
     /// <value>Default <c>new ContinualOptions()</c> (the library's default strategy); <see cref="ContinualOptions.Naive"/> for plain fine-tuning.</value>
     public ContinualOptions Continual { get; init; } = new();
 
+    /// <summary>
+    /// Gets the keyed hash the tracker keeps users under instead of their raw ids, or <see langword="null"/> to keep the
+    /// shop's ids as given. When set, every entry point hashes the user id it receives before it looks anything up, and
+    /// every output that names a user (profiles, explanations, audiences) names the pseudonym.
+    /// </summary>
+    /// <value>Default <see langword="null"/> (raw ids).</value>
+    public Privacy.PseudonymizationOptions? Pseudonymization { get; init; }
+
     internal void Validate()
     {
         const string Owner = nameof(TrackerOptions);

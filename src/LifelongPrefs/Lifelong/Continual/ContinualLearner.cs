@@ -30,7 +30,7 @@ namespace LifelongPrefs.Lifelong;
 /// <see cref="Recommend"/>, <see cref="CreateScorer"/>) are as thread-safe as the model's; writes are exclusive.
 /// </para>
 /// </remarks>
-public sealed class ContinualLearner : IRecommender, ITrainableRecommender
+public sealed partial class ContinualLearner : IRecommender, ITrainableRecommender
 {
     private readonly IContinualModel _model;
     private readonly ContinualOptions _options;

@@ -29,7 +29,7 @@ namespace LifelongPrefs.Lifelong;
 /// while it waits.
 /// </para>
 /// </remarks>
-internal sealed class BackgroundLearner : IDisposable
+internal sealed partial class BackgroundLearner : IDisposable
 {
     /// <summary>How long the published version may lag the learned state while a backlog is being worked off.</summary>
     internal static readonly TimeSpan MaxUnpublished = TimeSpan.FromMilliseconds(200);
@@ -205,6 +205,8 @@ internal sealed class BackgroundLearner : IDisposable
             Monitor.PulseAll(_gate);
         }
 
+        FailRequests();
+
         _timer?.Dispose();
         _thread.Join();
         lock (_gate)
@@ -243,7 +245,8 @@ internal sealed class BackgroundLearner : IDisposable
         var batch = new List<Interaction>(_batchSize);
         var negatives = new List<(int User, int Item)>();
         int users = 0, items = 0;
-        long end;
+        long end = 0;
+        List<Request>? requests;
         while (true)
         {
             batch.Clear();
@@ -260,10 +263,16 @@ internal sealed class BackgroundLearner : IDisposable
                     return;
                 }
 
-                long n = Math.Min(_enqueued - _head, _batchSize);
+                requests = TakeRequests();
+                long n = requests is null ? Math.Min(_enqueued - _head, _batchSize) : 0;
                 for (long s = _head; s < _head + n; s++)
                 {
                     QueuedEvent q = _ring[s % _ring.Length];
+                    if (q.Voided)
+                    {
+                        continue;
+                    }
+
                     users = Math.Max(users, q.Users);
                     items = Math.Max(items, q.Items);
                     if (_drift is not null && q.Text is null)
@@ -289,10 +298,24 @@ internal sealed class BackgroundLearner : IDisposable
                     }
                 }
 
-                _head += n;
-                end = _head;
-                _inFlight = true;
-                Monitor.PulseAll(_gate); // producers waiting for room
+                if (requests is not null)
+                {
+                    _inFlight = true;
+                }
+                else
+                {
+                    _head += n;
+                    end = _head;
+                    _inFlight = true;
+                    Monitor.PulseAll(_gate); // producers waiting for room
+                }
+            }
+
+            if (requests is not null)
+            {
+                // Between micro-batches: the model is idle, so a request may change its state.
+                RunRequests(requests);
+                continue;
             }
 
             Learn(batch, negatives, users, items, end);
@@ -309,7 +332,7 @@ internal sealed class BackgroundLearner : IDisposable
             CompleteWaiters();
         }
 
-        return _fault is null && (queued >= _batchSize || (queued > 0 && _head < _cutUntil));
+        return HasRequests || (_fault is null && (queued >= _batchSize || (queued > 0 && _head < _cutUntil)));
     }
 
     private void Learn(List<Interaction> batch, List<(int User, int Item)> negatives, int users, int items, long end)
@@ -349,6 +372,7 @@ internal sealed class BackgroundLearner : IDisposable
                 IScorer scorer = _model.CreateScorer();
                 _publishedScorer = scorer;
                 (float[] trending, float[] totals) = _trending.Snapshot(items);
+                _publishedItems = items;
                 long learned = Interlocked.Add(ref _learned, _unpublished);
                 _publish(new PublishedVersion(++_version, scorer, trending, totals, learned, _trending.StreamTicks));
                 (_unpublished, _publishedAt, published) = (0, _time.GetTimestamp(), true);
