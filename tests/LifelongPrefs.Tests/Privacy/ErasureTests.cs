@@ -69,7 +69,7 @@ public class ErasureTests
         int onlyVictim = 0;
         foreach ((string id, int i) in forgotIndex)
         {
-            int j = Enumerable.Range(0, items).FirstOrDefault(j => never.ItemIdOf(j) == id, -1);
+            int j = Enumerable.Range(0, items).FirstOrDefault(x => never.ItemIdOf(x) == id, -1);
             if (j < 0)
             {
                 onlyVictim++;
@@ -88,7 +88,7 @@ public class ErasureTests
 
         // The model's co-occurrence and per-item counts: whole numbers, exact.
         (float Users, float Repeats, float Lines)[] countsA = [], countsB = [];
-        float[,] coocA = new float[0, 0], coocB = coocA;
+        float[] coocA = [], coocB = [];
         long pairsA = 0, pairsB = 0;
         string[] ids = [.. Enumerable.Range(0, items).Select(never.ItemIdOf)];
         await forgot.ReadLearnerAsync((m, _) => (countsA, coocA, pairsA) = Counts((RepeatExplore)m, [.. ids.Select(x => forgotIndex[x])]));
@@ -100,14 +100,14 @@ public class ErasureTests
         Assert.True(items > 0);
     }
 
-    private static ((float, float, float)[] Counts, float[,] Cooc, long Pairs) Counts(RepeatExplore model, int[] items)
+    private static ((float, float, float)[] Counts, float[] Cooc, long Pairs) Counts(RepeatExplore model, int[] items)
     {
-        var cooc = new float[items.Length, items.Length];
+        var cooc = new float[items.Length * items.Length];
         for (int x = 0; x < items.Length; x++)
         {
             for (int y = 0; y < items.Length; y++)
             {
-                cooc[x, y] = model.CooccurrenceOf(items[x], items[y]);
+                cooc[(x * items.Length) + y] = x == y ? 0f : model.CooccurrenceOf(items[x], items[y]);
             }
         }
 

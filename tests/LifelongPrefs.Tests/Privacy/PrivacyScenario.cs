@@ -18,7 +18,7 @@ internal static class PrivacyScenario
         })];
 
     /// <summary>Deterministic options for the default learner (RepeatExplore), small and fast.</summary>
-    internal static TrackerOptions Options(Privacy.PseudonymizationOptions? pseudonyms = null) => new()
+    internal static TrackerOptions Options(global::LifelongPrefs.Privacy.PseudonymizationOptions? pseudonyms = null) => new()
     {
         MicroBatchSize = 16,
         FlushInterval = Timeout.InfiniteTimeSpan,

@@ -86,10 +86,10 @@ public class PseudonymizationTests
     {
         await using var plain = new PreferenceTracker(Options());
         await using var hashed = new PreferenceTracker(Options(new PseudonymizationOptions(Key)));
-        foreach (PreferenceTracker t in new[] { plain, hashed })
+        foreach (PreferenceTracker each in new[] { plain, hashed })
         {
-            t.Observe(Events());
-            await t.FlushAsync();
+            each.Observe(Events());
+            await each.FlushAsync();
         }
 
         var buffer = new Recommendation[10];
