@@ -51,6 +51,39 @@ public class ErasureTests
     }
 
     [Fact]
+    public async Task A_continual_bpr_learner_forgets_the_row_its_ewc_anchor_and_its_replay_events()
+    {
+        var options = new TrackerOptions
+        {
+            MicroBatchSize = 32, FlushInterval = Timeout.InfiniteTimeSpan, Dimensions = 8,
+            Continual = new ContinualOptions { ReplayRecentPerUser = 4 },
+        };
+        await using var tracker = new PreferenceTracker(options, new BprMf(new BprMfOptions { Dimensions = 8 }), null);
+        tracker.Observe(Events());
+        await tracker.FlushAsync();
+        int victim = tracker.Find(Customer(Victim)).User, other = tracker.Find(Customer(Other)).User;
+        float[] victimRow = await tracker.UserRowAsync(victim), otherRow = await tracker.UserRowAsync(other);
+        Assert.Contains(victimRow, v => v != 0f);
+        Assert.True(Contains(await tracker.CaptureStateAsync(), Bytes(victimRow)), "positive control: the row is in the image");
+        bool replayedBefore = false, replayedAfter = true;
+        await tracker.ReadLearnerAsync((m, _) => replayedBefore = HoldsEvents((ContinualLearner)m, victim));
+        Assert.True(replayedBefore, "positive control: the replay memory held the victim's events");
+
+        Assert.True(await tracker.ForgetAsync(Customer(Victim)));
+        byte[] after = await tracker.CaptureStateAsync();
+        Assert.False(Contains(after, Bytes(victimRow)));
+        Assert.False(ContainsText(after, Customer(Victim)));
+        Assert.True(Contains(after, Bytes(otherRow)));
+        await tracker.ReadLearnerAsync((m, _) => replayedAfter = HoldsEvents((ContinualLearner)m, victim));
+        Assert.False(replayedAfter);
+        Assert.False(tracker.Recommend(Customer(Other), 5).IsColdStart);
+    }
+
+    private static bool HoldsEvents(ContinualLearner learner, int user) =>
+        learner.Replay!.Reservoir.Items.ToArray().Any(e => e.User == user)
+        || learner.Replay.RecentWindows.Any(w => w is not null && w.Any(e => e.User == user && e.Item >= 0 && e.Ticks != 0));
+
+    [Fact]
     public async Task After_forget_the_counts_equal_those_of_a_tracker_that_never_saw_the_user()
     {
         List<InteractionEvent> events = Events();

@@ -35,7 +35,7 @@ public class TrackerApiFuzzProperties
         {
             clock = clock.AddMinutes(rng.Next(0, 20));
             int op = rng.Next(14);
-            bool check = op != 13 && rng.Next(8) == 0; // compare whole state images around this call
+            bool check = op != 13 && rng.Next(16) == 0; // compare whole state images around this call
             byte[]? before = null;
             if (check)
             {
