@@ -39,7 +39,7 @@ namespace LifelongPrefs.Training;
 /// same bits whether it is updated alone (lazy) or as part of the whole table.
 /// </para>
 /// </remarks>
-public abstract class Optimizer
+public abstract partial class Optimizer
 {
     private readonly Parameter[] _parameters;
     private readonly float[][][] _state;
@@ -153,24 +153,6 @@ public abstract class Optimizer
         }
 
         StepCount = 0;
-    }
-
-    /// <summary>
-    /// Returns one row of one parameter's state to its initial value in every slot (erasing a user: their row's moments
-    /// become a never-trained row's). A row beyond the state's current size is already initial.
-    /// </summary>
-    internal void ResetRow(int parameterIndex, int row)
-    {
-        int width = _parameters[parameterIndex].Value.RowLength;
-        for (int s = 0; s < _stateSlots; s++)
-        {
-            float[] state = _state[parameterIndex][s];
-            long start = (long)row * width;
-            if (start + width <= state.Length)
-            {
-                state.AsSpan((int)start, width).Fill(_initialState);
-            }
-        }
     }
 
     /// <summary>Gets a value indicating whether sparse-row parameters are updated only on their touched rows.</summary>

@@ -298,15 +298,11 @@ internal sealed partial class BackgroundLearner : IDisposable
                     }
                 }
 
-                if (requests is not null)
-                {
-                    _inFlight = true;
-                }
-                else
+                _inFlight = true;
+                if (requests is null)
                 {
                     _head += n;
                     end = _head;
-                    _inFlight = true;
                     Monitor.PulseAll(_gate); // producers waiting for room
                 }
             }
