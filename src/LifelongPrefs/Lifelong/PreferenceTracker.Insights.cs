@@ -31,9 +31,10 @@ public sealed partial class PreferenceTracker
         }
 
         PublishedVersion version = Volatile.Read(ref _current);
+        userId = UserKey(userId); // an explanation names the user as the tracker keeps it
         string? category = CategoryOf(item);
         ReadOnlySpan<Interaction> history = [];
-        if (_users.TryGetIndex(userId, out int user) && LogOf(user) is { } log)
+        if (TryGetUser(userId, out int user) && LogOf(user) is { } log)
         {
             history = log.Recent(_options.MaxHistoryPerUser);
         }
@@ -164,6 +165,12 @@ public sealed partial class PreferenceTracker
         {
             for (int u = 0; u < users; u++)
             {
+                if (_users.FindId(u) is null)
+                {
+                    scores[u] = float.NegativeInfinity; // a forgotten user's reserved index
+                    continue;
+                }
+
                 ReadOnlySpan<Interaction> history = LogOf(u) is { } log ? log.Recent(_options.MaxHistoryPerUser) : [];
                 if (boughtItem >= 0 && Bought(history, boughtItem))
                 {
@@ -186,7 +193,10 @@ public sealed partial class PreferenceTracker
         var audience = new List<AudienceMember>(n);
         for (int i = 0; i < n && !float.IsNegativeInfinity(topScores[i]); i++)
         {
-            audience.Add(new AudienceMember(_users.GetId(top[i]), topScores[i]));
+            if (_users.FindId(top[i]) is { } id) // null: forgotten since the scan
+            {
+                audience.Add(new AudienceMember(id, topScores[i]));
+            }
         }
 
         return audience;

@@ -56,7 +56,7 @@ public sealed partial class PreferenceTracker
             }
         }
 
-        return new InterestProfile(userId, new DateTimeOffset(asOf, TimeSpan.Zero), Weights(context, longTerm), Weights(context, recent),
+        return new InterestProfile(UserKey(userId), new DateTimeOffset(asOf, TimeSpan.Zero), Weights(context, longTerm), Weights(context, recent),
             InterestProfiles.Drift(recent, longTerm), [.. topItems.Take(found).Select(_items.GetId)], embedding, mass.Events,
             context.Version.Number);
     }
@@ -101,7 +101,7 @@ public sealed partial class PreferenceTracker
         }
 
         RecommendationList next = Recommend(userId, TopProfileItems, new RecommendOptions { ExcludePurchased = false });
-        return new InterestForecast(userId, new DateTimeOffset(asOf, TimeSpan.Zero), horizon, Weights(context, forecast),
+        return new InterestForecast(UserKey(userId), new DateTimeOffset(asOf, TimeSpan.Zero), horizon, Weights(context, forecast),
             [.. next.Select(r => r.ItemId)], trajectory, context.Version.Number);
     }
 

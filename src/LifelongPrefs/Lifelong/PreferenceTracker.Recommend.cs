@@ -34,7 +34,7 @@ public sealed partial class PreferenceTracker
         ReadOnlySpan<Interaction> history = [];
         int user = -1;
         UserLog? log = null;
-        if (_users.TryGetIndex(userId, out user))
+        if (TryGetUser(userId, out user))
         {
             log = LogOf(user);
             history = log is null ? [] : log.Recent(_options.MaxHistoryPerUser);

@@ -115,8 +115,9 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
     internal string ItemIdOf(int item) => _items.GetId(item);
 
     /// <summary>Gets a user's index and kept events (empty for an unknown user). Any thread.</summary>
+    /// <remarks>Takes the shop's id: under <see cref="TrackerOptions.Pseudonymization"/> it looks the pseudonym up (hashed on the stack, no allocation).</remarks>
     internal (int User, UserLog? Log) Find(string userId) =>
-        _users.TryGetIndex(userId, out int user) ? (user, LogOf(user)) : (-1, null);
+        TryGetUser(userId, out int user) ? (user, LogOf(user)) : (-1, null);
 
     /// <summary>Gets a copy of the settings the tracker runs with (a new object on every read: changing it changes nothing).</summary>
     public TrackerOptions Options => _options.Copy();
@@ -160,6 +161,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
         try
         {
             CheckEvent(evt, nameof(evt));
+            evt = Keyed(evt);
             lock (_write)
             {
                 ThrowIfDisposed();
@@ -203,6 +205,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
         for (int i = 0; i < batch.Length; i++)
         {
             CheckEvent(batch[i], $"{nameof(events)}[{i}]");
+            batch[i] = Keyed(batch[i]);
         }
 
         lock (_write)
@@ -252,6 +255,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
     {
         CheckId(userId, nameof(userId));
         CheckId(itemId, nameof(itemId));
+        userId = UserKey(userId);
         if (!Enum.IsDefined(outcome))
         {
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, $"Feedback outcome {(int)outcome} is not a defined {nameof(FeedbackOutcome)}.");

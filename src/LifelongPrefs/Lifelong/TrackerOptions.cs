@@ -119,6 +119,14 @@ public sealed class TrackerOptions
     /// <value>Default <c>new ContinualOptions()</c> (the library's default strategy); <see cref="ContinualOptions.Naive"/> for plain fine-tuning.</value>
     public ContinualOptions Continual { get; set; } = new();
 
+    /// <summary>
+    /// Gets the keyed hash the tracker keeps users under instead of their raw ids, or <see langword="null"/> to keep the
+    /// shop's ids as given. When set, every entry point hashes the user id it receives before it looks anything up, and
+    /// every output that names a user (profiles, explanations, audiences) names the pseudonym.
+    /// </summary>
+    /// <value>Default <see langword="null"/> (raw ids).</value>
+    public Privacy.PseudonymizationOptions? Pseudonymization { get; set; }
+
     /// <summary>Checks every option, the nested <see cref="Drift"/> and <see cref="Continual"/> ones included.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it by its path and
     /// value, e.g. <c>TrackerOptions.MicroBatchSize is 0; it must lie in [1, 1000000].</c></exception>

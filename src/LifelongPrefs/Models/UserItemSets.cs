@@ -52,6 +52,15 @@ internal sealed class UserItemSets
     /// <summary>Gets one user's items (empty for a user beyond <see cref="UserCount"/>); callers only read it.</summary>
     internal HashSet<int> Of(int user) => user < _sets.Count ? _sets[user] : None;
 
+    /// <summary>Empties one user's set (erasing the user); a user beyond <see cref="UserCount"/> has none.</summary>
+    internal void ClearUser(int user)
+    {
+        if (user < _sets.Count)
+        {
+            _sets[user] = [];
+        }
+    }
+
     /// <summary>Records a positive event's item for its user; returns whether the (user, item) pair is new.</summary>
     internal bool Add(in Interaction e) => RecommenderGuard.IsPositive(e) && _sets[e.User].Add(e.Item);
 

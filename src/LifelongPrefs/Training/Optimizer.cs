@@ -39,7 +39,7 @@ namespace LifelongPrefs.Training;
 /// same bits whether it is updated alone (lazy) or as part of the whole table.
 /// </para>
 /// </remarks>
-public abstract class Optimizer
+public abstract partial class Optimizer
 {
     private readonly Parameter[] _parameters;
     private readonly float[][][] _state;

@@ -152,6 +152,28 @@ internal sealed class OnlineEwc : IGradientHook
         _examples = 0;
     }
 
+    /// <summary>
+    /// Erases one user's row of the user table (right to erasure): its Fisher information, this update's sum and its
+    /// anchor θ* — a copy of the user's embedding — become a never-touched row's.
+    /// </summary>
+    internal void ForgetUser(int user)
+    {
+        Table t = _tables[0];
+        if (t.Parameter is null || user >= t.Stamp.Length)
+        {
+            return;
+        }
+
+        int width = t.Parameter.Value.RowLength, start = user * width;
+        t.Fisher.AsSpan(start, width).Clear();
+        t.Accumulated.AsSpan(start, width).Clear();
+        t.Anchor.AsSpan(start, width).Clear();
+        t.Stamp[user] = int.MinValue / 2;
+    }
+
+    /// <summary>Gets the user table's Fisher and anchor arrays (for the tracker's state image).</summary>
+    internal (float[] Fisher, float[] Anchor) UserTable => (_tables[0].Fisher, _tables[0].Anchor);
+
     /// <summary>The decay factor of the updates a row missed since its Fisher was last brought up to date.</summary>
     private float Missed(Table t, int row)
     {

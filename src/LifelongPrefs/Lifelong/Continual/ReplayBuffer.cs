@@ -107,6 +107,30 @@ internal sealed class ReplayBuffer
         }
     }
 
+    /// <summary>
+    /// Drops every event of <paramref name="user"/> (right to erasure): from the reservoir, their recent window and
+    /// their event count. The reservoir keeps the others' events and their keys, so it is smaller until new offers
+    /// refill it.
+    /// </summary>
+    internal void ForgetUser(int user)
+    {
+        _reservoir.RemoveWhere(e => e.User == user);
+        if (user < _userCounts.Length)
+        {
+            if (user < _recent.Length && _recent[user] is not null)
+            {
+                _recentTotal -= Math.Min(_userCounts[user], _recentPerUser);
+                _recent[user] = null;
+                _recentUsers.Remove(user);
+            }
+
+            _userCounts[user] = 0;
+        }
+    }
+
+    /// <summary>Gets the recent windows (for the tracker's state image).</summary>
+    internal IReadOnlyList<Interaction[]?> RecentWindows => _recent;
+
     private static void Grow<T>(ref T[] array, int index)
     {
         if (index >= array.Length)

@@ -211,6 +211,8 @@ internal sealed partial class BackgroundLearner : IDisposable
             Monitor.PulseAll(_gate);
         }
 
+        FailRequests();
+
         _timer?.Dispose();
         _thread.Join();
         lock (_gate)
@@ -249,7 +251,8 @@ internal sealed partial class BackgroundLearner : IDisposable
         var batch = new List<Interaction>(_batchSize);
         var negatives = new List<(int User, int Item)>();
         int users = 0, items = 0;
-        long end;
+        long end = 0;
+        List<Request>? requests;
         while (true)
         {
             batch.Clear();
@@ -266,10 +269,16 @@ internal sealed partial class BackgroundLearner : IDisposable
                     return;
                 }
 
-                long n = Math.Min(_enqueued - _head, _batchSize);
+                requests = TakeRequests();
+                long n = requests is null ? Math.Min(_enqueued - _head, _batchSize) : 0;
                 for (long s = _head; s < _head + n; s++)
                 {
                     QueuedEvent q = _ring[s % _ring.Length];
+                    if (q.Voided)
+                    {
+                        continue;
+                    }
+
                     users = Math.Max(users, q.Users);
                     items = Math.Max(items, q.Items);
                     if (_drift is not null && q.Text is null)
@@ -295,11 +304,21 @@ internal sealed partial class BackgroundLearner : IDisposable
                     }
                 }
 
-                _batchEnqueuedAt = _enqueuedAt[_head % _ring.Length];
-                _head += n;
-                end = _head;
                 _inFlight = true;
-                Monitor.PulseAll(_gate); // producers waiting for room
+                if (requests is null)
+                {
+                    _batchEnqueuedAt = _enqueuedAt[_head % _ring.Length];
+                    _head += n;
+                    end = _head;
+                    Monitor.PulseAll(_gate); // producers waiting for room
+                }
+            }
+
+            if (requests is not null)
+            {
+                // Between micro-batches: the model is idle, so a request may change its state.
+                RunRequests(requests);
+                continue;
             }
 
             Learn(batch, negatives, users, items, end);
@@ -316,7 +335,7 @@ internal sealed partial class BackgroundLearner : IDisposable
             CompleteWaiters();
         }
 
-        return _fault is null && (queued >= _batchSize || (queued > 0 && _head < _cutUntil));
+        return HasRequests || (_fault is null && (queued >= _batchSize || (queued > 0 && _head < _cutUntil)));
     }
 
     private void Learn(List<Interaction> batch, List<(int User, int Item)> negatives, int users, int items, long end)
@@ -358,6 +377,7 @@ internal sealed partial class BackgroundLearner : IDisposable
                 IScorer scorer = _model.CreateScorer();
                 _publishedScorer = scorer;
                 (float[] trending, float[] totals) = _trending.Snapshot(items);
+                _publishedItems = items;
                 long learned = Interlocked.Add(ref _learned, _unpublished);
                 _publish(new PublishedVersion(++_version, scorer, trending, totals, learned, _trending.StreamTicks));
                 (_unpublished, _publishedAt, published) = (0, _time.GetTimestamp(), true);

@@ -30,5 +30,6 @@ internal sealed record PublishedVersion(long Number, IScorer? Scorer, float[] Tr
 /// <param name="Log">The user's log, for the drift monitor's prequential test (<see langword="null"/> when not needed).</param>
 /// <param name="Position">The event's position in <paramref name="Log"/> (<see cref="UserLog.Appended"/> just before it was appended):
 /// the history the user had when it arrived is the log's events before it.</param>
+/// <param name="Voided">Whether the entry was voided while queued (its user was forgotten): the learner skips it.</param>
 internal readonly record struct QueuedEvent(Data.Interaction Event, int Users, int Items, bool Negative, string? Text = null,
-    UserLog? Log = null, long Position = 0);
+    UserLog? Log = null, long Position = 0, bool Voided = false);

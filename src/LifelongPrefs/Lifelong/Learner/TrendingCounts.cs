@@ -3,19 +3,31 @@ using LifelongPrefs.Data;
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>
-/// Per-item interaction weights, plain and exponentially time-decayed, owned by the learner thread alone.
+/// Per-item interaction weights, plain and exponentially time-decayed, owned by the learner thread alone, with each
+/// user's share kept so that <see cref="ForgetUser"/> can take it out again (right to erasure).
 /// </summary>
 /// <remarks>
+/// <para>
 /// A decayed sum Σ wₑ·2^(−(now − tₑ)/h) is kept as Σ wₑ·2^((tₑ − t₀)/h) for a reference time t₀, so an event costs one
 /// addition instead of a pass over every item; when the exponent grows past 2^40 the sums are rescaled to a new
-/// reference, long before float32 could overflow.
+/// reference, long before a double could overflow. The sums are doubles (published as floats), so that taking a
+/// user's share out leaves a value within a few ulps of what a stream without that user would have summed.
+/// </para>
+/// <para>
+/// The plain totals are not summed at all: the counts of each (item, kind) are integers and a total is
+/// Σ_kind count·weight, computed in one fixed order when published. So a total after <see cref="ForgetUser"/> is
+/// bit-identical to the total of a stream that never held the user's events.
+/// </para>
 /// </remarks>
 internal sealed class TrendingCounts(TimeSpan halfLife)
 {
     private const double RebaseExponent = 40;
+    private const int Kinds = (int)EventKind.Return + 1;
+    private static readonly float[] KindWeights = [.. Enumerable.Range(0, Kinds).Select(k => ProfileOptions.Default.KindWeight((EventKind)k))];
     private readonly double _halfLifeTicks = halfLife.Ticks;
-    private float[] _scaled = [];
-    private float[] _totals = [];
+    private double[] _scaled = [];
+    private long[] _counts = [];   // (item, kind) counts, row-major
+    private Dictionary<int, Share>?[] _shares = [];   // per user: per item, the user's counts and decayed sum
     private long _referenceTicks = long.MinValue;
 
     /// <summary>Gets the newest event time seen.</summary>
@@ -24,14 +36,14 @@ internal sealed class TrendingCounts(TimeSpan halfLife)
     /// <summary>Adds one event.</summary>
     internal void Add(in Interaction e, int itemCount)
     {
-        if (itemCount > _totals.Length)
+        if (itemCount > _scaled.Length)
         {
-            int size = (int)Math.Min(Array.MaxLength, Math.Max(itemCount, Math.Max(16L, 2L * _totals.Length)));
+            int size = (int)Math.Min(Array.MaxLength / Kinds, Math.Max(itemCount, Math.Max(16L, 2L * _scaled.Length)));
             Array.Resize(ref _scaled, size);
-            Array.Resize(ref _totals, size);
+            Array.Resize(ref _counts, size * Kinds);
         }
 
-        float w = ProfileOptions.Default.KindWeight(e.Kind); // the profiles' kind weights: purchase 1 … view 0.1, return 0
+        float w = KindWeights[(int)e.Kind]; // the profiles' kind weights: purchase 1 … view 0.1, return 0
         if (w == 0f)
         {
             return;
@@ -46,19 +58,40 @@ internal sealed class TrendingCounts(TimeSpan halfLife)
         double exponent = (e.Ticks - _referenceTicks) / _halfLifeTicks;
         if (exponent > RebaseExponent)
         {
-            // Move the reference to this event: every sum shrinks by 2^exponent, this event adds w·2^0.
-            float factor = (float)Math.Pow(2, -exponent);
-            for (int i = 0; i < _scaled.Length; i++)
-            {
-                _scaled[i] *= factor;
-            }
-
-            _referenceTicks = e.Ticks;
+            Rebase(e.Ticks, Math.Pow(2, -exponent));
             exponent = 0;
         }
 
-        _scaled[e.Item] += (float)(w * Math.Pow(2, exponent));
-        _totals[e.Item] += w;
+        double scaled = w * Math.Pow(2, exponent);
+        _scaled[e.Item] += scaled;
+        _counts[(e.Item * Kinds) + (int)e.Kind]++;
+        Share share = ShareOf(e.User, e.Item);
+        share.Scaled += scaled;
+        share.Counts[(int)e.Kind]++;
+    }
+
+    /// <summary>Takes every event of <paramref name="user"/> out of the counts and drops the user's shares.</summary>
+    internal void ForgetUser(int user)
+    {
+        if ((uint)user >= (uint)_shares.Length || _shares[user] is not { } shares)
+        {
+            return;
+        }
+
+        foreach ((int item, Share share) in shares)
+        {
+            bool left = false;
+            for (int k = 0; k < Kinds; k++)
+            {
+                _counts[(item * Kinds) + k] -= share.Counts[k];
+                left |= _counts[(item * Kinds) + k] != 0;
+            }
+
+            // Nobody else's event left on the item: its sum is exactly zero, not a rounding residue.
+            _scaled[item] = left ? Math.Max(0, _scaled[item] - share.Scaled) : 0;
+        }
+
+        _shares[user] = null;
     }
 
     /// <summary>Copies the decayed weights as of <see cref="StreamTicks"/> and the plain totals, one per item.</summary>
@@ -66,18 +99,79 @@ internal sealed class TrendingCounts(TimeSpan halfLife)
     {
         var trending = new float[itemCount];
         var totals = new float[itemCount];
-        int n = Math.Min(itemCount, _totals.Length);
+        int n = Math.Min(itemCount, _scaled.Length);
         if (n > 0)
         {
-            float scale = (float)Math.Pow(2, -(StreamTicks - _referenceTicks) / _halfLifeTicks);
+            double scale = Math.Pow(2, -(StreamTicks - _referenceTicks) / _halfLifeTicks);
             for (int i = 0; i < n; i++)
             {
-                trending[i] = _scaled[i] * scale;
+                trending[i] = (float)(_scaled[i] * scale);
+                totals[i] = Total(i);
             }
-
-            _totals.AsSpan(0, n).CopyTo(totals);
         }
 
         return (trending, totals);
+    }
+
+    /// <summary>Gets the raw state (for the tracker's state image): decayed sums, counts and the reference time.</summary>
+    internal (double[] Scaled, long[] Counts, long ReferenceTicks) Raw => (_scaled, _counts, _referenceTicks);
+
+    private float Total(int item)
+    {
+        float total = 0f;
+        for (int k = 0; k < Kinds; k++)
+        {
+            total += _counts[(item * Kinds) + k] * KindWeights[k];
+        }
+
+        return total;
+    }
+
+    private Share ShareOf(int user, int item)
+    {
+        if (user >= _shares.Length)
+        {
+            Array.Resize(ref _shares, Math.Max(user + 1, Math.Max(16, 2 * _shares.Length)));
+        }
+
+        Dictionary<int, Share> shares = _shares[user] ??= [];
+        if (!shares.TryGetValue(item, out Share? share))
+        {
+            share = new Share();
+            shares.Add(item, share);
+        }
+
+        return share;
+    }
+
+    /// <summary>Moves the reference to <paramref name="ticks"/>: every sum (and every user's share) shrinks by <paramref name="factor"/>.</summary>
+    private void Rebase(long ticks, double factor)
+    {
+        for (int i = 0; i < _scaled.Length; i++)
+        {
+            _scaled[i] *= factor;
+        }
+
+        foreach (Dictionary<int, Share>? shares in _shares)
+        {
+            if (shares is null)
+            {
+                continue;
+            }
+
+            foreach (Share share in shares.Values)
+            {
+                share.Scaled *= factor;
+            }
+        }
+
+        _referenceTicks = ticks;
+    }
+
+    /// <summary>One user's part of one item's counts.</summary>
+    private sealed class Share
+    {
+        internal readonly int[] Counts = new int[Kinds];
+        internal double Scaled;
     }
 }

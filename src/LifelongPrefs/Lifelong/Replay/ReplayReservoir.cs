@@ -103,6 +103,36 @@ internal sealed class ReplayReservoir<T>
         return destination.Length;
     }
 
+    /// <summary>
+    /// Removes every kept element <paramref name="match"/> selects (erasing a user's events) and restores the heap; the
+    /// others keep their keys, so later offers compete with them as before. Offered counts are unchanged.
+    /// </summary>
+    /// <param name="match">Selects the elements to remove.</param>
+    /// <returns>How many were removed.</returns>
+    internal int RemoveWhere(Func<T, bool> match)
+    {
+        int kept = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            if (!match(_items[i]))
+            {
+                (_items[kept], _keys[kept]) = (_items[i], _keys[i]);
+                kept++;
+            }
+        }
+
+        int removed = Count - kept;
+        Array.Clear(_items, kept, removed); // no copy of a removed element stays behind the count
+        Array.Clear(_keys, kept, removed);
+        Count = kept;
+        for (int i = (Count / 2) - 1; i >= 0; i--)
+        {
+            SiftDown(i);
+        }
+
+        return removed;
+    }
+
     private void SiftUp(int at)
     {
         while (at > 0)

@@ -12,9 +12,17 @@ namespace LifelongPrefs.Lifelong;
 /// </remarks>
 internal sealed class ConcurrentIdMap
 {
-    private readonly ConcurrentDictionary<string, int> _index = new(StringComparer.Ordinal);
-    private string[] _ids = new string[16];
+    private readonly ConcurrentDictionary<string, int> _index;
+    private readonly ConcurrentDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _spans;
+    private string?[] _ids = new string?[16];
     private int _count;
+
+    /// <summary>Creates an empty map.</summary>
+    internal ConcurrentIdMap()
+    {
+        _index = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        _spans = _index.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     /// <summary>Gets the number of ids (readers see a value that only grows).</summary>
     internal int Count => Volatile.Read(ref _count);
@@ -22,8 +30,30 @@ internal sealed class ConcurrentIdMap
     /// <summary>Looks an id up without adding it. Any thread.</summary>
     internal bool TryGetIndex(string id, out int index) => _index.TryGetValue(id, out index);
 
-    /// <summary>Gets the id of an index below <see cref="Count"/>. Any thread.</summary>
-    internal string GetId(int index) => Volatile.Read(ref _ids)[index];
+    /// <summary>Looks an id given as characters up without adding it or allocating. Any thread.</summary>
+    internal bool TryGetIndex(ReadOnlySpan<char> id, out int index) => _spans.TryGetValue(id, out index);
+
+    /// <summary>Gets the id of an index below <see cref="Count"/> (an index freed by <see cref="Remove"/> is never asked for). Any thread.</summary>
+    internal string GetId(int index) => Volatile.Read(ref _ids)[index]!;
+
+    /// <summary>Gets the id of an index below <see cref="Count"/>, or <see langword="null"/> when it was removed. Any thread.</summary>
+    internal string? FindId(int index) => Volatile.Read(ref _ids)[index];
+
+    /// <summary>
+    /// Removes an id (right to erasure): its index stays reserved — mapped to no id, never handed out again — so every
+    /// other index and every array sized by <see cref="Count"/> stay valid. Returns the freed index, or −1 for an unknown
+    /// id. Writer only.
+    /// </summary>
+    internal int Remove(string id)
+    {
+        if (!_index.TryRemove(id, out int index))
+        {
+            return -1;
+        }
+
+        Volatile.Read(ref _ids)[index] = null;
+        return index;
+    }
 
     /// <summary>Returns the id's index, adding it when new. Writer only.</summary>
     internal int GetOrAdd(string id)
@@ -34,11 +64,11 @@ internal sealed class ConcurrentIdMap
         }
 
         int n = _count;
-        string[] ids = _ids;
+        string?[] ids = _ids;
         if (n == ids.Length)
         {
             // A reader may still hold the old array: copy, then publish the new one before the count that needs it.
-            var grown = new string[ids.Length * 2];
+            var grown = new string?[ids.Length * 2];
             ids.AsSpan().CopyTo(grown);
             Volatile.Write(ref _ids, grown);
             ids = grown;

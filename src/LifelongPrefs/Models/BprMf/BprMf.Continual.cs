@@ -4,7 +4,7 @@ using LifelongPrefs.Nn;
 namespace LifelongPrefs.Models;
 
 /// <summary>The continual-learning seam of BPR-MF (<see cref="IContinualModel"/>): weighted pairs, replayed pairs, the tables.</summary>
-public sealed partial class BprMf : IContinualModel
+public sealed partial class BprMf : IContinualModel, IForgettingModel
 {
     private float[] _pairWeights = [];   // one per training pair during a weighted run, else empty
     private float[] _batchWeights = [];  // per-batch scratch, sized BatchSize on the first weighted run

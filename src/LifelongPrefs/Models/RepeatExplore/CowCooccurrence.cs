@@ -36,6 +36,16 @@ internal sealed class CowCooccurrence
         Add(b, a, 1f);
     }
 
+    /// <summary>
+    /// Takes one from the counts of (a, b) and (b, a) (erasing a user: the inverse of <see cref="Increment"/>); a pair
+    /// whose count reaches zero is removed, so the store equals one that never counted it.
+    /// </summary>
+    internal void Decrement(int a, int b)
+    {
+        Subtract(a, b);
+        Subtract(b, a);
+    }
+
     /// <summary>Gets row <paramref name="a"/> as the writer has it now (read it before the next increment).</summary>
     internal CoocRow Row(int a) => _rows.Read(a)[0];
 
@@ -116,6 +126,44 @@ internal sealed class CowCooccurrence
         }
 
         return store;
+    }
+
+    private void Subtract(int row, int column)
+    {
+        float count = Get(row, column);
+        if (count > 1f)
+        {
+            Add(row, column, -1f);
+            return;
+        }
+
+        if (count == 0f)
+        {
+            return;
+        }
+
+        // Linear probing cannot just free a slot (later keys of its run would become unreachable): re-insert the
+        // others into fresh arrays, which a snapshot cannot share.
+        ref CoocRow cell = ref _rows.Row(row)[0];
+        var fresh = new CoocRow(cell.Keys.Length) { Count = cell.Count - 1, Stamp = _rows.Version };
+        int mask = cell.Keys.Length - 1;
+        for (int s = 0; s < cell.Keys.Length; s++)
+        {
+            int k = cell.Keys[s];
+            if (k != Free && k != column)
+            {
+                int t = CoocRow.Hash(k) & mask;
+                while (fresh.Keys[t] != Free)
+                {
+                    t = (t + 1) & mask;
+                }
+
+                (fresh.Keys[t], fresh.Values[t]) = (k, cell.Values[s]);
+            }
+        }
+
+        cell = fresh;
+        PairCount--;
     }
 
     private void Add(int row, int column, float delta)

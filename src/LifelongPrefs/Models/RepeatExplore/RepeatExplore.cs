@@ -39,7 +39,7 @@ namespace LifelongPrefs.Models;
 /// <see cref="RepeatExploreOptions.Seed"/>, so the same events in the same calls give bit-identical models.
 /// </para>
 /// </remarks>
-public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearner
+public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearner, IForgettingModel
 {
     /// <summary>Rows per copy-on-write chunk of every table.</summary>
     internal const int ChunkRows = 8;
