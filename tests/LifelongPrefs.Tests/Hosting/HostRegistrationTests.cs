@@ -25,12 +25,17 @@ public class HostRegistrationTests
         tracker.Observe(HostKit.Events(12));
         await tracker.FlushAsync();
 
-        // 12 events in micro-batches of 4: three versions; u0 bought i0 and i3, so two other items are recommended.
+        // 12 events in micro-batches of 4: three versions. u0 (four events) gets the personalised answer; a stranger
+        // the cold-start one, which ranks all five bought items as trending.
         Assert.Equal(3, tracker.ModelVersion);
         Assert.Equal(12, tracker.Statistics.EventsLearned);
-        RecommendationList top = tracker.Recommend("u0", 2);
-        Assert.Equal(3, top.ModelVersion);
-        Assert.Equal(2, top.Count);
+        RecommendationList mine = tracker.Recommend("u0", 2);
+        Assert.Equal(3, mine.ModelVersion);
+        Assert.False(mine.IsColdStart);
+        RecommendationList stranger = tracker.Recommend("nobody", 10);
+        Assert.True(stranger.IsColdStart);
+        Assert.Equal(["i0", "i1", "i2", "i3", "i4"], stranger.Select(r => r.ItemId).Order());
+        Assert.All(stranger, r => Assert.Equal(RecommendationReason.Trending, r.Reason));
         await host.StopAsync();
     }
 
