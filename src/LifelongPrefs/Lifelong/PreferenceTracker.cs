@@ -82,6 +82,10 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
                 Volatile.Write(ref _current, v);
                 VersionPublished?.Invoke(v);
             }, RaiseDriftDetected);
+        if (_options.Persistence is not null)
+        {
+            OpenPersistence(timeProvider ?? TimeProvider.System);
+        }
     }
 
     /// <summary>Raised on the learner thread after each version is published (tests keep the versions to recompute reads).</summary>
@@ -139,6 +143,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
             ThrowIfDisposed();
             CheckAgainstState(evt, nameof(evt), null);
             _learner.EnsureRoom();
+            JournalEvent(evt);
             Record(evt);
         }
     }
@@ -174,6 +179,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
             foreach (InteractionEvent evt in batch)
             {
                 _learner.EnsureRoom();
+                JournalEvent(evt);
                 Record(evt);
             }
         }
@@ -214,10 +220,14 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
                     CheckEvent(evt, nameof(timestamp));
                     CheckAgainstState(evt, nameof(timestamp), null);
                     _learner.EnsureRoom();
+                    JournalFeedback(userId, itemId, outcome, at);
                     Record(evt);
                     break;
                 case FeedbackOutcome.Dismissed:
                     Dismiss(userId, itemId, at);
+                    break;
+                default:
+                    JournalFeedback(userId, itemId, outcome, at);
                     break;
             }
 
@@ -247,6 +257,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
         }
 
         _learner.Dispose();
+        _journal?.Dispose();
     }
 
     /// <summary>Learns everything queued, then stops the background learner.</summary>
@@ -319,6 +330,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
         }
 
         _learner.EnsureRoom();
+        JournalFeedback(userId, itemId, FeedbackOutcome.Dismissed, at);
         int user = UserIndex(userId);
         long ticks = at.UtcTicks;
         if (_options.DismissalDuration > TimeSpan.Zero)

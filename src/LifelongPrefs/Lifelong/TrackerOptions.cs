@@ -1,3 +1,5 @@
+using LifelongPrefs.Persistence;
+
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>
@@ -119,6 +121,14 @@ public sealed class TrackerOptions
     /// <value>Default <c>new ContinualOptions()</c> (the library's default strategy); <see cref="ContinualOptions.Naive"/> for plain fine-tuning.</value>
     public ContinualOptions Continual { get; init; } = new();
 
+    /// <summary>
+    /// Gets where the tracker keeps its checkpoint and event journal, and how it flushes them; <see langword="null"/>
+    /// keeps everything in memory only. With it set, the tracker restores the saved state when it is created.
+    /// </summary>
+    /// <value>Default <see langword="null"/> (no persistence).</value>
+    [NotFingerprinted]
+    public PersistenceOptions? Persistence { get; init; }
+
     internal void Validate()
     {
         const string Owner = nameof(TrackerOptions);
@@ -154,6 +164,7 @@ public sealed class TrackerOptions
         Positive(LongTermHalfLife, nameof(LongTermHalfLife));
         Positive(RecentHalfLife, nameof(RecentHalfLife));
         (Drift ?? throw new ArgumentNullException(nameof(Drift), "TrackerOptions.Drift is null; leave it unset for the defaults.")).Validate();
+        Persistence?.Validate();
         (Continual ?? throw new ArgumentNullException(nameof(Continual), "TrackerOptions.Continual is null; leave it unset for the defaults.")).Validate();
     }
 }

@@ -80,4 +80,22 @@ internal sealed class TrendingCounts(TimeSpan halfLife)
 
         return (trending, totals);
     }
+
+    /// <summary>Adds the counts as state sections (owner thread parked).</summary>
+    internal void WriteState(Persistence.ModelStateWriter writer)
+    {
+        writer.AddFloats("trending.scaled", _scaled);
+        writer.AddFloats("trending.totals", _totals);
+        writer.AddLongs("trending.ticks", [_referenceTicks, StreamTicks]);
+    }
+
+    /// <summary>Reads and checks the counts; the returned action applies them.</summary>
+    internal Action ReadState(Persistence.ModelStateReader reader)
+    {
+        float[] scaled = reader.Floats("trending.scaled");
+        float[] totals = reader.Floats("trending.totals", scaled.Length);
+        long[] ticks = reader.Longs("trending.ticks", 2);
+        reader.Require(ticks[1] >= 0, "trending stream time is negative");
+        return () => (_scaled, _totals, _referenceTicks, StreamTicks) = (scaled, totals, ticks[0], ticks[1]);
+    }
 }
