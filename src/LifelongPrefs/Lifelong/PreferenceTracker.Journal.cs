@@ -86,7 +86,7 @@ public sealed partial class PreferenceTracker
         _journal?.Append(payload);
     }
 
-    /// <summary>Applies one journal record through the public write methods (the journal is detached meanwhile); returns whether it was a call (not a boundary).</summary>
+    /// <summary>Applies one journal record through the public write methods (the journal is detached meanwhile); returns whether it was an event or feedback (not a registration or a boundary).</summary>
     private bool ApplyRecord(ReadOnlySpan<byte> payload, long sequence)
     {
         try
@@ -142,7 +142,7 @@ public sealed partial class PreferenceTracker
                 throw new TrackerStateException($"Journal record {sequence} has {payload.Length - r.BaseStream.Position} bytes after its fields.");
             }
 
-            return true;
+            return payload[0] != RegisterRecord;
         }
         catch (Exception ex) when (ex is EndOfStreamException or ArgumentException or FormatException or DecoderFallbackException or InvalidOperationException)
         {
