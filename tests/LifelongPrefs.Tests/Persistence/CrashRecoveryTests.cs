@@ -158,6 +158,15 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             }
         }
 
+        // Acknowledgements the child printed before it died are still in the pipe: the last one is what it acknowledged.
+        while ((line = child.StandardOutput.ReadLine()) is not null)
+        {
+            if (long.TryParse(line, CultureInfo.InvariantCulture, out long n))
+            {
+                acked = n;
+            }
+        }
+
         child.WaitForExit();
         Assert.True(killed || child.ExitCode == 0, $"{point}: the child failed with exit code {child.ExitCode}");
         return (acked, killed);
