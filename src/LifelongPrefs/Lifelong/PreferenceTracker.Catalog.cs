@@ -43,6 +43,7 @@ public sealed partial class PreferenceTracker
                 _learner.EnsureRoom();
             }
 
+            JournalRegister(itemId, category, description);
             int item = ItemIndex(itemId);
             Describe(item, category, description);
         }

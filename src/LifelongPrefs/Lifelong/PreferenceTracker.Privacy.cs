@@ -29,6 +29,7 @@ public sealed partial class PreferenceTracker
     /// <exception cref="ArgumentNullException"><paramref name="userId"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="userId"/> is empty or too long.</exception>
     /// <exception cref="ObjectDisposedException">The tracker is disposed.</exception>
+    /// <exception cref="NotSupportedException"><see cref="TrackerOptions.Persistence"/> is set (erasure from files is not implemented yet).</exception>
     public bool Forget(string userId) => ForgetCore(userId) is not null;
 
     /// <summary>
@@ -40,6 +41,7 @@ public sealed partial class PreferenceTracker
     /// <returns>Whether the user was known.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="userId"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="userId"/> is empty or too long.</exception>
+    /// <exception cref="NotSupportedException"><see cref="TrackerOptions.Persistence"/> is set (erasure from files is not implemented yet).</exception>
     /// <exception cref="ObjectDisposedException">The tracker is disposed (also when it is disposed before the learner got to the request).</exception>
     public async Task<bool> ForgetAsync(string userId, CancellationToken cancellationToken = default)
     {
@@ -56,6 +58,12 @@ public sealed partial class PreferenceTracker
     private Task? ForgetCore(string userId)
     {
         CheckId(userId, nameof(userId));
+        if (_options.Persistence is not null)
+        {
+            // The journal and checkpoint still hold the user; a recovery would bring them back. Refuse rather than pretend.
+            throw new NotSupportedException("Forget is not yet supported with TrackerOptions.Persistence set: erasure from the journal and checkpoint files is not implemented.");
+        }
+
         string key = UserKey(userId);
         Task learned;
         lock (_write)

@@ -100,6 +100,10 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
                 VersionPublished?.Invoke(v);
             }, RaiseDriftDetected, _telemetry);
         _telemetry.AddGauges(this);
+        if (_options.Persistence is not null)
+        {
+            OpenPersistence(services?.TimeProvider ?? TimeProvider.System);
+        }
     }
 
     /// <summary>Raised on the learner thread after each version is published (tests keep the versions to recompute reads).</summary>
@@ -167,6 +171,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
                 ThrowIfDisposed();
                 CheckAgainstState(evt, nameof(evt), null);
                 _learner.EnsureRoom();
+                JournalEvent(evt);
                 Record(evt);
             }
         }
@@ -220,6 +225,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
             foreach (InteractionEvent evt in batch)
             {
                 _learner.EnsureRoom();
+                JournalEvent(evt);
                 Record(evt);
             }
         }
@@ -273,10 +279,14 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
                     CheckEvent(evt, nameof(timestamp));
                     CheckAgainstState(evt, nameof(timestamp), null);
                     _learner.EnsureRoom();
+                    JournalFeedback(userId, itemId, outcome, at);
                     Record(evt);
                     break;
                 case FeedbackOutcome.Dismissed:
                     Dismiss(userId, itemId, at);
+                    break;
+                default:
+                    JournalFeedback(userId, itemId, outcome, at);
                     break;
             }
 
@@ -308,6 +318,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
 
         _learner.Dispose();
         _telemetry.Dispose();
+        _journal?.Dispose();
     }
 
     /// <summary>Learns everything queued, then stops the background learner.</summary>
@@ -381,6 +392,7 @@ public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
         }
 
         _learner.EnsureRoom();
+        JournalFeedback(userId, itemId, FeedbackOutcome.Dismissed, at);
         int user = UserIndex(userId);
         long ticks = at.UtcTicks;
         if (_options.DismissalDuration > TimeSpan.Zero)

@@ -1,3 +1,5 @@
+using LifelongPrefs.Persistence;
+
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>
@@ -127,6 +129,14 @@ public sealed class TrackerOptions
     /// <value>Default <see langword="null"/> (raw ids).</value>
     public Privacy.PseudonymizationOptions? Pseudonymization { get; set; }
 
+    /// <summary>
+    /// Gets where the tracker keeps its checkpoint and event journal, and how it flushes them; <see langword="null"/>
+    /// keeps everything in memory only. With it set, the tracker restores the saved state when it is created.
+    /// </summary>
+    /// <value>Default <see langword="null"/> (no persistence).</value>
+    [NotFingerprinted]
+    public PersistenceOptions? Persistence { get; set; }
+
     /// <summary>Checks every option, the nested <see cref="Drift"/> and <see cref="Continual"/> ones included.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it by its path and
     /// value, e.g. <c>TrackerOptions.MicroBatchSize is 0; it must lie in [1, 1000000].</c></exception>
@@ -166,6 +176,7 @@ public sealed class TrackerOptions
         Positive(LongTermHalfLife, nameof(LongTermHalfLife));
         Positive(RecentHalfLife, nameof(RecentHalfLife));
         (Drift ?? throw new ArgumentNullException(nameof(Drift), "TrackerOptions.Drift is null; leave it unset for the defaults.")).Validate();
+        Persistence?.Validate();
         (Continual ?? throw new ArgumentNullException(nameof(Continual), "TrackerOptions.Continual is null; leave it unset for the defaults.")).Validate();
     }
 
@@ -175,6 +186,7 @@ public sealed class TrackerOptions
         var copy = (TrackerOptions)MemberwiseClone();
         copy.Drift = Drift is null ? null! : Drift with { };
         copy.Continual = Continual?.Copy()!;
+        copy.Persistence = Persistence?.Copy();
         return copy;
     }
 }

@@ -119,6 +119,9 @@ internal sealed partial class ModelStateReader
     /// <summary>Takes an int64 section, optionally of exactly <paramref name="count"/> elements.</summary>
     internal long[] Longs(string name, long count = -1) => Take<long[]>(name, SectionKind.Int64, count);
 
+    /// <summary>Takes a UTF-8 section's bytes, optionally exactly <paramref name="count"/> of them.</summary>
+    internal byte[] Utf8(string name, long count = -1) => Take<byte[]>(name, SectionKind.Utf8, count);
+
     /// <summary>Takes a one-element int32 section.</summary>
     internal int Int(string name) => Ints(name, 1)[0];
 

@@ -62,6 +62,10 @@ internal sealed class ModelStateWriter
     internal void AddLongs(string name, long[] values) =>
         Add(name, SectionKind.Int64, values.Length, new Part(() => MemoryMarshal.AsBytes(values.AsSpan()), 8));
 
+    /// <summary>Adds a UTF-8 section over <paramref name="bytes"/>.</summary>
+    internal void AddUtf8(string name, byte[] bytes) =>
+        Add(name, SectionKind.Utf8, bytes.Length, new Part(() => bytes, 1));
+
     /// <summary>Adds a one-element int64 section.</summary>
     internal void AddLong(string name, long value) => AddLongs(name, [value]);
 

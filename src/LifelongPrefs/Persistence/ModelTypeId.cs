@@ -38,6 +38,9 @@ internal enum ModelTypeId : ushort
 
     /// <summary>The tracker's default incremental learner (repeat, embedding exploration and co-occurrence under a gate).</summary>
     RepeatExplore = 11,
+
+    /// <summary>A whole <c>PreferenceTracker</c>'s own state (histories, id maps, queue, counters); its learner's state follows it.</summary>
+    Tracker = 12,
 }
 
 /// <summary>What a model expects of a state header: its type id, its own state-format number and its options.</summary>

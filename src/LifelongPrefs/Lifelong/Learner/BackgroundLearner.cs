@@ -44,6 +44,7 @@ internal sealed partial class BackgroundLearner : IDisposable
     private readonly QueuedEvent[] _ring;
     private readonly long[] _enqueuedAt;  // _time's timestamp of each ring slot's entry (the learner's lag)
     private readonly int _batchSize;
+    private readonly int _capacity;
     private readonly QueueFullPolicy _policy;
     private readonly Action<PublishedVersion> _publish;
     private readonly Thread _thread;
@@ -78,8 +79,10 @@ internal sealed partial class BackgroundLearner : IDisposable
         _negatives = model as INegativeFeedbackLearner;
         _texts = model as IItemTextLearner;
         _trending = new TrendingCounts(options.TrendingHalfLife);
-        _ring = new QueuedEvent[options.QueueCapacity];
-        _enqueuedAt = new long[options.QueueCapacity];
+        // One slot more than the capacity: a replayed journal may hold one event more than the live queue did (see Replay).
+        _ring = new QueuedEvent[options.QueueCapacity + 1];
+        _enqueuedAt = new long[_ring.Length];
+        _capacity = options.QueueCapacity;
         _batchSize = options.MicroBatchSize;
         _policy = options.QueueFullPolicy;
         _publish = publish;
@@ -127,10 +130,10 @@ internal sealed partial class BackgroundLearner : IDisposable
     {
         lock (_gate)
         {
-            if (_policy == QueueFullPolicy.Throw && _enqueued - _head == _ring.Length && _fault is null)
+            if (_policy == QueueFullPolicy.Throw && !_replaying && _enqueued - _head >= _capacity && _fault is null)
             {
                 throw new InvalidOperationException(
-                    $"The learning queue is full ({_ring.Length} events, TrackerOptions.QueueCapacity) and TrackerOptions.QueueFullPolicy is Throw; the event was not recorded.");
+                    $"The learning queue is full ({_capacity} events, TrackerOptions.QueueCapacity) and TrackerOptions.QueueFullPolicy is Throw; the event was not recorded.");
             }
         }
     }
@@ -148,12 +151,16 @@ internal sealed partial class BackgroundLearner : IDisposable
                 return;
             }
 
-            while (_enqueued - _head == _ring.Length)
+            while (_enqueued - _head >= (_replaying ? _ring.Length : _capacity))
             {
                 if (_policy == QueueFullPolicy.DropOldest)
                 {
                     _head++;
                     _dropped++;
+                }
+                else if (_replaying)
+                {
+                    throw new Persistence.TrackerStateException($"The journal replays more than {_ring.Length} events without a batch boundary; it does not match the options' queue capacity.");
                 }
                 else
                 {
@@ -250,7 +257,6 @@ internal sealed partial class BackgroundLearner : IDisposable
     {
         var batch = new List<Interaction>(_batchSize);
         var negatives = new List<(int User, int Item)>();
-        int users = 0, items = 0;
         long end = 0;
         List<Request>? requests;
         while (true)
@@ -259,18 +265,21 @@ internal sealed partial class BackgroundLearner : IDisposable
             negatives.Clear();
             lock (_gate)
             {
-                while (!_stopping && !Ready())
+                while (!_stopping && (_pauseRequests > 0 || !Ready()))
                 {
+                    ParkIfAsked();
                     Monitor.Wait(_gate);
                 }
 
+                _paused = false;
                 if (_stopping)
                 {
                     return;
                 }
 
-                requests = TakeRequests();
-                long n = requests is null ? Math.Min(_enqueued - _head, _batchSize) : 0;
+                requests = _replaying ? null : TakeRequests();
+                long start = _head;
+                long n = requests is null ? TakeCount() : 0;
                 for (long s = _head; s < _head + n; s++)
                 {
                     QueuedEvent q = _ring[s % _ring.Length];
@@ -279,8 +288,8 @@ internal sealed partial class BackgroundLearner : IDisposable
                         continue;
                     }
 
-                    users = Math.Max(users, q.Users);
-                    items = Math.Max(items, q.Items);
+                    _maxUsers = Math.Max(_maxUsers, q.Users);
+                    _maxItems = Math.Max(_maxItems, q.Items);
                     if (_drift is not null && q.Text is null)
                     {
                         _latestTicks = Math.Max(_latestTicks, q.Event.Ticks);
@@ -310,6 +319,12 @@ internal sealed partial class BackgroundLearner : IDisposable
                     _batchEnqueuedAt = _enqueuedAt[_head % _ring.Length];
                     _head += n;
                     end = _head;
+                    if (!_replaying)
+                    {
+                        // Journal the boundary under the gate, before any later event can be queued (a replay re-cuts it).
+                        BatchTaken?.Invoke(start, end);
+                    }
+
                     Monitor.PulseAll(_gate); // producers waiting for room
                 }
             }
@@ -321,7 +336,7 @@ internal sealed partial class BackgroundLearner : IDisposable
                 continue;
             }
 
-            Learn(batch, negatives, users, items, end);
+            Learn(batch, negatives, _maxUsers, _maxItems, end);
         }
     }
 
@@ -333,6 +348,11 @@ internal sealed partial class BackgroundLearner : IDisposable
             // Everything left the queue by being dropped: those entries are done.
             _done = _head;
             CompleteWaiters();
+        }
+
+        if (_replaying)
+        {
+            return _fault is null && _cuts.Count > 0 && _enqueued >= _cuts.Peek().End;
         }
 
         return HasRequests || (_fault is null && (queued >= _batchSize || (queued > 0 && _head < _cutUntil)));
@@ -409,6 +429,7 @@ internal sealed partial class BackgroundLearner : IDisposable
         lock (_gate)
         {
             _inFlight = false;
+            Monitor.PulseAll(_gate); // a replay or a checkpoint may wait for this batch
             if (published)
             {
                 _done = Math.Max(_done, end);

@@ -116,6 +116,72 @@ internal sealed class TrendingCounts(TimeSpan halfLife)
     /// <summary>Gets the raw state (for the tracker's state image): decayed sums, counts and the reference time.</summary>
     internal (double[] Scaled, long[] Counts, long ReferenceTicks) Raw => (_scaled, _counts, _referenceTicks);
 
+    /// <summary>Adds the counts and every user's share as state sections (owner thread parked).</summary>
+    internal void WriteState(Persistence.ModelStateWriter writer)
+    {
+        writer.AddDoubles("trending.scaled", _scaled);
+        writer.AddLongs("trending.counts", _counts);
+        writer.AddLongs("trending.ticks", [_referenceTicks, StreamTicks]);
+        var owners = new List<int>();
+        var items = new List<int>();
+        var counts = new List<int>();
+        var scaled = new List<double>();
+        for (int user = 0; user < _shares.Length; user++)
+        {
+            if (_shares[user] is not { } shares)
+            {
+                continue;
+            }
+
+            foreach ((int item, Share share) in shares.OrderBy(p => p.Key))
+            {
+                owners.Add(user);
+                items.Add(item);
+                counts.AddRange(share.Counts);
+                scaled.Add(share.Scaled);
+            }
+        }
+
+        writer.AddInts("trending.share.users", [.. owners]);
+        writer.AddInts("trending.share.items", [.. items]);
+        writer.AddInts("trending.share.counts", [.. counts]);
+        writer.AddDoubles("trending.share.scaled", [.. scaled]);
+    }
+
+    /// <summary>Reads and checks the counts of <paramref name="users"/> users; the returned action applies them.</summary>
+    internal Action ReadState(Persistence.ModelStateReader reader, int users)
+    {
+        double[] scaled = reader.Doubles("trending.scaled");
+        long[] counts = reader.Longs("trending.counts", (long)scaled.Length * Kinds);
+        long[] ticks = reader.Longs("trending.ticks", 2);
+        reader.Require(ticks[1] >= 0, "trending stream time is negative");
+        reader.Require(Array.TrueForAll(scaled, v => v >= 0) && Array.TrueForAll(counts, v => v >= 0), "trending counts are negative");
+        int[] owners = reader.Ints("trending.share.users");
+        int[] items = reader.Ints("trending.share.items", owners.Length);
+        int[] shareCounts = reader.Ints("trending.share.counts", (long)owners.Length * Kinds);
+        double[] shareScaled = reader.Doubles("trending.share.scaled", owners.Length);
+        for (int i = 0; i < owners.Length; i++)
+        {
+            reader.Require((uint)owners[i] < (uint)users && (uint)items[i] < (uint)scaled.Length,
+                $"trending share {i} names user {owners[i]} and item {items[i]} outside {users} users and {scaled.Length} items");
+            reader.Require(i == 0 || owners[i] > owners[i - 1] || (owners[i] == owners[i - 1] && items[i] > items[i - 1]),
+                $"trending share {i} is out of order");
+        }
+
+        return () =>
+        {
+            var shares = new Dictionary<int, Share>?[owners.Length == 0 ? 0 : owners[^1] + 1];
+            for (int i = 0; i < owners.Length; i++)
+            {
+                var share = new Share { Scaled = shareScaled[i] };
+                Array.Copy(shareCounts, i * Kinds, share.Counts, 0, Kinds);
+                (shares[owners[i]] ??= []).Add(items[i], share);
+            }
+
+            (_scaled, _counts, _shares, _referenceTicks, StreamTicks) = (scaled, counts, shares, ticks[0], ticks[1]);
+        };
+    }
+
     private float Total(int item)
     {
         float total = 0f;

@@ -107,6 +107,20 @@ internal sealed class UserLog
         Volatile.Write(ref _dismissals, kept.ToArray());
     }
 
+    /// <summary>Gets the event array (its length decides when the log next trims), the kept count and the trimmed prefix (writer only, or writer parked).</summary>
+    internal (Interaction[] Events, int Count, long Start) Buffer => (_buffer.Events, _buffer.Count, _buffer.Start);
+
+    /// <summary>Rebuilds a saved log: the events in an array of the saved length, so it trims at the same points as the original.</summary>
+    internal static UserLog Restore(Interaction[] events, int count, long start, long lastTicks, string? lastBasketId, int lastBasket, Dismissal[] dismissals) =>
+        new()
+        {
+            _buffer = new EventBuffer(events, count, start),
+            _dismissals = dismissals,
+            LastTicks = lastTicks,
+            LastBasketId = lastBasketId,
+            LastBasket = lastBasket,
+        };
+
     /// <summary>An array of events, how many of them are published, and the position in the user's stream of its first.</summary>
     private sealed class EventBuffer(Interaction[] events, int count, long start = 0)
     {
