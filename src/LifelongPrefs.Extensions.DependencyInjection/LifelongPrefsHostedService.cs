@@ -8,8 +8,10 @@ namespace LifelongPrefs.Extensions.DependencyInjection;
 /// <summary>
 /// Ties the tracker's background learner to the host's lifetime: resolving the tracker at start starts the learner
 /// (so the first request does not pay for it, and bad options have failed before), and a graceful stop waits, within
-/// the host's shutdown timeout, until everything observed is learned and published. Checkpoints on a schedule and on
-/// stop, and restoring on start, come with the tracker's persistence; today a restart begins from an empty model.
+/// the host's shutdown timeout, until everything observed is learned and published. With
+/// <see cref="TrackerOptions.Persistence"/> set, the tracker restores its checkpoint and journal when it is created
+/// (at start; the recovery is logged) and the stop writes a checkpoint after the flush. Checkpoints on a schedule are
+/// not written yet: between stops the journal is what makes accepted events durable.
 /// </summary>
 /// <remarks>Event ids 1200–1299 (the core library logs 1100–1199).</remarks>
 internal sealed partial class LifelongPrefsHostedService(PreferenceTracker tracker, ILoggerFactory? loggers) : IHostedService
@@ -20,6 +22,11 @@ internal sealed partial class LifelongPrefsHostedService(PreferenceTracker track
     {
         TrackerOptions options = tracker.Options;
         LogStarted(_logger, options.MicroBatchSize, options.Dimensions, tracker.ModelVersion);
+        if (tracker.Recovery is { } recovery)
+        {
+            LogRecovered(_logger, recovery.CheckpointUsed, recovery.EventsReplayed, recovery.TornBytesDropped);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -30,6 +37,11 @@ internal sealed partial class LifelongPrefsHostedService(PreferenceTracker track
         {
             await tracker.FlushAsync(cancellationToken).ConfigureAwait(false);
             LogFlushed(_logger, waiting, tracker.ModelVersion);
+            if (tracker.Options.Persistence is not null)
+            {
+                await tracker.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+                LogCheckpointed(_logger, tracker.ModelVersion, tracker.Options.Persistence.Directory);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -60,4 +72,12 @@ internal sealed partial class LifelongPrefsHostedService(PreferenceTracker track
     [LoggerMessage(EventId = 1203, EventName = "TrackerFlushFailed", Level = LogLevel.Error,
         Message = "LifelongPrefs learner could not flush on shutdown: it had stopped after an error")]
     private static partial void LogFlushFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1204, EventName = "TrackerRecovered", Level = LogLevel.Information,
+        Message = "LifelongPrefs tracker restored (checkpoint used: {CheckpointUsed}, {EventsReplayed} journal events replayed, {TornBytes} torn bytes dropped)")]
+    private static partial void LogRecovered(ILogger logger, bool checkpointUsed, long eventsReplayed, long tornBytes);
+
+    [LoggerMessage(EventId = 1205, EventName = "TrackerCheckpointed", Level = LogLevel.Information,
+        Message = "LifelongPrefs checkpoint written on shutdown: model version {ModelVersion} in {Directory}")]
+    private static partial void LogCheckpointed(ILogger logger, long modelVersion, string directory);
 }

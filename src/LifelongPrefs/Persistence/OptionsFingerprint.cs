@@ -15,7 +15,8 @@ namespace LifelongPrefs.Persistence;
 /// values formatted in the invariant culture (floats in their shortest round-trip form, enums by name). It depends
 /// only on the properties, so it is the same whether the options are a record or a class with <c>init</c>
 /// properties, and whatever order the properties are declared in. A property marked
-/// <see cref="NotFingerprintedAttribute"/> is left out.
+/// <see cref="NotFingerprintedAttribute"/> is left out, and one marked <see cref="OmittedWhenNullAttribute"/> is left out while
+/// it is <see langword="null"/>.
 /// </remarks>
 internal static class OptionsFingerprint
 {
@@ -36,7 +37,13 @@ internal static class OptionsFingerprint
                 continue;
             }
 
-            text.Append(property.Name).Append('=').Append(Format(property.GetValue(options))).Append('\n');
+            object? value = property.GetValue(options);
+            if (value is null && property.IsDefined(typeof(OmittedWhenNullAttribute), inherit: true))
+            {
+                continue;
+            }
+
+            text.Append(property.Name).Append('=').Append(Format(value)).Append('\n');
         }
 
         return text.ToString();
@@ -102,5 +109,16 @@ internal static class OptionsFingerprint
 /// </summary>
 [AttributeUsage(AttributeTargets.Property, Inherited = true)]
 internal sealed class NotFingerprintedAttribute : Attribute
+{
+}
+
+/// <summary>
+/// Leaves an optional feature's option out of <see cref="OptionsFingerprint"/> while it is <see langword="null"/> (the
+/// feature is off): for options added after states were saved without them, whose <see langword="null"/> means exactly
+/// the behaviour those states were saved with. Once set, the option is fingerprinted like any other, so a state saved
+/// with the feature on loads only where it is on with the same settings.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = true)]
+internal sealed class OmittedWhenNullAttribute : Attribute
 {
 }

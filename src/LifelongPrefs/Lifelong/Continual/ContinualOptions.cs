@@ -81,7 +81,8 @@ public sealed class ContinualOptions
     /// <see cref="DpOptions.Enabled"/> false for ordinary updates. Cannot be combined with distillation.
     /// </summary>
     /// <value>Default null.</value>
-    public DpOptions? DifferentialPrivacy { get; init; }
+    [Persistence.OmittedWhenNull]
+    public DpOptions? DifferentialPrivacy { get; set; }
 
     internal void Validate()
     {
