@@ -211,8 +211,10 @@ public sealed partial class PreferenceTracker
         }
 
         // The forecaster's weights and the global mix read every user's kept events once.
-        var histories = new UserHistories(_users.Count);
-        for (int u = 0; u < _users.Count; u++)
+        // One read of the count: a user added meanwhile (by Observe on another thread) is left for the next rebuild.
+        int userCount = _users.Count;
+        var histories = new UserHistories(userCount);
+        for (int u = 0; u < userCount; u++)
         {
             if (LogOf(u) is { } log)
             {
