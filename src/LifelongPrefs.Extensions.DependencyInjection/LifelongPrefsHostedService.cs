@@ -10,13 +10,16 @@ namespace LifelongPrefs.Extensions.DependencyInjection;
 /// (so the first request does not pay for it, and bad options have failed before), and a graceful stop waits, within
 /// the host's shutdown timeout, until everything observed is learned and published. With
 /// <see cref="TrackerOptions.Persistence"/> set, the tracker restores its checkpoint and journal when it is created
-/// (at start; the recovery is logged) and the stop writes a checkpoint after the flush. Checkpoints on a schedule are
-/// not written yet: between stops the journal is what makes accepted events durable.
+/// (at start; the recovery is logged), a checkpoint is written every <see cref="LifelongPrefsHostingOptions.CheckpointInterval"/>
+/// of the host's <see cref="TimeProvider"/>, and the stop writes one after the flush.
 /// </summary>
 /// <remarks>Event ids 1200–1299 (the core library logs 1100–1199).</remarks>
-internal sealed partial class LifelongPrefsHostedService(PreferenceTracker tracker, ILoggerFactory? loggers) : IHostedService
+internal sealed partial class LifelongPrefsHostedService(PreferenceTracker tracker, ILoggerFactory? loggers,
+    LifelongPrefsHostingOptions hosting, TimeProvider time) : IHostedService, IDisposable
 {
     private readonly ILogger _logger = loggers?.CreateLogger<LifelongPrefsHostedService>() ?? NullLogger<LifelongPrefsHostedService>.Instance;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _schedule = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -27,11 +30,18 @@ internal sealed partial class LifelongPrefsHostedService(PreferenceTracker track
             LogRecovered(_logger, recovery.CheckpointUsed, recovery.EventsReplayed, recovery.TornBytesDropped);
         }
 
+        if (options.Persistence is not null && hosting.CheckpointInterval != Timeout.InfiniteTimeSpan)
+        {
+            _schedule = CheckpointOnScheduleAsync(hosting.CheckpointInterval, _stopping.Token);
+        }
+
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _schedule.ConfigureAwait(false); // never throws: the loop logs its failures
         int waiting = tracker.LearnerStatus.QueueDepth;
         try
         {
@@ -54,6 +64,33 @@ internal sealed partial class LifelongPrefsHostedService(PreferenceTracker track
         catch (InvalidOperationException ex)
         {
             LogFlushFailed(_logger, ex);
+        }
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task CheckpointOnScheduleAsync(TimeSpan interval, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, time, stopping).ConfigureAwait(false);
+                await tracker.CheckpointAsync(stopping).ConfigureAwait(false);
+                LogScheduledCheckpoint(_logger, tracker.ModelVersion);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                LogScheduledCheckpointFailed(_logger, ex);
+            }
         }
     }
 
@@ -80,4 +117,12 @@ internal sealed partial class LifelongPrefsHostedService(PreferenceTracker track
     [LoggerMessage(EventId = 1205, EventName = "TrackerCheckpointed", Level = LogLevel.Information,
         Message = "LifelongPrefs checkpoint written on shutdown: model version {ModelVersion} in {Directory}")]
     private static partial void LogCheckpointed(ILogger logger, long modelVersion, string directory);
+
+    [LoggerMessage(EventId = 1206, EventName = "TrackerScheduledCheckpoint", Level = LogLevel.Debug,
+        Message = "LifelongPrefs checkpoint written on schedule: model version {ModelVersion}")]
+    private static partial void LogScheduledCheckpoint(ILogger logger, long modelVersion);
+
+    [LoggerMessage(EventId = 1207, EventName = "TrackerScheduledCheckpointFailed", Level = LogLevel.Error,
+        Message = "LifelongPrefs scheduled checkpoint failed; the journal still holds every accepted event and the next attempt follows")]
+    private static partial void LogScheduledCheckpointFailed(ILogger logger, Exception exception);
 }

@@ -71,8 +71,13 @@ public static class LifelongPrefsServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TrackerOptions>, TrackerOptionsValidator>());
         services.TryAddSingleton(CreateTracker);
+        services.AddOptions<LifelongPrefsHostingOptions>()
+            .Validate(o => o.CheckpointInterval > TimeSpan.Zero || o.CheckpointInterval == Timeout.InfiniteTimeSpan,
+                "LifelongPrefsHostingOptions.CheckpointInterval must be positive or Timeout.InfiniteTimeSpan")
+            .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LifelongPrefsHostedService>(
-            sp => new LifelongPrefsHostedService(sp.GetRequiredService<PreferenceTracker>(), sp.GetService<ILoggerFactory>())));
+            sp => new LifelongPrefsHostedService(sp.GetRequiredService<PreferenceTracker>(), sp.GetService<ILoggerFactory>(),
+                sp.GetRequiredService<IOptions<LifelongPrefsHostingOptions>>().Value, sp.GetService<TimeProvider>() ?? TimeProvider.System)));
         return options;
     }
 
