@@ -426,6 +426,7 @@ internal sealed partial class BackgroundLearner : IDisposable
             return;
         }
 
+        activity?.Stop(); // before the waiters run: whoever awaited this version sees its activity ended
         lock (_gate)
         {
             _inFlight = false;
