@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LifelongPrefs.Data;
 using LifelongPrefs.Lifelong;
+using Microsoft.Extensions.Options;
 
 namespace LifelongPrefs.Samples.WebShop;
 
@@ -21,12 +22,12 @@ internal static class ShopEndpoints
         app.MapGet("/users/{id}/profile", Profile);
         app.MapGet("/users/{id}/explain/{item}", Explain);
         app.MapGet("/healthz", (ShopHealth health) => TypedResults.Ok(health.Check()));
-        app.MapGet("/metrics", (PreferenceTracker tracker, ShopCounters counters, WarmUp warmUp) => TypedResults.Ok(Metrics(tracker, counters, warmUp)));
+        app.MapGet("/metrics", (IPreferenceTracker tracker, ShopCounters counters, WarmUp warmUp) => TypedResults.Ok(Metrics(tracker, counters, warmUp)));
         app.MapPost("/flush", Flush);
     }
 
     /// <summary>One event (a JSON object) or a batch (an array), all or nothing: a rejected batch records none of its events.</summary>
-    private static async Task<IResult> PostEvents(HttpRequest request, PreferenceTracker tracker, ShopCatalog catalog, ShopCounters counters)
+    private static async Task<IResult> PostEvents(HttpRequest request, IPreferenceTracker tracker, ShopCatalog catalog, ShopCounters counters)
     {
         JsonElement body;
         try
@@ -122,12 +123,12 @@ internal static class ShopEndpoints
         return null;
     }
 
-    private static IResult Recommendations(string id, string? k, PreferenceTracker tracker, ShopCatalog catalog, ShopCounters counters)
+    private static IResult Recommendations(string id, string? k, IPreferenceTracker tracker, IOptions<TrackerOptions> options, ShopCatalog catalog, ShopCounters counters)
     {
         int count = 10;
         if (k is not null && !int.TryParse(k, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out count))
         {
-            return counters.Reject(RequestErrors.BadRequest("k", $"'k' is '{k}'; it must be an integer in [1, {tracker.Options.MaxResults}]."));
+            return counters.Reject(RequestErrors.BadRequest("k", $"'k' is '{k}'; it must be an integer in [1, {options.Value.MaxResults}]."));
         }
 
         RecommendationList list;
@@ -144,7 +145,7 @@ internal static class ShopEndpoints
         return TypedResults.Ok(new RecommendationsResponse(id, list.ModelVersion, list.IsColdStart, list.HistoryLength, items));
     }
 
-    private static async Task<IResult> PostFeedback(HttpRequest request, PreferenceTracker tracker, ShopCatalog catalog, ShopCounters counters)
+    private static async Task<IResult> PostFeedback(HttpRequest request, IPreferenceTracker tracker, ShopCatalog catalog, ShopCounters counters)
     {
         FeedbackDto? dto;
         JsonElement body = default;
@@ -186,7 +187,7 @@ internal static class ShopEndpoints
         return TypedResults.Ok(new FeedbackAccepted(Camel(outcome.ToString()), tracker.Statistics.FeedbackReceived));
     }
 
-    private static IResult Profile(string id, PreferenceTracker tracker, ShopCounters counters)
+    private static IResult Profile(string id, IPreferenceTracker tracker, ShopCounters counters)
     {
         InterestProfile p;
         try
@@ -203,7 +204,7 @@ internal static class ShopEndpoints
             p.Embedding.Count, p.ModelVersion));
     }
 
-    private static IResult Explain(string id, string item, PreferenceTracker tracker, ShopCatalog catalog, ShopCounters counters)
+    private static IResult Explain(string id, string item, IPreferenceTracker tracker, ShopCatalog catalog, ShopCounters counters)
     {
         if (!catalog.Contains(item))
         {
@@ -227,13 +228,13 @@ internal static class ShopEndpoints
     }
 
     /// <summary>Waits until the learner has learned and published everything observed so far, then answers the counters.</summary>
-    private static async Task<IResult> Flush(PreferenceTracker tracker, ShopCounters counters, WarmUp warmUp, HttpContext context)
+    private static async Task<IResult> Flush(IPreferenceTracker tracker, ShopCounters counters, WarmUp warmUp, HttpContext context)
     {
         await tracker.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         return TypedResults.Ok(Metrics(tracker, counters, warmUp));
     }
 
-    private static MetricsResponse Metrics(PreferenceTracker tracker, ShopCounters counters, WarmUp warmUp)
+    private static MetricsResponse Metrics(IPreferenceTracker tracker, ShopCounters counters, WarmUp warmUp)
     {
         TrackerStatistics s = tracker.Statistics;
         return new MetricsResponse(s.EventsObserved, s.EventsLearned, s.QueueDepth, s.EventsDroppedFromLearning, s.ModelVersion, s.Users, s.Items,

@@ -20,8 +20,8 @@ public static class LifelongPrefsServiceCollectionExtensions
     public static IServiceCollection AddLifelongPrefs(this IServiceCollection services) => services.AddLifelongPrefs((Action<TrackerOptions>?)null);
 
     /// <summary>
-    /// Registers one <see cref="PreferenceTracker"/> for the application (a singleton the container disposes), its
-    /// options (<see cref="IOptions{TOptions}"/> of <see cref="TrackerOptions"/>, validated when the host starts), and
+    /// Registers one <see cref="PreferenceTracker"/> for the application (a singleton the container disposes), the same
+    /// instance as <see cref="IPreferenceTracker"/> (what request handlers should depend on), its options (<see cref="IOptions{TOptions}"/> of <see cref="TrackerOptions"/>, validated when the host starts), and
     /// the hosted service that flushes the learner when the host stops. Registering twice adds nothing but the second
     /// <paramref name="configure"/>, which runs after the first.
     /// </summary>
@@ -71,6 +71,7 @@ public static class LifelongPrefsServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TrackerOptions>, TrackerOptionsValidator>());
         services.TryAddSingleton(CreateTracker);
+        services.TryAddSingleton<IPreferenceTracker>(sp => sp.GetRequiredService<PreferenceTracker>());
         services.AddOptions<LifelongPrefsHostingOptions>()
             .Validate(o => o.CheckpointInterval > TimeSpan.Zero || o.CheckpointInterval == Timeout.InfiniteTimeSpan,
                 "LifelongPrefsHostingOptions.CheckpointInterval must be positive or Timeout.InfiniteTimeSpan")

@@ -28,7 +28,7 @@ namespace LifelongPrefs.Lifelong;
 /// only, so the same events with the same seed give the same model versions and the same recommendations.
 /// </para>
 /// </remarks>
-public sealed partial class PreferenceTracker : IDisposable, IAsyncDisposable
+public sealed partial class PreferenceTracker : IPreferenceTracker, IDisposable, IAsyncDisposable
 {
     private readonly TrackerOptions _options;
     private readonly IRecommender _model;

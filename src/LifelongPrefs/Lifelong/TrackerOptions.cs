@@ -8,15 +8,15 @@ namespace LifelongPrefs.Lifelong;
 /// </summary>
 public sealed class TrackerOptions
 {
-    /// <summary>Gets the seed every random choice of the tracker and its default learner flows from.</summary>
+    /// <summary>Gets or sets the seed every random choice of the tracker and its default learner flows from.</summary>
     /// <value>Default 42.</value>
     public int Seed { get; set; } = 42;
 
-    /// <summary>Gets the width of the default learner's user and item vectors.</summary>
+    /// <summary>Gets or sets the width of the default learner's user and item vectors.</summary>
     /// <value>Default 64; 1 to 1,024.</value>
     public int Dimensions { get; set; } = 64;
 
-    /// <summary>Gets how many queued events make the background learner take a micro-batch.</summary>
+    /// <summary>Gets or sets how many queued events make the background learner take a micro-batch.</summary>
     /// <value>Default 256; 1 to 1,000,000.</value>
     /// <remarks>
     /// The learner takes exactly this many events whenever that many are queued, so the micro-batch boundaries —
@@ -26,76 +26,76 @@ public sealed class TrackerOptions
     public int MicroBatchSize { get; set; } = 256;
 
     /// <summary>
-    /// Gets how long an event may wait in the queue before the learner takes a shorter micro-batch, measured by the
+    /// Gets or sets how long an event may wait in the queue before the learner takes a shorter micro-batch, measured by the
     /// tracker's <see cref="TimeProvider"/>; <see cref="Timeout.InfiniteTimeSpan"/> batches by count only.
     /// </summary>
     /// <value>Default 1 second; positive or infinite.</value>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Gets how many events may wait for the learner before <see cref="QueueFullPolicy"/> applies.</summary>
+    /// <summary>Gets or sets how many events may wait for the learner before <see cref="QueueFullPolicy"/> applies.</summary>
     /// <value>Default 100,000; at least <see cref="MicroBatchSize"/>.</value>
     public int QueueCapacity { get; set; } = 100_000;
 
-    /// <summary>Gets what <see cref="PreferenceTracker.Observe(Data.InteractionEvent)"/> does when the learning queue is full.</summary>
+    /// <summary>Gets or sets what <see cref="PreferenceTracker.Observe(Data.InteractionEvent)"/> does when the learning queue is full.</summary>
     /// <value>Default <see cref="QueueFullPolicy.Block"/>.</value>
     public QueueFullPolicy QueueFullPolicy { get; set; } = QueueFullPolicy.Block;
 
-    /// <summary>Gets how many of a user's most recent events the tracker keeps and scores with.</summary>
+    /// <summary>Gets or sets how many of a user's most recent events the tracker keeps and scores with.</summary>
     /// <value>Default 1,000; 1 to 1,000,000. Memory: about 32 bytes per kept event, at most twice this per user.</value>
     public int MaxHistoryPerUser { get; set; } = 1_000;
 
-    /// <summary>Gets the longest user, item, basket or category id accepted, in UTF-16 characters.</summary>
+    /// <summary>Gets or sets the longest user, item, basket or category id accepted, in UTF-16 characters.</summary>
     /// <value>Default 256; 1 to 65,536.</value>
     public int MaxIdLength { get; set; } = 256;
 
     /// <summary>
-    /// Gets the longest item description accepted (<see cref="PreferenceTracker.RegisterItem"/> or an event's
+    /// Gets or sets the longest item description accepted (<see cref="PreferenceTracker.RegisterItem"/> or an event's
     /// <see cref="Data.ItemAttributes.Text"/>), in UTF-16 characters; the default learner reads the first 1,024 of them.
     /// </summary>
     /// <value>Default 4,096; 1 to 1,000,000.</value>
     public int MaxTextLength { get; set; } = 4_096;
 
-    /// <summary>Gets the half-life of the trending counts that answer for unknown and new users.</summary>
+    /// <summary>Gets or sets the half-life of the trending counts that answer for unknown and new users.</summary>
     /// <value>Default 7 days; positive.</value>
     public TimeSpan TrendingHalfLife { get; set; } = TimeSpan.FromDays(7);
 
-    /// <summary>Gets how long a dismissed recommendation stays hidden from that user, in stream time.</summary>
+    /// <summary>Gets or sets how long a dismissed recommendation stays hidden from that user, in stream time.</summary>
     /// <value>Default 30 days; zero disables the suppression (the dismissal still teaches the learner).</value>
     public TimeSpan DismissalDuration { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>
-    /// Gets how far an event may lie before the latest event of its user and still be accepted; an older one is
+    /// Gets or sets how far an event may lie before the latest event of its user and still be accepted; an older one is
     /// rejected with an <see cref="ArgumentException"/>.
     /// </summary>
     /// <value>Default 1 day; zero or more.</value>
     public TimeSpan LateEventTolerance { get; set; } = TimeSpan.FromDays(1);
 
-    /// <summary>Gets the fewest events a user needs before the personalised model answers instead of the cold-start path.</summary>
+    /// <summary>Gets or sets the fewest events a user needs before the personalised model answers instead of the cold-start path.</summary>
     /// <value>Default 2; at least 1.</value>
     public int MinEventsForPersonalization { get; set; } = 2;
 
-    /// <summary>Gets the most users the tracker accepts.</summary>
+    /// <summary>Gets or sets the most users the tracker accepts.</summary>
     /// <value>Default 10,000,000.</value>
     public int MaxUsers { get; set; } = 10_000_000;
 
-    /// <summary>Gets the most items the tracker accepts.</summary>
+    /// <summary>Gets or sets the most items the tracker accepts.</summary>
     /// <value>Default 10,000,000.</value>
     public int MaxItems { get; set; } = 10_000_000;
 
-    /// <summary>Gets the largest <c>k</c> a single recommendation or audience call may ask for.</summary>
+    /// <summary>Gets or sets the largest <c>k</c> a single recommendation or audience call may ask for.</summary>
     /// <value>Default 1,000.</value>
     public int MaxResults { get; set; } = 1_000;
 
-    /// <summary>Gets the half-life of the long-term interest profile.</summary>
+    /// <summary>Gets or sets the half-life of the long-term interest profile.</summary>
     /// <value>Default 365 days; positive.</value>
     public TimeSpan LongTermHalfLife { get; set; } = TimeSpan.FromDays(365);
 
-    /// <summary>Gets the half-life of the recent interest profile.</summary>
+    /// <summary>Gets or sets the half-life of the recent interest profile.</summary>
     /// <value>Default 30 days; positive.</value>
     public TimeSpan RecentHalfLife { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>
-    /// Gets how many categories the tracker finds by clustering the learner's item vectors when the shop registered
+    /// Gets or sets how many categories the tracker finds by clustering the learner's item vectors when the shop registered
     /// none (<see cref="PreferenceTracker.RegisterItem"/>).
     /// </summary>
     /// <value>Default 20; 1 to 1,000.</value>
@@ -109,12 +109,12 @@ public sealed class TrackerOptions
     /// <value>Default <see cref="ItemTablePrecision.Exact"/> (every score exact).</value>
     public ItemTablePrecision ItemTablePrecision { get; set; } = ItemTablePrecision.Exact;
 
-    /// <summary>Gets the drift detection the learner runs over its prequential misses, and its reaction (<see cref="DriftOptions"/>).</summary>
+    /// <summary>Gets or sets the drift detection the learner runs over its prequential misses, and its reaction (<see cref="DriftOptions"/>).</summary>
     /// <value>Default: new <see cref="DriftOptions"/>, switched off.</value>
     public DriftOptions Drift { get; set; } = new();
 
     /// <summary>
-    /// Gets the continual-learning strategies applied when the tracker learns with a custom <see cref="Models.BprMf"/>
+    /// Gets or sets the continual-learning strategies applied when the tracker learns with a custom <see cref="Models.BprMf"/>
     /// (the tracker wraps it in a <see cref="ContinualLearner"/>); the default learner (<c>RepeatExplore</c>) and other
     /// models are not affected.
     /// </summary>
@@ -122,7 +122,7 @@ public sealed class TrackerOptions
     public ContinualOptions Continual { get; set; } = new();
 
     /// <summary>
-    /// Gets the keyed hash the tracker keeps users under instead of their raw ids, or <see langword="null"/> to keep the
+    /// Gets or sets the keyed hash the tracker keeps users under instead of their raw ids, or <see langword="null"/> to keep the
     /// shop's ids as given. When set, every entry point hashes the user id it receives before it looks anything up, and
     /// every output that names a user (profiles, explanations, audiences) names the pseudonym.
     /// </summary>
@@ -131,7 +131,7 @@ public sealed class TrackerOptions
     public Privacy.PseudonymizationOptions? Pseudonymization { get; set; }
 
     /// <summary>
-    /// Gets where the tracker keeps its checkpoint and event journal, and how it flushes them; <see langword="null"/>
+    /// Gets or sets where the tracker keeps its checkpoint and event journal, and how it flushes them; <see langword="null"/>
     /// keeps everything in memory only. With it set, the tracker restores the saved state when it is created.
     /// </summary>
     /// <value>Default <see langword="null"/> (no persistence).</value>

@@ -40,12 +40,41 @@ public class HostRegistrationTests
     }
 
     [Fact]
+    public async Task The_interface_resolves_to_the_one_tracker_the_host_runs()
+    {
+        using IHost host = HostKit.Build(s => s.AddLifelongPrefs(HostKit.Small));
+        await host.StartAsync();
+        IPreferenceTracker shop = host.Services.GetRequiredService<IPreferenceTracker>();
+        Assert.Same(host.Services.GetRequiredService<PreferenceTracker>(), shop);
+
+        // What goes in through the interface is what the concrete tracker (and its hosted service) learns.
+        shop.Observe(HostKit.Events(8));
+        await shop.FlushAsync();
+        Assert.Equal(8, host.Services.GetRequiredService<PreferenceTracker>().Statistics.EventsLearned);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public void An_interface_registered_before_AddLifelongPrefs_is_kept()
+    {
+        using var own = new PreferenceTracker(new TrackerOptions { Dimensions = 4 });
+        var services = new ServiceCollection();
+        services.AddSingleton<IPreferenceTracker>(own);
+        services.AddLifelongPrefs(HostKit.Small);
+
+        using ServiceProvider provider = services.BuildServiceProvider();
+        Assert.Same(own, provider.GetRequiredService<IPreferenceTracker>());
+        Assert.NotSame(own, provider.GetRequiredService<PreferenceTracker>());
+    }
+
+    [Fact]
     public void Registering_twice_adds_one_tracker_one_validator_and_one_hosted_service()
     {
         var services = new ServiceCollection();
         services.AddLifelongPrefs(o => o.Dimensions = 8).AddLifelongPrefs(o => o.Seed = 7);
 
         Assert.Single(services, d => d.ServiceType == typeof(PreferenceTracker));
+        Assert.Single(services, d => d.ServiceType == typeof(IPreferenceTracker));
         Assert.Single(services, d => d.ServiceType == typeof(IValidateOptions<TrackerOptions>));
         Assert.Single(services, d => d.ServiceType == typeof(IHostedService));
 

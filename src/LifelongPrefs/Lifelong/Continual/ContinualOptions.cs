@@ -26,50 +26,50 @@ public sealed class ContinualOptions
         RecencyHalfLife = Timeout.InfiniteTimeSpan,
     };
 
-    /// <summary>Gets how many past events the replay reservoir keeps (sampled over the whole stream); 0 disables replay.</summary>
+    /// <summary>Gets or sets how many past events the replay reservoir keeps (sampled over the whole stream); 0 disables replay.</summary>
     /// <value>Default 20,000; 0 to 100,000,000.</value>
     public int ReplayCapacity { get; set; } = 20_000;
 
-    /// <summary>Gets how many replayed training examples join each update per new one.</summary>
+    /// <summary>Gets or sets how many replayed training examples join each update per new one.</summary>
     /// <value>Default 0.5; 0 to 100.</value>
     public double ReplayRatio { get; set; } = 0.5;
 
-    /// <summary>Gets how many of each user's most recent events are replay candidates besides the reservoir; 0 for none.</summary>
+    /// <summary>Gets or sets how many of each user's most recent events are replay candidates besides the reservoir; 0 for none.</summary>
     /// <value>Default 0; 0 to 10,000.</value>
     public int ReplayRecentPerUser { get; set; }
 
-    /// <summary>Gets how the reservoir weighs the stream's events.</summary>
+    /// <summary>Gets or sets how the reservoir weighs the stream's events.</summary>
     /// <value>Default <see cref="ReplayStratification.ByUser"/> (every shopper's past about equally represented).</value>
     public ReplayStratification ReplayStratification { get; set; } = ReplayStratification.ByUser;
 
-    /// <summary>Gets λ of the online EWC penalty <c>(λ/2)·Σ F·(θ − θ*)²</c>; 0 disables it.</summary>
+    /// <summary>Gets or sets λ of the online EWC penalty <c>(λ/2)·Σ F·(θ − θ*)²</c>; 0 disables it.</summary>
     /// <value>Default 1.5·10⁻⁴; finite and non-negative. Its scale follows the Fisher's (the per-pass sum of squared summed-batch gradients): around 10⁻⁴ suits BPR-MF on shop data.</value>
     public float EwcStrength { get; set; } = 1.5e-4f;
 
-    /// <summary>Gets the factor by which the Fisher estimate of earlier updates decays at each update, in (0, 1].</summary>
+    /// <summary>Gets or sets the factor by which the Fisher estimate of earlier updates decays at each update, in (0, 1].</summary>
     /// <value>Default 0.9.</value>
     public float FisherDecay { get; set; } = 0.9f;
 
-    /// <summary>Gets the weight of the distillation term (KL from the previous version's scores); 0 disables it.</summary>
+    /// <summary>Gets or sets the weight of the distillation term (KL from the previous version's scores); 0 disables it.</summary>
     /// <value>Default 0; finite and non-negative.</value>
     public float DistillationWeight { get; set; }
 
-    /// <summary>Gets the softmax temperature of the distillation term.</summary>
+    /// <summary>Gets or sets the softmax temperature of the distillation term.</summary>
     /// <value>Default 2; positive and finite.</value>
     public float DistillationTemperature { get; set; } = 2;
 
     /// <summary>
-    /// Gets how many of the teacher's top items per distilled user the distillation term compares (a quarter as many
+    /// Gets or sets how many of the teacher's top items per distilled user the distillation term compares (a quarter as many
     /// random items join them); while the catalog holds fewer items than that, distillation is skipped.
     /// </summary>
     /// <value>Default 50; 1 to 10,000.</value>
     public int DistillationCandidates { get; set; } = 50;
 
-    /// <summary>Gets the half-life of the time-decayed example weights (by the event's age at the update); infinite for none.</summary>
+    /// <summary>Gets or sets the half-life of the time-decayed example weights (by the event's age at the update); infinite for none.</summary>
     /// <value>Default infinite; positive or <see cref="Timeout.InfiniteTimeSpan"/>.</value>
     public TimeSpan RecencyHalfLife { get; set; } = Timeout.InfiniteTimeSpan;
 
-    /// <summary>Gets the seed of the learner's own random choices (the reservoir's keys, replay draws, sampled distillation candidates); the model's seed drives the rest.</summary>
+    /// <summary>Gets or sets the seed of the learner's own random choices (the reservoir's keys, replay draws, sampled distillation candidates); the model's seed drives the rest.</summary>
     /// <value>Default 0.</value>
     public int Seed { get; set; }
 
@@ -77,7 +77,7 @@ public sealed class ContinualOptions
     internal ContinualOptions Copy() => (ContinualOptions)MemberwiseClone();
 
     /// <summary>
-    /// Gets differentially private updates (DP-SGD on the shared item tables, with an RDP accountant); null or
+    /// Gets or sets differentially private updates (DP-SGD on the shared item tables, with an RDP accountant); null or
     /// <see cref="DpOptions.Enabled"/> false for ordinary updates. Cannot be combined with distillation.
     /// </summary>
     /// <value>Default null.</value>

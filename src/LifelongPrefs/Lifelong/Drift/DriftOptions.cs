@@ -15,45 +15,45 @@ namespace LifelongPrefs.Lifelong;
 /// </remarks>
 public sealed record DriftOptions
 {
-    /// <summary>Gets whether the learner tests purchases and watches for drift at all.</summary>
+    /// <summary>Gets or sets whether the learner tests purchases and watches for drift at all.</summary>
     /// <value>Default <see langword="false"/>: the learner does no extra work and the tracker behaves as without drift detection.</value>
     public bool Enabled { get; set; }
 
-    /// <summary>Gets the change detector each stream of misses feeds.</summary>
+    /// <summary>Gets or sets the change detector each stream of misses feeds.</summary>
     /// <value>Default <see cref="DriftDetectorKind.Adwin"/>.</value>
     public DriftDetectorKind Detector { get; set; } = DriftDetectorKind.Adwin;
 
-    /// <summary>Gets ADWIN's confidence δ (the bound on a false cut's probability per test; smaller is more conservative).</summary>
+    /// <summary>Gets or sets ADWIN's confidence δ (the bound on a false cut's probability per test; smaller is more conservative).</summary>
     /// <value>Default 0.002; in (0, 1).</value>
     public double AdwinDelta { get; set; } = 0.002;
 
-    /// <summary>Gets how many values ADWIN takes between two tests of its window.</summary>
+    /// <summary>Gets or sets how many values ADWIN takes between two tests of its window.</summary>
     /// <value>Default 32; 1 to 1,000,000.</value>
     public int AdwinCheckInterval { get; set; } = 32;
 
-    /// <summary>Gets Page-Hinkley's δ, the tolerated rise of the miss rate.</summary>
+    /// <summary>Gets or sets Page-Hinkley's δ, the tolerated rise of the miss rate.</summary>
     /// <value>Default 0.005; finite, 0 or more.</value>
     public double PageHinkleyDelta { get; set; } = 0.005;
 
-    /// <summary>Gets Page-Hinkley's alarm threshold λ on its cumulative sum.</summary>
+    /// <summary>Gets or sets Page-Hinkley's alarm threshold λ on its cumulative sum.</summary>
     /// <value>Default 50; finite and positive.</value>
     public double PageHinkleyLambda { get; set; } = 50;
 
-    /// <summary>Gets how many values Page-Hinkley needs after a start or an alarm before it may raise another.</summary>
+    /// <summary>Gets or sets how many values Page-Hinkley needs after a start or an alarm before it may raise another.</summary>
     /// <value>Default 30; 1 to 1,000,000.</value>
     public int PageHinkleyMinValues { get; set; } = 30;
 
-    /// <summary>Gets which purchases are tested: every <c>SampleEvery</c>-th purchase the learner takes, counted from the first.</summary>
+    /// <summary>Gets or sets which purchases are tested: every <c>SampleEvery</c>-th purchase the learner takes, counted from the first.</summary>
     /// <value>Default 16; 1 (every purchase) to 1,000,000. On the bundled data 1 in 16 tests about 18,000 purchases a year
     /// (enough for ADWIN to find the one global change there); 1 in 64 tests about 4,500 and found none.</value>
     public int SampleEvery { get; set; } = 16;
 
-    /// <summary>Gets the rank below which a tested purchase counts as a hit (the miss is 1 − hit@Cutoff).</summary>
+    /// <summary>Gets or sets the rank below which a tested purchase counts as a hit (the miss is 1 − hit@Cutoff).</summary>
     /// <value>Default 20; 1 to 10,000.</value>
     public int Cutoff { get; set; } = 20;
 
     /// <summary>
-    /// Gets whether each shopper segment has a detector of its own besides the global one. A segment is the user's
+    /// Gets or sets whether each shopper segment has a detector of its own besides the global one. A segment is the user's
     /// frequency tier (baskets before this one: 1, 2–4, 5 or more) and recency tier (days since the previous event:
     /// up to 30, 31–90, more than 90), taken when the purchase arrived (<see cref="DriftSegment"/>).
     /// </summary>
@@ -61,21 +61,21 @@ public sealed record DriftOptions
     public bool PerSegment { get; set; } = true;
 
     /// <summary>
-    /// Gets the factor by which a detected rise of the miss rate multiplies the learner's learning rate, for learners
+    /// Gets or sets the factor by which a detected rise of the miss rate multiplies the learner's learning rate, for learners
     /// that support it (the default one does); 1 only reports.
     /// </summary>
     /// <value>Default 2; 1 to 100.</value>
     public double LearningRateMultiplier { get; set; } = 2;
 
-    /// <summary>Gets how long, in stream time after a detection, the learning rate stays raised (a new detection extends it).</summary>
+    /// <summary>Gets or sets how long, in stream time after a detection, the learning rate stays raised (a new detection extends it).</summary>
     /// <value>Default 7 days; positive.</value>
     public TimeSpan ReactionDuration { get; set; } = TimeSpan.FromDays(7);
 
-    /// <summary>Gets whether a segment's detection raises the learning rate too (otherwise only the global detector's does; segments are reported).</summary>
+    /// <summary>Gets or sets whether a segment's detection raises the learning rate too (otherwise only the global detector's does; segments are reported).</summary>
     /// <value>Default <see langword="false"/>.</value>
     public bool ReactToSegments { get; set; }
 
-    /// <summary>Gets how many recent detections <see cref="PreferenceTracker.DriftHistory"/> keeps.</summary>
+    /// <summary>Gets or sets how many recent detections <see cref="PreferenceTracker.DriftHistory"/> keeps.</summary>
     /// <value>Default 100; 1 to 1,000,000.</value>
     public int HistoryCapacity { get; set; } = 100;
 
