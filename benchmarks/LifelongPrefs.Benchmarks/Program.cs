@@ -18,6 +18,11 @@ internal static class Program
             return TrackerLoad.Run(args);
         }
 
+        if (args.Contains(TrackerMemory.Switch, StringComparer.OrdinalIgnoreCase))
+        {
+            return TrackerMemory.Run(args);
+        }
+
         bool includeNaiveAtLargestSquare = args.Contains(NaiveAtLargestSquareSwitch, StringComparer.OrdinalIgnoreCase);
         string[] benchmarkArgs = [.. args.Where(a => !string.Equals(a, NaiveAtLargestSquareSwitch, StringComparison.OrdinalIgnoreCase))];
         bool jobChosenOnCommandLine = benchmarkArgs.Any(a => a is "--job" or "-j" || a.StartsWith("--job=", StringComparison.Ordinal));
