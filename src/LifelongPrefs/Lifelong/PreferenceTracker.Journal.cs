@@ -16,6 +16,7 @@ public sealed partial class PreferenceTracker
     private const byte FeedbackRecord = 2;
     private const byte RegisterRecord = 3;
     private const byte BatchRecord = 4;
+    private const byte ForgetRecord = 5; // PreferenceTracker.Erasure.cs
     private readonly MemoryStream _record = new();
     private BinaryWriter? _recordWriter;
     private EventJournal? _journal;
@@ -99,6 +100,12 @@ public sealed partial class PreferenceTracker
                 }
 
                 _learner.ReplayCut(BinaryPrimitives.ReadInt64LittleEndian(payload[1..]), BinaryPrimitives.ReadInt64LittleEndian(payload[9..]));
+                return false;
+            }
+
+            if (payload[0] == ForgetRecord)
+            {
+                ReplayForget(payload, sequence);
                 return false;
             }
 

@@ -125,6 +125,7 @@ internal sealed partial class BackgroundLearner
 
         IScorer scorer = _model.CreateScorer();
         _publishedScorer = scorer;
+        _publishedItems = _maxItems; // what the last learned version had: an erasure replayed next publishes the same
         (float[] trending, float[] totals) = _trending.Snapshot(_maxItems);
         _publish(new PublishedVersion(_version, scorer, trending, totals, Interlocked.Read(ref _learned), _trending.StreamTicks));
     }
@@ -196,7 +197,7 @@ internal sealed partial class BackgroundLearner
 
     private void ParkIfAsked()
     {
-        if (_pauseRequests > 0 && !_paused && !_inFlight)
+        if (_pauseRequests > 0 && !_paused && !_inFlight && !HasRequests)
         {
             _paused = true;
             Monitor.PulseAll(_gate);
