@@ -44,6 +44,8 @@ public sealed partial class PreferenceTracker
             throw new TrackerStateException($"Journal record {sequence} erases user index {user}, which is no known user at that point of the journal.");
         }
 
+        // The live erasure voided only the entries the learner had not taken yet: let the replay take the same ones first.
+        _learner.AwaitReplayedCuts();
         Task learned;
         lock (_write)
         {

@@ -160,6 +160,20 @@ internal sealed partial class BackgroundLearner
     {
         lock (_gate)
         {
+            AwaitReplayedCuts();
+            _replaying = false;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// Waits until every boundary replayed so far is learned, so the queue holds what the live queue held at this point
+    /// of the journal (a replayed erasure voids exactly the entries the original one did). Replay thread.
+    /// </summary>
+    internal void AwaitReplayedCuts()
+    {
+        lock (_gate)
+        {
             while ((_cuts.Count > 0 || _inFlight) && _fault is null)
             {
                 if (_cuts.Count > 0 && _enqueued < _cuts.Peek().End)
@@ -171,8 +185,6 @@ internal sealed partial class BackgroundLearner
             }
 
             ThrowIfFaulted();
-            _replaying = false;
-            Monitor.PulseAll(_gate);
         }
     }
 
