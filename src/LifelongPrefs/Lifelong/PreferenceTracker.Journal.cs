@@ -7,8 +7,8 @@ namespace LifelongPrefs.Lifelong;
 
 /// <summary>
 /// The journal side of the write path: each accepted call becomes one record (appended under the write lock, after
-/// every check and before anything changes), the learner's batch boundaries become records too, and recovery feeds
-/// the records back through the same public methods.
+/// every check and before anything changes), the learner's batch boundaries and erasures (<c>PreferenceTracker.Erasure.cs</c>)
+/// become records too, and recovery feeds the records back through the same public methods.
 /// </summary>
 public sealed partial class PreferenceTracker
 {

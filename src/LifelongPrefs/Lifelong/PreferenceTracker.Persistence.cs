@@ -161,6 +161,7 @@ public sealed partial class PreferenceTracker
         catch
         {
             _learner.Dispose();
+            _journal?.Dispose(); // opened before a recovery's erasure checkpoint, which can still fail
             throw;
         }
     }
