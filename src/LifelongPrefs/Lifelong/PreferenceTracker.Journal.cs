@@ -7,8 +7,8 @@ namespace LifelongPrefs.Lifelong;
 
 /// <summary>
 /// The journal side of the write path: each accepted call becomes one record (appended under the write lock, after
-/// every check and before anything changes), the learner's batch boundaries become records too, and recovery feeds
-/// the records back through the same public methods.
+/// every check and before anything changes), the learner's batch boundaries and erasures (<c>PreferenceTracker.Erasure.cs</c>)
+/// become records too, and recovery feeds the records back through the same public methods.
 /// </summary>
 public sealed partial class PreferenceTracker
 {
@@ -16,6 +16,7 @@ public sealed partial class PreferenceTracker
     private const byte FeedbackRecord = 2;
     private const byte RegisterRecord = 3;
     private const byte BatchRecord = 4;
+    private const byte ForgetRecord = 5; // PreferenceTracker.Erasure.cs
     private readonly MemoryStream _record = new();
     private BinaryWriter? _recordWriter;
     private EventJournal? _journal;
@@ -99,6 +100,12 @@ public sealed partial class PreferenceTracker
                 }
 
                 _learner.ReplayCut(BinaryPrimitives.ReadInt64LittleEndian(payload[1..]), BinaryPrimitives.ReadInt64LittleEndian(payload[9..]));
+                return false;
+            }
+
+            if (payload[0] == ForgetRecord)
+            {
+                ReplayForget(payload, sequence);
                 return false;
             }
 

@@ -81,7 +81,7 @@ public sealed partial class PreferenceTracker
         string directory = persistence.Directory;
         string final = Path.Combine(directory, CheckpointFile);
         string temporary = final + ".tmp";
-        long covered = 0;
+        long covered = 0, erasures = 0;
         Monitor.Enter(_write);
         bool holding = true;
         try
@@ -91,6 +91,7 @@ public sealed partial class PreferenceTracker
             {
                 // Under the write lock with the learner parked: producer state, queue and journal position agree.
                 covered = _journal!.Roll();
+                erasures = _erasures; // the parked learner has run every erasure requested so far
                 TrackerSnapshot snapshot = TrackerSnapshot.Capture(this, covered);
                 Monitor.Exit(_write);
                 holding = false;
@@ -115,6 +116,7 @@ public sealed partial class PreferenceTracker
         DirectorySync.Flush(directory);
         EventJournal.CrashPoint?.Invoke("checkpoint-renamed");
         _journal!.DeleteBefore(covered);
+        _erasuresCheckpointed = erasures;
     }
 
     private void OpenPersistence(TimeProvider time)
@@ -134,6 +136,7 @@ public sealed partial class PreferenceTracker
 
             Directory.CreateDirectory(persistence.Directory);
             string checkpoint = Path.Combine(persistence.Directory, CheckpointFile);
+            File.Delete(checkpoint + ".tmp"); // a checkpoint a crash interrupted: never read, and it may hold an erased user
             long from = 0;
             bool used = File.Exists(checkpoint);
             if (used)
@@ -153,10 +156,12 @@ public sealed partial class PreferenceTracker
             Recovery = new RecoveryReport(used, from, records, calls, torn);
             _journal = new EventJournal(persistence, next, time);
             _learner.BatchTaken = JournalBatch;
+            FinishErasures(persistence, from);
         }
         catch
         {
             _learner.Dispose();
+            _journal?.Dispose(); // opened before a recovery's erasure checkpoint, which can still fail
             throw;
         }
     }

@@ -30,7 +30,7 @@ public sealed partial class PreferenceTracker
             int users = t._users.Count, items = t._items.Count;
             w.AddLong("journal.next", journalNext);
             w.AddLongs("tracker.counters", [t._streamTicks, t._observed, t._feedback, t._nextBasket, t._catalogChanges, users, items]);
-            AddStrings(w, "users", Enumerable.Range(0, users).Select(t._users.GetId));
+            AddStrings(w, "users", Enumerable.Range(0, users).Select(t._users.FindId)); // null: an erased user's reserved index
             AddStrings(w, "items", Enumerable.Range(0, items).Select(t._items.GetId));
             AddStrings(w, "categories", Enumerable.Range(0, t._categories.Count).Select(t._categories.GetId));
             w.AddInts("items.category", t._itemCategory.AsSpan(0, items).ToArray());
@@ -67,7 +67,7 @@ public sealed partial class PreferenceTracker
 
             QueuedEvent[] pending = t._learner.Pending();
             AddEvents(w, "queue.events", [.. pending.Select(q => q.Event)]);
-            w.AddLongs("queue.meta", [.. pending.SelectMany(q => new long[] { q.Users, q.Items, q.Negative ? 1 : 0, q.Position })]);
+            w.AddLongs("queue.meta", [.. pending.SelectMany(q => new long[] { q.Users, q.Items, (q.Negative ? 1 : 0) | (q.Voided ? 2 : 0), q.Position })]);
             AddStrings(w, "queue.text", pending.Select(q => q.Text));
             t._learner.WriteState(w);
             return new TrackerSnapshot(w);
@@ -91,7 +91,7 @@ public sealed partial class PreferenceTracker
                 int[] itemCategory = r.Ints("items.category", items);
                 r.Require(itemCategory.All(x => x >= -1 && x < categories.Length), "an item category is out of range");
                 string?[] texts = Strings(r, "items.text", items);
-                r.Require(userIds.All(x => x is not null) && itemIds.All(x => x is not null) && categories.All(x => x is not null), "a null id");
+                r.Require(itemIds.All(x => x is not null) && categories.All(x => x is not null), "a null id"); // a null user id is an erased user
 
                 long[] shape = r.Longs("logs.shape", 4L * users);
                 int[] lastBasket = r.Ints("logs.lastBasket", users);
@@ -115,9 +115,10 @@ public sealed partial class PreferenceTracker
                 var pending = new QueuedEvent[queued.Length];
                 for (int i = 0; i < pending.Length; i++)
                 {
-                    r.Require(meta[4 * i] >= 0 && meta[4 * i] <= users && meta[(4 * i) + 1] >= 0 && meta[(4 * i) + 1] <= items && (ulong)meta[(4 * i) + 2] <= 1 && meta[(4 * i) + 3] >= 0, $"queued entry {i}");
-                    bool negative = meta[(4 * i) + 2] == 1;
-                    pending[i] = new QueuedEvent(queued[i], (int)meta[4 * i], (int)meta[(4 * i) + 1], negative, queueText[i], null, meta[(4 * i) + 3]);
+                    // Flags: 1 negative, 2 voided (its user was erased while it waited).
+                    r.Require(meta[4 * i] >= 0 && meta[4 * i] <= users && meta[(4 * i) + 1] >= 0 && meta[(4 * i) + 1] <= items && (ulong)meta[(4 * i) + 2] <= 3 && meta[(4 * i) + 3] >= 0, $"queued entry {i}");
+                    long flags = meta[(4 * i) + 2];
+                    pending[i] = new QueuedEvent(queued[i], (int)meta[4 * i], (int)meta[(4 * i) + 1], (flags & 1) != 0, queueText[i], null, meta[(4 * i) + 3], Voided: (flags & 2) != 0);
                 }
 
                 Action learner = t._learner.ReadState(r, pending);
@@ -140,7 +141,7 @@ public sealed partial class PreferenceTracker
                 int at = 0, dismissedAt = 0;
                 for (int u = 0; u < users; u++)
                 {
-                    r.Require(t.UserIndex(userIds[u]!) == u, $"user id '{userIds[u]}' repeats");
+                    r.Require((userIds[u] is { } id ? t.UserIndex(id) : t.ReserveUserIndex()) == u, $"user id '{userIds[u]}' repeats");
                     var array = new Interaction[shape[4 * u]];
                     int count = (int)shape[(4 * u) + 1];
                     events.AsSpan(at, count).CopyTo(array);

@@ -421,7 +421,13 @@ public sealed partial class PreferenceTracker : IPreferenceTracker, IDisposable,
             return user;
         }
 
-        // The log exists before the id is published, so a reader that finds the user always finds its log.
+        AddLog();
+        return _users.GetOrAdd(userId);
+    }
+
+    /// <summary>Gives the next user index its empty log: the log exists before the id is published, so a reader that finds the user always finds its log.</summary>
+    private void AddLog()
+    {
         int next = _users.Count;
         if (next == _logs.Length)
         {
@@ -431,6 +437,5 @@ public sealed partial class PreferenceTracker : IPreferenceTracker, IDisposable,
         }
 
         _logs[next] = new UserLog();
-        return _users.GetOrAdd(userId);
     }
 }

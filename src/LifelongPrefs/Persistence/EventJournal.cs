@@ -53,9 +53,13 @@ internal sealed class EventJournal : IDisposable
         }
     }
 
-    /// <summary>Appends one record and returns its sequence number; under <see cref="JournalFlushPolicy.EveryRecord"/> it is on disk when this returns.</summary>
+    /// <summary>
+    /// Appends one record and returns its sequence number; under <see cref="JournalFlushPolicy.EveryRecord"/>, or when
+    /// <paramref name="durable"/> (an erasure's tombstone, whatever the policy), it and every record before it are on disk
+    /// when this returns.
+    /// </summary>
     /// <exception cref="IOException">The disk write failed; the record may or may not be in the journal.</exception>
-    internal long Append(ReadOnlySpan<byte> payload)
+    internal long Append(ReadOnlySpan<byte> payload, bool durable = false)
     {
         if (payload.IsEmpty || payload.Length > JournalFormat.MaxPayload)
         {
@@ -84,9 +88,10 @@ internal sealed class EventJournal : IDisposable
 
             segment.Write(payload);
             _segmentLength += JournalFormat.RecordPrefix + payload.Length;
-            if (_options.JournalFlush == JournalFlushPolicy.EveryRecord)
+            if (_options.JournalFlush == JournalFlushPolicy.EveryRecord || durable)
             {
                 segment.Flush(true);
+                _dirty = false;
             }
             else
             {
@@ -138,6 +143,9 @@ internal sealed class EventJournal : IDisposable
                     File.Delete(segments[i].Path);
                 }
             }
+
+            // Make the deletions durable too: an erased user's events must not come back with a segment after a power loss.
+            DirectorySync.Flush(_directory);
         }
     }
 

@@ -94,7 +94,15 @@ public class ErasureTests
         await forgot.FlushAsync();
         await never.FlushAsync();
         Assert.True(await forgot.ForgetAsync(Customer(Victim)));
+        await AssertCountsEqual(forgot, never);
+    }
 
+    /// <summary>
+    /// Asserts that <paramref name="forgot"/>'s popularity, trending, co-occurrence and per-item counts equal those of
+    /// <paramref name="never"/>, a tracker fed the same stream without the erased users (items compared by id).
+    /// </summary>
+    internal static async Task AssertCountsEqual(PreferenceTracker forgot, PreferenceTracker never)
+    {
         // The two trackers number the items differently (first sight): compare by item id.
         var forgotIndex = Enumerable.Range(0, forgot.Statistics.Items).ToDictionary(forgot.ItemIdOf);
         int items = never.Statistics.Items;

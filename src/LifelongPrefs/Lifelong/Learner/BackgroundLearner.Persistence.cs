@@ -125,6 +125,7 @@ internal sealed partial class BackgroundLearner
 
         IScorer scorer = _model.CreateScorer();
         _publishedScorer = scorer;
+        _publishedItems = _maxItems; // what the last learned version had: an erasure replayed next publishes the same
         (float[] trending, float[] totals) = _trending.Snapshot(_maxItems);
         _publish(new PublishedVersion(_version, scorer, trending, totals, Interlocked.Read(ref _learned), _trending.StreamTicks));
     }
@@ -159,6 +160,20 @@ internal sealed partial class BackgroundLearner
     {
         lock (_gate)
         {
+            AwaitReplayedCuts();
+            _replaying = false;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// Waits until every boundary replayed so far is learned, so the queue holds what the live queue held at this point
+    /// of the journal (a replayed erasure voids exactly the entries the original one did). Replay thread.
+    /// </summary>
+    internal void AwaitReplayedCuts()
+    {
+        lock (_gate)
+        {
             while ((_cuts.Count > 0 || _inFlight) && _fault is null)
             {
                 if (_cuts.Count > 0 && _enqueued < _cuts.Peek().End)
@@ -170,8 +185,6 @@ internal sealed partial class BackgroundLearner
             }
 
             ThrowIfFaulted();
-            _replaying = false;
-            Monitor.PulseAll(_gate);
         }
     }
 
@@ -196,7 +209,7 @@ internal sealed partial class BackgroundLearner
 
     private void ParkIfAsked()
     {
-        if (_pauseRequests > 0 && !_paused && !_inFlight)
+        if (_pauseRequests > 0 && !_paused && !_inFlight && !HasRequests)
         {
             _paused = true;
             Monitor.PulseAll(_gate);

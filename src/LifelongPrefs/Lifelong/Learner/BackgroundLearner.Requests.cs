@@ -11,7 +11,10 @@ namespace LifelongPrefs.Lifelong;
 /// the learner takes it before its next micro-batch; a batch already being learned finishes first. Requests run in
 /// the order they were made, and the task of each completes when it has run (on the learner thread, so a continuation
 /// runs asynchronously). They run even after the learner faulted (erasure must not depend on learning working), and
-/// fail with <see cref="ObjectDisposedException"/> when the learner stops first.
+/// fail with <see cref="ObjectDisposedException"/> when the learner stops first. A learner asked to park (a checkpoint)
+/// runs the waiting requests first, so a checkpoint never holds a user whose erasure was requested before it. During a
+/// journal replay a request runs once every batch boundary replayed before it is learned (the replay waits for it), so
+/// a replayed erasure falls between the same two micro-batches as the original.
 /// </remarks>
 internal sealed partial class BackgroundLearner
 {
@@ -26,18 +29,23 @@ internal sealed partial class BackgroundLearner
     /// (<see cref="IForgettingModel.ForgetUser"/>) and the trending counts and publishes a version without them.
     /// Producer side, under the tracker's write lock.
     /// </summary>
+    /// <param name="user">The user's index.</param>
+    /// <param name="journal">Called first, under the queue lock, to journal the erasure (it may throw, and then nothing has
+    /// changed): its record then lies between the same batch boundaries as the erasure itself. <see langword="null"/> without persistence.</param>
     /// <returns>A task that completes when the published version no longer holds the user.</returns>
-    internal Task Forget(int user)
+    internal Task Forget(int user, Action<int>? journal)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_stopping, this);
+            journal?.Invoke(user);
             for (long s = _head; s < _enqueued; s++)
             {
                 ref QueuedEvent q = ref _ring[s % _ring.Length];
                 if (q.Text is null && q.Event.User == user)
                 {
-                    q = q with { Voided = true, Log = null };
+                    // Keep only the catalog sizes: the learner skips the entry, and a checkpoint of the queue holds none of the event.
+                    q = new QueuedEvent(default, q.Users, q.Items, q.Negative, Voided: true);
                 }
             }
 

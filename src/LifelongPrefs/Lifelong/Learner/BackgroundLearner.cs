@@ -265,7 +265,8 @@ internal sealed partial class BackgroundLearner : IDisposable
             negatives.Clear();
             lock (_gate)
             {
-                while (!_stopping && (_pauseRequests > 0 || !Ready()))
+                // Asked to park, the learner still runs waiting requests first (an erasure must precede a checkpoint).
+                while (!_stopping && ((_pauseRequests > 0 && (_paused || !HasRequests)) || !Ready()))
                 {
                     ParkIfAsked();
                     Monitor.Wait(_gate);
@@ -277,7 +278,7 @@ internal sealed partial class BackgroundLearner : IDisposable
                     return;
                 }
 
-                requests = _replaying ? null : TakeRequests();
+                requests = _replaying && _cuts.Count > 0 ? null : TakeRequests();
                 long start = _head;
                 long n = requests is null ? TakeCount() : 0;
                 for (long s = _head; s < _head + n; s++)
@@ -352,7 +353,8 @@ internal sealed partial class BackgroundLearner : IDisposable
 
         if (_replaying)
         {
-            return _fault is null && _cuts.Count > 0 && _enqueued >= _cuts.Peek().End;
+            // A replayed request (an erasure) comes after every boundary replayed before it.
+            return _cuts.Count == 0 ? HasRequests : _fault is null && _enqueued >= _cuts.Peek().End;
         }
 
         return HasRequests || (_fault is null && (queued >= _batchSize || (queued > 0 && _head < _cutUntil)));

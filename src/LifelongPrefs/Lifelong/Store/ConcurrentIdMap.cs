@@ -55,6 +55,12 @@ internal sealed class ConcurrentIdMap
         return index;
     }
 
+    /// <summary>
+    /// Appends an index mapped to no id, as <see cref="Remove"/> leaves one: restoring a checkpoint that holds an erased
+    /// user's reserved place. Returns the index. Writer only.
+    /// </summary>
+    internal int Reserve() => Append(null);
+
     /// <summary>Returns the id's index, adding it when new. Writer only.</summary>
     internal int GetOrAdd(string id)
     {
@@ -63,6 +69,13 @@ internal sealed class ConcurrentIdMap
             return index;
         }
 
+        index = Append(id);
+        _index[id] = index;
+        return index;
+    }
+
+    private int Append(string? id)
+    {
         int n = _count;
         string?[] ids = _ids;
         if (n == ids.Length)
@@ -76,7 +89,6 @@ internal sealed class ConcurrentIdMap
 
         ids[n] = id;
         Volatile.Write(ref _count, n + 1);
-        _index[id] = n;
         return n;
     }
 }
