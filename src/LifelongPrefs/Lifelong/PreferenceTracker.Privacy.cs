@@ -1,4 +1,3 @@
-using LifelongPrefs.Data;
 using LifelongPrefs.Privacy;
 
 namespace LifelongPrefs.Lifelong;

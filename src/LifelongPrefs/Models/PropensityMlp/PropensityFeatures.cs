@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using LifelongPrefs.Data;
 
 namespace LifelongPrefs.Models;
 

@@ -1,9 +1,4 @@
-using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation;
-using LifelongPrefs.Nn;
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
 using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;

@@ -1,5 +1,3 @@
-using LifelongPrefs.Data;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>One TIFU-KNN setting: the neighbour count k, the group count m, the two decay rates and the mixing weight α.</summary>
@@ -67,8 +65,6 @@ internal sealed class TifuKnnScorer : FrozenScorer
     internal TifuKnnSetting Setting { get; }
 
     private int Items { get; }
-
-
 
     /// <inheritdoc/>
     public override int ItemCount => Items;

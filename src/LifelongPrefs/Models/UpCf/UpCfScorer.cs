@@ -1,5 +1,3 @@
-using LifelongPrefs.Data;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>One UP-CF@r setting: the recency window r, the asymmetry α and the locality q.</summary>
