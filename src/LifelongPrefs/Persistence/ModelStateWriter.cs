@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
-using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Persistence;
 

@@ -1,5 +1,3 @@
-using Tensor = LifelongPrefs.Tensors.Tensor;
-
 namespace LifelongPrefs.Training;
 
 /// <summary>

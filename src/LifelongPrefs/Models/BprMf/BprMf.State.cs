@@ -1,5 +1,3 @@
-using Tensor = LifelongPrefs.Tensors.Tensor;
-
 namespace LifelongPrefs.Models;
 
 public sealed partial class BprMf

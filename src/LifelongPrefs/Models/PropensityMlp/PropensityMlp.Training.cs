@@ -1,5 +1,4 @@
 using LifelongPrefs.Nn.Losses;
-using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;
 

@@ -1,5 +1,4 @@
 using LifelongPrefs.Evaluation;
-using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;
 

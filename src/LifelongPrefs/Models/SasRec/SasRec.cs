@@ -1,5 +1,4 @@
 using LifelongPrefs.Nn.Sampling;
-using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;
 
