@@ -182,6 +182,10 @@ internal static class Timestamps
         return true;
     }
 
+    /// <summary>A span of <paramref name="ticks"/> in days (fractional; the one conversion the models' time features share).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static double Days(long ticks) => ticks / (double)TimeSpan.TicksPerDay;
+
     /// <summary>The index of the first event at or after <paramref name="ticks"/> in events sorted by time (binary search).</summary>
     /// <param name="events">The events, oldest first.</param>
     /// <param name="ticks">The instant.</param>

@@ -1,5 +1,3 @@
-using LifelongPrefs.Data;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>The catalog side of the write path: registering items, their categories and descriptions.</summary>

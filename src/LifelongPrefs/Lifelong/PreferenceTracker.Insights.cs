@@ -1,7 +1,4 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Models;
 using System.Numerics.Tensors;
-using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Lifelong;
 

@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using LifelongPrefs.Data;
-using LifelongPrefs.Persistence;
 
 namespace LifelongPrefs.Lifelong;
 

@@ -1,6 +1,3 @@
-using LifelongPrefs.Models;
-using LifelongPrefs.Persistence;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Persistence;
 using LifelongPrefs.Privacy;
 
 namespace LifelongPrefs.Lifelong;

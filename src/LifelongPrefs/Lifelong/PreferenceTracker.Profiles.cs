@@ -1,6 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Models;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>Interest profiles and forecasts: categories, decayed interests, trajectories (maths in <c>Profiles/</c>).</summary>

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using LifelongPrefs.Data;
-using LifelongPrefs.Models;
-using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Lifelong;
 

@@ -1,5 +1,3 @@
-using LifelongPrefs.Data;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>The reusable buffers a read rents from the tracker's pool.</summary>

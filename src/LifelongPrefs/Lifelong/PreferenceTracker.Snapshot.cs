@@ -1,7 +1,4 @@
 using System.Text;
-using LifelongPrefs.Data;
-using LifelongPrefs.Models;
-using LifelongPrefs.Persistence;
 
 namespace LifelongPrefs.Lifelong;
 

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using LifelongPrefs.Data;
-using LifelongPrefs.Models;
 
 namespace LifelongPrefs.Lifelong;
 

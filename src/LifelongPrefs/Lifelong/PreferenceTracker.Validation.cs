@@ -1,5 +1,3 @@
-using LifelongPrefs.Data;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>The tracker's argument checks: every one runs before anything is recorded, so a rejected call changes nothing.</summary>

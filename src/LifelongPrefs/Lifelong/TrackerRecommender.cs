@@ -1,7 +1,4 @@
 using System.Globalization;
-using LifelongPrefs.Data;
-using LifelongPrefs.Models;
-using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Lifelong;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using LifelongPrefs.Models;
 using Microsoft.Extensions.Logging;
 
 namespace LifelongPrefs.Lifelong;

@@ -1,4 +1,3 @@
-using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation;
 
 namespace LifelongPrefs.Models;

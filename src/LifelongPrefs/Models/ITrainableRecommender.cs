@@ -1,6 +1,3 @@
-using LifelongPrefs.Nn;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>

@@ -62,6 +62,22 @@ public abstract class LearnedModelOptions
         RecommenderGuard.Defined(Validation, nameof(Validation));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize, "BatchSize");
     }
+
+    /// <summary>
+    /// The checks every learned model's <c>Fit</c> makes before it changes anything: the counts within
+    /// <see cref="MaxUsers"/> and <see cref="MaxItems"/>, every event valid, and tables of <paramref name="width"/>
+    /// floats a row within an array's length.
+    /// </summary>
+    internal void CheckFit(IReadOnlyList<Interaction> events, int userCount, int itemCount, int width)
+    {
+        RecommenderGuard.Counts(userCount, itemCount, MaxUsers, MaxItems);
+        RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
+        GrowthGuard.Check(userCount, itemCount, MaxUsers, MaxItems, width);
+    }
+
+    /// <summary>The early-stopping split of <paramref name="events"/> (<see cref="Validation"/> of <see cref="ValidationUsers"/> sampled users), or null when validation is off.</summary>
+    internal HoldoutValidation? HoldOut(IReadOnlyList<Interaction> events, int userCount) =>
+        ValidationUsers > 0 ? HoldoutValidation.Create(events, userCount, ValidationUsers, Seed, Validation) : null;
 }
 
 /// <summary>What a learned model holds out of its own training events to choose its best epoch (<see cref="LearnedModelOptions.Validation"/>).</summary>

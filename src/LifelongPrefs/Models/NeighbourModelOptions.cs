@@ -35,6 +35,17 @@ public abstract class NeighbourModelOptions
     /// <value>Default 10,000,000.</value>
     public int MaxItems { get; init; } = RecommenderGuard.DefaultMaxItems;
 
+    /// <summary>
+    /// The options' canonical text for the state header: the model's candidate lists (each written out value by value)
+    /// with the shared options, then the objective when it is not the default (so states saved before it existed keep
+    /// their fingerprint).
+    /// </summary>
+    private protected string Canonical(params (string Name, string Values)[] grid) => NeighbourModel.WithObjective(OptionsFingerprint.CanonicalOf(
+    [
+        .. grid.Select(g => new KeyValuePair<string, object?>(g.Name, g.Values)),
+        new(nameof(ValidationUsers), ValidationUsers), new(nameof(Seed), Seed), new(nameof(MaxUsers), MaxUsers), new(nameof(MaxItems), MaxItems),
+    ]), Objective);
+
     /// <summary>Checks the shared options (the messages name the option).</summary>
     private protected void ValidateShared() => NeighbourModel.Limits(ValidationUsers, MaxUsers, MaxItems, Objective);
 }

@@ -1,7 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Persistence;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>

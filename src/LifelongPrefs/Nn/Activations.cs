@@ -1,5 +1,3 @@
-using LifelongPrefs.Tensors;
-
 namespace LifelongPrefs.Nn;
 
 /// <summary>Rectified linear unit, element-wise: <c>y = max(x, 0)</c>. Any rank; the output has the input's shape.</summary>

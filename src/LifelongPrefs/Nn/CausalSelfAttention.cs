@@ -1,5 +1,4 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Nn;
 

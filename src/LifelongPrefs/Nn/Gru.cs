@@ -1,6 +1,4 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Nn;
 

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using LifelongPrefs.Tensors;
 using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Nn;

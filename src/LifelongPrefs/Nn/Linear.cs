@@ -1,7 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Nn;
 

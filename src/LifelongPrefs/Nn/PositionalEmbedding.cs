@@ -1,6 +1,3 @@
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Nn;
 
 /// <summary>

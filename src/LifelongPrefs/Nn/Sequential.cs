@@ -1,5 +1,4 @@
 using System.Globalization;
-using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Nn;
 

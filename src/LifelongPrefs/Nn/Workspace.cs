@@ -1,5 +1,3 @@
-using LifelongPrefs.Tensors;
-
 namespace LifelongPrefs.Nn;
 
 /// <summary>

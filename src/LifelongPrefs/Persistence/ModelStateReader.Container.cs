@@ -4,8 +4,6 @@ using System.IO.Hashing;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Text;
-using LifelongPrefs.Nn;
-using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Persistence;
 

@@ -27,10 +27,8 @@ internal static class OptionsFingerprint
     internal static string Canonical<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(T options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        PropertyInfo[] properties = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance);
-        Array.Sort(properties, (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        var text = new StringBuilder();
-        foreach (PropertyInfo property in properties)
+        var values = new List<KeyValuePair<string, object?>>();
+        foreach (PropertyInfo property in typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             if (property.GetIndexParameters().Length > 0 || property.IsDefined(typeof(NotFingerprintedAttribute), inherit: true))
             {
@@ -43,7 +41,24 @@ internal static class OptionsFingerprint
                 continue;
             }
 
-            text.Append(property.Name).Append('=').Append(Format(value)).Append('\n');
+            values.Add(new(property.Name, value));
+        }
+
+        return CanonicalOf(values);
+    }
+
+    /// <summary>
+    /// Returns the canonical text of named values, exactly as <see cref="Canonical{T}"/> writes properties of those
+    /// names and values (sorted by name, ordinal): for options whose fingerprinted values are assembled, not declared.
+    /// </summary>
+    /// <param name="values">The names (unique) and values.</param>
+    /// <returns>The text.</returns>
+    internal static string CanonicalOf(IEnumerable<KeyValuePair<string, object?>> values)
+    {
+        var text = new StringBuilder();
+        foreach (KeyValuePair<string, object?> value in values.OrderBy(v => v.Key, StringComparer.Ordinal))
+        {
+            text.Append(value.Key).Append('=').Append(Format(value.Value)).Append('\n');
         }
 
         return text.ToString();

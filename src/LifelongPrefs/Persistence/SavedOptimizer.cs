@@ -1,6 +1,3 @@
-using LifelongPrefs.Nn;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Persistence;
 
 /// <summary>An optimizer's saved state buffers keyed by parameter path, and its step count.</summary>

@@ -1,6 +1,4 @@
 using System.Numerics.Tensors;
-using LifelongPrefs.Nn;
-using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Training;
 

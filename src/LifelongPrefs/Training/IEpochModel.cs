@@ -1,6 +1,3 @@
-using LifelongPrefs.Nn;
-using Tensor = LifelongPrefs.Tensors.Tensor;
-
 namespace LifelongPrefs.Training;
 
 /// <summary>

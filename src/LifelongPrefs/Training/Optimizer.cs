@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using LifelongPrefs.Nn;
 
 namespace LifelongPrefs.Training;
 

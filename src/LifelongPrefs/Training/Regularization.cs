@@ -1,6 +1,3 @@
-using LifelongPrefs.Nn;
-using LifelongPrefs.Tensors;
-
 namespace LifelongPrefs.Training;
 
 /// <summary>Explicit regularisation terms added to the loss and to the gradients.</summary>

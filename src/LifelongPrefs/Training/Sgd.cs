@@ -1,5 +1,3 @@
-using LifelongPrefs.Nn;
-
 namespace LifelongPrefs.Training;
 
 /// <summary>

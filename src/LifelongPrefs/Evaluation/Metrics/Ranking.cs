@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Evaluation;
 

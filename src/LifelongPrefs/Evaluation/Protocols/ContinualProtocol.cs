@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using LifelongPrefs.Data;
-using LifelongPrefs.Models;
 
 namespace LifelongPrefs.Evaluation.Protocols;
 

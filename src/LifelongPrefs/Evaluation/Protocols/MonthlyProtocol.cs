@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation;
-using LifelongPrefs.Models;
 
 namespace LifelongPrefs.Evaluation.Protocols;
 

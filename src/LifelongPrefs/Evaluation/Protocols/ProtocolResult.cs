@@ -1,5 +1,3 @@
-using LifelongPrefs.Models;
-
 namespace LifelongPrefs.Evaluation.Protocols;
 
 /// <summary>The metrics of one model under one protocol.</summary>

@@ -1,5 +1,3 @@
-using LifelongPrefs.Models;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>Erasing one user (right to erasure) from the model and every continual-learning state around it.</summary>

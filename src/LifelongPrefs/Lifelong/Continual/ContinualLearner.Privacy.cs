@@ -1,6 +1,4 @@
-using LifelongPrefs.Models;
 using LifelongPrefs.Privacy;
-using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Lifelong;
 

@@ -1,8 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Models;
-using LifelongPrefs.Nn;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>

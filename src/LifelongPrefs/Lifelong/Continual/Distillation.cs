@@ -1,8 +1,3 @@
-using LifelongPrefs.Models;
-using LifelongPrefs.Nn;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>

@@ -1,7 +1,4 @@
 using System.Numerics.Tensors;
-using LifelongPrefs.Models;
-using LifelongPrefs.Nn;
-using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Lifelong;
 

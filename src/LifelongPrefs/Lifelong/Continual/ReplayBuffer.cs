@@ -1,6 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Models;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>

@@ -1,6 +1,4 @@
 using System.Collections.ObjectModel;
-using LifelongPrefs.Data;
-using LifelongPrefs.Models;
 
 namespace LifelongPrefs.Lifelong;
 

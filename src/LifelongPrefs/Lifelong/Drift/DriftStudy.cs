@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation.Protocols;
 
 namespace LifelongPrefs.Lifelong;

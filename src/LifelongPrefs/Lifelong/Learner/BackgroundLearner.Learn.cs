@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using LifelongPrefs.Data;
-using LifelongPrefs.Models;
 
 namespace LifelongPrefs.Lifelong;
 

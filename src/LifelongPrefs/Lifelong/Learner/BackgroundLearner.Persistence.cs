@@ -1,7 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Models;
-using LifelongPrefs.Persistence;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using LifelongPrefs.Models;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>Builds the learner a tracker uses when the host supplies none.</summary>

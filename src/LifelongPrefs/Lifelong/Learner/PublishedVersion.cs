@@ -1,5 +1,3 @@
-using LifelongPrefs.Models;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using LifelongPrefs.Data;
-
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>Log-loss and NDCG@5 of one interest forecast, averaged over a month's users (or over months).</summary>

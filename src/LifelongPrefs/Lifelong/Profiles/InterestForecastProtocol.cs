@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using LifelongPrefs.Data;
 
 namespace LifelongPrefs.Lifelong;
 

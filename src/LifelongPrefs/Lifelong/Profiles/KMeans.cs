@@ -1,6 +1,4 @@
 using System.Numerics.Tensors;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Lifelong;
 

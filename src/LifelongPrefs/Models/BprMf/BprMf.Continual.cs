@@ -1,6 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Nn;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>The continual-learning seam of BPR-MF (<see cref="IContinualModel"/>): weighted pairs, replayed pairs, the tables.</summary>

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Numerics.Tensors;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Models;
 

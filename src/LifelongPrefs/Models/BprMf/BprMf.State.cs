@@ -1,9 +1,3 @@
-using LifelongPrefs.Nn;
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
-using Tensor = LifelongPrefs.Tensors.Tensor;
-
 namespace LifelongPrefs.Models;
 
 public sealed partial class BprMf

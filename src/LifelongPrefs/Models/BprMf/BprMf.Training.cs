@@ -1,7 +1,5 @@
 using System.Numerics.Tensors;
-using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
-using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Models;
 

@@ -1,10 +1,4 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
-using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;
 
@@ -84,9 +78,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
-        RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, _options.Dimensions);
+        _options.CheckFit(events, userCount, itemCount, _options.Dimensions);
         if (_users.Rows > 0 || _items.Rows > 0 || _optimizer.StepCount > 0)
         {
             _random.SetState(new SeededRandom(_options.Seed).GetState());
@@ -98,9 +90,7 @@ public sealed partial class BprMf : Recommender, ITrainableRecommender
 
         // Early stopping: hold out some users' last training basket, keep the epoch with the best NDCG@20 on it,
         // then learn the held-out pairs too (as an update would), so no training event is left unused.
-        HoldoutValidation? validation = _options.ValidationUsers > 0
-            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed, _options.Validation)
-            : null;
+        HoldoutValidation? validation = _options.HoldOut(events, userCount);
         Train(CollectNewPairs(validation?.FitEvents ?? events), _options.MaxEpochs, validation, progress, cancellationToken);
         if (validation is not null)
         {

@@ -1,5 +1,3 @@
-using LifelongPrefs.Data;
-
 namespace LifelongPrefs.Models;
 
 public sealed partial class Gru4Rec

@@ -1,9 +1,6 @@
 using System.Numerics.Tensors;
-using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
 using LifelongPrefs.Nn.Sampling;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
 using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;

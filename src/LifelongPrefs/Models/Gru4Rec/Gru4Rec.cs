@@ -1,10 +1,4 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Sampling;
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
-using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;
 
@@ -117,9 +111,7 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
-        RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, Math.Max(_options.Dimensions, _options.HiddenSize));
+        _options.CheckFit(events, userCount, itemCount, Math.Max(_options.Dimensions, _options.HiddenSize));
         if (_fitted || ItemCount > 0 || _histories.UserCount > 0 || _optimizer.StepCount > 0)
         {
             Build();

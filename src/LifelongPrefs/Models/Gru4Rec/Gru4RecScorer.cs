@@ -1,7 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Nn;
-using LifelongPrefs.Tensors;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>

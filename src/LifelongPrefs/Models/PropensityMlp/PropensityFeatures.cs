@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using LifelongPrefs.Data;
 
 namespace LifelongPrefs.Models;
 
@@ -225,7 +224,7 @@ internal sealed class PropensityFeatures
             return MathF.Log(1f + NeverDays);
         }
 
-        double days = Math.Clamp((now - then) / (double)TimeSpan.TicksPerDay, 0, NeverDays);
+        double days = Math.Clamp(Timestamps.Days(now - then), 0, NeverDays);
         return MathF.Log(1f + (float)days);
     }
 

@@ -1,7 +1,4 @@
-using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation;
-using LifelongPrefs.Tensors;
-using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;
 

@@ -1,7 +1,3 @@
-using LifelongPrefs.Nn;
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Models;
 
 public sealed partial class PropensityMlp

@@ -1,9 +1,4 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
-using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;
 

@@ -1,10 +1,4 @@
-using LifelongPrefs.Data;
 using LifelongPrefs.Evaluation;
-using LifelongPrefs.Nn;
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
-using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;
 
@@ -55,8 +49,7 @@ public sealed partial class PropensityMlp : Recommender, ITrainableRecommender
 
     // The shared loop, the initial values a second Fit returns to, and the current training set.
     private readonly EpochTrainer _trainer = new();
-    private readonly TrainingSnapshot _initial;
-    private readonly int[] _initialRandom, _initialDropoutRandom;
+    private readonly InitialState _initial;
     private float[] _trainInputs = [], _trainTargets = [];
 
     // Training scratch.
@@ -82,9 +75,7 @@ public sealed partial class PropensityMlp : Recommender, ITrainableRecommender
             new Linear(_options.Hidden1, _options.Hidden2, init), _norms[1], new Relu(), new Dropout(_options.Dropout, dropout),
             new Linear(_options.Hidden2, 1, init));
         _optimizer = new Adam(_net.Parameters, _options.LearningRate, weightDecay: _options.WeightDecay);
-        _initial = new TrainingSnapshot(_net.Parameters, NormBuffers());
-        _initial.Capture();
-        (_initialRandom, _initialDropoutRandom) = (_random.GetState(), _dropoutRandom.GetState());
+        _initial = new InitialState(_net.Parameters, NormBuffers(), _optimizer, _random, _dropoutRandom);
     }
 
     /// <inheritdoc/>
@@ -119,21 +110,14 @@ public sealed partial class PropensityMlp : Recommender, ITrainableRecommender
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
-        RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, Width);
+        _options.CheckFit(events, userCount, itemCount, Width);
         if (_features is not null || _optimizer.StepCount > 0)
         {
             _initial.Restore();
-            _optimizer.ResetState();
-            _random.SetState(_initialRandom);
-            _dropoutRandom.SetState(_initialDropoutRandom);
             (_scalerMean, _scalerScale, HoldoutClassification, _userCount) = ([], [], null, 0);
         }
 
-        HoldoutValidation? validation = _options.ValidationUsers > 0
-            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed, _options.Validation)
-            : null;
+        HoldoutValidation? validation = _options.HoldOut(events, userCount);
         IReadOnlyList<Interaction> fitEvents = validation?.FitEvents ?? events;
         _userCount = userCount;
         _features = new PropensityFeatures(userCount, itemCount, TimeSpan.FromDays(_options.RecentWindowDays));

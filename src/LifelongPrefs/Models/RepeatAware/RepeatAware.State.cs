@@ -1,8 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Nn;
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Models;
 
 public sealed partial class RepeatAware

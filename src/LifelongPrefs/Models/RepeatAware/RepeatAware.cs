@@ -1,10 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Nn;
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
-using Tensor = LifelongPrefs.Tensors.Tensor;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>
@@ -77,8 +70,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
 
     // The shared loop, the initial values a second Fit returns to, and the current training rows.
     private readonly EpochTrainer _trainer = new();
-    private readonly TrainingSnapshot _initial;
-    private readonly int[] _initialRandom;
+    private readonly InitialState _initial;
     private float[] _rowsX = [], _rowsY = [], _rowsW = [];
 
     /// <summary>Creates an untrained model.</summary>
@@ -95,9 +87,7 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
         _gate = new Linear(RepeatAwareFeatures.UserColumns, 1, _random) { ComputeInputGradient = false };
         _optimizer = new Adam([.. _mlp.Parameters, .. _gate.Parameters], _options.LearningRate);
         _features = new RepeatAwareFeatures(_options.Decay);
-        _initial = new TrainingSnapshot(_optimizer.Parameters, []);
-        _initial.Capture();
-        _initialRandom = _random.GetState();
+        _initial = new InitialState(_optimizer.Parameters, [], _optimizer, _random);
     }
 
     /// <inheritdoc/>
@@ -122,22 +112,16 @@ public sealed partial class RepeatAware : Recommender, ITrainableRecommender
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
-        RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, F);
+        _options.CheckFit(events, userCount, itemCount, F);
         if (_fitted || _optimizer.StepCount > 0)
         {
             _initial.Restore();
-            _optimizer.ResetState();
-            _random.SetState(_initialRandom);
             _histories = new UserHistories();
             (_knn, _popularity, _maxPopularity, _users, _items) = (new ItemKnn(), [], 0f, 0, 0);
         }
 
         _fitted = true;
-        HoldoutValidation? validation = _options.ValidationUsers > 0
-            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed, _options.Validation)
-            : null;
+        HoldoutValidation? validation = _options.HoldOut(events, userCount);
         IReadOnlyList<Interaction> fitEvents = validation?.FitEvents ?? events;
         _users = userCount;
         _items = itemCount;

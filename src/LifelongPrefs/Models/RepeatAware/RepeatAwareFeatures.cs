@@ -1,5 +1,3 @@
-using LifelongPrefs.Data;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>
@@ -26,8 +24,6 @@ internal sealed class RepeatAwareFeatures
 
     /// <summary>Column of the 0/1 "bought before" flag that the gate multiplies.</summary>
     internal const int BoughtColumn = 0;
-
-    private const double TicksPerDay = TimeSpan.TicksPerDay;
 
     private readonly float _decay;
     private int[] _basketCount = [];
@@ -170,7 +166,7 @@ internal sealed class RepeatAwareFeatures
         {
             row = features.Slice(item * Count, Count);
             int count = _basketCount[item];
-            float daysSince = (float)((now - _lastTicks[item]) / TicksPerDay);
+            float daysSince = (float)Timestamps.Days(now - _lastTicks[item]);
             float logSince = MathF.Log(1f + Math.Max(daysSince, 0f));
             row[0] = 1f;
             row[1] = MathF.Log(1f + count);
@@ -182,7 +178,7 @@ internal sealed class RepeatAwareFeatures
             {
                 // Inter-purchase time: elapsed since the last purchase against the user's mean gap for this item
                 // (positive = "due" to be re-bought).
-                float meanGap = (float)((_lastTicks[item] - _firstTicks[item]) / TicksPerDay / (count - 1));
+                float meanGap = (float)(Timestamps.Days(_lastTicks[item] - _firstTicks[item]) / (count - 1));
                 row[6] = logSince - MathF.Log(1f + Math.Max(meanGap, 0f));
                 row[7] = 1f;
             }

@@ -1,6 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Nn;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>

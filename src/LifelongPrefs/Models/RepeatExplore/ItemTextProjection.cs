@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using LifelongPrefs.Data;
 
 namespace LifelongPrefs.Models;
 

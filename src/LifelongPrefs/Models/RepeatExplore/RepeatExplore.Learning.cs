@@ -1,6 +1,4 @@
 using System.Numerics.Tensors;
-using LifelongPrefs.Data;
-using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Models;
 

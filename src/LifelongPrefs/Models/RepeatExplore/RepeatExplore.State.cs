@@ -1,6 +1,3 @@
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Models;
 
 public sealed partial class RepeatExplore
@@ -179,4 +176,3 @@ public sealed partial class RepeatExplore
         };
     }
 }
-

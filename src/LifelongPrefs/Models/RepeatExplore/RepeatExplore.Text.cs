@@ -1,5 +1,3 @@
-using LifelongPrefs.Persistence;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>

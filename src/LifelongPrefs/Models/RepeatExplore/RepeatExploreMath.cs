@@ -71,8 +71,6 @@ internal static class RepeatExploreMath
     /// <summary>Column of the popularity feature.</summary>
     internal const int PopularityColumn = 10;
 
-    private const double TicksPerDay = TimeSpan.TicksPerDay;
-
     /// <summary>The popularity feature of an item bought by <paramref name="users"/> users.</summary>
     internal static float Popularity(float users) => MathF.Log(1f + users) / 10f;
 
@@ -106,7 +104,7 @@ internal static class RepeatExploreMath
         }
 
         int b = Math.Max(user.Baskets, 1);
-        float daysSince = (float)(Math.Max(user.Now - stat.LastTicks, 0L) / TicksPerDay);
+        float daysSince = (float)Timestamps.Days(Math.Max(user.Now - stat.LastTicks, 0L));
         float logSince = MathF.Log(1f + daysSince);
         f[0] = 1f;
         f[1] = MathF.Log(1f + stat.Count);
@@ -119,7 +117,7 @@ internal static class RepeatExploreMath
         if (stat.Count >= 2)
         {
             // Inter-purchase regularity: log elapsed against log mean gap (positive = the item is due again).
-            float meanGap = (float)((stat.LastTicks - stat.FirstTicks) / TicksPerDay / (stat.Count - 1));
+            float meanGap = (float)(Timestamps.Days(stat.LastTicks - stat.FirstTicks) / (stat.Count - 1));
             f[6] = logSince - MathF.Log(1f + Math.Max(meanGap, 0f));
             f[7] = 1f;
         }
@@ -133,7 +131,7 @@ internal static class RepeatExploreMath
 
         // Recency against the user's own rhythm (days since against the mean days between the user's baskets), and the
         // basket share scaled by how much this user re-buys.
-        float userGap = b > 1 ? (float)((user.Now - user.First) / TicksPerDay / (b - 1)) : 30f;
+        float userGap = b > 1 ? (float)(Timestamps.Days(user.Now - user.First) / (b - 1)) : 30f;
         f[18] = logSince - MathF.Log(1f + Math.Max(userGap, 0f));
         f[19] = f[2] * user.RepeatRatio;
     }

@@ -1,8 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using LifelongPrefs.Data;
-using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Models;
 

@@ -1,6 +1,4 @@
 using System.Numerics.Tensors;
-using LifelongPrefs.Data;
-using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Models;
 

@@ -1,5 +1,3 @@
-using LifelongPrefs.Nn;
-
 namespace LifelongPrefs.Models;
 
 public sealed partial class SasRec

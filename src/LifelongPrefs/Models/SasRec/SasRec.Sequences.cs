@@ -1,6 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Persistence;
-
 namespace LifelongPrefs.Models;
 
 public sealed partial class SasRec

@@ -1,8 +1,4 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Sampling;
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Training;
 
 namespace LifelongPrefs.Models;
 

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
-using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Losses;
-using LifelongPrefs.Tensors;
 using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;

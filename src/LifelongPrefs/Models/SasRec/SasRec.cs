@@ -1,10 +1,4 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Nn;
 using LifelongPrefs.Nn.Sampling;
-using LifelongPrefs.Persistence;
-using LifelongPrefs.Tensors;
-using LifelongPrefs.Training;
-using Tensor = LifelongPrefs.Tensors.Tensor;
 
 namespace LifelongPrefs.Models;
 
@@ -131,9 +125,7 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
-        RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        GrowthGuard.Check(userCount, itemCount, _options.MaxUsers, _options.MaxItems, _options.Dimensions);
+        _options.CheckFit(events, userCount, itemCount, _options.Dimensions);
         if (_fitted || _itemCount > 0 || _userCount > 0 || _optimizer.StepCount > 0)
         {
             // As the constructor does, in the same order, so the generators draw the same initial weights.
@@ -146,9 +138,7 @@ public sealed partial class SasRec : Recommender, ITrainableRecommender
         _fitted = true;
         Grow(userCount, itemCount);
 
-        HoldoutValidation? validation = _options.ValidationUsers > 0
-            ? HoldoutValidation.Create(events, userCount, _options.ValidationUsers, _options.Seed, _options.Validation)
-            : null;
+        HoldoutValidation? validation = _options.HoldOut(events, userCount);
         if (validation is { UserCount: 0 })
         {
             validation = null;

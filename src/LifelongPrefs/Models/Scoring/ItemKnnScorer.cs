@@ -1,6 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Tensors;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>The scoring of <see cref="ItemKnn"/>, and its immutable snapshot (copies of the counts it reads).</summary>

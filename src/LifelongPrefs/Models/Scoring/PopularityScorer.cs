@@ -1,5 +1,3 @@
-using LifelongPrefs.Data;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>The scoring of <see cref="Popularity"/>, and its immutable snapshot (a copy of the item weights).</summary>

@@ -1,6 +1,4 @@
 using System.Buffers;
-using LifelongPrefs.Data;
-using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Models;
 

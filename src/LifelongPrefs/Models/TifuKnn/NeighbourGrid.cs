@@ -1,6 +1,4 @@
 using System.Globalization;
-using LifelongPrefs.Training;
-using LifelongPrefs.Data;
 
 namespace LifelongPrefs.Models;
 

@@ -1,6 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>
@@ -40,11 +37,7 @@ namespace LifelongPrefs.Models;
 public sealed partial class TifuKnn : Recommender
 {
     private readonly TifuKnnOptions _options;
-    private UserHistories _histories = new();
-    private int[]?[] _rowItems = [];
-    private float[]?[] _rowValues = [];
-    private int _users;
-    private TifuKnnScorer _version;
+    private readonly NeighbourCore<TifuKnnSetting, (int[]? Items, float[]? Values), TifuKnnVectors, TifuKnnScorer> _core;
 
     /// <summary>Creates an unfitted model.</summary>
     /// <param name="options">Hyper-parameter grid and limits; defaults when null.</param>
@@ -53,69 +46,41 @@ public sealed partial class TifuKnn : Recommender
     {
         (options ?? new TifuKnnOptions()).Validate();
         _options = (options ?? new TifuKnnOptions()).Frozen();
-        _version = Version(new TifuKnnVectors(SparseRows.Empty), 0, FirstSetting());
+        _core = new(Row, Pack, (vectors, items, setting) => new(vectors, items, setting),
+            new(new TifuKnnVectors(SparseRows.Empty), 0, Grid()[0]));
     }
 
     /// <inheritdoc/>
     public override string Name => "TIFU-KNN";
 
     /// <inheritdoc/>
-    public override int ItemCount => _version.ItemCount;
+    public override int ItemCount => _core.Version.ItemCount;
 
     /// <summary>Gets the chosen number of nearest users k (the first candidate before any fit).</summary>
-    public int Neighbors => _version.Setting.Neighbors;
+    public int Neighbors => _core.Version.Setting.Neighbors;
 
     /// <summary>Gets the chosen number of groups m the baskets are split into.</summary>
-    public int GroupCount => _version.Setting.Groups;
+    public int GroupCount => _core.Version.Setting.Groups;
 
     /// <summary>Gets the chosen within-group decay rate r_b.</summary>
-    public float WithinGroupDecay => _version.Setting.WithinGroupDecay;
+    public float WithinGroupDecay => _core.Version.Setting.WithinGroupDecay;
 
     /// <summary>Gets the chosen group decay rate r_g.</summary>
-    public float GroupDecay => _version.Setting.GroupDecay;
+    public float GroupDecay => _core.Version.Setting.GroupDecay;
 
     /// <summary>Gets the chosen weight α of the user's own vector.</summary>
-    public float Alpha => _version.Setting.Alpha;
+    public float Alpha => _core.Version.Setting.Alpha;
 
     /// <summary>Gets the validation NDCG@20 of the chosen setting under the options' <c>Objective</c> (NaN when the last fit had nothing to validate on).</summary>
-    public double ValidationNdcg { get; private set; } = double.NaN;
+    public double ValidationNdcg => _core.ValidationNdcg;
 
     /// <inheritdoc/>
     /// <remarks>Searches the options' grid on the validation basket, then builds every user's vector with the best setting.</remarks>
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
-        RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        TifuKnnSetting chosen = FirstSetting();
-        double best = double.NaN;
-        TifuKnnSetting[] grid = Grid();
-        HoldoutValidation? validation = NeighbourModel.Validation(events, userCount, grid.Length, _options.ValidationUsers, _options.Seed);
-        TifuKnnScorer before = _version;
-        try
-        {
-            if (validation is { UserCount: > 0 })
-            {
-                // The grid varies k and α fastest, so the vectors are rebuilt only when (m, r_b, r_g) change.
-                UserHistories held = UserHistories.FromEvents(validation.FitEvents, userCount);
-                chosen = NeighbourModel.Search(this, validation, _options.Objective, grid, SameVectors, s => Build(held, userCount, itemCount, s, out _, out _),
-                    (vectors, s) => _version = Version(vectors, itemCount, s), progress, cancellationToken, out best);
-            }
-        }
-        catch
-        {
-            _version = before;
-            throw;
-        }
-
-        UserHistories histories = UserHistories.FromEvents(events, userCount);
-        TifuKnnVectors final = Build(histories, userCount, itemCount, chosen, out _rowItems, out _rowValues);
-        (_histories, _users, ValidationNdcg) = (histories, userCount, best);
-        _version = Version(final, itemCount, chosen);
-        if (validation is not { UserCount: > 0 })
-        {
-            progress?.Report(new TrainingProgress(Name, 1, 1, double.NaN, double.NaN, TimeSpan.Zero, TimeSpan.Zero));
-        }
+        // The grid varies k and α fastest, so the vectors are rebuilt only when (m, r_b, r_g) change.
+        _core.Fit(this, _options, events, userCount, itemCount, Grid(), SameVectors, progress, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -123,23 +88,8 @@ public sealed partial class TifuKnn : Recommender
     /// Appends the events to the histories, recomputes the vectors of the users they touch and repacks the index
     /// (O(stored entries)); the chosen setting stays.
     /// </remarks>
-    public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
-    {
-        int[] touched = NeighbourModel.Append(_histories, newEvents, userCount, itemCount, _users, ItemCount, _options.MaxUsers, _options.MaxItems);
-        Array.Resize(ref _rowItems, userCount);
-        Array.Resize(ref _rowValues, userCount);
-        TifuKnnSetting setting = _version.Setting;
-        var vector = new SparseVector(itemCount);
-        foreach (int u in touched)
-        {
-            TifuKnnScorer.UserVector(_histories.EventsOf(u), setting, vector);
-            (_rowItems[u], _rowValues[u]) = vector.ToRow(positiveOnly: false);
-            vector.Clear();
-        }
-
-        _users = userCount;
-        _version = Version(new TifuKnnVectors(SparseRows.FromRows(_rowItems, _rowValues, itemCount)), itemCount, setting);
-    }
+    public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount) =>
+        _core.Update(_options, newEvents, userCount, itemCount);
 
     /// <inheritdoc/>
     /// <remarks>
@@ -147,36 +97,25 @@ public sealed partial class TifuKnn : Recommender
     /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Recommender.Load"/>,
     /// which are exclusive. Each call works in pooled scratch of its own. See <see cref="TifuKnn"/> for the cost.
     /// </remarks>
-    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) => _version.Score(user, history, scores);
+    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) => _core.Version.Score(user, history, scores);
 
     /// <inheritdoc/>
     /// <remarks>A version is immutable (writes replace it), so the snapshot is the current version itself: no copy.</remarks>
-    public override IScorer CreateScorer() => _version;
+    public override IScorer CreateScorer() => _core.Version;
 
     private static bool SameVectors(TifuKnnSetting a, TifuKnnSetting b) =>
         a.Groups == b.Groups && a.WithinGroupDecay == b.WithinGroupDecay && a.GroupDecay == b.GroupDecay;
 
-    private static TifuKnnScorer Version(TifuKnnVectors vectors, int items, TifuKnnSetting setting) => new(vectors, items, setting);
-
-    /// <summary>Every user's vector from <paramref name="histories"/> under <paramref name="setting"/>.</summary>
-    internal static TifuKnnVectors Build(UserHistories histories, int users, int items, TifuKnnSetting setting,
-        out int[]?[] rowItems, out float[]?[] rowValues)
+    /// <summary>A user's vector from their events (into a cleared <paramref name="vector"/>) as a sparse row.</summary>
+    private static (int[]? Items, float[]? Values) Row(ReadOnlySpan<Interaction> events, TifuKnnSetting setting, SparseVector vector)
     {
-        rowItems = new int[]?[users];
-        rowValues = new float[]?[users];
-        var vector = new SparseVector(items);
-        for (int u = 0; u < users; u++)
-        {
-            TifuKnnScorer.UserVector(histories.EventsOf(u), setting, vector);
-            (rowItems[u], rowValues[u]) = vector.ToRow(positiveOnly: false);
-            vector.Clear();
-        }
-
-        return new TifuKnnVectors(SparseRows.FromRows(rowItems, rowValues, items));
+        TifuKnnScorer.UserVector(events, setting, vector);
+        return vector.ToRow(positiveOnly: false);
     }
 
-    private TifuKnnSetting FirstSetting() => new(_options.Neighbors[0], _options.GroupCounts[0], _options.WithinGroupDecays[0],
-        _options.GroupDecays[0], _options.Alphas[0]);
+    /// <summary>Every user's vector packed (a user without events has none).</summary>
+    private static TifuKnnVectors Pack((int[]? Items, float[]? Values)[] rows, int items) =>
+        new(SparseRows.FromRows([.. rows.Select(r => r.Items)], [.. rows.Select(r => r.Values)], items));
 
     /// <summary>Every combination of the candidates, (m, r_b, r_g) outermost and (k, α) innermost.</summary>
     private TifuKnnSetting[] Grid() =>

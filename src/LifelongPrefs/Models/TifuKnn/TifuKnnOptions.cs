@@ -46,16 +46,10 @@ public sealed class TifuKnnOptions : NeighbourModelOptions
     };
 
     /// <summary>The options' canonical text for the state header (the lists written out value by value).</summary>
-    internal string Canonical() => NeighbourModel.WithObjective(Persistence.OptionsFingerprint.Canonical(new
-    {
-        Neighbors = NeighbourGrid.Text(Neighbors),
-        GroupCounts = NeighbourGrid.Text(GroupCounts),
-        WithinGroupDecays = NeighbourGrid.Text(WithinGroupDecays),
-        GroupDecays = NeighbourGrid.Text(GroupDecays),
-        Alphas = NeighbourGrid.Text(Alphas),
-        ValidationUsers,
-        Seed,
-        MaxUsers,
-        MaxItems,
-    }), Objective);
+    internal string Canonical() => Canonical(
+        (nameof(Neighbors), NeighbourGrid.Text(Neighbors)),
+        (nameof(GroupCounts), NeighbourGrid.Text(GroupCounts)),
+        (nameof(WithinGroupDecays), NeighbourGrid.Text(WithinGroupDecays)),
+        (nameof(GroupDecays), NeighbourGrid.Text(GroupDecays)),
+        (nameof(Alphas), NeighbourGrid.Text(Alphas)));
 }

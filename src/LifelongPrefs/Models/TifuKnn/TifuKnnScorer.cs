@@ -1,5 +1,3 @@
-using LifelongPrefs.Data;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>One TIFU-KNN setting: the neighbour count k, the group count m, the two decay rates and the mixing weight α.</summary>
@@ -50,28 +48,19 @@ internal sealed class TifuKnnVectors
 /// the model scores through it and <see cref="TifuKnn.CreateScorer"/> hands it out as the snapshot, since nothing in
 /// it ever changes (an update builds a new one).
 /// </summary>
-internal sealed class TifuKnnScorer : FrozenScorer
+internal sealed class TifuKnnScorer : NeighbourScorer<TifuKnnSetting>
 {
     private readonly ScratchPool<Scratch> _pool;
 
     internal TifuKnnScorer(TifuKnnVectors vectors, int items, TifuKnnSetting setting)
+        : base(items, setting)
     {
-        (Vectors, Items, Setting) = (vectors, items, setting);
+        Vectors = vectors;
         _pool = new ScratchPool<Scratch>(() => new Scratch(items, vectors.Rows.RowCount, setting.Neighbors));
     }
 
     /// <summary>Gets the stored users' vectors.</summary>
     internal TifuKnnVectors Vectors { get; }
-
-    /// <summary>Gets the setting this version scores with.</summary>
-    internal TifuKnnSetting Setting { get; }
-
-    private int Items { get; }
-
-
-
-    /// <inheritdoc/>
-    public override int ItemCount => Items;
 
     /// <summary>
     /// Writes the user vector of <paramref name="history"/> into <paramref name="into"/> (Hu et al. 2020, as the
@@ -117,7 +106,7 @@ internal sealed class TifuKnnScorer : FrozenScorer
     /// </remarks>
     public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
     {
-        RecommenderGuard.Scoring(history, scores, Items);
+        RecommenderGuard.Scoring(history, scores, ItemCount);
         Scratch scratch = _pool.Rent();
         try
         {

@@ -1,6 +1,3 @@
-using LifelongPrefs.Data;
-using LifelongPrefs.Training;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>
@@ -37,12 +34,7 @@ namespace LifelongPrefs.Models;
 public sealed partial class UpCf : Recommender
 {
     private readonly UpCfOptions _options;
-    private UserHistories _histories = new();
-    private int[]?[] _bought = [];
-    private int[]?[] _popularItems = [];
-    private float[]?[] _popularValues = [];
-    private int _users;
-    private UpCfScorer _version;
+    private readonly NeighbourCore<UpCfSetting, (int[]? Bought, int[]? PopularItems, float[]? PopularValues), UpCfProfiles, UpCfScorer> _core;
 
     /// <summary>Creates an unfitted model.</summary>
     /// <param name="options">Hyper-parameter grid and limits; defaults when null.</param>
@@ -51,64 +43,35 @@ public sealed partial class UpCf : Recommender
     {
         (options ?? new UpCfOptions()).Validate();
         _options = (options ?? new UpCfOptions()).Frozen();
-        _version = new UpCfScorer(new UpCfProfiles(SparseRows.Empty, SparseRows.Empty, []), 0, FirstSetting());
+        _core = new(Row, Pack, (profiles, items, setting) => new(profiles, items, setting),
+            new(new UpCfProfiles(SparseRows.Empty, SparseRows.Empty, []), 0, Grid()[0]));
     }
 
     /// <inheritdoc/>
     public override string Name => "UP-CF";
 
     /// <inheritdoc/>
-    public override int ItemCount => _version.ItemCount;
+    public override int ItemCount => _core.Version.ItemCount;
 
     /// <summary>Gets the chosen recency window r in baskets (the first candidate before any fit).</summary>
-    public int Recency => _version.Setting.Recency;
+    public int Recency => _core.Version.Setting.Recency;
 
     /// <summary>Gets the chosen asymmetry α of the cosine similarity.</summary>
-    public float Asymmetry => _version.Setting.Asymmetry;
+    public float Asymmetry => _core.Version.Setting.Asymmetry;
 
     /// <summary>Gets the chosen locality q (the power the similarities are raised to).</summary>
-    public int Locality => _version.Setting.Locality;
+    public int Locality => _core.Version.Setting.Locality;
 
     /// <summary>Gets the validation NDCG@20 of the chosen setting under the options' <c>Objective</c> (NaN when the last fit had nothing to validate on).</summary>
-    public double ValidationNdcg { get; private set; } = double.NaN;
+    public double ValidationNdcg => _core.ValidationNdcg;
 
     /// <inheritdoc/>
     /// <remarks>Searches the options' grid on the validation basket, then builds every user's profile with the best setting.</remarks>
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        RecommenderGuard.Counts(userCount, itemCount, _options.MaxUsers, _options.MaxItems);
-        RecommenderGuard.Events(events, userCount, itemCount, nameof(events));
-        UpCfSetting chosen = FirstSetting();
-        double best = double.NaN;
-        UpCfSetting[] grid = Grid();
-        HoldoutValidation? validation = NeighbourModel.Validation(events, userCount, grid.Length, _options.ValidationUsers, _options.Seed);
-        UpCfScorer before = _version;
-        try
-        {
-            if (validation is { UserCount: > 0 })
-            {
-                // The grid varies α and q fastest, so the profiles are rebuilt only when r changes.
-                UserHistories held = UserHistories.FromEvents(validation.FitEvents, userCount);
-                chosen = NeighbourModel.Search(this, validation, _options.Objective, grid, (a, b) => a.Recency == b.Recency,
-                    s => Build(held, userCount, itemCount, s.Recency, out _, out _, out _),
-                    (profiles, s) => _version = new UpCfScorer(profiles, itemCount, s), progress, cancellationToken, out best);
-            }
-        }
-        catch
-        {
-            _version = before;
-            throw;
-        }
-
-        UserHistories histories = UserHistories.FromEvents(events, userCount);
-        UpCfProfiles final = Build(histories, userCount, itemCount, chosen.Recency, out _bought, out _popularItems, out _popularValues);
-        (_histories, _users, ValidationNdcg) = (histories, userCount, best);
-        _version = new UpCfScorer(final, itemCount, chosen);
-        if (validation is not { UserCount: > 0 })
-        {
-            progress?.Report(new TrainingProgress(Name, 1, 1, double.NaN, double.NaN, TimeSpan.Zero, TimeSpan.Zero));
-        }
+        // The grid varies α and q fastest, so the profiles are rebuilt only when r changes.
+        _core.Fit(this, _options, events, userCount, itemCount, Grid(), (a, b) => a.Recency == b.Recency, progress, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -116,21 +79,8 @@ public sealed partial class UpCf : Recommender
     /// Appends the events to the histories, recomputes the profiles of the users they touch and repacks the index
     /// (O(stored entries)); the chosen setting stays.
     /// </remarks>
-    public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
-    {
-        int[] touched = NeighbourModel.Append(_histories, newEvents, userCount, itemCount, _users, ItemCount, _options.MaxUsers, _options.MaxItems);
-        Array.Resize(ref _bought, userCount);
-        Array.Resize(ref _popularItems, userCount);
-        Array.Resize(ref _popularValues, userCount);
-        var profile = new SparseVector(itemCount);
-        foreach (int u in touched)
-        {
-            ProfileRow(_histories.EventsOf(u), _version.Setting.Recency, profile, out _bought[u], out _popularItems[u], out _popularValues[u]);
-        }
-
-        _users = userCount;
-        _version = new UpCfScorer(Pack(_bought, _popularItems, _popularValues, itemCount), itemCount, _version.Setting);
-    }
+    public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount) =>
+        _core.Update(_options, newEvents, userCount, itemCount);
 
     /// <inheritdoc/>
     /// <remarks>
@@ -138,43 +88,30 @@ public sealed partial class UpCf : Recommender
     /// and <see cref="CreateScorer"/>; never alongside <see cref="Fit"/>, <see cref="Update"/> or <see cref="Recommender.Load"/>,
     /// which are exclusive. Each call works in pooled scratch of its own. See <see cref="UpCf"/> for the cost.
     /// </remarks>
-    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) => _version.Score(user, history, scores);
+    public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) => _core.Version.Score(user, history, scores);
 
     /// <inheritdoc/>
     /// <remarks>A version is immutable (writes replace it), so the snapshot is the current version itself: no copy.</remarks>
-    public override IScorer CreateScorer() => _version;
+    public override IScorer CreateScorer() => _core.Version;
 
-    /// <summary>Every user's profile from <paramref name="histories"/> with recency window <paramref name="recency"/>.</summary>
-    internal static UpCfProfiles Build(UserHistories histories, int users, int items, int recency,
-        out int[]?[] bought, out int[]?[] popularItems, out float[]?[] popularValues)
+    /// <summary>A user's profile from their events (into a cleared <paramref name="profile"/>): the items bought, and the popularity row.</summary>
+    private static (int[]? Bought, int[]? PopularItems, float[]? PopularValues) Row(ReadOnlySpan<Interaction> events, UpCfSetting setting,
+        SparseVector profile)
     {
-        bought = new int[]?[users];
-        popularItems = new int[]?[users];
-        popularValues = new float[]?[users];
-        var profile = new SparseVector(items);
-        for (int u = 0; u < users; u++)
-        {
-            ProfileRow(histories.EventsOf(u), recency, profile, out bought[u], out popularItems[u], out popularValues[u]);
-        }
-
-        return Pack(bought, popularItems, popularValues, items);
+        UpCfScorer.Profile(events, setting.Recency, profile);
+        (int[] bought, _) = profile.ToRow(positiveOnly: false);
+        (int[] popularItems, float[] popularValues) = profile.ToRow(positiveOnly: true);
+        return (bought, popularItems, popularValues);
     }
 
-    private static void ProfileRow(ReadOnlySpan<Interaction> events, int recency, SparseVector profile,
-        out int[] bought, out int[] popularItems, out float[] popularValues)
+    /// <summary>Every user's profile packed: the popularity rows, the item → users index and each user's distinct item count.</summary>
+    private static UpCfProfiles Pack((int[]? Bought, int[]? PopularItems, float[]? PopularValues)[] rows, int items)
     {
-        UpCfScorer.Profile(events, recency, profile);
-        (bought, _) = profile.ToRow(positiveOnly: false);
-        (popularItems, popularValues) = profile.ToRow(positiveOnly: true);
-        profile.Clear();
-    }
-
-    private static UpCfProfiles Pack(int[]?[] bought, int[]?[] popularItems, float[]?[] popularValues, int items) =>
-        new(SparseRows.FromRows(popularItems, popularValues, items),
+        int[]?[] bought = [.. rows.Select(r => r.Bought)];
+        return new(SparseRows.FromRows([.. rows.Select(r => r.PopularItems)], [.. rows.Select(r => r.PopularValues)], items),
             SparseRows.FromRows(bought, [.. bought.Select(b => b is null ? null : new float[b.Length])], items).Transpose(),
             [.. bought.Select(b => b?.Length ?? 0)]);
-
-    private UpCfSetting FirstSetting() => new(_options.Recencies[0], _options.Asymmetries[0], _options.Localities[0]);
+    }
 
     /// <summary>Every combination of the candidates, r outermost.</summary>
     private UpCfSetting[] Grid() =>

@@ -36,14 +36,8 @@ public sealed class UpCfOptions : NeighbourModelOptions
     };
 
     /// <summary>The options' canonical text for the state header (the lists written out value by value).</summary>
-    internal string Canonical() => NeighbourModel.WithObjective(Persistence.OptionsFingerprint.Canonical(new
-    {
-        Recencies = NeighbourGrid.Text(Recencies),
-        Asymmetries = NeighbourGrid.Text(Asymmetries),
-        Localities = NeighbourGrid.Text(Localities),
-        ValidationUsers,
-        Seed,
-        MaxUsers,
-        MaxItems,
-    }), Objective);
+    internal string Canonical() => Canonical(
+        (nameof(Recencies), NeighbourGrid.Text(Recencies)),
+        (nameof(Asymmetries), NeighbourGrid.Text(Asymmetries)),
+        (nameof(Localities), NeighbourGrid.Text(Localities)));
 }

@@ -1,5 +1,3 @@
-using LifelongPrefs.Data;
-
 namespace LifelongPrefs.Models;
 
 /// <summary>One UP-CF@r setting: the recency window r, the asymmetry α and the locality q.</summary>
@@ -25,7 +23,7 @@ internal sealed class UpCfProfiles(SparseRows popularity, SparseRows boughtByIte
 /// The scoring of <see cref="UpCf"/> over one immutable version (profiles and setting) with its own scratch pool: the
 /// model scores through it and <see cref="UpCf.CreateScorer"/> hands it out as the snapshot.
 /// </summary>
-internal sealed class UpCfScorer : FrozenScorer
+internal sealed class UpCfScorer : NeighbourScorer<UpCfSetting>
 {
     private readonly ScratchPool<Scratch> _pool;
 
@@ -33,22 +31,15 @@ internal sealed class UpCfScorer : FrozenScorer
     private readonly float[] _neighbourNorm;
 
     internal UpCfScorer(UpCfProfiles profiles, int items, UpCfSetting setting)
+        : base(items, setting)
     {
-        (Profiles, Items, Setting) = (profiles, items, setting);
+        Profiles = profiles;
         _neighbourNorm = [.. profiles.DistinctItems.Select(n => (float)Math.Pow(n, 1.0 - setting.Asymmetry))];
         _pool = new ScratchPool<Scratch>(() => new Scratch(items, profiles.DistinctItems.Length));
     }
 
     /// <summary>Gets the stored users' profiles.</summary>
     internal UpCfProfiles Profiles { get; }
-
-    /// <summary>Gets the setting this version scores with.</summary>
-    internal UpCfSetting Setting { get; }
-
-    private int Items { get; }
-
-    /// <inheritdoc/>
-    public override int ItemCount => Items;
 
     /// <summary>
     /// Writes a history's profile into <paramref name="into"/> (Faggioli et al. 2020): every distinct item it ever
@@ -74,7 +65,7 @@ internal sealed class UpCfScorer : FrozenScorer
     /// </remarks>
     public override void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores)
     {
-        RecommenderGuard.Scoring(history, scores, Items);
+        RecommenderGuard.Scoring(history, scores, ItemCount);
         Scratch scratch = _pool.Rent();
         try
         {
