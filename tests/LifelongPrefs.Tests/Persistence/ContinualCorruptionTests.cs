@@ -29,30 +29,8 @@ public sealed class ContinualCorruptionTests : IDisposable
             await t.CheckpointAsync();
         }
 
-        byte[] checkpoint = File.ReadAllBytes(Path.Combine(source, PreferenceTracker.CheckpointFile));
-        var rng = new Random(20261203 + (int)learner);
-        string copy = Path.Combine(_directory, "copy");
-        for (int trial = 0; trial < 90; trial++)
-        {
-            byte[] damaged = (byte[])checkpoint.Clone();
-            if (trial % 3 == 0)
-            {
-                damaged = damaged.AsSpan(0, rng.Next(damaged.Length)).ToArray();
-            }
-            else
-            {
-                // The later half of the file is the learner's containers: aim half of the flips there.
-                int at = trial % 2 == 0 ? rng.Next(damaged.Length / 2, damaged.Length) : rng.Next(damaged.Length);
-                damaged[at] ^= (byte)(1 << rng.Next(8));
-            }
-
-            CopyDirectory(source, copy);
-            File.WriteAllBytes(Path.Combine(copy, PreferenceTracker.CheckpointFile), damaged);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Exception? error = Record.Exception(() => Open(learner, copy).Dispose());
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(error is TrackerStateException, $"trial {trial}: {error?.GetType().Name ?? "no exception"}: {error?.Message}");
-            Assert.True(allocated < 64L << 20, $"trial {trial} allocated {allocated} bytes");
-        }
+        // The later half of the file is the learner's containers: aim every other flip there.
+        TrackerFileChecks.AssertDamageRefused(source, Path.Combine(_directory, "copy"), d => Open(learner, d), 20261203 + (int)learner, 90,
+            (rng, trial, length) => trial % 2 == 0 ? rng.Next(length / 2, length) : rng.Next(length));
     }
 }

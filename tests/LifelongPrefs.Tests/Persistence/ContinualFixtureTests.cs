@@ -57,26 +57,6 @@ public sealed class ContinualFixtureTests : IDisposable
             + $"drift tests {s.DriftTests}, detections {s.DriftsDetected}\n{drift}\n{Answers(tracker)}\n";
     }
 
-    private async Task Regenerate()
-    {
-        string fresh = Path.Combine(_directory, "fresh");
-        List<Action<PreferenceTracker>> calls = ShiftingCalls(Total);
-        await using (PreferenceTracker t = Open(PersistedLearner.Continual, fresh))
-        {
-            Feed(t, calls, 0, Checkpointed);
-            await t.CheckpointAsync();
-            Feed(t, calls, Checkpointed, Total);
-        }
-
-        if (Directory.Exists(Fixture))
-        {
-            Directory.Delete(Fixture, recursive: true);
-        }
-
-        CopyDirectory(fresh, Fixture);
-        string probe = Path.Combine(_directory, "probe");
-        CopyDirectory(fresh, probe);
-        using PreferenceTracker opened = Open(PersistedLearner.Continual, probe);
-        File.WriteAllText(Path.Combine(Fixture, "answers.txt"), Describe(opened));
-    }
+    private Task Regenerate() =>
+        TrackerFileChecks.Regenerate(Fixture, _directory, d => Open(PersistedLearner.Continual, d), ShiftingCalls(Total), Checkpointed, Describe);
 }
