@@ -24,7 +24,6 @@ public sealed partial class PreferenceTracker
     /// <exception cref="ArgumentNullException"><paramref name="options"/> or its <see cref="TrackerOptions.Persistence"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="TrackerStateException">The checkpoint or the journal is corrupt, truncated in the middle, from other options, or has a gap.</exception>
-    /// <exception cref="NotSupportedException">The options ask for something whose state cannot be persisted yet (drift detection).</exception>
     public static PreferenceTracker Open(TrackerOptions options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -124,11 +123,6 @@ public sealed partial class PreferenceTracker
             if (_model is not ISavableRecommender)
             {
                 throw new NotSupportedException($"TrackerOptions.Persistence is set, but the learner {_model.GetType().Name} cannot save its state (it is not an ISavableRecommender); a checkpoint would lose it.");
-            }
-
-            if (_options.Drift.Enabled)
-            {
-                throw new NotSupportedException("TrackerOptions.Persistence with TrackerOptions.Drift.Enabled is not supported yet: the drift detectors' state would be lost by a checkpoint.");
             }
 
             Directory.CreateDirectory(persistence.Directory);

@@ -123,7 +123,6 @@ public sealed partial class PreferenceTracker
                 model.Load(stream); // validates everything before it changes the model
 
                 // Everything is checked: apply.
-                learner();
                 for (int i = 0; i < categories.Length; i++)
                 {
                     t._categories.GetOrAdd(categories[i]!);
@@ -153,6 +152,16 @@ public sealed partial class PreferenceTracker
                     t._logs[u] = UserLog.Restore(array, count, shape[(4 * u) + 2], shape[(4 * u) + 3], basketIds[u], lastBasket[u], hidden);
                 }
 
+                // A queued event of Observe carries its user's log, as it did when queued: the drift monitor tests it against the history before it.
+                for (int i = 0; i < pending.Length; i++)
+                {
+                    if (!pending[i].Negative && pending[i].Text is null && pending[i].Event.User < users)
+                    {
+                        pending[i] = pending[i] with { Log = t._logs[pending[i].Event.User] };
+                    }
+                }
+
+                learner();
                 (t._streamTicks, t._observed, t._feedback, t._nextBasket, t._catalogChanges) = (c[0], c[1], c[2], (int)c[3], (int)c[4]);
                 t._learner.PublishRestored();
                 return journalNext;
@@ -221,28 +230,8 @@ public sealed partial class PreferenceTracker
             return values;
         }
 
-        private static void AddEvents(ModelStateWriter w, string name, IReadOnlyList<Interaction> events)
-        {
-            w.AddInts(name + ".ids", [.. events.SelectMany(e => new[] { e.User, e.Item, (int)e.Kind, e.Basket })]);
-            w.AddLongs(name + ".ticks", [.. events.Select(e => e.Ticks)]);
-            w.AddFloats(name + ".amounts", [.. events.SelectMany(e => new[] { e.Quantity, e.Value })]);
-        }
+        private static void AddEvents(ModelStateWriter w, string name, IReadOnlyList<Interaction> events) => InteractionSections.Add(w, name, events);
 
-        private static Interaction[] Events(ModelStateReader r, string name, long count, int users, int items)
-        {
-            long[] ticks = r.Longs(name + ".ticks", count);
-            int[] ids = r.Ints(name + ".ids", 4L * ticks.Length);
-            float[] amounts = r.Floats(name + ".amounts", 2L * ticks.Length);
-            var events = new Interaction[ticks.Length];
-            for (int i = 0; i < events.Length; i++)
-            {
-                int user = ids[4 * i], item = ids[(4 * i) + 1], kind = ids[(4 * i) + 2];
-                r.Require((uint)user < (uint)Math.Max(users, 1) && (uint)item < (uint)Math.Max(items, 1) && Enum.IsDefined((EventKind)kind) && ids[(4 * i) + 3] >= -1,
-                    $"section '{name}' event {i}");
-                events[i] = new Interaction(user, item, ticks[i], (EventKind)kind, amounts[2 * i], amounts[(2 * i) + 1], ids[(4 * i) + 3]);
-            }
-
-            return events;
-        }
+        private static Interaction[] Events(ModelStateReader r, string name, long count, int users, int items) => InteractionSections.Read(r, name, count, users, items);
     }
 }

@@ -83,6 +83,8 @@ public sealed partial class PreferenceTracker : IPreferenceTracker, IDisposable,
     /// <param name="services">The optional services; <see langword="null"/>, or any of them <see langword="null"/>, for the defaults.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range (the message names it and its value).</exception>
     /// <exception cref="ArgumentNullException"><see cref="TrackerOptions.Drift"/> or <see cref="TrackerOptions.Continual"/> is <see langword="null"/>.</exception>
+    /// <exception cref="NotSupportedException"><see cref="TrackerOptions.Persistence"/> is set and the learner is not an <see cref="ISavableRecommender"/> (every library model is; a <see cref="BprMf"/> is wrapped in the savable <see cref="ContinualLearner"/>).</exception>
+    /// <exception cref="Persistence.TrackerStateException"><see cref="TrackerOptions.Persistence"/> is set and the checkpoint or journal in its directory is corrupt, from other options, or has a gap.</exception>
     public PreferenceTracker(TrackerOptions? options, TrackerServices? services)
     {
         _options = options?.Copy() ?? new TrackerOptions();

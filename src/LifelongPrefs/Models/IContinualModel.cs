@@ -68,6 +68,24 @@ internal interface IContinualModel : ITrainableRecommender
     /// <param name="weights">Their weights, or empty.</param>
     /// <param name="plan">Clipping, noise, sampling rate, steps and the generator.</param>
     void TrainPairsPrivately(List<(int User, int Item)> pairs, float[] weights, in PrivateUpdatePlan plan);
+
+    /// <summary>
+    /// Reads and validates a state the model's <see cref="ISavableRecommender.Save"/> wrote, without changing the model,
+    /// so that a wrapper can validate its own state against the sizes before anything is applied.
+    /// </summary>
+    /// <param name="stream">A readable stream positioned at the state; left just after it.</param>
+    /// <param name="userCount">The number of user rows the state holds.</param>
+    /// <param name="itemCount">The number of item rows the state holds.</param>
+    /// <returns>The action that swaps the state in.</returns>
+    /// <exception cref="Persistence.ModelStateException">The state is not one of this model's, or is damaged or inconsistent.</exception>
+    Action PrepareLoad(Stream stream, out int userCount, out int itemCount);
+
+    /// <summary>As <see cref="PrepareLoad"/>, with asynchronous reads.</summary>
+    /// <param name="stream">A readable stream positioned at the state; left just after it.</param>
+    /// <param name="cancellationToken">Stops between chunks.</param>
+    /// <returns>The action that swaps the state in, and the table sizes it holds.</returns>
+    /// <exception cref="Persistence.ModelStateException">The state is not one of this model's, or is damaged or inconsistent.</exception>
+    Task<(Action Apply, int Users, int Items)> PrepareLoadAsync(Stream stream, CancellationToken cancellationToken);
 }
 
 /// <summary>A positive (user, item) pair with the time of the event it came from.</summary>

@@ -41,6 +41,9 @@ internal enum ModelTypeId : ushort
 
     /// <summary>A whole <c>PreferenceTracker</c>'s own state (histories, id maps, queue, counters); its learner's state follows it.</summary>
     Tracker = 12,
+
+    /// <summary>The continual learner's own state (replay memory, online EWC, generators, private steps); its wrapped model's state precedes it.</summary>
+    ContinualLearner = 13,
 }
 
 /// <summary>What a model expects of a state header: its type id, its own state-format number and its options.</summary>

@@ -105,31 +105,9 @@ public sealed class TrackerCorruptionTests : IDisposable
             await t.CheckpointAsync();
         }
 
-        byte[] checkpoint = File.ReadAllBytes(Path.Combine(source, PreferenceTracker.CheckpointFile));
-        var rng = new Random(20261202);
-        string copy = Path.Combine(_directory, "copy");
-        for (int trial = 0; trial < 120; trial++)
-        {
-            byte[] damaged = (byte[])checkpoint.Clone();
-            if (trial % 3 == 0)
-            {
-                damaged = damaged.AsSpan(0, rng.Next(damaged.Length)).ToArray();
-            }
-            else
-            {
-                // Early trials hit the headers, later ones anywhere.
-                int at = trial < 30 ? rng.Next(Math.Min(600, damaged.Length)) : rng.Next(damaged.Length);
-                damaged[at] ^= (byte)(1 << rng.Next(8));
-            }
-
-            CopyDirectory(source, copy);
-            File.WriteAllBytes(Path.Combine(copy, PreferenceTracker.CheckpointFile), damaged);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Exception? error = Record.Exception(() => PreferenceTracker.Open(Options(copy)).Dispose());
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(error is TrackerStateException, $"trial {trial}: {error?.GetType().Name ?? "no exception"}: {error?.Message}");
-            Assert.True(allocated < 64L << 20, $"trial {trial} allocated {allocated} bytes");
-        }
+        // Early trials hit the headers, later ones anywhere.
+        TrackerFileChecks.AssertDamageRefused(source, Path.Combine(_directory, "copy"), d => PreferenceTracker.Open(Options(d)), 20261202, 120,
+            (rng, trial, length) => trial < 30 ? rng.Next(Math.Min(600, length)) : rng.Next(length));
     }
 
     [Fact]

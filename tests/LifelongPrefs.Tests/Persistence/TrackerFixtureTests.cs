@@ -51,26 +51,6 @@ public sealed class TrackerFixtureTests : IDisposable
         return $"observed {s.EventsObserved}, feedback {s.FeedbackReceived}, users {s.Users}, items {s.Items}, replayed {tracker.Recovery!.EventsReplayed}\n{Answers(tracker)}\n";
     }
 
-    private async Task Regenerate()
-    {
-        string fresh = Path.Combine(_directory, "fresh");
-        List<Action<PreferenceTracker>> calls = Calls(Total);
-        await using (PreferenceTracker t = PreferenceTracker.Open(Options(fresh)))
-        {
-            Feed(t, calls, 0, Checkpointed);
-            await t.CheckpointAsync();
-            Feed(t, calls, Checkpointed, Total);
-        }
-
-        if (Directory.Exists(Fixture))
-        {
-            Directory.Delete(Fixture, recursive: true);
-        }
-
-        CopyDirectory(fresh, Fixture);
-        string probe = Path.Combine(_directory, "probe");
-        CopyDirectory(fresh, probe);
-        using PreferenceTracker opened = PreferenceTracker.Open(Options(probe));
-        File.WriteAllText(Path.Combine(Fixture, "answers.txt"), Describe(opened));
-    }
+    private Task Regenerate() =>
+        TrackerFileChecks.Regenerate(Fixture, _directory, d => PreferenceTracker.Open(Options(d)), Calls(Total), Checkpointed, Describe);
 }

@@ -108,12 +108,10 @@ public sealed class TrackerRecoveryTests : IDisposable
     }
 
     [Fact]
-    public void Persistence_rejects_a_learner_or_option_whose_state_it_cannot_save()
+    public void Persistence_rejects_a_learner_whose_state_it_cannot_save_and_bad_persistence_options()
     {
         TrackerOptions options = Options(_directory);
-        Assert.Throws<NotSupportedException>(() => new PreferenceTracker(options, new LifelongPrefs.Models.BprMf(), null));
-        var drifting = new TrackerOptions { Persistence = options.Persistence, Drift = new DriftOptions { Enabled = true } };
-        Assert.Throws<NotSupportedException>(() => new PreferenceTracker(drifting));
+        Assert.Throws<NotSupportedException>(() => new PreferenceTracker(options, new LifelongPrefs.Tests.Evaluation.CountingModel(), null));
         Assert.Throws<ArgumentException>(() => new PreferenceTracker(new TrackerOptions { Persistence = new PersistenceOptions() }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new PreferenceTracker(new TrackerOptions { Persistence = new PersistenceOptions { Directory = _directory, SegmentBytes = 10 } }));
     }

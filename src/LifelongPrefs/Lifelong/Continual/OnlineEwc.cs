@@ -171,6 +171,93 @@ internal sealed class OnlineEwc : IGradientHook
     /// <summary>Gets the user table's Fisher and anchor arrays (for the tracker's state image).</summary>
     internal (float[] Fisher, float[] Anchor) UserTable => (_tables[0].Fisher, _tables[0].Anchor);
 
+    /// <summary>
+    /// Adds the hook's state as sections (between updates): the update count, the examples seen in the current one and
+    /// whether it penalises, then per table (<c>ewc.users</c>, <c>ewc.items</c>, <c>ewc.itemBias</c>) whether it is
+    /// bound to the model, its Fisher, this update's sum, θ*, the per-row stamps and the rows touched in this update.
+    /// The arrays are written at their capacity, so a restored hook grows exactly as the saved one would have.
+    /// </summary>
+    internal void WriteState(Persistence.ModelStateWriter writer)
+    {
+        writer.AddLongs("ewc.counters", [_update, Penalise ? 1 : 0]);
+        writer.AddDoubles("ewc.examples", [_examples]);
+        foreach ((string name, Table t) in Names())
+        {
+            writer.AddInt(name + ".bound", t.Parameter is null ? 0 : 1);
+            writer.AddFloats(name + ".fisher", t.Fisher);
+            writer.AddFloats(name + ".accumulated", t.Accumulated);
+            writer.AddFloats(name + ".anchor", t.Anchor);
+            writer.AddInts(name + ".stamp", t.Stamp);
+            writer.AddInts(name + ".touched", t.Rows.AsSpan(0, t.RowCount).ToArray());
+        }
+    }
+
+    /// <summary>
+    /// Takes and checks the sections <see cref="WriteState"/> wrote, for a model that will hold <paramref name="users"/>
+    /// users and <paramref name="items"/> items of width <paramref name="dimensions"/>; the returned action applies them
+    /// after the model's own state is in place (it binds the tables to the model's new parameters).
+    /// </summary>
+    /// <exception cref="Persistence.ModelStateException">A section is missing or malformed, or the shapes disagree.</exception>
+    internal Action ReadState(Persistence.ModelStateReader reader, int users, int items, int dimensions)
+    {
+        long[] counters = reader.Longs("ewc.counters", 2);
+        reader.Require(counters[0] >= 0 && counters[0] <= int.MaxValue && (ulong)counters[1] <= 1, "the EWC counters are out of range");
+        double examples = reader.Doubles("ewc.examples", 1)[0];
+        reader.Require(examples >= 0, "the EWC example count is negative");
+        int update = (int)counters[0];
+        var loaded = new List<Action<Table, Parameter>>();
+        foreach ((string name, Table _) in Names())
+        {
+            int rows = name == "ewc.users" ? users : items, width = name == "ewc.itemBias" ? 1 : dimensions;
+            bool bound = reader.Int(name + ".bound") == 1;
+            float[] fisher = reader.Floats(name + ".fisher"), accumulated = reader.Floats(name + ".accumulated"), anchor = reader.Floats(name + ".anchor");
+            int[] stamp = reader.Ints(name + ".stamp");
+            long capacity = stamp.Length;
+            reader.Require(bound || capacity == 0, $"{name} holds rows but is not bound to the model");
+            // The hook grows when a batch touches the grown model, so it may hold fewer rows than the model, never twice as many.
+            reader.Require(capacity <= 2L * rows && fisher.Length == capacity * width
+                && accumulated.Length == fisher.Length && anchor.Length == fisher.Length, $"{name}'s arrays ({capacity} rows) do not fit {rows} rows of width {width}");
+            reader.Require(Array.TrueForAll(fisher, v => v >= 0) && Array.TrueForAll(accumulated, v => v >= 0), $"{name}'s Fisher information is negative");
+            reader.Require(Array.TrueForAll(stamp, v => v >= int.MinValue / 2 && v <= update), $"{name}'s row stamps lie outside the updates");
+            int[] touched = reader.Ints(name + ".touched");
+            reader.Require(touched.Length <= capacity && Array.TrueForAll(touched, r => (uint)r < (uint)capacity) && touched.Distinct().Count() == touched.Length,
+                $"{name}'s touched rows are out of range or repeat");
+            loaded.Add((t, p) =>
+            {
+                if (!bound)
+                {
+                    (t.Parameter, t.Fisher, t.Accumulated, t.Anchor, t.Stamp, t.InUpdate, t.Rows, t.RowCount) = (null, [], [], [], [], [], [], 0);
+                    return;
+                }
+
+                (t.Parameter, t.Fisher, t.Accumulated, t.Anchor, t.Stamp) = (p, fisher, accumulated, anchor, stamp);
+                (t.InUpdate, t.Rows, t.RowCount) = (new bool[capacity], new int[capacity], touched.Length);
+                touched.CopyTo(t.Rows, 0);
+                foreach (int row in touched)
+                {
+                    t.InUpdate[row] = true;
+                }
+
+                (t.Scratch, t.Coefficient) = (new float[width], new float[width]);
+            });
+        }
+
+        bool penalise = counters[1] == 1;
+        return () =>
+        {
+            Parameter[] parameters = [_model.UserFactors, _model.ItemFactors, _model.ItemBias];
+            for (int k = 0; k < _tables.Length; k++)
+            {
+                loaded[k](_tables[k], parameters[k]);
+            }
+
+            (_update, _examples, Penalise) = (update, examples, penalise);
+        };
+    }
+
+    private IEnumerable<(string Name, Table Table)> Names() =>
+        [("ewc.users", _tables[0]), ("ewc.items", _tables[1]), ("ewc.itemBias", _tables[2])];
+
     /// <summary>The decay factor of the updates a row missed since its Fisher was last brought up to date.</summary>
     private float Missed(Table t, int row)
     {

@@ -128,6 +128,73 @@ internal sealed class ReplayBuffer
     /// <summary>Gets the recent windows (for the tracker's state image).</summary>
     internal IReadOnlyList<Interaction[]?> RecentWindows => _recent;
 
+    /// <summary>
+    /// Adds the whole buffer as sections: the reservoir's heap (events, keys, offered count, key generator), the per-user
+    /// and per-item counts, and the recent windows in the order their users joined (the order draws pick them in).
+    /// </summary>
+    internal void WriteState(ModelStateWriter writer)
+    {
+        InteractionSections.Add(writer, "replay.reservoir", _reservoir.Items.ToArray());
+        writer.AddDoubles("replay.keys", _reservoir.Keys.ToArray());
+        writer.AddLongs("replay.counters", [_reservoir.Offered, _recentTotal]);
+        writer.AddRandom("replay", _reservoir.Generator);
+        writer.AddInts("replay.userCounts", _userCounts);
+        writer.AddInts("replay.itemCounts", _itemCounts);
+        writer.AddInts("replay.recentUsers", [.. _recentUsers]);
+        var windows = new List<Interaction>(_recentUsers.Count * _recentPerUser);
+        foreach (int user in _recentUsers)
+        {
+            windows.AddRange(_recent[user]!);
+        }
+
+        InteractionSections.Add(writer, "replay.recent", windows);
+    }
+
+    /// <summary>
+    /// Takes and checks the sections <see cref="WriteState"/> wrote for a model of <paramref name="users"/> users and
+    /// <paramref name="items"/> items; the returned action applies them. Nothing is allocated beyond the sections.
+    /// </summary>
+    /// <exception cref="ModelStateException">A section is missing or malformed, or the counts disagree.</exception>
+    internal Action ReadState(ModelStateReader reader, int users, int items)
+    {
+        Interaction[] kept = InteractionSections.Read(reader, "replay.reservoir", -1, users, items);
+        reader.Require(kept.Length <= _reservoir.Capacity, $"the replay reservoir holds {kept.Length} events for a capacity of {_reservoir.Capacity}");
+        double[] keys = reader.Doubles("replay.keys", kept.Length);
+        reader.Require(Array.TrueForAll(keys, k => k <= 0) && ReplayReservoir<Interaction>.IsHeap(keys), "the replay keys are positive or not a heap");
+        long[] counters = reader.Longs("replay.counters", 2);
+        int[] random = reader.Random("replay");
+        int[] userCounts = reader.Ints("replay.userCounts"), itemCounts = reader.Ints("replay.itemCounts");
+        reader.Require(userCounts.Length <= Math.Max(16, 2L * users) && itemCounts.Length <= Math.Max(16, 2L * items), "the replay counts outgrow the model");
+        reader.Require(Array.TrueForAll(userCounts, c => c >= 0) && Array.TrueForAll(itemCounts, c => c >= 0), "a replay count is negative");
+        reader.Require(counters[0] >= kept.Length && counters[0] >= itemCounts.Sum(c => (long)c), "the replay offered count is below what it kept");
+        int[] recentUsers = reader.Ints("replay.recentUsers");
+        reader.Require(_recentPerUser > 0 || recentUsers.Length == 0, "recent windows without a window size");
+        Interaction[] windows = InteractionSections.Read(reader, "replay.recent", (long)recentUsers.Length * _recentPerUser, users, items);
+        var recent = new Interaction[]?[recentUsers.Length == 0 ? 0 : userCounts.Length];
+        long total = 0;
+        for (int k = 0; k < recentUsers.Length; k++)
+        {
+            int user = recentUsers[k];
+            reader.Require((uint)user < (uint)userCounts.Length && userCounts[user] > 0 && recent[user] is null, $"recent window {k} names user {user}");
+            Interaction[] window = windows.AsSpan(k * _recentPerUser, _recentPerUser).ToArray();
+            int filled = Math.Min(userCounts[user], _recentPerUser);
+            reader.Require(Array.TrueForAll(window[..filled], e => e.User == user) && Array.TrueForAll(window[filled..], e => e == default),
+                $"user {user}'s recent window holds another user's events");
+            recent[user] = window;
+            total += filled;
+        }
+
+        reader.Require(total == counters[1], $"the recent windows hold {total} events, not {counters[1]}");
+        return () =>
+        {
+            _reservoir.Restore(kept, keys, counters[0]);
+            _reservoir.Generator.SetState(random);
+            (_userCounts, _itemCounts, _recent, _recentTotal) = (userCounts, itemCounts, recent, counters[1]);
+            _recentUsers.Clear();
+            _recentUsers.AddRange(recentUsers);
+        };
+    }
+
     private static void Grow<T>(ref T[] array, int index)
     {
         if (index >= array.Length)

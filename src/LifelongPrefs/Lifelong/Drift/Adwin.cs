@@ -1,3 +1,5 @@
+using LifelongPrefs.Persistence;
+
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>
@@ -22,7 +24,7 @@ namespace LifelongPrefs.Lifelong;
 /// O(M·log n) per test. A value's effect on the totals is exact; only where the window may be cut is approximate.
 /// </para>
 /// </remarks>
-public sealed class Adwin : IDriftDetector
+public sealed class Adwin : IDriftDetector, IPersistentDetector
 {
     private const int MaxLevels = 62;
     private const int MinSide = 5;  // a part smaller than this is never tested: its mean is too noisy to mean anything
@@ -214,4 +216,42 @@ public sealed class Adwin : IDriftDetector
     }
 
     private int Slot(int level, int position) => (level * (_perLevel + 1)) + position;
+
+    /// <inheritdoc/>
+    void IPersistentDetector.WriteState(ModelStateWriter writer, string prefix)
+    {
+        writer.AddInts(prefix + ".buckets", _buckets);
+        writer.AddLongs(prefix + ".counters", [_levels, _sinceCheck, _width, Detections]);
+        writer.AddDoubles(prefix + ".totals", [_total, _deviation]);
+        writer.AddDoubles(prefix + ".sums", _sums);
+        writer.AddDoubles(prefix + ".squares", _squares);
+    }
+
+    /// <inheritdoc/>
+    Action IPersistentDetector.ReadState(ModelStateReader reader, string prefix)
+    {
+        int[] buckets = reader.Ints(prefix + ".buckets", MaxLevels);
+        long[] c = reader.Longs(prefix + ".counters", 4);
+        double[] totals = reader.Doubles(prefix + ".totals", 2);
+        double[] sums = reader.Doubles(prefix + ".sums", _sums.Length), squares = reader.Doubles(prefix + ".squares", _squares.Length);
+        reader.Require(c[0] >= 0 && c[0] <= MaxLevels && c[1] >= 0 && c[1] < _checkInterval && c[2] >= 0 && c[3] >= 0 && c[3] <= int.MaxValue,
+            $"{prefix}'s counters are out of range");
+        long width = 0;
+        for (int level = 0; level < MaxLevels; level++)
+        {
+            bool used = level < c[0];
+            reader.Require(buckets[level] >= (used && level == c[0] - 1 ? 1 : 0) && buckets[level] <= (used ? _perLevel + 1 : 0),
+                $"{prefix} level {level} holds {buckets[level]} buckets");
+            width += buckets[level] * (1L << Math.Min(level, 40));   // 2^40 values per bucket are out of reach of any stream
+        }
+
+        reader.Require(width == c[2] && totals[1] >= 0 && Array.TrueForAll(squares, v => v >= 0), $"{prefix}'s buckets do not add up to its window of {c[2]}");
+        return () =>
+        {
+            buckets.CopyTo(_buckets, 0);
+            sums.CopyTo(_sums, 0);
+            squares.CopyTo(_squares, 0);
+            (_levels, _sinceCheck, _width, Detections, _total, _deviation) = ((int)c[0], (int)c[1], c[2], (int)c[3], totals[0], totals[1]);
+        };
+    }
 }

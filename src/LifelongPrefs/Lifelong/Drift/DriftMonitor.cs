@@ -26,7 +26,7 @@ namespace LifelongPrefs.Lifelong;
 /// learner thread.
 /// </para>
 /// </remarks>
-internal sealed class DriftMonitor
+internal sealed partial class DriftMonitor
 {
     private readonly DriftOptions _options;
     private readonly int _minHistory, _maxHistory;
@@ -222,10 +222,12 @@ internal sealed class DriftMonitor
     }
 
     /// <summary>One detector and what it takes to say what changed when it fires.</summary>
-    private sealed class Watch(IDriftDetector detector)
+    private sealed partial class Watch(IDriftDetector detector)
     {
         private long _run, _atMinimum;      // Page-Hinkley: values since its last restart, and up to its sum's minimum
         private double _runSum, _minimumSum;
+
+        internal IDriftDetector Detector => detector;
 
         internal long Tested { get; private set; }
 

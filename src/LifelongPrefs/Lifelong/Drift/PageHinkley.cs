@@ -1,3 +1,5 @@
+using LifelongPrefs.Persistence;
+
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>
@@ -12,7 +14,7 @@ namespace LifelongPrefs.Lifelong;
 /// that is tolerated (it makes the sum drift down while nothing changes), λ trades detection delay against false
 /// alarms, α ≤ 1 forgets old deviations (1 is the classic test). O(1) state, no allocation.
 /// </remarks>
-public sealed class PageHinkley : IDriftDetector
+public sealed class PageHinkley : IDriftDetector, IPersistentDetector
 {
     private readonly double _delta, _lambda, _alpha;
     private readonly int _minValues;
@@ -90,4 +92,21 @@ public sealed class PageHinkley : IDriftDetector
     }
 
     private void Restart() => (Count, _mean, _sum, _minimum) = (0, 0, 0, 0);
+
+    /// <inheritdoc/>
+    void IPersistentDetector.WriteState(ModelStateWriter writer, string prefix)
+    {
+        writer.AddLongs(prefix + ".counters", [Count, Detections]);
+        writer.AddDoubles(prefix + ".sums", [_mean, _sum, _minimum]);
+    }
+
+    /// <inheritdoc/>
+    Action IPersistentDetector.ReadState(ModelStateReader reader, string prefix)
+    {
+        long[] c = reader.Longs(prefix + ".counters", 2);
+        double[] sums = reader.Doubles(prefix + ".sums", 3);
+        reader.Require(c[0] >= 0 && c[1] >= 0 && c[1] <= int.MaxValue, $"{prefix}'s counters are out of range");
+        reader.Require(sums[2] <= 0 && sums[2] <= sums[1] && (c[0] > 0 || (sums[0] == 0 && sums[1] == 0 && sums[2] == 0)), $"{prefix}'s cumulative sum is inconsistent");
+        return () => (Count, Detections, _mean, _sum, _minimum) = (c[0], (int)c[1], sums[0], sums[1], sums[2]);
+    }
 }

@@ -85,6 +85,7 @@ internal sealed partial class BackgroundLearner
         }
 
         _trending.WriteState(writer);
+        _drift?.WriteState(writer, _latestTicks);
     }
 
     /// <summary>Reads and checks the learner's sections; the returned action applies them and the queued entries (learner idle, before any event).</summary>
@@ -95,6 +96,7 @@ internal sealed partial class BackgroundLearner
         reader.Require(c[4] - c[3] == pending.Length && pending.Length <= _capacity, $"{pending.Length} queued entries for a queue of {c[4] - c[3]} (capacity {_capacity})");
         reader.Require(c[6] >= 0 && c[6] <= int.MaxValue && c[7] >= 0 && c[7] <= int.MaxValue, "learner catalog sizes out of range");
         Action trending = _trending.ReadState(reader, (int)c[6]);
+        Func<long>? drift = _drift?.ReadState(reader);   // absent from checkpoints without drift detection (their options say so)
         return () =>
         {
             lock (_gate)
@@ -108,6 +110,10 @@ internal sealed partial class BackgroundLearner
             }
 
             trending();
+            if (drift is not null)
+            {
+                _latestTicks = drift();
+            }
         };
     }
 

@@ -1,3 +1,5 @@
+using LifelongPrefs.Training;
+
 namespace LifelongPrefs.Lifelong;
 
 /// <summary>
@@ -24,7 +26,7 @@ internal sealed class ReplayReservoir<T>
 {
     private readonly T[] _items;
     private readonly double[] _keys;   // a min-heap on the keys, _items in the same order
-    private readonly Random _random;
+    private readonly SeededRandom _random;   // draws as new Random(seed) does, and its state can be saved
 
     /// <summary>Creates an empty reservoir.</summary>
     /// <param name="capacity">The most elements kept (at least 1).</param>
@@ -35,7 +37,7 @@ internal sealed class ReplayReservoir<T>
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _items = new T[capacity];
         _keys = new double[capacity];
-        _random = new Random(seed);
+        _random = new SeededRandom(seed);
     }
 
     /// <summary>Gets the number of elements kept (at most the capacity).</summary>
@@ -49,6 +51,39 @@ internal sealed class ReplayReservoir<T>
 
     /// <summary>Gets the kept elements (in heap order, which carries no meaning).</summary>
     internal ReadOnlySpan<T> Items => _items.AsSpan(0, Count);
+
+    /// <summary>Gets the kept elements' keys, in the order of <see cref="Items"/> (for a checkpoint).</summary>
+    internal ReadOnlySpan<double> Keys => _keys.AsSpan(0, Count);
+
+    /// <summary>Gets the key generator (for a checkpoint: its state is saved and restored).</summary>
+    internal SeededRandom Generator => _random;
+
+    /// <summary>
+    /// Replaces the contents with a saved heap (validated by the caller: at most <see cref="Capacity"/> elements, finite
+    /// non-positive keys in heap order) and the offered count; the generator's state is restored separately.
+    /// </summary>
+    internal void Restore(ReadOnlySpan<T> items, ReadOnlySpan<double> keys, long offered)
+    {
+        Array.Clear(_items);
+        Array.Clear(_keys);
+        items.CopyTo(_items);
+        keys.CopyTo(_keys);
+        (Count, Offered) = (items.Length, offered);
+    }
+
+    /// <summary>Whether <paramref name="keys"/> is a min-heap (each key at least its parent's), as a saved reservoir's keys must be.</summary>
+    internal static bool IsHeap(ReadOnlySpan<double> keys)
+    {
+        for (int i = 1; i < keys.Length; i++)
+        {
+            if (!(keys[(i - 1) / 2] <= keys[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Offers the next element of the stream.</summary>
     /// <param name="item">The element.</param>

@@ -19,7 +19,28 @@ public sealed partial class BprMf
     }
 
     /// <summary>Validates the saved sections and returns the action that swaps them in (the model is not touched before).</summary>
-    private protected override Action ReadState(ModelStateReader reader)
+    private protected override Action ReadState(ModelStateReader reader) => ReadTables(reader).Apply;
+
+    /// <inheritdoc/>
+    Action IContinualModel.PrepareLoad(Stream stream, out int userCount, out int itemCount)
+    {
+        ModelStateReader reader = ModelStateReader.Read(stream, StateHeader, Name);
+        (Action apply, userCount, itemCount) = ReadTables(reader);
+        reader.EnsureAllConsumed();
+        return apply;
+    }
+
+    /// <inheritdoc/>
+    async Task<(Action Apply, int Users, int Items)> IContinualModel.PrepareLoadAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        ModelStateReader reader = await ModelStateReader.ReadAsync(stream, StateHeader, Name, cancellationToken).ConfigureAwait(false);
+        (Action Apply, int Users, int Items) prepared = ReadTables(reader);
+        reader.EnsureAllConsumed();
+        return prepared;
+    }
+
+    /// <summary>The validated state's apply action and the table sizes it holds.</summary>
+    private (Action Apply, int Users, int Items) ReadTables(ModelStateReader reader)
     {
         int users = reader.Int("userCount"), items = reader.Int("itemCount"), d = _options.Dimensions;
         reader.Require(users >= 0 && items >= 0 && (long)Math.Max(users, items) * d <= int.MaxValue, $"{users} users and {items} items");
@@ -35,7 +56,7 @@ public sealed partial class BprMf
         reader.Require(seen.UserCount == users && moments.Steps <= (long)Math.Max(_options.MaxEpochs, _options.UpdateEpochs) * pairs,
             "seen items, users and step count disagree");
 
-        return () =>
+        return (() =>
         {
             // Everything validated: build the new tables and optimizer, then swap them in.
             var userTable = new Parameter("users", Tensor.FromArray(values[0], users, d), sparseRows: true);
@@ -46,6 +67,6 @@ public sealed partial class BprMf
             (_users, _items, _itemBias, _optimizer, _seen) = (userTable, itemTable, biasTable, optimizer, seen);
             _regularised = [_users, _items];
             _random.SetState(randomState);
-        };
+        }, users, items);
     }
 }
