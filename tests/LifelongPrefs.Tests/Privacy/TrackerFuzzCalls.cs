@@ -128,15 +128,29 @@ internal static class TrackerFuzzCalls
         EventKind kind = rng.Next(12) == 0 ? (EventKind)rng.Next(6, 40) : (EventKind)rng.Next(6);
         float quantity = rng.Next(3) == 0 ? Numbers[rng.Next(Numbers.Length)] : 1 + rng.Next(4);
         float value = rng.Next(4) == 0 ? Numbers[rng.Next(Numbers.Length)] : rng.Next(20);
-        return new InteractionEvent(user, item, Time(rng, clock), kind, quantity, value,
-            BasketId: rng.Next(3) == 0 ? Id(rng, "b") : null);
+        DateTimeOffset at = Time(rng, clock);
+        string? basket = rng.Next(3) == 0 ? Id(rng, "b") : null;
+        return new InteractionEvent(user, item, at, kind, quantity, value, basket, rng.Next(4) == 0 ? Attributes(rng) : null);
     }
 
-    /// <summary>Mostly now; sometimes minutes late (within tolerance) or days late (rejected for a known user).</summary>
+    /// <summary>A category (sometimes a bad id), a price (sometimes not finite: prices are carried, never learned from) and a text (sometimes too long).</summary>
+    private static ItemAttributes Attributes(Random rng)
+    {
+        string? category = rng.Next(2) == 0 ? null : Id(rng, "c");
+        float? price = rng.Next(3) switch { 0 => null, 1 => Numbers[rng.Next(Numbers.Length)], _ => rng.Next(1, 50) / 4f };
+        string? text = rng.Next(4) switch { 0 => null, 1 => "ä mug, blue", 2 => new string('t', 65), _ => "" };
+        return new ItemAttributes(category, price, text);
+    }
+
+    /// <summary>
+    /// Mostly now; sometimes minutes late (within tolerance) or days late (rejected for a known user); sometimes the same
+    /// instant written in another time zone (the journal keeps the offset).
+    /// </summary>
     private static DateTimeOffset Time(Random rng, DateTimeOffset clock) => rng.Next(10) switch
     {
         0 => clock.AddDays(-rng.Next(2, 30)),
         1 => clock.AddMinutes(-rng.Next(1, 50)),
+        2 => clock.ToOffset(TimeSpan.FromMinutes(15 * rng.Next(-48, 57))),
         _ => clock,
     };
 
