@@ -151,12 +151,19 @@ public sealed class TrackerPersistenceFuzzProperties(ITestOutputHelper output)
                 Flush(); // the erasure request then cannot overtake a full batch queued before it, in either tracker
             }
 
-            Exception? error = Try(drawn, _subject);
+            (object? result, Exception? error) = Try(drawn, _subject);
             if (drawn.Writes && (op != ForgetOp || ForgetUnderPersistence))
             {
-                Exception? expected = Try(drawn, _oracle);
-                Assert.True(expected?.GetType() == error?.GetType(),
-                    $"call {index} ({drawn}): the persisted tracker {Outcome(error)} but the uninterrupted one {Outcome(expected)}");
+                (object? expectedResult, Exception? expected) = Try(drawn, _oracle);
+                Assert.True(expected?.GetType() == error?.GetType() && Equals(expectedResult, result),
+                    $"call {index} ({drawn}): the persisted tracker {Outcome(result, error)} but the uninterrupted one {Outcome(expectedResult, expected)}");
+            }
+
+            if (result is true && op == ForgetOp)
+            {
+                // With persistence on, an erasure returns once a checkpoint without the user is durable.
+                _checkpointWritten = true;
+                _recordsSinceCheckpoint = 0;
             }
 
             switch (error)
@@ -196,20 +203,20 @@ public sealed class TrackerPersistenceFuzzProperties(ITestOutputHelper output)
             }
         }
 
-        private static Exception? Try(FuzzCall call, PreferenceTracker tracker)
+        private static (object? Result, Exception? Error) Try(FuzzCall call, PreferenceTracker tracker)
         {
             try
             {
-                call.Apply(tracker);
-                return null;
+                return (call.Apply(tracker), null);
             }
             catch (Exception e)
             {
-                return e;
+                return (null, e);
             }
         }
 
-        private static string Outcome(Exception? error) => error is null ? "accepted it" : $"threw {error.GetType().Name} ('{error.Message}')";
+        private static string Outcome(object? result, Exception? error) =>
+            error is null ? $"accepted it (returning {result ?? "nothing"})" : $"threw {error.GetType().Name} ('{error.Message}')";
 
         /// <summary>Both trackers cut and learn what they have queued: the same cut, so their learners stay in step.</summary>
         private void Flush()

@@ -41,7 +41,7 @@ public class TrackerApiFuzzProperties
             FuzzCall drawn = Draw(op, rng, clock);
             try
             {
-                drawn.Apply(tracker);
+                _ = drawn.Apply(tracker);
                 succeeded++;
             }
             catch (ArgumentException e)
