@@ -173,7 +173,8 @@ internal static class TrackerLoad
     /// <summary>A skewed item draw: half the purchases from the first 1% of the catalog.</summary>
     private static int Popular(Random rng, int items) => rng.Next(2) == 0 ? rng.Next(Math.Max(1, items / 100)) : rng.Next(items);
 
-    private static int Arg(string[] args, string name, int fallback)
+    /// <summary>The integer after <paramref name="name"/> on the command line, or <paramref name="fallback"/>.</summary>
+    internal static int Arg(string[] args, string name, int fallback)
     {
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;

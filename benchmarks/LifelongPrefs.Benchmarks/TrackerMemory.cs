@@ -21,7 +21,7 @@ internal static class TrackerMemory
 
     internal static int Run(string[] args)
     {
-        int users = Arg(args, "--users", 1 << 15), items = Arg(args, "--items", 1 << 13), events = Arg(args, "--events", 4);
+        int users = TrackerLoad.Arg(args, "--users", 1 << 15), items = TrackerLoad.Arg(args, "--items", 1 << 13), events = TrackerLoad.Arg(args, "--events", 4);
         Console.WriteLine($"tracker memory: base shop {users:N0} users × {events} purchases over {items:N0} items, d = 64, default learner");
         Console.WriteLine("size | managed heap (MB)");
 
@@ -79,10 +79,4 @@ internal static class TrackerMemory
     }
 
     private static string Id(char prefix, int n) => prefix + n.ToString(CultureInfo.InvariantCulture);
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        int at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 }

@@ -28,10 +28,9 @@ namespace LifelongPrefs.Tests.Persistence;
 public sealed class TrackerPersistenceFuzzProperties(ITestOutputHelper output)
 {
     /// <summary>
-    /// Whether Forget is applied with persistence on. Off until erasure from the journal and checkpoint lands (branch
-    /// <c>erase</c>); while off, the generator still draws Forget calls and each must be refused — an
-    /// <see cref="ArgumentException"/> for a bad id, otherwise the documented <see cref="NotSupportedException"/> —
-    /// leaving the tracker as it was.
+    /// Whether Forget is applied with persistence on (it is: erasure reaches the journal and checkpoint, and a Forget
+    /// ends with a checkpoint). Off, the generator still draws Forget calls and each must be refused, leaving the
+    /// tracker as it was — the behaviour of builds before erasure from files.
     /// </summary>
     internal const bool ForgetUnderPersistence = true;
 
