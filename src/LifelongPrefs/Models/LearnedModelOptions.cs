@@ -9,12 +9,23 @@ namespace LifelongPrefs.Models;
 /// </summary>
 /// <remarks>Only the library's options derive from it. An epoch is one pass over the model's own training examples
 /// (pairs, windows, sequences or feature rows: see each model).</remarks>
-public abstract class LearnedModelOptions
+public abstract class LearnedModelOptions : ModelOptions
 {
-    /// <summary>Initialises the shared options with their defaults.</summary>
-    private protected LearnedModelOptions()
+    /// <summary>Initialises the shared options with their defaults and the model's own batch size and learning rate.</summary>
+    private protected LearnedModelOptions(int batchSize, float learningRate)
     {
+        BatchSize = batchSize;
+        LearningRate = learningRate;
     }
+
+    /// <summary>Training examples per optimizer step: BPR-MF's (user, bought, not bought) triples, PropensityMLP's and
+    /// RepeatAware's (user, item) rows, GRU4Rec's windows, SASRec's sequences.</summary>
+    /// <value>The model's own default: BPR-MF 1,024, PropensityMLP and RepeatAware 512, SASRec 128, GRU4Rec 32.</value>
+    public int BatchSize { get; init; }
+
+    /// <summary>Adam's learning rate; positive and finite.</summary>
+    /// <value>The model's own default: BPR-MF 0.01, GRU4Rec 5e-3, PropensityMLP, SASRec and RepeatAware 3e-3.</value>
+    public float LearningRate { get; init; }
 
     /// <summary>The cap on epochs in <c>Fit</c>; early stopping normally ends sooner (without validation users every epoch runs).</summary>
     /// <value>Default 200.</value>
@@ -43,29 +54,17 @@ public abstract class LearnedModelOptions
     [Persistence.NotFingerprinted]
     public ValidationHoldout Validation { get; init; } = ValidationHoldout.LastBasket;
 
-    /// <summary>Seed for every random choice: initialisation, shuffling, validation sampling, negative sampling and dropout.</summary>
-    /// <value>Default 42.</value>
-    public int Seed { get; init; } = 42;
-
-    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxUsers { get; init; } = 10_000_000;
-
-    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxItems { get; init; } = 10_000_000;
-
-    /// <summary>Checks the shared options and the model's learning rate and batch size (the messages name the option).</summary>
-    private protected void ValidateBudget(float learningRate, int batchSize)
+    /// <summary>Checks the shared options, the batch size and the learning rate (the messages name the option).</summary>
+    private protected void ValidateBudget()
     {
-        RecommenderGuard.TrainingBudget(MaxEpochs, UpdateEpochs, Patience, ValidationUsers, MaxUsers, MaxItems, learningRate);
+        RecommenderGuard.TrainingBudget(MaxEpochs, UpdateEpochs, Patience, ValidationUsers, MaxUsers, MaxItems, LearningRate);
         RecommenderGuard.Defined(Validation, nameof(Validation));
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize, "BatchSize");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
     }
 
     /// <summary>
     /// The checks every learned model's <c>Fit</c> makes before it changes anything: the counts within
-    /// <see cref="MaxUsers"/> and <see cref="MaxItems"/>, every event valid, and tables of <paramref name="width"/>
+    /// <see cref="ModelOptions.MaxUsers"/> and <see cref="ModelOptions.MaxItems"/>, every event valid, and tables of <paramref name="width"/>
     /// floats a row within an array's length.
     /// </summary>
     internal void CheckFit(IReadOnlyList<Interaction> events, int userCount, int itemCount, int width)

@@ -2,10 +2,11 @@ namespace LifelongPrefs.Models;
 
 /// <summary>
 /// What the two neighbourhood baselines' options share under the same names (<see cref="TifuKnnOptions"/>,
-/// <see cref="UpCfOptions"/>): how the grid search validates, the seed of the validation draw, the growth limits.
+/// <see cref="UpCfOptions"/>): how the grid search validates; the seed (<see cref="ModelOptions.Seed"/>) draws the
+/// validation users, the model's only random choice.
 /// </summary>
 /// <remarks>Only the library's options derive from it.</remarks>
-public abstract class NeighbourModelOptions
+public abstract class NeighbourModelOptions : ModelOptions
 {
     /// <summary>Initialises the shared options with their defaults.</summary>
     private protected NeighbourModelOptions()
@@ -23,18 +24,6 @@ public abstract class NeighbourModelOptions
     /// <value>Default 500.</value>
     public int ValidationUsers { get; init; } = 500;
 
-    /// <summary>Seed of the validation users' draw (the model's only random choice).</summary>
-    /// <value>Default 42.</value>
-    public int Seed { get; init; } = 42;
-
-    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxUsers { get; init; } = RecommenderGuard.DefaultMaxUsers;
-
-    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxItems { get; init; } = RecommenderGuard.DefaultMaxItems;
-
     /// <summary>
     /// The options' canonical text for the state header: the model's candidate lists (each written out value by value)
     /// with the shared options, then the objective when it is not the default (so states saved before it existed keep
@@ -47,5 +36,10 @@ public abstract class NeighbourModelOptions
     ]), Objective);
 
     /// <summary>Checks the shared options (the messages name the option).</summary>
-    private protected void ValidateShared() => NeighbourModel.Limits(ValidationUsers, MaxUsers, MaxItems, Objective);
+    private protected void ValidateShared()
+    {
+        RecommenderGuard.Defined(Objective, nameof(Objective));
+        ArgumentOutOfRangeException.ThrowIfNegative(ValidationUsers, nameof(ValidationUsers));
+        ValidateLimits();
+    }
 }

@@ -7,17 +7,15 @@ namespace LifelongPrefs.Models;
 /// </summary>
 public sealed class BprMfOptions : LearnedModelOptions
 {
+    /// <summary>Initialises the defaults; <see cref="LearnedModelOptions.BatchSize"/> is 1,024 and <see cref="LearnedModelOptions.LearningRate"/> 0.01 here.</summary>
+    public BprMfOptions()
+        : base(batchSize: 1024, learningRate: 0.01f)
+    {
+    }
+
     /// <summary>Latent factors per user and item.</summary>
     /// <value>Default 64.</value>
     public int Dimensions { get; init; } = 64;
-
-    /// <summary>Triples per optimizer step.</summary>
-    /// <value>Default 1024.</value>
-    public int BatchSize { get; init; } = 1024;
-
-    /// <summary>Adam's learning rate.</summary>
-    /// <value>Default 0.01.</value>
-    public float LearningRate { get; init; } = 0.01f;
 
     /// <summary>L2 penalty on the embedding rows a batch touches (a gradient hook of the trainer).</summary>
     /// <value>Default 1e-5.</value>
@@ -26,7 +24,7 @@ public sealed class BprMfOptions : LearnedModelOptions
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
-        ValidateBudget(LearningRate, BatchSize);
+        ValidateBudget();
         RecommenderGuard.NonNegativeFinite(L2, nameof(L2));
     }
 }

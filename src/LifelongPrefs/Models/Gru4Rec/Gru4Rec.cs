@@ -24,7 +24,7 @@ namespace LifelongPrefs.Models;
 /// <para>
 /// <b>Training.</b> Adam (lazy on the embedding rows) in the shared <see cref="EpochTrainer"/>: early stopping on
 /// <see cref="HoldoutValidation"/> NDCG@20 with the best epoch's parameters restored. <see cref="Update"/> grows the tables and re-trains on the windows of the
-/// users with new events. All randomness flows from <see cref="LearnedModelOptions.Seed"/>; the kernels run
+/// users with new events. All randomness flows from <see cref="ModelOptions.Seed"/>; the kernels run
 /// single-threaded, so the same seed gives bit-identical scores.
 /// </para>
 /// <para>
@@ -140,7 +140,7 @@ public sealed partial class Gru4Rec : Recommender, ITrainableRecommender
     }
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="LearnedModelOptions.MaxUsers"/> or <see cref="LearnedModelOptions.MaxItems"/> (nothing changes).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="ModelOptions.MaxUsers"/> or <see cref="ModelOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _histories.UserCount, ItemCount, _options.MaxUsers, _options.MaxItems);

@@ -27,10 +27,11 @@ public enum Gru4RecLoss
 public sealed class Gru4RecOptions : LearnedModelOptions
 {
     /// <summary>
-    /// Initialises the defaults; <see cref="LearnedModelOptions.ValidationUsers"/> is 1000 here and
-    /// <see cref="LearnedModelOptions.Validation"/> is <see cref="ValidationHoldout.LastItem"/>.
+    /// Initialises the defaults; here <see cref="LearnedModelOptions.BatchSize"/> is 32, <see cref="LearnedModelOptions.LearningRate"/>
+    /// 5e-3, <see cref="LearnedModelOptions.ValidationUsers"/> 1000 and <see cref="LearnedModelOptions.Validation"/> <see cref="ValidationHoldout.LastItem"/>.
     /// </summary>
     public Gru4RecOptions()
+        : base(batchSize: 32, learningRate: 5e-3f)
     {
         ValidationUsers = 1000;
         Validation = ValidationHoldout.LastItem;
@@ -47,14 +48,6 @@ public sealed class Gru4RecOptions : LearnedModelOptions
     /// <summary>Longest input window T; longer histories are cut into consecutive windows for training and truncated to their last T items for scoring.</summary>
     /// <value>Default 50.</value>
     public int MaxLength { get; init; } = 50;
-
-    /// <summary>Windows (sequences) per optimizer step.</summary>
-    /// <value>Default 32.</value>
-    public int BatchSize { get; init; } = 32;
-
-    /// <summary>Adam's learning rate.</summary>
-    /// <value>Default 5e-3.</value>
-    public float LearningRate { get; init; } = 5e-3f;
 
     /// <summary>Whether the output layer reuses the input item embeddings (requires <see cref="Dimensions"/> = <see cref="HiddenSize"/>) instead of a separate table.</summary>
     /// <value>Default <see langword="false"/>.</value>
@@ -73,7 +66,7 @@ public sealed class Gru4RecOptions : LearnedModelOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(HiddenSize, nameof(HiddenSize));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxLength, nameof(MaxLength));
-        ValidateBudget(LearningRate, BatchSize);
+        ValidateBudget();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
 
         RecommenderGuard.Defined(Loss, nameof(Loss));

@@ -152,7 +152,7 @@ public sealed partial class PropensityMlp : Recommender, ITrainableRecommender
     /// <see cref="LearnedModelOptions.UpdateEpochs"/> passes with the scaler fitted in <see cref="Fit"/>.
     /// Calling Update before Fit starts the statistics from the new events and, with no fitted scaler, trains nothing.
     /// </remarks>
-    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="LearnedModelOptions.MaxUsers"/> or <see cref="LearnedModelOptions.MaxItems"/> (nothing changes).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="ModelOptions.MaxUsers"/> or <see cref="ModelOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _userCount, ItemCount, _options.MaxUsers, _options.MaxItems);

@@ -8,6 +8,12 @@ namespace LifelongPrefs.Models;
 /// </summary>
 public sealed class PropensityMlpOptions : LearnedModelOptions
 {
+    /// <summary>Initialises the defaults; <see cref="LearnedModelOptions.BatchSize"/> is 512 here (at least 2: batch normalisation needs two rows) and <see cref="LearnedModelOptions.LearningRate"/> 3e-3.</summary>
+    public PropensityMlpOptions()
+        : base(batchSize: 512, learningRate: 3e-3f)
+    {
+    }
+
     /// <summary>Units of the first hidden layer.</summary>
     /// <value>Default 64.</value>
     public int Hidden1 { get; init; } = 64;
@@ -19,14 +25,6 @@ public sealed class PropensityMlpOptions : LearnedModelOptions
     /// <summary>Dropout probability after each hidden layer, in [0, 1).</summary>
     /// <value>Default 0.1.</value>
     public float Dropout { get; init; } = 0.1f;
-
-    /// <summary>Examples per optimizer step; at least 2 (batch normalisation needs two rows).</summary>
-    /// <value>Default 512.</value>
-    public int BatchSize { get; init; } = 512;
-
-    /// <summary>Adam's learning rate.</summary>
-    /// <value>Default 3e-3.</value>
-    public float LearningRate { get; init; } = 3e-3f;
 
     /// <summary>Adam's coupled L2 coefficient.</summary>
     /// <value>Default 0.</value>
@@ -53,7 +51,7 @@ public sealed class PropensityMlpOptions : LearnedModelOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden1, nameof(Hidden1));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden2, nameof(Hidden2));
         RecommenderGuard.Rate(Dropout, nameof(Dropout));
-        ValidateBudget(LearningRate, BatchSize);
+        ValidateBudget();
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 2, nameof(BatchSize));
         RecommenderGuard.NonNegativeFinite(WeightDecay, nameof(WeightDecay));
 

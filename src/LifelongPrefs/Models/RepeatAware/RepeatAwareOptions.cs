@@ -3,17 +3,15 @@ namespace LifelongPrefs.Models;
 /// <summary>Hyper-parameters of <see cref="RepeatAware"/>.</summary>
 public sealed class RepeatAwareOptions : LearnedModelOptions
 {
+    /// <summary>Initialises the defaults; <see cref="LearnedModelOptions.BatchSize"/> is 512 and <see cref="LearnedModelOptions.LearningRate"/> 3e-3 here.</summary>
+    public RepeatAwareOptions()
+        : base(batchSize: 512, learningRate: 3e-3f)
+    {
+    }
+
     /// <summary>Width of the scoring MLP's two hidden layers.</summary>
     /// <value>Default 32.</value>
     public int Hidden { get; init; } = 32;
-
-    /// <summary>(user, item) rows per optimizer step.</summary>
-    /// <value>Default 512.</value>
-    public int BatchSize { get; init; } = 512;
-
-    /// <summary>Adam's learning rate.</summary>
-    /// <value>Default 3e-3.</value>
-    public float LearningRate { get; init; } = 3e-3f;
 
     /// <summary>Never-bought items per training example taken from the top of the co-occurrence scores.</summary>
     /// <value>Default 50.</value>
@@ -30,7 +28,7 @@ public sealed class RepeatAwareOptions : LearnedModelOptions
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden, nameof(Hidden));
-        ValidateBudget(LearningRate, BatchSize);
+        ValidateBudget();
         ArgumentOutOfRangeException.ThrowIfNegative(ExploreCandidates, nameof(ExploreCandidates));
         ArgumentOutOfRangeException.ThrowIfNegative(RandomNegatives, nameof(RandomNegatives));
 

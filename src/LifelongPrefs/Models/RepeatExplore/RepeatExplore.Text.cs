@@ -32,10 +32,10 @@ public sealed partial class RepeatExplore : IItemTextLearner
     /// An item without a buyer takes its rows from its text at the end of the next <see cref="Update"/> or
     /// <see cref="Fit"/> once the projection has learned from enough items with buyers.
     /// </summary>
-    /// <param name="item">The item index (non-negative, below <see cref="RepeatExploreOptions.MaxItems"/>).</param>
+    /// <param name="item">The item index (non-negative, below <see cref="ModelOptions.MaxItems"/>).</param>
     /// <param name="text">The description.</param>
     /// <exception cref="ArgumentNullException"><paramref name="text"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="item"/> is negative or not below <see cref="RepeatExploreOptions.MaxItems"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="item"/> is negative or not below <see cref="ModelOptions.MaxItems"/>.</exception>
     void IItemTextLearner.AddItemText(int item, string text)
     {
         ArgumentNullException.ThrowIfNull(text);

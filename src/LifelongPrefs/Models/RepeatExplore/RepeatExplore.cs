@@ -33,7 +33,7 @@ namespace LifelongPrefs.Models;
 /// <b>Snapshots.</b> <see cref="CreateScorer"/> shares the tables in chunks of rows with copy-on-write: a snapshot costs
 /// a copy of the chunk directories, and the writer copies a chunk before its first write after a snapshot (see
 /// <c>RepeatExplore/README.md</c>). Returns and non-positive events are ignored. Every random choice flows from
-/// <see cref="RepeatExploreOptions.Seed"/>, so the same events in the same calls give bit-identical models.
+/// <see cref="ModelOptions.Seed"/>, so the same events in the same calls give bit-identical models.
 /// </para>
 /// </remarks>
 public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearner, IForgettingModel
@@ -89,7 +89,7 @@ public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearne
     /// path in one pass, so <c>m.Fit(a)</c> ends exactly where <c>new RepeatExplore(options).Update(a)</c> does.
     /// Exclusive: no other call may run at the same time.
     /// </remarks>
-    /// <exception cref="ArgumentOutOfRangeException">A count is negative or exceeds <see cref="RepeatExploreOptions.MaxUsers"/> or <see cref="RepeatExploreOptions.MaxItems"/> (nothing changes).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative or exceeds <see cref="ModelOptions.MaxUsers"/> or <see cref="ModelOptions.MaxItems"/> (nothing changes).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (the model is left part-way through the stream).</exception>
     public override void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -112,7 +112,7 @@ public sealed partial class RepeatExplore : Recommender, INegativeFeedbackLearne
     /// of <paramref name="newEvents"/> once (see the class remarks). Exclusive: no other call may run at the same time;
     /// snapshots taken before keep their answers.
     /// </remarks>
-    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="RepeatExploreOptions.MaxUsers"/> or <see cref="RepeatExploreOptions.MaxItems"/> (nothing changes).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count exceeds <see cref="ModelOptions.MaxUsers"/> or <see cref="ModelOptions.MaxItems"/> (nothing changes).</exception>
     public override void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         RecommenderGuard.Grown(userCount, itemCount, _users, _items, _options.MaxUsers, _options.MaxItems);

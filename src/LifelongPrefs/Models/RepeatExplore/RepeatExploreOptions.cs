@@ -1,7 +1,10 @@
 namespace LifelongPrefs.Models;
 
-/// <summary>Hyper-parameters of <see cref="RepeatExplore"/>; the defaults are the one setting used for every dataset.</summary>
-public sealed class RepeatExploreOptions
+/// <summary>
+/// Hyper-parameters of <see cref="RepeatExplore"/>; the defaults are the one setting used for every dataset. The seed
+/// (<see cref="ModelOptions.Seed"/>) draws the initial embeddings and every sampled negative.
+/// </summary>
+public sealed class RepeatExploreOptions : ModelOptions
 {
     /// <summary>Width of the user and item embeddings.</summary>
     /// <value>Default 64.</value>
@@ -38,18 +41,6 @@ public sealed class RepeatExploreOptions
     /// <value>Default 0.9.</value>
     public float Decay { get; init; } = 0.9f;
 
-    /// <summary>Seed of the initial embeddings and of every sampled negative.</summary>
-    /// <value>Default 42.</value>
-    public int Seed { get; init; } = 42;
-
-    /// <summary>The most users the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxUsers { get; init; } = 10_000_000;
-
-    /// <summary>The most items the model may grow to (checked before anything is allocated).</summary>
-    /// <value>Default 10,000,000.</value>
-    public int MaxItems { get; init; } = 10_000_000;
-
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
@@ -60,8 +51,7 @@ public sealed class RepeatExploreOptions
         ArgumentOutOfRangeException.ThrowIfNegative(OwnCandidates, nameof(OwnCandidates));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ContextItems, nameof(ContextItems));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CooccurrenceItems, nameof(CooccurrenceItems));
-        GrowthGuard.Limit(MaxUsers, nameof(MaxUsers));
-        GrowthGuard.Limit(MaxItems, nameof(MaxItems));
+        ValidateLimits();
         if (!(Decay > 0 && Decay < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(Decay), Decay, $"'{nameof(Decay)}' must lie strictly between 0 and 1.");

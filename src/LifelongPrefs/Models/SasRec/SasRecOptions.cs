@@ -33,6 +33,12 @@ public enum SasRecLoss
 /// </summary>
 public sealed class SasRecOptions : LearnedModelOptions
 {
+    /// <summary>Initialises the defaults; <see cref="LearnedModelOptions.BatchSize"/> is 128 and <see cref="LearnedModelOptions.LearningRate"/> 3e-3 here.</summary>
+    public SasRecOptions()
+        : base(batchSize: 128, learningRate: 3e-3f)
+    {
+    }
+
     /// <summary>Model width d (item and position embeddings, attention, feed-forward).</summary>
     /// <value>Default 64.</value>
     public int Dimensions { get; init; } = 64;
@@ -52,14 +58,6 @@ public sealed class SasRecOptions : LearnedModelOptions
     /// <summary>Dropout on the embeddings, the residual branches and the attention weights, in [0, 1).</summary>
     /// <value>Default 0.2.</value>
     public float Dropout { get; init; } = 0.2f;
-
-    /// <summary>Sequences per optimizer step.</summary>
-    /// <value>Default 128.</value>
-    public int BatchSize { get; init; } = 128;
-
-    /// <summary>Adam's learning rate.</summary>
-    /// <value>Default 3e-3.</value>
-    public float LearningRate { get; init; } = 3e-3f;
 
     /// <summary>The training objective.</summary>
     /// <value>Default <see cref="SasRecLoss.FullSoftmax"/>.</value>
@@ -82,7 +80,7 @@ public sealed class SasRecOptions : LearnedModelOptions
 
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxLength, nameof(MaxLength));
         RecommenderGuard.Rate(Dropout, nameof(Dropout));
-        ValidateBudget(LearningRate, BatchSize);
+        ValidateBudget();
 
         RecommenderGuard.Defined(Loss, nameof(Loss));
 

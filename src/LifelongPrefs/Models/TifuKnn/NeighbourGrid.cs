@@ -127,14 +127,4 @@ internal static class NeighbourModel
     /// </summary>
     internal static string WithObjective(string canonical, ValidationObjective objective) =>
         objective == ValidationObjective.AllItems ? canonical : canonical + "Objective=" + objective + "\n";
-
-    /// <summary>The option checks both models share.</summary>
-    internal static void Limits(int validationUsers, int maxUsers, int maxItems, ValidationObjective objective)
-    {
-        RecommenderGuard.Defined(objective, "Objective");
-
-        ArgumentOutOfRangeException.ThrowIfNegative(validationUsers, "ValidationUsers");
-        GrowthGuard.Limit(maxUsers, "MaxUsers");
-        GrowthGuard.Limit(maxItems, "MaxItems");
-    }
 }
