@@ -306,6 +306,36 @@ public class TrackerDriftTests(ITestOutputHelper output)
         Assert.NotEqual(scores[0], scores[2]);
     }
 
+    [Theory]
+    [InlineData(DriftDetectorKind.Adwin)]
+    [InlineData(DriftDetectorKind.PageHinkley)]
+    public async Task A_stream_without_basket_ids_is_tested_as_the_same_stream_with_one_basket_id_per_time_stamp(DriftDetectorKind kind)
+    {
+        // The library's basket rule: without a basket id, a user's events at one time stamp form one basket. So the drift
+        // test of a purchase (which ranks the basket as it starts, without its own earlier items, and counts the user's
+        // baskets for the segment) must come out the same whether the shop sends that basket's id or none.
+        var random = new Random(3);
+        var plain = new List<InteractionEvent>();
+        foreach (InteractionEvent e in Stream(seed: 5))
+        {
+            int extra = random.Next(3);   // 1–3 items per basket, bought at the same moment
+            for (int i = 0; i <= extra; i++)
+            {
+                plain.Add(i == 0 ? e : e with { ItemId = TrackerScenario.ItemId(random.Next(Categories * PerCategory)) });
+            }
+        }
+
+        List<InteractionEvent> withIds = [.. plain.Select(e => e with { BasketId = $"{e.UserId}@{e.Timestamp.UtcTicks}" })];
+        DriftOptions drift = Watching(kind);
+        using PreferenceTracker a = await Run(Options(drift), plain);
+        using PreferenceTracker b = await Run(Options(drift), withIds);
+
+        Assert.True(a.Statistics.DriftTests > plain.Count / 2, $"{a.Statistics.DriftTests} tested of {plain.Count}");
+        Assert.Equal(b.Statistics.DriftTests, a.Statistics.DriftTests);
+        Assert.NotEmpty(b.DriftHistory);   // the planted switch is found, so the comparison below covers detections
+        Assert.Equal(b.DriftHistory, a.DriftHistory);
+    }
+
     [Fact]
     public void A_users_history_before_an_event_survives_trimming_of_the_log()
     {

@@ -118,7 +118,7 @@ internal sealed partial class DriftMonitor
 
         ReadOnlySpan<Interaction> before = entry.Log!.Before(entry.Position, _maxHistory);
         int end = before.Length;
-        while (e.Basket >= 0 && end > 0 && before[end - 1].Basket == e.Basket)
+        while (end > 0 && before[end - 1].BasketKey == e.BasketKey)
         {
             end--;   // the basket's own earlier items: the test ranks the basket as it starts
         }
@@ -138,7 +138,7 @@ internal sealed partial class DriftMonitor
 
         for (int i = 0; i < before.Length; i++)
         {
-            if (i == 0 || before[i].Basket < 0 || before[i].Basket != before[i - 1].Basket)
+            if (i == 0 || before[i].BasketKey != before[i - 1].BasketKey)
             {
                 baskets++;
             }
