@@ -24,7 +24,7 @@ public sealed record InteractionEvent(
 
 /// <summary>Optional descriptive attributes of an item.</summary>
 /// <param name="Category">A category or department, if known.</param>
-/// <param name="Price">A list price, if known.</param>
+/// <param name="Price">A list price, if known: finite and not negative (the tracker rejects any other).</param>
 /// <param name="Text">A free-text description, if known.</param>
 public sealed record ItemAttributes(string? Category = null, float? Price = null, string? Text = null);
 

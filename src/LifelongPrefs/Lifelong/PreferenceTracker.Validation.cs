@@ -52,6 +52,11 @@ public sealed partial class PreferenceTracker
         }
 
         CheckText(evt.Attributes?.Text, $"{name}.{nameof(InteractionEvent.Attributes)}.{nameof(ItemAttributes.Text)}");
+        if (evt.Attributes?.Price is float price && !(float.IsFinite(price) && price >= 0f))
+        {
+            string field = $"{name}.{nameof(InteractionEvent.Attributes)}.{nameof(ItemAttributes.Price)}";
+            throw new ArgumentException($"'{field}' is {price}; it must be finite and not negative.", field);
+        }
 
         if (!Enum.IsDefined(evt.Kind))
         {

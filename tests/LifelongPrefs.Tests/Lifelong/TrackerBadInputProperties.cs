@@ -35,7 +35,8 @@ public class TrackerBadInputProperties
                 {
                     case 0:
                     case 1:
-                        tracker.Observe(new InteractionEvent(user, item, Time(rng, clock), Kind(rng), Number(rng), Math.Abs(Number(rng)) * (rng.Next(8) == 0 ? -1 : 1)));
+                        tracker.Observe(new InteractionEvent(user, item, Time(rng, clock), Kind(rng), Number(rng), Math.Abs(Number(rng)) * (rng.Next(8) == 0 ? -1 : 1),
+                            Attributes: rng.Next(4) == 0 ? new ItemAttributes(rng.Next(2) == 0 ? null : Id(rng, "c"), Number(rng)) : null));
                         break;
                     case 2:
                         RecommendationList list = tracker.Recommend(user, rng.Next(-3, 60), rng.Next(2) == 0 ? null : new RecommendOptions { Category = Id(rng, "c") });

@@ -127,6 +127,25 @@ public class TrackerItemTextTests
         Assert.Equal(2, tracker.Statistics.Items);
     }
 
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(-0.01f)]
+    public async Task A_price_that_is_not_finite_and_non_negative_is_rejected_and_changes_nothing(float price)
+    {
+        await using var tracker = new PreferenceTracker(new TrackerOptions { MicroBatchSize = 64, FlushInterval = Timeout.InfiniteTimeSpan, Dimensions = 8 }, null, null);
+        var evt = new InteractionEvent("u0", "i0", Start, EventKind.Purchase, Attributes: new ItemAttributes("c", price, "SOME ITEM"));
+        var e = Assert.Throws<ArgumentException>(() => tracker.Observe(evt));
+        Assert.Equal("evt.Attributes.Price", e.ParamName);
+        Assert.Contains(price.ToString(System.Globalization.CultureInfo.CurrentCulture), e.Message, StringComparison.Ordinal);
+        await tracker.FlushAsync();
+        Assert.Equal((0, 0L), (tracker.Statistics.Items, tracker.Statistics.EventsObserved));
+
+        tracker.Observe(evt with { Attributes = evt.Attributes! with { Price = 0f } });   // a free item is a price
+        await tracker.FlushAsync();
+        Assert.Equal((1, 1L), (tracker.Statistics.Items, tracker.Statistics.EventsObserved));
+    }
+
     [Fact]
     public void The_text_state_survives_a_checkpoint_and_the_continued_model_equals_the_uninterrupted_one()
     {
