@@ -15,8 +15,9 @@ namespace LifelongPrefs.Benchmarks;
 ///    the learner takes them, and reports the learner's throughput (events learned per second of the flush).
 /// 2. Observe under a paced load of R events/s for S seconds: each call is timed alone (<see cref="Stopwatch"/>), and for
 ///    every 100th event the time until the learner has published a version containing it (freshness).
-/// 3. Recommend top-10 through the facade (<see cref="PreferenceTracker.RecommendInto"/>) for random known users on one
-///    thread, then on two threads at once.
+/// 3. Recommend top-10 through the facade (<see cref="PreferenceTracker.RecommendInto"/>) on one thread, then on two at
+///    once, 4,000 calls per thread and round, timed apart for users with two or more purchases (the personalised path)
+///    and users with one (the cold-start path).
 /// Every random choice flows from seed 42.
 /// </remarks>
 internal static class TrackerLoad
@@ -44,9 +45,15 @@ internal static class TrackerLoad
         long ticks = start.UtcTicks;
         var batch = new List<InteractionEvent>(4096);
         int warm = users + (users / 10);
+        var repeat = new HashSet<int>(users / 5); // the users with a second purchase (warm-up or paced phase): the personalised readers
         for (int n = 0; n < warm; n++)
         {
             int u = n < users ? n : rng.Next(users);
+            if (n >= users)
+            {
+                repeat.Add(u);
+            }
+
             ticks += TimeSpan.TicksPerMillisecond;
             batch.Add(new InteractionEvent(User(u), Item(Popular(rng, items)), new DateTimeOffset(ticks, TimeSpan.Zero), EventKind.Purchase));
             if (batch.Count == batch.Capacity)
@@ -106,7 +113,9 @@ internal static class TrackerLoad
             }
 
             ticks += TimeSpan.TicksPerMillisecond;
-            var evt = new InteractionEvent(User(rng.Next(users)), Item(Popular(rng, items)), new DateTimeOffset(ticks, TimeSpan.Zero), EventKind.Purchase);
+            int paced = rng.Next(users);
+            repeat.Add(paced);
+            var evt = new InteractionEvent(User(paced), Item(Popular(rng, items)), new DateTimeOffset(ticks, TimeSpan.Zero), EventKind.Purchase);
             long before = Stopwatch.GetTimestamp();
             tracker.Observe(evt);
             long after = Stopwatch.GetTimestamp();
@@ -128,40 +137,50 @@ internal static class TrackerLoad
         Console.WriteLine($"Observe at {achieved:N0} events/s for {seconds} s: {Percentiles(latency, "µs")}");
         Console.WriteLine($"freshness (observed → learned and published), {freshness.Count} probes: {Percentiles([.. freshness], "ms")}");
 
-        // Recommend through the facade; personalised and cold-start answers are reported apart (most users of this
-        // load have one event and take the cold-start path).
-        // Each thread count runs twice: the first round includes the JIT's tier-up of the read path (a service's first
-        // seconds), the second is the steady state.
+        // Recommend through the facade, personalised and cold-start calls timed apart: the personalised readers are the
+        // users with a second purchase, the cold ones those with one (a one-event user takes the cold-start path). Each thread count runs twice: the first round includes the JIT's tier-up of the read path (a
+        // service's first seconds), the second is the steady state. The learner is idle here (everything is flushed), so
+        // every call reads the one published version.
+        int[] personalised = [.. repeat.Order()], single = [.. Enumerable.Range(0, users).Where(u => !repeat.Contains(u))];
         foreach ((int threads, string round) in new[] { (1, "first"), (1, "second"), (2, "first"), (2, "second") })
         {
-            const int callsPerThread = 4000;
-            var per = new double[threads * callsPerThread];
-            var cold = new bool[per.Length];
-            var runners = Enumerable.Range(0, threads).Select(t => new Thread(() =>
-            {
-                var r = new Random(100 + t + (round == "first" ? 0 : 1_000)); // other users in the second round
-                var buffer = new Recommendation[10];
-                for (int c = 0; c < callsPerThread; c++)
-                {
-                    string user = User(r.Next(users));
-                    long b = Stopwatch.GetTimestamp();
-                    tracker.RecommendInto(user, buffer, null);
-                    per[(t * callsPerThread) + c] = (Stopwatch.GetTimestamp() - b) * 1e3 / Stopwatch.Frequency;
-                    cold[(t * callsPerThread) + c] = tracker.Recommend(user, 1).IsColdStart; // untimed: which path answered
-                }
-            })).ToList();
-            runners.ForEach(r => r.Start());
-            runners.ForEach(r => r.Join());
-
-            // Throughput from the timed calls only (the classifying call after each is left out): the busiest thread's time.
-            double wall = Enumerable.Range(0, threads).Max(t => per.Skip(t * callsPerThread).Take(callsPerThread).Sum()) / 1e3;
-            double[] personal = [.. per.Where((_, i) => !cold[i])], coldStart = [.. per.Where((_, i) => cold[i])];
-            Console.WriteLine($"Recommend top-10 of {items:N0}, {threads} thread(s), {round} {callsPerThread:N0} calls per thread: {per.Length / wall:N0} calls/s; all {Percentiles(per, "ms")}");
-            Console.WriteLine($"  personalised: {(personal.Length > 0 ? Percentiles(personal, "ms") : "none")}");
-            Console.WriteLine($"  cold start:   {(coldStart.Length > 0 ? Percentiles(coldStart, "ms") : "none")}");
+            ReadPhase(tracker, items, threads, round, "personalised", r => User(personalised[r.Next(personalised.Length)]), expectCold: false);
+            ReadPhase(tracker, items, threads, round, "cold start", r => User(single[r.Next(single.Length)]), expectCold: true);
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Times <c>threads × 4,000</c> <see cref="PreferenceTracker.RecommendInto"/> calls (top-10) for the users
+    /// <paramref name="draw"/> picks, and checks afterwards, untimed, that each took the path the phase is named for.
+    /// </summary>
+    private static void ReadPhase(PreferenceTracker tracker, int items, int threads, string round, string path, Func<Random, string> draw, bool expectCold)
+    {
+        const int callsPerThread = 4000;
+        var per = new double[threads * callsPerThread];
+        var asked = new string[per.Length];
+        var runners = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var r = new Random(100 + t + (round == "first" ? 0 : 1_000) + (expectCold ? 10_000 : 0)); // other users in each round
+            var buffer = new Recommendation[10];
+            for (int c = 0; c < callsPerThread; c++)
+            {
+                string user = draw(r);
+                long b = Stopwatch.GetTimestamp();
+                tracker.RecommendInto(user, buffer, null);
+                per[(t * callsPerThread) + c] = (Stopwatch.GetTimestamp() - b) * 1e3 / Stopwatch.Frequency;
+                asked[(t * callsPerThread) + c] = user;
+            }
+        })).ToList();
+        runners.ForEach(r => r.Start());
+        runners.ForEach(r => r.Join());
+
+        // Throughput from the timed calls only: the busiest thread's time.
+        double wall = Enumerable.Range(0, threads).Max(t => per.Skip(t * callsPerThread).Take(callsPerThread).Sum()) / 1e3;
+        int otherPath = asked.Distinct().Count(u => tracker.Recommend(u, 1).IsColdStart != expectCold);
+        Console.WriteLine($"Recommend top-10 of {items:N0}, {path}, {threads} thread(s), {round} round: {per.Length / wall:N0} calls/s; "
+            + $"{Percentiles(per, "ms")}{(otherPath > 0 ? $"; {otherPath} users took the other path" : "")}");
     }
 
     private static int probeCount;
