@@ -23,7 +23,7 @@ public abstract class LearnedModelOptions : ModelOptions
     /// <value>The model's own default: BPR-MF 1,024, PropensityMLP and RepeatAware 512, SASRec 128, GRU4Rec 32.</value>
     public int BatchSize { get; init; }
 
-    /// <summary>Adam's learning rate; positive and finite.</summary>
+    /// <summary>Adam's learning rate; in (0, 1] (Adam moves a parameter by about this much per step, so a larger rate diverges).</summary>
     /// <value>The model's own default: BPR-MF 0.01, GRU4Rec 5e-3, PropensityMLP, SASRec and RepeatAware 3e-3.</value>
     public float LearningRate { get; init; }
 

@@ -23,8 +23,8 @@ internal static class RecommenderGuard
 
     /// <summary>
     /// The checks every learned model's options share, under the option names they all use: the epoch cap and update
-    /// passes (non-negative), patience (positive), validation users (non-negative), the growth limits and a positive,
-    /// finite learning rate.
+    /// passes (non-negative), patience (positive), validation users (non-negative), the growth limits and a learning
+    /// rate in (0, 1] (see <see cref="LearningRate"/>).
     /// </summary>
     internal static void TrainingBudget(int maxEpochs, int updateEpochs, int patience, int validationUsers, int maxUsers,
         int maxItems, float learningRate)
@@ -35,7 +35,21 @@ internal static class RecommenderGuard
         ArgumentOutOfRangeException.ThrowIfNegative(validationUsers, "ValidationUsers");
         GrowthGuard.Limit(maxUsers, "MaxUsers");
         GrowthGuard.Limit(maxItems, "MaxItems");
-        PositiveFinite(learningRate, "LearningRate");
+        LearningRate(learningRate, "LearningRate");
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="value"/> is a learning rate in (0, 1]. Every model steps with Adam, whose step per
+    /// parameter is bounded by about the learning rate whatever the gradient (Kingma and Ba, ICLR 2015, section 2.1),
+    /// so a rate of at most 1 keeps every parameter finite, while a huge one (1e30 passed the old "positive, finite"
+    /// check) overflows the weights to infinity and then NaN in one or two steps.
+    /// </summary>
+    internal static void LearningRate(float value, string name)
+    {
+        if (!(value > 0f) || !(value <= 1f))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"'{name}' must be in (0, 1] but was {value}.");
+        }
     }
 
     /// <summary>Throws unless <paramref name="value"/> is a defined member of its enum (a loss, say).</summary>

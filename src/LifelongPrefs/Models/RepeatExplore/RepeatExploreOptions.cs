@@ -11,11 +11,11 @@ public sealed class RepeatExploreOptions : ModelOptions
     public int Dimensions { get; init; } = 64;
 
     /// <summary>Adam's learning rate for the embedding rows (lazy: only the rows a step touches move).</summary>
-    /// <value>Default 0.01.</value>
+    /// <value>Default 0.01; in (0, 1].</value>
     public float LearningRate { get; init; } = 0.01f;
 
     /// <summary>Adam's learning rate for the gate's weights.</summary>
-    /// <value>Default 3e-4 (the gate sees every basket; a faster rate makes it chase the latest ones).</value>
+    /// <value>Default 3e-4 (the gate sees every basket; a faster rate makes it chase the latest ones); in (0, 1].</value>
     public float GateLearningRate { get; init; } = 3e-4f;
 
     /// <summary>
@@ -45,8 +45,8 @@ public sealed class RepeatExploreOptions : ModelOptions
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Dimensions, nameof(Dimensions));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Dimensions, 4096, nameof(Dimensions));
-        RecommenderGuard.PositiveFinite(LearningRate, nameof(LearningRate));
-        RecommenderGuard.PositiveFinite(GateLearningRate, nameof(GateLearningRate));
+        RecommenderGuard.LearningRate(LearningRate, nameof(LearningRate));
+        RecommenderGuard.LearningRate(GateLearningRate, nameof(GateLearningRate));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
         ArgumentOutOfRangeException.ThrowIfNegative(OwnCandidates, nameof(OwnCandidates));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ContextItems, nameof(ContextItems));
