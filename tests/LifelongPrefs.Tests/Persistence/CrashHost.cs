@@ -8,7 +8,8 @@ namespace LifelongPrefs.Tests.Persistence;
 /// <summary>
 /// The child process of the crash test: the test assembly started again with <c>--crash-host</c> (so no extra project
 /// is built). It runs a persisted tracker over an events file with flush-every-record, checkpoints every K events,
-/// prints each acknowledged event's number, and stalls (for the parent to kill it) at a named crash point.
+/// prints each acknowledged event's number, and stalls (for the parent to kill it) at a named crash point; the last
+/// argument names the learner (<see cref="CrashRecoveryTests.Learner"/>).
 /// </summary>
 internal static class CrashHost
 {
@@ -19,9 +20,9 @@ internal static class CrashHost
     /// <summary>The assembly's entry point; as a test library it does nothing unless started with <see cref="Flag"/>.</summary>
     public static int Main(string[] args)
     {
-        if (args.Length != 5 || args[0] != Flag)
+        if (args.Length != 6 || args[0] != Flag)
         {
-            Console.Error.WriteLine($"usage: {Flag} <events file> <directory> <checkpoint every> <crash point name or none> <crash point occurrence>");
+            Console.Error.WriteLine($"usage: {Flag} <events file> <directory> <checkpoint every> <crash point:occurrence or none> <learner: default or continual>");
             return 2;
         }
 
@@ -42,7 +43,7 @@ internal static class CrashHost
             };
         }
 
-        using PreferenceTracker tracker = PreferenceTracker.Open(CrashRecoveryTests.Options(args[2], JournalFlushPolicy.EveryRecord));
+        using var tracker = new PreferenceTracker(CrashRecoveryTests.Options(args[2], JournalFlushPolicy.EveryRecord), CrashRecoveryTests.Learner(args[5]), null);
         for (int i = 0; i < events.Count; i++)
         {
             tracker.Observe(events[i]);
