@@ -6,9 +6,19 @@ namespace LifelongPrefs.Lifelong;
 public sealed partial class PreferenceTracker
 {
     /// <summary>The tracker's canonical options: its own properties plus the nested drift and continual options.</summary>
-    private string CanonicalOptions() =>
-        OptionsFingerprint.Canonical(_options) + "Drift:\n" + OptionsFingerprint.Canonical(_options.Drift)
-        + "Continual:\n" + OptionsFingerprint.Canonical(_options.Continual);
+    private string CanonicalOptions() => BoundOptions() + OptionsFingerprint.Canonical(_options.Continual);
+
+    /// <summary>The canonical options up to the continual ones, which bind a checkpoint only when the learner applies them.</summary>
+    private string BoundOptions() => OptionsFingerprint.Canonical(_options) + "Drift:\n" + OptionsFingerprint.Canonical(_options.Drift) + "Continual:\n";
+
+    /// <summary>
+    /// The header a checkpoint must match: all the options with a <see cref="ContinualLearner"/>; without one, the
+    /// continual options are not used, so a checkpoint saved under other values of them (another release's defaults) loads.
+    /// </summary>
+    private ModelStateHeader CheckpointHeader() => new(ModelTypeId.Tracker, 1, CanonicalOptions())
+    {
+        BindingPrefix = _model is ContinualLearner ? null : BoundOptions(),
+    };
 
     /// <summary>
     /// The producer side of the tracker copied under its write lock (histories, id maps, queued entries), and a writer
@@ -23,7 +33,7 @@ public sealed partial class PreferenceTracker
         /// <summary>Copies the producer-side state (write lock held, learner parked).</summary>
         internal static TrackerSnapshot Capture(PreferenceTracker t, long journalNext)
         {
-            var w = new ModelStateWriter(new ModelStateHeader(ModelTypeId.Tracker, 1, t.CanonicalOptions()));
+            var w = new ModelStateWriter(t.CheckpointHeader());
             int users = t._users.Count, items = t._items.Count;
             w.AddLong("journal.next", journalNext);
             w.AddLongs("tracker.counters", [t._streamTicks, t._observed, t._feedback, t._nextBasket, t._catalogChanges, users, items]);
@@ -76,7 +86,7 @@ public sealed partial class PreferenceTracker
         {
             try
             {
-                ModelStateReader r = ModelStateReader.Read(stream, new ModelStateHeader(ModelTypeId.Tracker, 1, t.CanonicalOptions()), "tracker");
+                ModelStateReader r = ModelStateReader.Read(stream, t.CheckpointHeader(), "tracker");
                 long journalNext = r.Long("journal.next");
                 r.Require(journalNext >= 0, $"journal position {journalNext}");
                 long[] c = r.Longs("tracker.counters", 7);

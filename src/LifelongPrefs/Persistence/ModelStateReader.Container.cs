@@ -315,8 +315,14 @@ internal sealed partial class ModelStateReader
             {
                 string saved = _sections.TryGetValue(ModelStateWriter.OptionsSection, out Section? text) && text.Data is byte[] b
                     ? Encoding.UTF8.GetString(b) : string.Empty;
-                throw new ModelStateException(
-                    $"The {model} state was saved with other options (fingerprint {_fingerprint:x16}, this model {expected.Fingerprint:x16}): {OptionsFingerprint.Difference(saved, expected.Options)}.");
+                // Only the text the saved fingerprint was taken of may vouch for the state; its unused tail may differ.
+                bool boundPartMatches = expected.BindingPrefix is { } prefix && OptionsFingerprint.Of(saved) == _fingerprint
+                    && saved.StartsWith(prefix, StringComparison.Ordinal);
+                if (!boundPartMatches)
+                {
+                    throw new ModelStateException(
+                        $"The {model} state was saved with other options (fingerprint {_fingerprint:x16}, this model {expected.Fingerprint:x16}): {OptionsFingerprint.Difference(saved, expected.Options)}.");
+                }
             }
 
             if (!_sections.TryGetValue(ModelStateWriter.OptionsSection, out Section? options) || options.Kind != SectionKind.Utf8)

@@ -59,6 +59,15 @@ internal readonly record struct ModelStateHeader(ModelTypeId Type, int StateForm
     /// </summary>
     internal int OldestStateFormat { get; init; }
 
+    /// <summary>
+    /// Gets or initialises the start of <see cref="Options"/> that binds a saved state, or null (the default) when all of
+    /// it does. A state whose fingerprint differs still loads when its own options text (the one its fingerprint was
+    /// taken of) starts with this prefix: the rest names options the loading model does not use, such as a tracker's
+    /// <c>Continual:</c> section while its learner applies no continual strategy, so a change of their defaults must not
+    /// orphan its checkpoints.
+    /// </summary>
+    internal string? BindingPrefix { get; init; }
+
     /// <summary>Gets the fingerprint of <see cref="Options"/>.</summary>
     internal ulong Fingerprint => OptionsFingerprint.Of(Options);
 

@@ -87,26 +87,11 @@ internal sealed class OnlineEwc : IGradientHook
                     t.Stamp[row] = _update - 1;
                 }
 
-                // (n·g)² into this update's sum, unless the gradient is not finite (the optimizer skips that step).
-                Span<float> g = gradient.Slice(start, width), scaled = t.Scratch, coefficient = t.Coefficient;
-                TensorPrimitives.Multiply(g, (float)n, scaled);
-                if (double.IsFinite(TensorPrimitives.SumOfSquares(scaled)))
-                {
-                    Span<float> sum = t.Accumulated.AsSpan(start, width);
-                    TensorPrimitives.MultiplyAdd(scaled, scaled, sum, sum);
-                    TensorPrimitives.Min(sum, float.MaxValue, sum);
-                }
-
-                if (Penalise && _strength > 0f)
-                {
-                    // g += c·(θ − θ*), c = min(λ·F, cap); the penalty adds c·(θ − θ*)².
-                    TensorPrimitives.Subtract(value.Slice(start, width), t.Anchor.AsSpan(start, width), scaled);
-                    TensorPrimitives.Multiply(t.Fisher.AsSpan(start, width), _strength, coefficient);
-                    TensorPrimitives.Min(coefficient, MaxCoefficient, coefficient);
-                    TensorPrimitives.Multiply(coefficient, scaled, coefficient);
-                    penalty += TensorPrimitives.Dot(coefficient, scaled);
-                    TensorPrimitives.Add(g, coefficient, g);
-                }
+                // (n·g)² into this update's sum, unless the gradient is not finite (the optimizer skips that step);
+                // then g += c·(θ − θ*), c = min(λ·F, cap), and the penalty adds c·(θ − θ*)².
+                penalty += EwcRowKernel.Apply(gradient.Slice(start, width), value.Slice(start, width), t.Anchor.AsSpan(start, width),
+                    t.Fisher.AsSpan(start, width), t.Accumulated.AsSpan(start, width), n, _strength, MaxCoefficient, Penalise && _strength > 0f,
+                    t.Scratch, t.Coefficient);
             }
         }
 
