@@ -315,8 +315,15 @@ internal sealed partial class ModelStateReader
             {
                 string saved = _sections.TryGetValue(ModelStateWriter.OptionsSection, out Section? text) && text.Data is byte[] b
                     ? Encoding.UTF8.GetString(b) : string.Empty;
-                throw new ModelStateException(
-                    $"The {model} state was saved with other options (fingerprint {_fingerprint:x16}, this model {expected.Fingerprint:x16}): {OptionsFingerprint.Difference(saved, expected.Options)}.");
+
+                // Options that only steer later steps may differ, when the saved text is the one the header fingerprinted.
+                bool tolerated = expected.ToleratedOptions is { Count: > 0 } names && OptionsFingerprint.Of(saved) == _fingerprint
+                    && OptionsFingerprint.AgreeExcept(saved, expected.Options, names);
+                if (!tolerated)
+                {
+                    throw new ModelStateException(
+                        $"The {model} state was saved with other options (fingerprint {_fingerprint:x16}, this model {expected.Fingerprint:x16}): {OptionsFingerprint.Difference(saved, expected.Options)}.");
+                }
             }
 
             if (!_sections.TryGetValue(ModelStateWriter.OptionsSection, out Section? options) || options.Kind != SectionKind.Utf8)
