@@ -315,10 +315,14 @@ internal sealed partial class ModelStateReader
             {
                 string saved = _sections.TryGetValue(ModelStateWriter.OptionsSection, out Section? text) && text.Data is byte[] b
                     ? Encoding.UTF8.GetString(b) : string.Empty;
-                // Only the text the saved fingerprint was taken of may vouch for the state; its unused tail may differ.
-                bool boundPartMatches = expected.BindingPrefix is { } prefix && OptionsFingerprint.Of(saved) == _fingerprint
-                    && saved.StartsWith(prefix, StringComparison.Ordinal);
-                if (!boundPartMatches)
+                // Only the text the saved fingerprint was taken of may vouch for the state. Its unused tail may differ
+                // (BindingPrefix: a tracker whose learner applies no continual strategy), and so may options that only
+                // steer later steps (ToleratedOptions).
+                bool genuine = OptionsFingerprint.Of(saved) == _fingerprint;
+                bool boundPartMatches = genuine && expected.BindingPrefix is { } prefix && saved.StartsWith(prefix, StringComparison.Ordinal);
+                bool tolerated = genuine && expected.ToleratedOptions is { Count: > 0 } names
+                    && OptionsFingerprint.AgreeExcept(saved, expected.Options, names);
+                if (!boundPartMatches && !tolerated)
                 {
                     throw new ModelStateException(
                         $"The {model} state was saved with other options (fingerprint {_fingerprint:x16}, this model {expected.Fingerprint:x16}): {OptionsFingerprint.Difference(saved, expected.Options)}.");

@@ -68,6 +68,13 @@ internal readonly record struct ModelStateHeader(ModelTypeId Type, int StateForm
     /// </summary>
     internal string? BindingPrefix { get; init; }
 
+    /// <summary>
+    /// Gets or initialises the options (by name) whose saved values may differ from the model's: a state that differs from
+    /// <see cref="Options"/> only in these loads (<see cref="ToleratedOnLoadAttribute"/>); <see langword="null"/>, the
+    /// default, tolerates none.
+    /// </summary>
+    internal IReadOnlyCollection<string>? ToleratedOptions { get; init; }
+
     /// <summary>Gets the fingerprint of <see cref="Options"/>.</summary>
     internal ulong Fingerprint => OptionsFingerprint.Of(Options);
 

@@ -92,6 +92,33 @@ internal static class OptionsFingerprint
         return differences.Count == 0 ? "the options texts differ" : string.Join("; ", differences.Take(8));
     }
 
+    /// <summary>Returns the names of <typeparamref name="T"/>'s public instance properties marked <see cref="ToleratedOnLoadAttribute"/>.</summary>
+    /// <typeparam name="T">The options type.</typeparam>
+    /// <returns>The names (in no particular order).</returns>
+    internal static string[] Tolerated<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>() =>
+        [.. typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.IsDefined(typeof(ToleratedOnLoadAttribute), inherit: true)).Select(p => p.Name)];
+
+    /// <summary>
+    /// Whether two canonical texts list the same options with the same values once the <paramref name="tolerated"/>
+    /// names are set aside (each may then hold them with any value, or not at all).
+    /// </summary>
+    /// <param name="saved">The text in the state.</param>
+    /// <param name="current">The text of the loading model's options.</param>
+    /// <param name="tolerated">The option names whose values may differ.</param>
+    /// <returns><see langword="true"/> when the rest agrees exactly.</returns>
+    internal static bool AgreeExcept(string saved, string current, IReadOnlyCollection<string> tolerated)
+    {
+        Dictionary<string, string> before = Parse(saved), after = Parse(current);
+        foreach (string name in tolerated)
+        {
+            before.Remove(name);
+            after.Remove(name);
+        }
+
+        return before.Count == after.Count && before.All(p => after.TryGetValue(p.Key, out string? value) && value == p.Value);
+    }
+
     private static Dictionary<string, string> Parse(string text)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -135,5 +162,17 @@ internal sealed class NotFingerprintedAttribute : Attribute
 /// </summary>
 [AttributeUsage(AttributeTargets.Property, Inherited = true)]
 internal sealed class OmittedWhenNullAttribute : Attribute
+{
+}
+
+/// <summary>
+/// Lets a state saved under another value of this option load (it stays in the fingerprint text, so the state still
+/// names the value it was saved with): for options that steer only how later steps learn or how much of a history a
+/// score reads — a window length, a number of sampled negatives — so the saved tables mean the same whatever their
+/// value, and the loading model simply goes on with its own. This is what lets such an option's default change
+/// without making every saved state unreadable.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property, Inherited = true)]
+internal sealed class ToleratedOnLoadAttribute : Attribute
 {
 }

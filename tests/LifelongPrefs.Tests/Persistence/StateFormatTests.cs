@@ -120,6 +120,53 @@ public class StateFormatTests
     }
 
     [Fact]
+    public void A_RepeatExplore_state_loads_under_other_window_and_sample_sizes_but_not_under_another_width()
+    {
+        // The checked-in state was saved with 3 negatives, 2 own candidates, 2 context and 3 co-occurrence items.
+        byte[] fixture = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Persistence", "Fixtures", "repeat-explore.llpf"));
+        var pinned = (RepeatExplore)StateModels.Create("repeat-explore");
+        pinned.Load(new MemoryStream(fixture));
+
+        // Other sample sizes change only later steps: the loaded model scores exactly like the pinned one.
+        var samples = new RepeatExplore(new RepeatExploreOptions { Dimensions = 4, Negatives = 7, OwnCandidates = 5, ContextItems = 2, CooccurrenceItems = 3, Seed = 11 });
+        samples.Load(new MemoryStream(fixture));
+        Assert.Equal(StateModels.AllScores(pinned), StateModels.AllScores(samples));
+
+        // Other windows load too; every section but the options text is the saved one, and the options are the loading model's.
+        var windows = new RepeatExplore(new RepeatExploreOptions { Dimensions = 4, Negatives = 3, OwnCandidates = 2, ContextItems = 9, CooccurrenceItems = 8, Seed = 11 });
+        windows.Load(new MemoryStream(fixture));
+        StateFile saved = StateFile.Parse(StateModels.Saved(pinned)), resaved = StateFile.Parse(StateModels.Saved(windows));
+        Assert.Equal(saved.Sections.Select(e => e.Name), resaved.Sections.Select(e => e.Name));
+        foreach ((StateFile.Entry a, StateFile.Entry b) in saved.Sections.Zip(resaved.Sections).Where(p => p.First.Name != "options"))
+        {
+            Assert.Equal(a.Data, b.Data);
+        }
+
+        Assert.Contains("ContextItems=9\n", System.Text.Encoding.UTF8.GetString(resaved.Sections.Single(e => e.Name == "options").Data), StringComparison.Ordinal);
+
+        // A width or a seed is no window: rejected, naming it, even when a tolerated option differs as well.
+        var wide = new RepeatExplore(new RepeatExploreOptions { Dimensions = 8, Negatives = 7, OwnCandidates = 2, ContextItems = 2, CooccurrenceItems = 3, Seed = 11 });
+        byte[] before = StateModels.Saved(wide);
+        var error = Assert.Throws<ModelStateException>(() => wide.Load(new MemoryStream(fixture)));
+        Assert.Contains("Dimensions: saved 4, this model 8", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, StateModels.Saved(wide));
+        var reseeded = new RepeatExplore(new RepeatExploreOptions { Dimensions = 4, Negatives = 3, OwnCandidates = 2, ContextItems = 2, CooccurrenceItems = 3, Seed = 12 });
+        Assert.Contains("Seed: saved 11, this model 12", Assert.Throws<ModelStateException>(() => reseeded.Load(new MemoryStream(fixture))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_agree_except_the_tolerated_names_only_when_everything_else_matches()
+    {
+        const string Saved = "A=1\nB=2\nC=3\n";
+        Assert.True(OptionsFingerprint.AgreeExcept(Saved, "A=1\nB=9\nC=3\n", ["B"]));
+        Assert.True(OptionsFingerprint.AgreeExcept(Saved, "A=1\nC=3\n", ["B"]));          // a tolerated option may be absent on one side
+        Assert.False(OptionsFingerprint.AgreeExcept(Saved, "A=1\nB=9\nC=4\n", ["B"]));   // C differs
+        Assert.False(OptionsFingerprint.AgreeExcept(Saved, "A=1\nB=2\n", ["B"]));          // C missing
+        Assert.False(OptionsFingerprint.AgreeExcept(Saved, "A=1\nB=2\nC=3\nD=4\n", ["B"])); // D added
+        Assert.Equal(["ContextItems", "CooccurrenceItems", "Negatives", "OwnCandidates"], OptionsFingerprint.Tolerated<RepeatExploreOptions>().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void A_small_state_claiming_ten_million_items_is_rejected_before_allocating_them()
     {
         StateFile file = StateFile.Parse(StateModels.Saved(StateModels.Fitted("sasrec")));

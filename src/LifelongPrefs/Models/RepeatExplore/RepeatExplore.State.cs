@@ -2,7 +2,11 @@ namespace LifelongPrefs.Models;
 
 public sealed partial class RepeatExplore
 {
-    private protected override ModelStateHeader StateHeader => new(ModelTypeId.RepeatExplore, 1, OptionsFingerprint.Canonical(_options));
+    // The window and sample sizes (ToleratedOnLoad) may differ from the saved ones: the tables mean the same under any.
+    private static readonly string[] ToleratedOptions = OptionsFingerprint.Tolerated<RepeatExploreOptions>();
+
+    private protected override ModelStateHeader StateHeader =>
+        new(ModelTypeId.RepeatExplore, 1, OptionsFingerprint.Canonical(_options)) { ToleratedOptions = ToleratedOptions };
 
     /// <inheritdoc/>
     /// <remarks>

@@ -22,19 +22,34 @@ public sealed class RepeatExploreOptions : ModelOptions
     /// Negative items drawn per basket, shared by its targets (the sampled softmax and the gate), in proportion to
     /// recent purchases with a 10% uniform share and weighted by the inverse of their probability (log-Q correction).
     /// </summary>
+    /// <remarks>
+    /// A state saved under another value loads (the tables do not depend on it) and goes on learning with this one.
+    /// </remarks>
     /// <value>Default 64.</value>
+    [ToleratedOnLoad]
     public int Negatives { get; init; } = 64;
 
     /// <summary>The user's own earlier items that enter the gate's softmax per basket (sampled when the user has more).</summary>
+    /// <remarks>A state saved under another value loads and goes on learning with this one.</remarks>
     /// <value>Default 256.</value>
+    [ToleratedOnLoad]
     public int OwnCandidates { get; init; } = 256;
 
     /// <summary>The user's most recent distinct items whose input embeddings are averaged into the user vector.</summary>
-    /// <value>Default 20.</value>
-    public int ContextItems { get; init; } = 20;
+    /// <remarks>
+    /// A state saved under another value loads (the tables do not depend on it) and goes on with this one. The window
+    /// decides how much of a user's past the exploration score sees: 20 distinct items are about one Online Retail
+    /// basket (21 lines on average), while what a customer goes on to explore over a month follows more of their history.
+    /// </remarks>
+    /// <value>Default 100 (20 until 2026-12-03: on Online Retail 100 raised the monthly new-item NDCG@20 from 0.0935 to
+    /// 0.1007 and next-basket explore from 0.0797 to 0.0905; 200 and 1,000 gave no more).</value>
+    [ToleratedOnLoad]
+    public int ContextItems { get; init; } = 100;
 
     /// <summary>The user's most recent distinct items whose co-occurrence rows feed the co-occurrence score.</summary>
+    /// <remarks>A state saved under another value loads and goes on with this one.</remarks>
     /// <value>Default 50.</value>
+    [ToleratedOnLoad]
     public int CooccurrenceItems { get; init; } = 50;
 
     /// <summary>Per-basket decay of the time-decayed purchase frequency, in (0, 1).</summary>
