@@ -287,14 +287,14 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
             if (_cooccurrence.Length < items)
             {
                 _cooccurrence = new float[items];
-                _touched = new int[items];
+                _touched = new int[items + 1]; // every item, plus the slot AddRowTo writes before it decides
                 _touchedCount = 0;
             }
 
             return _cooccurrence.AsSpan(0, items);
         }
 
-        /// <summary>Gets the buffer in which a call lists the entries of the co-occurrence buffer it made non-zero (as many as the catalog).</summary>
+        /// <summary>Gets the buffer in which a call lists the entries of the co-occurrence buffer it made non-zero (one more than the catalog).</summary>
         internal Span<int> Touched => _touched;
 
         /// <summary>Sets how many entries of <see cref="Touched"/> the call listed (<see cref="Reset"/> clears them).</summary>
