@@ -288,6 +288,7 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
             {
                 _cooccurrence = new float[items];
                 _touched = new int[items + 1]; // every item, plus the slot AddRowTo writes before it decides
+                Logs = new float[items];
                 _touchedCount = 0;
             }
 
@@ -302,6 +303,12 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
         {
             set => _touchedCount = value;
         }
+
+        /// <summary>Gets a buffer as long as the catalog for the touched entries' logs (int8 path).</summary>
+        internal float[] Logs { get; private set; } = [];
+
+        /// <summary>Gets the entries the call listed in <see cref="Touched"/>.</summary>
+        internal ReadOnlySpan<int> TouchedEntries => _touched.AsSpan(0, _touchedCount);
 
         internal void Reset(int items)
         {
