@@ -18,6 +18,11 @@ internal static class Program
             return TrackerLoad.Run(args);
         }
 
+        if (args.Contains(RecommendParts.Switch, StringComparer.OrdinalIgnoreCase))
+        {
+            return RecommendParts.Run(args);
+        }
+
         if (args.Contains(TrackerMemory.Switch, StringComparer.OrdinalIgnoreCase))
         {
             return TrackerMemory.Run(args);

@@ -5,6 +5,7 @@ using BenchmarkDotNet.Configs;
 using LifelongPrefs.Data;
 using LifelongPrefs.Lifelong;
 using LifelongPrefs.Models;
+using LifelongPrefs.Tensors;
 
 namespace LifelongPrefs.Benchmarks;
 
@@ -14,7 +15,9 @@ namespace LifelongPrefs.Benchmarks;
 /// item, a cleared co-occurrence buffer; the baseline), the fused fp32 pass that replaced it (over the version's
 /// 256-row segments), and the int8 pass with its exact re-ranking of 200 candidates; then
 /// <see cref="PreferenceTracker.RecommendInto"/> with each <see cref="ItemTablePrecision"/>; and what a version's
-/// first call pays when none of its segments can be taken from the previous version's tables (a full build).
+/// first call pays when none of its segments can be taken from the previous version's tables (a full build); and the
+/// floors: each table streamed through its dot-product kernel with no other work. Per-call percentiles of the same rows,
+/// interleaved in one process: <see cref="RecommendParts"/>.
 /// </summary>
 /// <remarks>
 /// Two trackers are fed the same 60,000 purchases (2,000 users with 30 each over 100,000 registered items, half of
@@ -35,6 +38,27 @@ public class TrackerRecommendBenchmarks
     private int[] _users = [];
     private readonly float[] _scores = new float[Items];
     private readonly Recommendation[] _buffer = new Recommendation[10];
+    private readonly float[] _h = [.. Enumerable.Range(0, Dimensions).Select(j => MathF.Sin(j))];
+    private readonly sbyte[] _levels = [.. Enumerable.Range(0, Dimensions).Select(j => (sbyte)((j * 37 % 255) - 127))];
+    private readonly int[] _sums = new int[256];
+
+    /// <summary>Gets the fp32 tracker (for <see cref="RecommendParts"/>, after <see cref="Setup"/>).</summary>
+    internal PreferenceTracker Exact => _exact;
+
+    /// <summary>Gets the int8 tracker.</summary>
+    internal PreferenceTracker Quantized => _quantized;
+
+    /// <summary>Gets the fp32 tracker's scorer.</summary>
+    internal RepeatExploreScorer Scorer => _scorer;
+
+    /// <summary>Gets the shop ids of the users the calls ask for.</summary>
+    internal string[] UserIds => _userIds;
+
+    /// <summary>Gets their dense indices.</summary>
+    internal int[] DenseUsers => _users;
+
+    /// <summary>Gets their histories as the tracker passes them.</summary>
+    internal Interaction[][] Histories => _histories;
 
     /// <summary>Feeds both trackers and waits until they have learned everything.</summary>
     [GlobalSetup]
@@ -106,6 +130,39 @@ public class TrackerRecommendBenchmarks
         }
 
         return _scores[0];
+    }
+
+    /// <summary>The fp32 floor: the version's segment table streamed through <see cref="Kernels.RowDots"/> alone (no other work).</summary>
+    [Benchmark(OperationsPerInvoke = Calls)]
+    public float StreamFp32Table()
+    {
+        Fp32ItemTable table = _scorer.Fp32Table;
+        for (int c = 0; c < Calls; c++)
+        {
+            for (int s = 0, at = 0; at < Items; s++, at += 256)
+            {
+                int m = Math.Min(256, Items - at);
+                Kernels.RowDots(table.Weights[s].AsSpan(0, m * Dimensions), Dimensions, m, Dimensions, _h, _scores.AsSpan(at, m));
+            }
+        }
+
+        return _scores[0];
+    }
+
+    /// <summary>The int8 floor: the version's int8 table streamed through <see cref="Kernels.Int8BlockDots"/> alone.</summary>
+    [Benchmark(OperationsPerInvoke = Calls)]
+    public int StreamInt8Table()
+    {
+        Int8ItemTable table = _scorer.Int8Table;
+        for (int c = 0; c < Calls; c++)
+        {
+            foreach (QuantizedSegment segment in table.Segments)
+            {
+                Kernels.Int8BlockDots(segment.Packed, _levels, Dimensions / 4, _sums.AsSpan(0, segment.Rows));
+            }
+        }
+
+        return _sums[0];
     }
 
     /// <summary>A version's fp32 segment table built from scratch (nothing shared with a previous version).</summary>

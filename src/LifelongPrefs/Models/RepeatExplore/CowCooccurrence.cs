@@ -286,12 +286,22 @@ internal sealed class CoocView(CowView<CoocRow> rows)
     /// <summary>Gets the count of (a, b).</summary>
     internal float Get(int a, int b) => CoocRow.Find(rows.Row(a)[0], b);
 
+    /// <summary>Slots <see cref="AddRowTo"/> compacts at a time (on the stack).</summary>
+    private const int Block = 256;
+
     /// <summary>
     /// Adds <c>weight · C[item, k]</c> to <c>scores[k]</c> for every stored column k of row <paramref name="item"/>, and
     /// appends to <paramref name="touched"/> (from <paramref name="count"/> on) each column whose entry was zero, so a
     /// caller visits only those afterwards: with a positive weight (and counts, which are positive) an entry once
-    /// touched never returns to zero, so each column is listed once.
+    /// touched never returns to zero, so each column is listed once. <paramref name="touched"/> must have room for one
+    /// entry more than it can receive (each step writes before it decides whether to keep the entry).
     /// </summary>
+    /// <remarks>
+    /// A row's hash slots are about half free, and whether a slot is free or an entry was zero is a coin toss the branch
+    /// predictor loses (a mispredict per slot cost most of a call). So each block of slots is first compacted to its
+    /// stored pairs, and then added, both without branches: the store happens always and only the index moves. The adds
+    /// are the same, in the same slot order, so the sums have the bits of a plain loop over the slots.
+    /// </remarks>
     internal void AddRowTo(int item, float weight, Span<float> scores, Span<int> touched, ref int count)
     {
         CoocRow row = rows.Row(item)[0];
@@ -300,20 +310,53 @@ internal sealed class CoocView(CowView<CoocRow> rows)
             return;
         }
 
-        int[] keys = row.Keys;
-        float[] values = row.Values;
-        for (int s = 0; s < keys.Length; s++)
+        ReadOnlySpan<int> keys = row.Keys;
+        ReadOnlySpan<float> values = row.Values;
+        Span<int> columns = stackalloc int[Block];
+        Span<float> counts = stackalloc float[Block];
+        int n = count;
+        for (int start = 0; start < keys.Length; start += Block)
         {
-            int k = keys[s];
+            int end = Math.Min(keys.Length, start + Block), m = 0;
+            for (int s = start; s < end; s++)
+            {
+                int k = keys[s];
+                columns[m] = k;
+                counts[m] = values[s];
+                m += k >= 0 ? 1 : 0;
+            }
+
+            for (int j = 0; j < m; j++)
+            {
+                int k = columns[j];
+                float before = scores[k];
+                touched[n] = k;
+                n += before == 0f ? 1 : 0;
+                scores[k] = before + (weight * counts[j]);
+            }
+        }
+
+        count = n;
+    }
+
+    /// <summary>
+    /// <see cref="AddRowTo"/> as a plain loop over the slots with a branch per slot: its reference (the same adds in the
+    /// same order, so the same bits and the same list).
+    /// </summary>
+    internal void AddRowToReference(int item, float weight, Span<float> scores, Span<int> touched, ref int count)
+    {
+        CoocRow row = rows.Row(item)[0];
+        for (int s = 0; row.Keys is not null && s < row.Keys.Length; s++)
+        {
+            int k = row.Keys[s];
             if (k >= 0)
             {
-                float before = scores[k];
-                if (before == 0f)
+                if (scores[k] == 0f)
                 {
                     touched[count++] = k;
                 }
 
-                scores[k] = before + (weight * values[s]);
+                scores[k] += weight * row.Values[s];
             }
         }
     }

@@ -118,6 +118,9 @@ internal sealed partial class RepeatExploreScorer
     /// <summary>Gets the output table this version reads (for tests of the int8 copy).</summary>
     internal CowView<float> Outputs => _outputs;
 
+    /// <summary>Gets the co-occurrence rows this version reads (for tests and benchmarks of the row adds).</summary>
+    internal CoocView Cooccurrence => _cooccurrence;
+
     /// <summary>The score of one item through the full feature row (the oracle the explanation is balanced against).</summary>
     private float Full(Scratch scratch, in UserSummary summary, int item)
     {

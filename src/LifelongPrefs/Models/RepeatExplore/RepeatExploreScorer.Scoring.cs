@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -16,6 +17,7 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
     private ItemTerms? _terms;
     private Int8ItemTable? _int8;
     private Fp32ItemTable? _fp32;
+    private float[]? _constants;
 
     /// <summary>Gets the version's per-item terms, built by the first call that needs them (any thread; a race builds twice, harmlessly).</summary>
     private ItemTerms Terms => Volatile.Read(ref _terms) ?? Publish(ref _terms, ItemTerms.Build(_info, _gate, _nowOverTau, _items));
@@ -25,6 +27,12 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
 
     /// <summary>Gets the version's int8 output table, built on first use from the previous version's where the chunks are shared.</summary>
     internal Int8ItemTable Int8Table => Volatile.Read(ref _int8) ?? Publish(ref _int8, Int8ItemTable.Build(_outputs, _items, _d, _options));
+
+    /// <summary>
+    /// Gets the user-independent part of every item's approximate (int8 pass) logit, <c>(w_e·b_i + w_pop·pop_i) + w_trend·trend_i</c>,
+    /// built on first use per version: the int8 pass then reads one array besides the table's scales instead of four.
+    /// </summary>
+    private float[] Constants => Volatile.Read(ref _constants) ?? Publish(ref _constants, BuildConstants(Int8Table, Terms));
 
     /// <inheritdoc/>
     /// <remarks>
@@ -62,17 +70,19 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
                 return;
             }
 
-            Span<float> logCooccurrence = scratch.Cooccurrence(_items);
+            Span<float> cooccurrence = scratch.Cooccurrence(_items);
             ItemTerms terms = Terms;
-            SparseCooccurrence(scratch, terms, logCooccurrence);
+            SparseCooccurrence(scratch, terms, cooccurrence);
             if (candidates == 0)
             {
-                ExploreLogits(scratch.H, logCooccurrence, terms, Fp32Table, scores);
+                ExactLogs(scratch.TouchedEntries, cooccurrence);
+                ExploreLogits(scratch.H, cooccurrence, terms, Fp32Table, scores);
                 Repeats(scratch, summary, scores);
                 return;
             }
 
-            ApproximateLogits(scratch, Int8Table, logCooccurrence, terms, scores);
+            ApproximateLogits(scratch, Int8Table, Constants, scores);
+            AddApproximateCooccurrence(scratch, cooccurrence, scores);
 
             // The best never-bought items by the approximate score get their exact score.
             int bought = scratch.Bought.Count, c = Math.Min(candidates, _items);
@@ -95,7 +105,8 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
             float wExplore = _gate[RepeatExploreMath.ExploreColumn], wCooccurrence = _gate[RepeatExploreMath.CooccurrenceColumn];
             foreach (int i in top[..n])
             {
-                scores[i] = ((wExplore * ExactExplore(scratch.H, i)) + (wCooccurrence * logCooccurrence[i]) + terms.Popularity[i]) + terms.Trend[i];
+                float log = cooccurrence[i] > 0f ? MathF.Log(1f + cooccurrence[i]) : 0f; // ExactLogs' value
+                scores[i] = ((wExplore * ExactExplore(scratch.H, i)) + (wCooccurrence * log) + terms.Popularity[i]) + terms.Trend[i];
             }
 
             Repeats(scratch, summary, scores);
@@ -110,12 +121,12 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
         where T : class => Interlocked.CompareExchange(ref field, built, null) ?? built;
 
     /// <summary>
-    /// Fills <paramref name="logCooccurrence"/> (zero on entry) with <c>log(1 + c_i)</c> for the items the recent items'
-    /// rows reach, where <c>c_i = inv_i · Σ_j inv_j · C[j, i]</c>, and keeps the bought items' <c>c_i</c> for their
-    /// feature rows. The rows' adds list the entries they touch, so only those are visited afterwards; the normalisers
-    /// come from the version's <see cref="ItemTerms"/>.
+    /// Fills <paramref name="cooccurrence"/> (zero on entry) with <c>c_i = inv_i · Σ_j inv_j · C[j, i]</c> for the items the
+    /// recent items' rows reach, and keeps the bought items' <c>c_i</c> for their feature rows. The rows' adds list the
+    /// entries they touch, so only those are visited afterwards; the normalisers come from the version's
+    /// <see cref="ItemTerms"/>.
     /// </summary>
-    private void SparseCooccurrence(Scratch scratch, ItemTerms terms, Span<float> logCooccurrence)
+    private void SparseCooccurrence(Scratch scratch, ItemTerms terms, Span<float> cooccurrence)
     {
         int cooc = Math.Min(scratch.RecentCount, _cooccurrenceItems), n = 0;
         ReadOnlySpan<float> inverses = terms.InverseSqrtUsers;
@@ -126,15 +137,14 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
             float inverse = inverses[other];
             if (inverse > 0f)
             {
-                _cooccurrence.AddRowTo(other, inverse, logCooccurrence, touched, ref n);
+                _cooccurrence.AddRowTo(other, inverse, cooccurrence, touched, ref n);
             }
         }
 
         scratch.TouchedCount = n;
-        touched = touched[..n];
-        foreach (int i in touched)
+        foreach (int i in touched[..n])
         {
-            logCooccurrence[i] *= inverses[i];
+            cooccurrence[i] *= inverses[i];
         }
 
         if (scratch.BoughtCooccurrence.Length < scratch.Bought.Count)
@@ -144,13 +154,42 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
 
         for (int k = 0; k < scratch.Bought.Count; k++)
         {
-            scratch.BoughtCooccurrence[k] = logCooccurrence[scratch.Bought[k]];
+            scratch.BoughtCooccurrence[k] = cooccurrence[scratch.Bought[k]];
         }
+    }
 
+    /// <summary>Replaces each touched <c>c_i</c> by the feature <c>log(1 + c_i)</c> with <see cref="MathF.Log(float)"/>, as <see cref="RepeatExploreMath.Fill"/> takes it.</summary>
+    private static void ExactLogs(ReadOnlySpan<int> touched, Span<float> cooccurrence)
+    {
         foreach (int i in touched)
         {
-            float c = logCooccurrence[i];
-            logCooccurrence[i] = c > 0f ? MathF.Log(1f + c) : 0f;
+            float c = cooccurrence[i];
+            cooccurrence[i] = c > 0f ? MathF.Log(1f + c) : 0f;
+        }
+    }
+
+    /// <summary>
+    /// Adds <c>w_c · log(1 + c_i)</c> to the approximate scores of the touched items, the logs taken at once over a
+    /// compact copy with <see cref="TensorPrimitives.Log(ReadOnlySpan{float}, Span{float})"/> (vectorised; an
+    /// approximation may differ from <see cref="MathF.Log(float)"/> in the last bits, and the candidates re-ranked
+    /// exactly take <see cref="MathF.Log(float)"/> again).
+    /// </summary>
+    private void AddApproximateCooccurrence(Scratch scratch, ReadOnlySpan<float> cooccurrence, Span<float> scores)
+    {
+        ReadOnlySpan<int> touched = scratch.TouchedEntries;
+        Span<float> logs = scratch.Logs.AsSpan(0, touched.Length);
+        for (int j = 0; j < touched.Length; j++)
+        {
+            logs[j] = cooccurrence[touched[j]];
+        }
+
+        // Touched entries are positive (positive weights times positive counts), so 1 + c ≥ 1 and the log is finite.
+        TensorPrimitives.Add(logs, 1f, logs);
+        TensorPrimitives.Log(logs, logs);
+        float wCooccurrence = _gate[RepeatExploreMath.CooccurrenceColumn];
+        for (int j = 0; j < touched.Length; j++)
+        {
+            scores[touched[j]] += wCooccurrence * logs[j];
         }
     }
 
@@ -232,12 +271,31 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
         return dots[r - first] + chunk[(r * w) + _d];
     }
 
+    /// <summary>Builds <see cref="Constants"/> from the int8 table's fp32 biases and the version's terms.</summary>
+    private float[] BuildConstants(Int8ItemTable table, ItemTerms terms)
+    {
+        var constants = new float[_items];
+        float wExplore = _gate[RepeatExploreMath.ExploreColumn];
+        int rows = _outputs.ChunkRows * ItemSegments.Chunks;
+        for (int s = 0, at = 0; at < _items; s++, at += rows)
+        {
+            ReadOnlySpan<float> biases = table.Segments[s].Biases;
+            for (int r = 0, m = Math.Min(rows, _items - at); r < m; r++)
+            {
+                constants[at + r] = ((wExplore * biases[r]) + terms.Popularity[at + r]) + terms.Trend[at + r];
+            }
+        }
+
+        return constants;
+    }
+
     /// <summary>
-    /// Every item's approximate never-bought logit from the int8 table: the user vector is quantized with one scale
-    /// (<c>q_h = round(h / s_h)</c>), each row's integer dot product comes from <see cref="Kernels.Int8BlockDots"/>, and
-    /// <c>Σ (q_i + 128)·q_h − 128·Σ q_h</c> undoes the unsigned offset.
+    /// Every item's approximate never-bought logit from the int8 table, without the co-occurrence term (the caller adds it
+    /// where it is not zero): the user vector is quantized with one scale (<c>q_h = round(h / s_h)</c>), each row's integer
+    /// dot product comes from <see cref="Kernels.Int8BlockDots"/>, and <c>Σ (q_i + 128)·q_h − 128·Σ q_h</c> undoes the
+    /// unsigned offset.
     /// </summary>
-    private void ApproximateLogits(Scratch scratch, Int8ItemTable table, ReadOnlySpan<float> logCooccurrence, ItemTerms terms, Span<float> scores)
+    private void ApproximateLogits(Scratch scratch, Int8ItemTable table, float[] constants, Span<float> scores)
     {
         ReadOnlySpan<float> h = scratch.H;
         float max = 0f;
@@ -262,8 +320,7 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
             scratch.Sums = new int[rows];
         }
 
-        float wExplore = _gate[RepeatExploreMath.ExploreColumn], wCooccurrence = _gate[RepeatExploreMath.CooccurrenceColumn];
-        float product = wExplore * hScale;
+        float product = _gate[RepeatExploreMath.ExploreColumn] * hScale;
         int offset = QuantizedSegment.Offset * sum;
         QuantizedSegment[] segments = table.Segments;
         for (int s = 0, at = 0; at < _items; s++, at += rows)
@@ -277,44 +334,35 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
             Span<int> sums = scratch.Sums.AsSpan(0, segment.Rows);
             Kernels.Int8BlockDots(segment.Packed, levels, groups, sums);
             int m = Math.Min(rows, _items - at);
-            Approximate(scores.Slice(at, m), sums, offset, product, segment, logCooccurrence.Slice(at, m), terms.Popularity.AsSpan(at, m),
-                terms.Trend.AsSpan(at, m), wExplore, wCooccurrence);
+            Approximate(scores.Slice(at, m), sums, offset, product, segment.Scales, constants.AsSpan(at, m));
         }
     }
 
-    /// <summary><c>s_r = (((w_e·b_r + (w_e·s_h·s_r)·(Σ_r − offset)) + w_c·l_r) + p_r) + t_r</c> for one segment's rows.</summary>
-    private static void Approximate(Span<float> s, ReadOnlySpan<int> sums, int offset, float product, QuantizedSegment segment,
-        ReadOnlySpan<float> l, ReadOnlySpan<float> p, ReadOnlySpan<float> t, float wExplore, float wCooccurrence)
+    /// <summary><c>s_r = k_r + (w_e·s_h·s_r)·(Σ_r − offset)</c> for one segment's rows (<c>k</c>: <see cref="Constants"/>).</summary>
+    private static void Approximate(Span<float> s, ReadOnlySpan<int> sums, int offset, float product, ReadOnlySpan<float> scales,
+        ReadOnlySpan<float> constants)
     {
-        ReadOnlySpan<float> scales = segment.Scales, biases = segment.Biases;
         int r = 0;
         if (Simd.Current != SimdWidth.Scalar && Vector256.IsHardwareAccelerated)
         {
-            // Every span is at least s long (the segment's rows are padded), so the loads stay inside them.
+            // The sums and scales are at least s long (the segment's rows are padded), constants exactly as long.
             ref float sr = ref MemoryMarshal.GetReference(s);
             ref int dr = ref MemoryMarshal.GetReference(sums);
             ref float cr = ref MemoryMarshal.GetReference(scales);
-            ref float br = ref MemoryMarshal.GetReference(biases);
-            ref float lr = ref MemoryMarshal.GetReference(l);
-            ref float pr = ref MemoryMarshal.GetReference(p);
-            ref float tr = ref MemoryMarshal.GetReference(t);
-            Vector256<float> we = Vector256.Create(wExplore), wc = Vector256.Create(wCooccurrence), scale = Vector256.Create(product);
+            ref float kr = ref MemoryMarshal.GetReference(constants);
+            Vector256<float> scale = Vector256.Create(product);
             Vector256<int> shift = Vector256.Create(offset);
             for (; r + Vector256<float>.Count <= s.Length; r += Vector256<float>.Count)
             {
                 nuint at = (nuint)r;
                 Vector256<float> dot = Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref dr, at) - shift);
-                Vector256<float> x = (we * Vector256.LoadUnsafe(ref br, at)) + (scale * Vector256.LoadUnsafe(ref cr, at) * dot);
-                x += wc * Vector256.LoadUnsafe(ref lr, at);
-                x += Vector256.LoadUnsafe(ref pr, at);
-                (x + Vector256.LoadUnsafe(ref tr, at)).StoreUnsafe(ref sr, at);
+                (Vector256.LoadUnsafe(ref kr, at) + (scale * Vector256.LoadUnsafe(ref cr, at) * dot)).StoreUnsafe(ref sr, at);
             }
         }
 
         for (; r < s.Length; r++)
         {
-            float dot = product * scales[r] * (sums[r] - offset);
-            s[r] = ((((wExplore * biases[r]) + dot) + (wCooccurrence * l[r])) + p[r]) + t[r];
+            s[r] = constants[r] + (product * scales[r] * (sums[r] - offset));
         }
     }
 }

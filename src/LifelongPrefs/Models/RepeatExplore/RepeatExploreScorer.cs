@@ -287,14 +287,15 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
             if (_cooccurrence.Length < items)
             {
                 _cooccurrence = new float[items];
-                _touched = new int[items];
+                _touched = new int[items + 1]; // every item, plus the slot AddRowTo writes before it decides
+                Logs = new float[items];
                 _touchedCount = 0;
             }
 
             return _cooccurrence.AsSpan(0, items);
         }
 
-        /// <summary>Gets the buffer in which a call lists the entries of the co-occurrence buffer it made non-zero (as many as the catalog).</summary>
+        /// <summary>Gets the buffer in which a call lists the entries of the co-occurrence buffer it made non-zero (one more than the catalog).</summary>
         internal Span<int> Touched => _touched;
 
         /// <summary>Sets how many entries of <see cref="Touched"/> the call listed (<see cref="Reset"/> clears them).</summary>
@@ -302,6 +303,12 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
         {
             set => _touchedCount = value;
         }
+
+        /// <summary>Gets a buffer as long as the catalog for the touched entries' logs (int8 path).</summary>
+        internal float[] Logs { get; private set; } = [];
+
+        /// <summary>Gets the entries the call listed in <see cref="Touched"/>.</summary>
+        internal ReadOnlySpan<int> TouchedEntries => _touched.AsSpan(0, _touchedCount);
 
         internal void Reset(int items)
         {
