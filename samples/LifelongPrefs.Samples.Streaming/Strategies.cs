@@ -51,7 +51,7 @@ internal static class Strategies
             Continual("replay", $"+ {ReplayCapacity:N0}-event reservoir (by user), 1:1", replay),
             Continual("replay+ewc", $"+ online EWC λ = {EwcStrength}", new ContinualOptions { ReplayCapacity = ReplayCapacity, ReplayRatio = 1, EwcStrength = EwcStrength, DistillationWeight = 0 }),
             Continual("replay+distill", $"+ distillation, weight {DistillationWeight}", new ContinualOptions { ReplayCapacity = ReplayCapacity, ReplayRatio = 1, EwcStrength = 0, DistillationWeight = DistillationWeight }),
-            Continual("default", "ContinualOptions' defaults (by-user replay 1:2, EWC λ = 1.5e-4)", new ContinualOptions()),
+            Continual("default", "ContinualOptions' defaults (by-user replay 1:5, EWC λ = 3e-4)", new ContinualOptions()),
             new("tracker", "PreferenceTracker (RepeatExplore), fed month by month", false,
                 () => new TrackerRecommender(() => new PreferenceTracker(new TrackerOptions { Seed = seed, FlushInterval = Timeout.InfiniteTimeSpan }))),
         ];

@@ -153,7 +153,7 @@ public class HostRegistrationTests
         tracker.Observe(HostKit.Events(8));
         await tracker.FlushAsync();
         Assert.Equal(2, tracker.ModelVersion);
-        Assert.Equal((4, 256, 16, 0.5), (tracker.Options.MicroBatchSize, tracker.Options.MaxIdLength, tracker.Options.Drift.SampleEvery,
+        Assert.Equal((4, 256, 16, new ContinualOptions().ReplayRatio), (tracker.Options.MicroBatchSize, tracker.Options.MaxIdLength, tracker.Options.Drift.SampleEvery,
             tracker.Options.Continual.ReplayRatio));
         Assert.NotSame(tracker.Options, tracker.Options);
         Assert.NotSame(ContinualOptions.Naive, ContinualOptions.Naive);

@@ -73,7 +73,7 @@ public class ContinualShiftTests(ITestOutputHelper output)
     public void Replay_ewc_and_distillation_retain_the_old_category_better_than_naive(string strategy)
     {
         // Forgetting = 1 − retention (the held-out old targets' distance from the top); at least 3% less than naive's.
-        // The default strategy is tuned on the real stream (a quarter replay, a λ for its larger Fisher): on this small
+        // The default strategy is tuned on the real stream (a fifth replay, a λ for its larger Fisher): on this small
         // stream it must follow the shift (above) and forget no more than naive.
         double naive = 1 - Outcomes.Value["naive"].Retention, forgetting = 1 - Outcomes.Value[strategy].Retention;
         double bound = strategy == "default" ? naive : 0.97 * naive;
