@@ -107,6 +107,21 @@ internal static class RecommendParts
             }
         }
 
+        foreach (var row in rows)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int c = 0; c < users.Length; c++)
+            {
+                row.Call(c);
+            }
+
+            long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (bytes != 0)
+            {
+                Console.WriteLine($"{row.Name}: {bytes:N0} B allocated over {users.Length} warm calls");
+            }
+        }
+
         Console.WriteLine($"{rows.Length} rows x {rounds} rounds x {users.Length} calls; load before: {Load()}");
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         var samples = rows.Select(_ => new List<double>()).ToArray();
@@ -130,7 +145,7 @@ internal static class RecommendParts
         }
 
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-        Console.WriteLine($"load after: {Load()}; allocated during the timed rounds: {allocated:N0} B (the sample lists included)");
+        Console.WriteLine($"load after: {Load()}; allocated during the timed rounds: {allocated:N0} B (the sample lists' growth included; rows that allocate when warm are listed above)");
         double baseline = Percentile(samples[^1], 0.5);
         Console.WriteLine($"{"row",-34} {"min",8} {"p50",8} {"p90",8} {"p99",8} {"mean",8} {"p50/base",9}  (ms per call)");
         for (int r = 0; r < rows.Length; r++)
