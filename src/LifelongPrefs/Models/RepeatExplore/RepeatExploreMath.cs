@@ -74,6 +74,9 @@ internal static class RepeatExploreMath
     /// <summary>The popularity feature of an item bought by <paramref name="users"/> users.</summary>
     internal static float Popularity(float users) => MathF.Log(1f + users) / 10f;
 
+    /// <summary>The co-occurrence feature <c>log(1 + c)</c> of a normalised co-occurrence <paramref name="c"/> (≥ 0; 0 stays 0).</summary>
+    internal static float LogCooccurrence(float c) => c > 0f ? MathF.Log(1f + c) : 0f;
+
     /// <summary>
     /// Writes the gate's features of one candidate. Columns 0–7, 11–16 and 18–19 are zero for an item the user never
     /// bought (<paramref name="bought"/> false), which is what lets <see cref="ExploreLogit"/> score most of the
@@ -93,7 +96,7 @@ internal static class RepeatExploreMath
         float popularity, float itemRepeat, float trend, float decay)
     {
         f[..Features].Clear();
-        float logCooccurrence = MathF.Log(1f + cooccurrence);
+        float logCooccurrence = LogCooccurrence(cooccurrence);
         f[ExploreColumn] = explore;
         f[CooccurrenceColumn] = logCooccurrence;
         f[PopularityColumn] = popularity;

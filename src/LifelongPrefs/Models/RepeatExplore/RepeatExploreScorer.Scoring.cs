@@ -105,7 +105,7 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
             float wExplore = _gate[RepeatExploreMath.ExploreColumn], wCooccurrence = _gate[RepeatExploreMath.CooccurrenceColumn];
             foreach (int i in top[..n])
             {
-                float log = cooccurrence[i] > 0f ? MathF.Log(1f + cooccurrence[i]) : 0f; // ExactLogs' value
+                float log = RepeatExploreMath.LogCooccurrence(cooccurrence[i]); // ExactLogs' value
                 scores[i] = ((wExplore * ExactExplore(scratch.H, i)) + (wCooccurrence * log) + terms.Popularity[i]) + terms.Trend[i];
             }
 
@@ -158,13 +158,12 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
         }
     }
 
-    /// <summary>Replaces each touched <c>c_i</c> by the feature <c>log(1 + c_i)</c> with <see cref="MathF.Log(float)"/>, as <see cref="RepeatExploreMath.Fill"/> takes it.</summary>
+    /// <summary>Replaces each touched <c>c_i</c> by its feature <see cref="RepeatExploreMath.LogCooccurrence"/>, as <see cref="RepeatExploreMath.Fill"/> takes it.</summary>
     private static void ExactLogs(ReadOnlySpan<int> touched, Span<float> cooccurrence)
     {
         foreach (int i in touched)
         {
-            float c = cooccurrence[i];
-            cooccurrence[i] = c > 0f ? MathF.Log(1f + c) : 0f;
+            cooccurrence[i] = RepeatExploreMath.LogCooccurrence(cooccurrence[i]);
         }
     }
 

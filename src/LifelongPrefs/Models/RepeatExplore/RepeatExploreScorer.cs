@@ -82,7 +82,7 @@ internal sealed partial class RepeatExploreScorer : FrozenScorer, IEmbeddingScor
             ReadOnlySpan<float> info = _info.Chunk(c);
             for (int r = 0, i = c * rows; r < m; r++, i++)
             {
-                float log = cooccurrence[i] > 0f ? MathF.Log(1f + cooccurrence[i]) : 0f;
+                float log = RepeatExploreMath.LogCooccurrence(cooccurrence[i]);
                 int at = r * RepeatExplore.ItemInfo.Width;
                 float trend = RepeatExploreMath.Trend(info[at + RepeatExplore.ItemInfo.LogTrend], _nowOverTau);
                 scores[i] = RepeatExploreMath.ExploreLogit(_gate, scores[i], log, info[at + RepeatExplore.ItemInfo.Popularity], trend);
