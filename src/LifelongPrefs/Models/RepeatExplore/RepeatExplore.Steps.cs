@@ -5,6 +5,9 @@ namespace LifelongPrefs.Models;
 /// <summary>The online steps on one basket: the gate's softmax over its candidates, then the embedding model's sampled softmax with lazy Adam rows.</summary>
 public sealed partial class RepeatExplore : IDriftReactiveLearner
 {
+    /// <summary>η of a dismissal's normalised step (<see cref="ApplyNegatives"/>): the logit drops by about η·σ(z).</summary>
+    internal const float DismissalStep = 1f;
+
     private float _learningRateScale = 1f;   // the drift monitor's multiplier of both learning rates (1: steps unchanged, bit for bit)
 
     /// <inheritdoc/>
@@ -242,7 +245,19 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
         (_candidates, _labels, _logWeights, _gateLogits, _features) = (new int[n], new float[n], new float[n], new float[n], new float[n * F]);
     }
 
-    /// <summary>One logistic step per queued negative: pushes the pair's exploration score towards "not bought".</summary>
+    /// <summary>
+    /// One normalised logistic step per queued negative (label 0), outside Adam: it lowers the pair's exploration logit
+    /// by about <see cref="DismissalStep"/> times its probability, whatever the optimiser's moments hold.
+    /// </summary>
+    /// <remarks>
+    /// An Adam step on a single new gradient moves mostly along the row's momentum (β₁ = 0.9 of it), so after a row had
+    /// been pushed up by earlier purchases one dismissal step could raise the score it was meant to lower. Here every
+    /// touched parameter θ moves by −a·∂L/∂θ with a = η / D, where L = −log(1 − σ(z)), z = o·h + b,
+    /// h = u + (1/n)·Σ context rows, and D = ‖h‖² + 1 + c·‖o‖² with c = 1 + 1/n (c = 1 without context) is the squared
+    /// norm of ∂z/∂θ over the output row, the bias, the user row and the n context rows. To first order z drops by
+    /// η·σ(z); the second-order term a²σ²c·(h·o) is at most (√c/2)·(ησ)² in size because D ≥ 2√c·‖h‖·‖o‖ + 1, so for
+    /// η = 1 and c ≤ 2 the logit always drops. The moments and the step count stay as they are.
+    /// </remarks>
     private void ApplyNegatives()
     {
         int d = _d, w = d + 1;
@@ -262,17 +277,28 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
 
             RepeatExploreMath.UserVector(_h, _userCopy, _context, contextCount, d);
             EnsureSlots(1);
-            _outputRows.Read(item).CopyTo(_rows.AsSpan(0, w));
+            Span<float> o = _rows.AsSpan(0, w);
+            _outputRows.Read(item).CopyTo(o);
+            float z = TensorPrimitives.Dot(o[..d], _h) + o[d];
+            float p = 1f / (1f + MathF.Exp(-z));
+            float c = contextCount > 0 ? 1f + (1f / contextCount) : 1f;
+            float norm = TensorPrimitives.Dot(_h, _h) + 1f + (c * TensorPrimitives.Dot(o[..d], o[..d]));
+            float a = DismissalStep * p / norm;
 
-            // Binary cross-entropy with label 0: dz = σ(z); do = dz·[h, 1]; dh = dz·o.
-            float z = TensorPrimitives.Dot(_rows.AsSpan(0, d), _h) + _rows[d];
-            float dz = 1f / (1f + MathF.Exp(-z));
-            TensorPrimitives.Multiply(_h, dz, _gradRows.AsSpan(0, d));
-            _gradRows[d] = dz;
-            TensorPrimitives.Multiply(_rows.AsSpan(0, d), dz, _gradUser);
-            _slotItems[0] = item;
-            _steps++;
-            ApplyEmbedding(u, 1, contextCount);
+            Span<float> output = _outputRows.Row(item);
+            TensorPrimitives.MultiplyAdd(_h, -a, output[..d], output[..d]);
+            output[d] -= a;
+            Span<float> user = _userRows.Row(u);
+            TensorPrimitives.MultiplyAdd(o[..d], -a, user[..d], user[..d]);
+            if (contextCount > 0)
+            {
+                float share = -a / contextCount;
+                for (int j = 0; j < contextCount; j++)
+                {
+                    Span<float> input = _inputRows.Row(_recent[j]);
+                    TensorPrimitives.MultiplyAdd(o[..d], share, input[..d], input[..d]);
+                }
+            }
         }
 
         _negatives.Clear();
