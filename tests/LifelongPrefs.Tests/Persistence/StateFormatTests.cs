@@ -163,7 +163,7 @@ public class StateFormatTests
         Assert.False(OptionsFingerprint.AgreeExcept(Saved, "A=1\nB=9\nC=4\n", ["B"]));   // C differs
         Assert.False(OptionsFingerprint.AgreeExcept(Saved, "A=1\nB=2\n", ["B"]));          // C missing
         Assert.False(OptionsFingerprint.AgreeExcept(Saved, "A=1\nB=2\nC=3\nD=4\n", ["B"])); // D added
-        Assert.Equal(["ContextItems", "CooccurrenceItems", "Negatives", "OwnCandidates"], OptionsFingerprint.Tolerated<RepeatExploreOptions>().Order(StringComparer.Ordinal));
+        Assert.Equal(["ContextItems", "CooccurrenceItems", "GateLearningRate", "LearningRate", "Negatives", "OwnCandidates"], OptionsFingerprint.Tolerated<RepeatExploreOptions>().Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -16,21 +16,30 @@ public sealed class TrackerFixtureTests : IDisposable
 {
     private const int Checkpointed = 150;
     private const int Total = 200;
-    private static readonly string Fixture = Path.Combine(Repository.Root, "tests", "LifelongPrefs.Tests", "Persistence", "Fixtures", "tracker-v1");
+    private static readonly string Fixture = FixtureDirectory("tracker-v1");
     private readonly string _directory = TempDirectory();
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    [Fact]
-    public async Task The_v1_fixture_opens_with_the_answers_it_was_written_with()
+    /// <summary>
+    /// <c>tracker-v1</c>, and <c>tracker-v1-defaults-2026-12-02</c>: the same calls written by the code of 2026-12-02,
+    /// whose default learner sampled 64 negatives at rate 0.01 (128 at 0.007 since), so its checkpoint names those
+    /// options and still opens (they are tolerated on load); its answers are those of the current learner replaying the
+    /// journal on that checkpoint.
+    /// </summary>
+    [Theory]
+    [InlineData("tracker-v1")]
+    [InlineData("tracker-v1-defaults-2026-12-02")]
+    public async Task The_v1_fixture_opens_with_the_answers_it_was_written_with(string name)
     {
-        if (Environment.GetEnvironmentVariable("LLPF_REGENERATE_TRACKER_FIXTURE") == "1")
+        string fixture = FixtureDirectory(name);
+        if (name == "tracker-v1" && Environment.GetEnvironmentVariable("LLPF_REGENERATE_TRACKER_FIXTURE") == "1")
         {
             await Regenerate();
         }
 
         string copy = Path.Combine(_directory, "copy");
-        CopyDirectory(Fixture, copy);
+        CopyDirectory(fixture, copy);
         File.Delete(Path.Combine(copy, "answers.txt"));
         using PreferenceTracker tracker = PreferenceTracker.Open(Options(copy));
         Assert.True(tracker.Recovery!.CheckpointUsed);
@@ -38,10 +47,10 @@ public sealed class TrackerFixtureTests : IDisposable
         string answers = Describe(tracker);
         if (Environment.GetEnvironmentVariable("LLPF_REGENERATE_TRACKER_FIXTURE") == "answers")
         {
-            File.WriteAllText(Path.Combine(Fixture, "answers.txt"), answers);
+            File.WriteAllText(Path.Combine(fixture, "answers.txt"), answers);
         }
 
-        Assert.Equal(File.ReadAllText(Path.Combine(Fixture, "answers.txt")), answers);
+        Assert.Equal(File.ReadAllText(Path.Combine(fixture, "answers.txt")), answers);
     }
 
     [Fact]
@@ -52,6 +61,8 @@ public sealed class TrackerFixtureTests : IDisposable
         using PreferenceTracker tracker = PreferenceTracker.Open(Options(copy));
         Assert.Equal(Reference(Calls(Total), Total).State, State(tracker));
     }
+
+    private static string FixtureDirectory(string name) => Path.Combine(Repository.Root, "tests", "LifelongPrefs.Tests", "Persistence", "Fixtures", name);
 
     private static string Describe(PreferenceTracker tracker)
     {

@@ -11,11 +11,15 @@ public sealed class RepeatExploreOptions : ModelOptions
     public int Dimensions { get; init; } = 64;
 
     /// <summary>Adam's learning rate for the embedding rows (lazy: only the rows a step touches move).</summary>
-    /// <value>Default 0.01; in (0, 1].</value>
-    public float LearningRate { get; init; } = 0.01f;
+    /// <remarks>A state saved under another value loads (the rows and moments mean the same) and goes on learning with this one.</remarks>
+    /// <value>Default 0.007 (0.01 until 2026-12-03); in (0, 1].</value>
+    [ToleratedOnLoad]
+    public float LearningRate { get; init; } = 0.007f;
 
     /// <summary>Adam's learning rate for the gate's weights.</summary>
+    /// <remarks>A state saved under another value loads and goes on learning with this one.</remarks>
     /// <value>Default 3e-4 (the gate sees every basket; a faster rate makes it chase the latest ones); in (0, 1].</value>
+    [ToleratedOnLoad]
     public float GateLearningRate { get; init; } = 3e-4f;
 
     /// <summary>
@@ -25,9 +29,9 @@ public sealed class RepeatExploreOptions : ModelOptions
     /// <remarks>
     /// A state saved under another value loads (the tables do not depend on it) and goes on learning with this one.
     /// </remarks>
-    /// <value>Default 64.</value>
+    /// <value>Default 128 (64 until 2026-12-03).</value>
     [ToleratedOnLoad]
-    public int Negatives { get; init; } = 64;
+    public int Negatives { get; init; } = 128;
 
     /// <summary>The user's own earlier items that enter the gate's softmax per basket (sampled when the user has more).</summary>
     /// <remarks>A state saved under another value loads and goes on learning with this one.</remarks>
