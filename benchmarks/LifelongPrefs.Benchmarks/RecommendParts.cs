@@ -22,6 +22,11 @@ internal static class RecommendParts
         var bench = new TrackerRecommendBenchmarks();
         bench.Setup();
         RepeatExploreScorer scorer = bench.Scorer;
+        if (args.Contains("--overlap"))
+        {
+            Overlap(bench, [10, 25, 50, 100, 200]);
+        }
+
         int items = scorer.ItemCount, d = scorer.Dimensions;
         var scores = new float[items];
         var buffer = new Recommendation[10];
@@ -93,6 +98,7 @@ internal static class RecommendParts
             ("ScoreQuantized(1), empty history", 1, c => scorer.ScoreQuantized(users[c], [], scores, 1)),
             ("ScoreQuantized(1)", 1, c => scorer.ScoreQuantized(users[c], histories[c], scores, 1)),
             ("ScoreQuantized(200)", 1, c => scorer.ScoreQuantized(users[c], histories[c], scores, 200)),
+            ("ScoreQuantized(100)", 1, c => scorer.ScoreQuantized(users[c], histories[c], scores, 100)),
             ("TopK 10 of 100k", 1, c => Kernels.TopK(scores, top, topScores)),
             ("RecommendInto Exact", 1, c => bench.Exact.RecommendInto(ids[c], buffer)),
             ("RecommendInto Quantized", 1, c => bench.Quantized.RecommendInto(ids[c], buffer)),
@@ -156,6 +162,57 @@ internal static class RecommendParts
 
         bench.Cleanup();
         return 0;
+    }
+
+    /// <summary>
+    /// Issue 8's agreement measure over every user of the benchmark's shop: the share of the fp32 top 10 (never-bought
+    /// items, <see cref="RepeatExploreScorer.Score"/>) that the int8 pass with each number of exactly re-ranked candidates
+    /// keeps in its top 10, and how many of its top-10 scores are not the fp32 bits.
+    /// </summary>
+    private static void Overlap(TrackerRecommendBenchmarks bench, int[] depths)
+    {
+        RepeatExploreScorer scorer = bench.Scorer;
+        int items = scorer.ItemCount;
+        var exact = new float[items];
+        var quantized = new float[items];
+        var expected = new int[10];
+        var actual = new int[10];
+        var values = new float[10];
+        var kept = new long[depths.Length];
+        var inexact = new long[depths.Length];
+        long total = 0;
+        int users = 0;
+        for (int u = 0; ; u++)
+        {
+            (int user, UserLog? log) = bench.Exact.Find("c" + u.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (user < 0)
+            {
+                break;
+            }
+
+            Interaction[] history = log!.Recent(bench.Exact.Options.MaxHistoryPerUser).ToArray();
+            int[] bought = [.. history.Where(e => e.Kind == EventKind.Purchase && e.Item < items).Select(e => e.Item).Distinct().Order()];
+            scorer.Score(user, history, exact);
+            int n = Kernels.TopK(exact, bought, expected, values);
+            total += n;
+            users++;
+            for (int d = 0; d < depths.Length; d++)
+            {
+                scorer.ScoreQuantized(user, history, quantized, depths[d]);
+                int m = Kernels.TopK(quantized, bought, actual, values);
+                kept[d] += actual.AsSpan(0, m).ToArray().Intersect(expected.AsSpan(0, n).ToArray()).Count();
+                for (int i = 0; i < m; i++)
+                {
+                    inexact[d] += quantized[actual[i]].Equals(exact[actual[i]]) ? 0 : 1;
+                }
+            }
+        }
+
+        Console.WriteLine($"top-10 overlap, int8 against fp32, over {users:N0} users ({total:N0} fp32 top-10 entries):");
+        for (int d = 0; d < depths.Length; d++)
+        {
+            Console.WriteLine($"  {depths[d],4} re-ranked: kept {kept[d]:N0} ({100.0 * kept[d] / total:F2}%), {inexact[d]:N0} returned scores not the fp32 bits");
+        }
     }
 
     /// <summary>The co-occurrence rows of the user's last 50 distinct items added into a zero buffer (then cleared).</summary>
