@@ -9,7 +9,9 @@ namespace LifelongPrefs.Benchmarks;
 /// <summary>
 /// Per-call percentiles of <see cref="TrackerRecommendBenchmarks"/>' rows and of their parts, every row timed call by
 /// call and the rows interleaved round by round in one process, so they see the same load on a shared machine:
-/// <c>-- --recommend-parts [--rounds N]</c>. Besides the scoring passes and the facade it times the floors: one bare
+/// <c>-- --recommend-parts [--rounds N] [--overlap] [--first-call]</c> (<c>--overlap</c>: first the int8 pass's top-10
+/// agreement with the fp32 one over the shop's users, <see cref="TopTenOverlap"/>; <c>--first-call</c>: what a new
+/// version's first call pays, after the timed rows). Besides the scoring passes and the facade it times the floors: one bare
 /// pass of the fp32 segment table's row dots and one of the int8 table's block dots (no other work).
 /// </summary>
 internal static class RecommendParts
@@ -24,7 +26,7 @@ internal static class RecommendParts
         RepeatExploreScorer scorer = bench.Scorer;
         if (args.Contains("--overlap"))
         {
-            Overlap(bench, [10, 25, 50, 100, 200]);
+            TopTenOverlap.Print(scorer, ShopUsers(bench), [10, 25, 50, 100, 200]);
         }
 
         int items = scorer.ItemCount, d = scorer.Dimensions;
@@ -160,58 +162,61 @@ internal static class RecommendParts
             Console.WriteLine($"{rows[r].Name,-34} {s.Min(),8:F3} {Percentile(s, 0.5),8:F3} {Percentile(s, 0.9),8:F3} {Percentile(s, 0.99),8:F3} {s.Average(),8:F3} {Percentile(s, 0.5) / baseline,9:F3}");
         }
 
+        if (args.Contains("--first-call"))
+        {
+            FirstCalls(bench); // last: it publishes new versions of the int8 tracker
+        }
+
         bench.Cleanup();
         return 0;
     }
 
-    /// <summary>
-    /// Issue 8's agreement measure over every user of the benchmark's shop: the share of the fp32 top 10 (never-bought
-    /// items, <see cref="RepeatExploreScorer.Score"/>) that the int8 pass with each number of exactly re-ranked candidates
-    /// keeps in its top 10, and how many of its top-10 scores are not the fp32 bits.
-    /// </summary>
-    private static void Overlap(TrackerRecommendBenchmarks bench, int[] depths)
+    /// <summary>Every user of the benchmark's shop with the history the tracker passes.</summary>
+    private static IEnumerable<(int User, Interaction[] History)> ShopUsers(TrackerRecommendBenchmarks bench)
     {
-        RepeatExploreScorer scorer = bench.Scorer;
-        int items = scorer.ItemCount;
-        var exact = new float[items];
-        var quantized = new float[items];
-        var expected = new int[10];
-        var actual = new int[10];
-        var values = new float[10];
-        var kept = new long[depths.Length];
-        var inexact = new long[depths.Length];
-        long total = 0;
-        int users = 0;
         for (int u = 0; ; u++)
         {
             (int user, UserLog? log) = bench.Exact.Find("c" + u.ToString(System.Globalization.CultureInfo.InvariantCulture));
             if (user < 0)
             {
-                break;
+                yield break;
             }
 
-            Interaction[] history = log!.Recent(bench.Exact.Options.MaxHistoryPerUser).ToArray();
-            int[] bought = [.. history.Where(e => e.Kind == EventKind.Purchase && e.Item < items).Select(e => e.Item).Distinct().Order()];
-            scorer.Score(user, history, exact);
-            int n = Kernels.TopK(exact, bought, expected, values);
-            total += n;
-            users++;
-            for (int d = 0; d < depths.Length; d++)
-            {
-                scorer.ScoreQuantized(user, history, quantized, depths[d]);
-                int m = Kernels.TopK(quantized, bought, actual, values);
-                kept[d] += actual.AsSpan(0, m).ToArray().Intersect(expected.AsSpan(0, n).ToArray()).Count();
-                for (int i = 0; i < m; i++)
-                {
-                    inexact[d] += quantized[actual[i]].Equals(exact[actual[i]]) ? 0 : 1;
-                }
-            }
+            yield return (user, log!.Recent(bench.Exact.Options.MaxHistoryPerUser).ToArray());
         }
+    }
 
-        Console.WriteLine($"top-10 overlap, int8 against fp32, over {users:N0} users ({total:N0} fp32 top-10 entries):");
-        for (int d = 0; d < depths.Length; d++)
+    /// <summary>
+    /// What the first call on a new version pays: 8 times, 1,000 more purchases are learned and published (one micro
+    /// batch), then the int8 tracker's first <see cref="PreferenceTracker.RecommendInto"/> (which builds the version's
+    /// item terms, int8 table from the chunks that changed, and constants) is timed against the next ones.
+    /// </summary>
+    private static void FirstCalls(TrackerRecommendBenchmarks bench)
+    {
+        PreferenceTracker tracker = bench.Quantized;
+        var buffer = new Recommendation[10];
+        var random = new Random(11);
+        var start = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var events = new List<InteractionEvent>(1_000);
+        for (int round = 0; round < 8; round++)
         {
-            Console.WriteLine($"  {depths[d],4} re-ranked: kept {kept[d]:N0} ({100.0 * kept[d] / total:F2}%), {inexact[d]:N0} returned scores not the fp32 bits");
+            events.Clear();
+            for (int e = 0; e < 1_000; e++)
+            {
+                int item = random.Next(2) == 0 ? random.Next(1_000) : random.Next(100_000);
+                events.Add(new InteractionEvent(bench.UserIds[e % bench.UserIds.Length], "p" + item.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    start.AddMinutes((round * 1_000) + e), EventKind.Purchase));
+            }
+
+            tracker.Observe(events);
+            tracker.FlushAsync().GetAwaiter().GetResult();
+            long t0 = Stopwatch.GetTimestamp();
+            tracker.RecommendInto(bench.UserIds[round], buffer);
+            double first = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            t0 = Stopwatch.GetTimestamp();
+            tracker.RecommendInto(bench.UserIds[round + 8], buffer);
+            double second = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            Console.WriteLine($"version {tracker.ModelVersion}: first call {first:F3} ms, the next {second:F3} ms; load {Load()}");
         }
     }
 

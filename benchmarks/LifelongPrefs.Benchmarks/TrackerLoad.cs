@@ -8,7 +8,8 @@ namespace LifelongPrefs.Benchmarks;
 /// <summary>
 /// A load generator for the tracker's latency goals, which are percentiles of single calls (BenchmarkDotNet's
 /// percentiles are over iterations, not calls): <c>-- --tracker-load [--users N] [--items N] [--rate R] [--seconds S] [--quantized]</c>
-/// (<c>--quantized</c>: <see cref="ItemTablePrecision.Quantized"/>).
+/// (<c>--quantized</c>: <see cref="ItemTablePrecision.Quantized"/>; <c>--overlap</c>: afterwards, untimed, the int8 pass's top-10
+/// agreement with the fp32 one, <see cref="TopTenOverlap"/>).
 /// </summary>
 /// <remarks>
 /// 1. Warm-up: registers the catalog and observes one purchase per user (then a second for a tenth of them) as fast as
@@ -148,9 +149,9 @@ internal static class TrackerLoad
             ReadPhase(tracker, items, threads, round, "cold start", r => User(single[r.Next(single.Length)]), expectCold: true);
         }
 
-        if (args.Contains("--overlap"))
+        if (args.Contains("--overlap") && tracker.CurrentVersion.Scorer is Models.RepeatExploreScorer scorer)
         {
-            Overlap(tracker, personalised, [25, 50, 100, 200]);
+            TopTenOverlap.Print(scorer, Sample(tracker, personalised), [25, 50, 100, 200]);
         }
 
         return 0;
@@ -178,55 +179,27 @@ internal static class TrackerLoad
                 asked[(t * callsPerThread) + c] = user;
             }
         })).ToList();
+        int collections = GC.CollectionCount(0);
         runners.ForEach(r => r.Start());
         runners.ForEach(r => r.Join());
+        collections = GC.CollectionCount(0) - collections; // a tail source or not: the collections (any generation) during the timed calls
 
         // Throughput from the timed calls only: the busiest thread's time.
         double wall = Enumerable.Range(0, threads).Max(t => per.Skip(t * callsPerThread).Take(callsPerThread).Sum()) / 1e3;
         int otherPath = asked.Distinct().Count(u => tracker.Recommend(u, 1).IsColdStart != expectCold);
         Console.WriteLine($"Recommend top-10 of {items:N0}, {path}, {threads} thread(s), {round} round: {per.Length / wall:N0} calls/s; "
-            + $"{Percentiles(per, "ms")}{(otherPath > 0 ? $"; {otherPath} users took the other path" : "")}");
+            + $"{Percentiles(per, "ms")}; {collections} GCs{(otherPath > 0 ? $"; {otherPath} users took the other path" : "")}");
     }
 
-    /// <summary>
-    /// Issue 8's agreement measure on this shop (untimed): for 4,000 personalised users, the share of the fp32 top 10
-    /// (never-bought items, the version's exact pass) that the int8 pass keeps in its top 10 with each number of exactly
-    /// re-ranked candidates.
-    /// </summary>
-    private static void Overlap(PreferenceTracker tracker, int[] personalised, int[] depths)
+    /// <summary>4,000 of the personalised users (seed 7) with the history the tracker passes, for <see cref="TopTenOverlap"/>.</summary>
+    private static IEnumerable<(int User, Interaction[] History)> Sample(PreferenceTracker tracker, int[] personalised)
     {
-        if (tracker.CurrentVersion.Scorer is not Models.RepeatExploreScorer scorer)
-        {
-            return;
-        }
-
-        int items = scorer.ItemCount;
-        var exact = new float[items];
-        var quantized = new float[items];
-        var expected = new int[10];
-        var actual = new int[10];
-        var values = new float[10];
-        var kept = new long[depths.Length];
-        long total = 0;
         var r = new Random(7);
         for (int c = 0; c < 4000; c++)
         {
             (int user, UserLog? log) = tracker.Find(User(personalised[r.Next(personalised.Length)]));
-            Interaction[] history = log!.Recent(tracker.Options.MaxHistoryPerUser).ToArray();
-            int[] bought = [.. history.Where(e => e.Kind == EventKind.Purchase && e.Item < items).Select(e => e.Item).Distinct().Order()];
-            scorer.Score(user, history, exact);
-            int n = Tensors.Kernels.TopK(exact, bought, expected, values);
-            total += n;
-            for (int d = 0; d < depths.Length; d++)
-            {
-                scorer.ScoreQuantized(user, history, quantized, depths[d]);
-                int m = Tensors.Kernels.TopK(quantized, bought, actual, values);
-                kept[d] += actual.AsSpan(0, m).ToArray().Intersect(expected.AsSpan(0, n).ToArray()).Count();
-            }
+            yield return (user, log!.Recent(tracker.Options.MaxHistoryPerUser).ToArray());
         }
-
-        Console.WriteLine($"top-10 overlap, int8 against fp32, 4,000 personalised users ({total:N0} fp32 top-10 entries): "
-            + string.Join("; ", depths.Select((d, i) => string.Create(CultureInfo.InvariantCulture, $"{d} re-ranked {100.0 * kept[i] / total:F2}%"))));
     }
 
     private static int probeCount;
