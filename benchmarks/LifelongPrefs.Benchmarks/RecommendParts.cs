@@ -196,7 +196,7 @@ internal static class RecommendParts
         PreferenceTracker tracker = bench.Quantized;
         var buffer = new Recommendation[10];
         var random = new Random(11);
-        var start = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var start = new DateTimeOffset(2031, 1, 1, 0, 0, 0, TimeSpan.Zero); // after the shop's 60,000 hours
         var events = new List<InteractionEvent>(1_000);
         for (int round = 0; round < 8; round++)
         {
