@@ -9,7 +9,9 @@ namespace LifelongPrefs.Benchmarks;
 /// <summary>
 /// Per-call percentiles of <see cref="TrackerRecommendBenchmarks"/>' rows and of their parts, every row timed call by
 /// call and the rows interleaved round by round in one process, so they see the same load on a shared machine:
-/// <c>-- --recommend-parts [--rounds N]</c>. Besides the scoring passes and the facade it times the floors: one bare
+/// <c>-- --recommend-parts [--rounds N] [--overlap] [--first-call]</c> (<c>--overlap</c>: first the int8 pass's top-10
+/// agreement with the fp32 one over the shop's users, <see cref="TopTenOverlap"/>; <c>--first-call</c>: what a new
+/// version's first call pays, after the timed rows). Besides the scoring passes and the facade it times the floors: one bare
 /// pass of the fp32 segment table's row dots and one of the int8 table's block dots (no other work).
 /// </summary>
 internal static class RecommendParts
@@ -22,6 +24,11 @@ internal static class RecommendParts
         var bench = new TrackerRecommendBenchmarks();
         bench.Setup();
         RepeatExploreScorer scorer = bench.Scorer;
+        if (args.Contains("--overlap"))
+        {
+            TopTenOverlap.Print(scorer, ShopUsers(bench), [10, 25, 50, 100, 200]);
+        }
+
         int items = scorer.ItemCount, d = scorer.Dimensions;
         var scores = new float[items];
         var buffer = new Recommendation[10];
@@ -93,6 +100,7 @@ internal static class RecommendParts
             ("ScoreQuantized(1), empty history", 1, c => scorer.ScoreQuantized(users[c], [], scores, 1)),
             ("ScoreQuantized(1)", 1, c => scorer.ScoreQuantized(users[c], histories[c], scores, 1)),
             ("ScoreQuantized(200)", 1, c => scorer.ScoreQuantized(users[c], histories[c], scores, 200)),
+            ("ScoreQuantized(100)", 1, c => scorer.ScoreQuantized(users[c], histories[c], scores, 100)),
             ("TopK 10 of 100k", 1, c => Kernels.TopK(scores, top, topScores)),
             ("RecommendInto Exact", 1, c => bench.Exact.RecommendInto(ids[c], buffer)),
             ("RecommendInto Quantized", 1, c => bench.Quantized.RecommendInto(ids[c], buffer)),
@@ -154,8 +162,62 @@ internal static class RecommendParts
             Console.WriteLine($"{rows[r].Name,-34} {s.Min(),8:F3} {Percentile(s, 0.5),8:F3} {Percentile(s, 0.9),8:F3} {Percentile(s, 0.99),8:F3} {s.Average(),8:F3} {Percentile(s, 0.5) / baseline,9:F3}");
         }
 
+        if (args.Contains("--first-call"))
+        {
+            FirstCalls(bench); // last: it publishes new versions of the int8 tracker
+        }
+
         bench.Cleanup();
         return 0;
+    }
+
+    /// <summary>Every user of the benchmark's shop with the history the tracker passes.</summary>
+    private static IEnumerable<(int User, Interaction[] History)> ShopUsers(TrackerRecommendBenchmarks bench)
+    {
+        for (int u = 0; ; u++)
+        {
+            (int user, UserLog? log) = bench.Exact.Find("c" + u.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (user < 0)
+            {
+                yield break;
+            }
+
+            yield return (user, log!.Recent(bench.Exact.Options.MaxHistoryPerUser).ToArray());
+        }
+    }
+
+    /// <summary>
+    /// What the first call on a new version pays: 8 times, 1,000 more purchases are learned and published (one micro
+    /// batch), then the int8 tracker's first <see cref="PreferenceTracker.RecommendInto"/> (which builds the version's
+    /// item terms, int8 table from the chunks that changed, and constants) is timed against the next ones.
+    /// </summary>
+    private static void FirstCalls(TrackerRecommendBenchmarks bench)
+    {
+        PreferenceTracker tracker = bench.Quantized;
+        var buffer = new Recommendation[10];
+        var random = new Random(11);
+        var start = new DateTimeOffset(2031, 1, 1, 0, 0, 0, TimeSpan.Zero); // after the shop's 60,000 hours
+        var events = new List<InteractionEvent>(1_000);
+        for (int round = 0; round < 8; round++)
+        {
+            events.Clear();
+            for (int e = 0; e < 1_000; e++)
+            {
+                int item = random.Next(2) == 0 ? random.Next(1_000) : random.Next(100_000);
+                events.Add(new InteractionEvent(bench.UserIds[e % bench.UserIds.Length], "p" + item.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    start.AddMinutes((round * 1_000) + e), EventKind.Purchase));
+            }
+
+            tracker.Observe(events);
+            tracker.FlushAsync().GetAwaiter().GetResult();
+            long t0 = Stopwatch.GetTimestamp();
+            tracker.RecommendInto(bench.UserIds[round], buffer);
+            double first = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            t0 = Stopwatch.GetTimestamp();
+            tracker.RecommendInto(bench.UserIds[round + 8], buffer);
+            double second = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            Console.WriteLine($"version {tracker.ModelVersion}: first call {first:F3} ms, the next {second:F3} ms; load {Load()}");
+        }
     }
 
     /// <summary>The co-occurrence rows of the user's last 50 distinct items added into a zero buffer (then cleared).</summary>

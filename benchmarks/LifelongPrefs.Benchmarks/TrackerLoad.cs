@@ -8,7 +8,8 @@ namespace LifelongPrefs.Benchmarks;
 /// <summary>
 /// A load generator for the tracker's latency goals, which are percentiles of single calls (BenchmarkDotNet's
 /// percentiles are over iterations, not calls): <c>-- --tracker-load [--users N] [--items N] [--rate R] [--seconds S] [--quantized]</c>
-/// (<c>--quantized</c>: <see cref="ItemTablePrecision.Quantized"/>).
+/// (<c>--quantized</c>: <see cref="ItemTablePrecision.Quantized"/>; <c>--overlap</c>: afterwards, untimed, the int8 pass's top-10
+/// agreement with the fp32 one, <see cref="TopTenOverlap"/>).
 /// </summary>
 /// <remarks>
 /// 1. Warm-up: registers the catalog and observes one purchase per user (then a second for a tenth of them) as fast as
@@ -148,6 +149,11 @@ internal static class TrackerLoad
             ReadPhase(tracker, items, threads, round, "cold start", r => User(single[r.Next(single.Length)]), expectCold: true);
         }
 
+        if (args.Contains("--overlap") && tracker.CurrentVersion.Scorer is Models.RepeatExploreScorer scorer)
+        {
+            TopTenOverlap.Print(scorer, Sample(tracker, personalised), [25, 50, 100, 200]);
+        }
+
         return 0;
     }
 
@@ -173,14 +179,27 @@ internal static class TrackerLoad
                 asked[(t * callsPerThread) + c] = user;
             }
         })).ToList();
+        int collections = GC.CollectionCount(0);
         runners.ForEach(r => r.Start());
         runners.ForEach(r => r.Join());
+        collections = GC.CollectionCount(0) - collections; // a tail source or not: the collections (any generation) during the timed calls
 
         // Throughput from the timed calls only: the busiest thread's time.
         double wall = Enumerable.Range(0, threads).Max(t => per.Skip(t * callsPerThread).Take(callsPerThread).Sum()) / 1e3;
         int otherPath = asked.Distinct().Count(u => tracker.Recommend(u, 1).IsColdStart != expectCold);
         Console.WriteLine($"Recommend top-10 of {items:N0}, {path}, {threads} thread(s), {round} round: {per.Length / wall:N0} calls/s; "
-            + $"{Percentiles(per, "ms")}{(otherPath > 0 ? $"; {otherPath} users took the other path" : "")}");
+            + $"{Percentiles(per, "ms")}; {collections} GCs{(otherPath > 0 ? $"; {otherPath} users took the other path" : "")}");
+    }
+
+    /// <summary>4,000 of the personalised users (seed 7) with the history the tracker passes, for <see cref="TopTenOverlap"/>.</summary>
+    private static IEnumerable<(int User, Interaction[] History)> Sample(PreferenceTracker tracker, int[] personalised)
+    {
+        var r = new Random(7);
+        for (int c = 0; c < 4000; c++)
+        {
+            (int user, UserLog? log) = tracker.Find(User(personalised[r.Next(personalised.Length)]));
+            yield return (user, log!.Recent(tracker.Options.MaxHistoryPerUser).ToArray());
+        }
     }
 
     private static int probeCount;

@@ -91,7 +91,7 @@ public sealed partial class PreferenceTracker
             Span<float> scores = scratch.Scores.AsSpan(0, items);
             if (personal)
             {
-                ScoreUser(version.Scorer!, user, scratch.Known(history, items), scores, k);
+                ScoreUser(version.Scorer!, user, scratch.Known(history, items), scores, Reranked(k, options));
             }
             else
             {
@@ -150,7 +150,7 @@ public sealed partial class PreferenceTracker
     /// <summary>
     /// Writes every item's score for a user as <see cref="Recommend(string, int, RecommendOptions?)"/> ranks them (before filters and exclusions):
     /// the model's over the version's items, trending on the cold-start path; items the version does not know get −∞.
-    /// Under <see cref="ItemTablePrecision.Quantized"/> the scores are those of a top-20 request (exact for its candidates).
+    /// Under <see cref="ItemTablePrecision.Quantized"/> the scores are those of a filtered top-20 request (max(200, 10·20) candidates exact).
     /// </summary>
     internal void ScoreAll(string userId, Span<float> scores)
     {
@@ -169,7 +169,7 @@ public sealed partial class PreferenceTracker
         Scratch scratch = _scratch.Rent();
         try
         {
-            ScoreUser(version.Scorer!, user, scratch.Known(history, version.ModelItems), scores[..items], ScoreAllDepth);
+            ScoreUser(version.Scorer!, user, scratch.Known(history, version.ModelItems), scores[..items], FilteredCandidates(ScoreAllDepth));
         }
         finally
         {
@@ -180,12 +180,24 @@ public sealed partial class PreferenceTracker
     /// <summary>The list length <see cref="ScoreAll"/> re-ranks for under <see cref="ItemTablePrecision.Quantized"/> (the protocols' cutoff of 20).</summary>
     private const int ScoreAllDepth = 20;
 
-    /// <summary>The model's scores for a top-<paramref name="k"/> request, in the configured item-table precision.</summary>
-    private void ScoreUser(IScorer scorer, int user, ReadOnlySpan<Interaction> history, Span<float> scores, int k)
+    /// <summary>
+    /// How many never-bought items the int8 pass re-ranks exactly for a top-<paramref name="k"/> request: max(50, 5·k)
+    /// without filters, whose list comes from the best few of them (on the benchmarks' shops the int8 order keeps
+    /// every one of the fp32 top 10 from 25 candidates on); <see cref="FilteredCandidates"/> when a category or candidate
+    /// filter may rule out most of them.
+    /// </summary>
+    private static int Reranked(int k, RecommendOptions options) =>
+        options.Category is null && options.Candidates is null ? Math.Max(50, 5 * k) : FilteredCandidates(k);
+
+    /// <summary>The exactly re-ranked candidates of a filtered top-<paramref name="k"/> request (or of <see cref="ScoreAll"/>): max(200, 10·k).</summary>
+    private static int FilteredCandidates(int k) => Math.Max(200, 10 * k);
+
+    /// <summary>The model's scores, in the configured item-table precision (<paramref name="candidates"/> re-ranked exactly under <see cref="ItemTablePrecision.Quantized"/>).</summary>
+    private void ScoreUser(IScorer scorer, int user, ReadOnlySpan<Interaction> history, Span<float> scores, int candidates)
     {
         if (_options.ItemTablePrecision == ItemTablePrecision.Quantized && scorer is IQuantizedScorer quantized)
         {
-            quantized.ScoreQuantized(user, history, scores, Math.Max(200, 10 * k));
+            quantized.ScoreQuantized(user, history, scores, candidates);
             return;
         }
 

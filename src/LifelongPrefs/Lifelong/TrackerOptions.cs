@@ -214,9 +214,10 @@ public enum ItemTablePrecision
 
     /// <summary>
     /// An int8 copy of the item table (one scale per item row, built per published version from the rows that changed)
-    /// ranks the whole catalog; the best max(200, 10·k) items never bought, and every item bought before, are then
-    /// scored exactly in fp32, so the top of the list carries exact scores. An item outside those candidates keeps its
-    /// approximate score, which matters only when a category or candidate filter rules out most of the candidates.
+    /// ranks the whole catalog; the best max(50, 5·k) items never bought (max(200, 10·k) when a category or candidate
+    /// filter is set), and every item bought before, are then scored exactly in fp32, so the top of the list carries exact
+    /// scores. An item outside those candidates keeps its approximate score, which matters only when a filter rules out
+    /// most of the candidates.
     /// Learners without a reduced-precision table score in fp32.
     /// </summary>
     Quantized = 1,

@@ -121,6 +121,42 @@ public static partial class Kernels
         return sum;
     }
 
+    /// <summary>
+    /// One row's dot product with x exactly as <see cref="DotRows"/> forms it for a row inside a group of four (the
+    /// kernel's per-row chain: one 256-bit FMA accumulator, the masked overlapping last vector, then
+    /// <see cref="Vector256.Sum{T}(Vector256{T})"/>), without loading the group's other three rows: each row's chain in
+    /// <see cref="Dot4Rows256"/> depends on that row alone, so the bits are the same.
+    /// </summary>
+    /// <param name="row">The row: at least n values.</param>
+    /// <param name="x">The vector: n ≥ 8 values.</param>
+    /// <returns>The dot product, bit for bit the grouped kernel's.</returns>
+    internal static float GroupedRowDot(ReadOnlySpan<float> row, ReadOnlySpan<float> x)
+    {
+        int n = x.Length;
+        if (n < Vector256<float>.Count || row.Length < n)
+        {
+            ThrowHelper.ThrowArgument(nameof(row), $"GroupedRowDot: a row of {row.Length} and x of {n} (at least 8) do not fit.");
+        }
+
+        ref float r = ref MemoryMarshal.GetReference(row);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        Vector256<float> s = default;
+        int j = 0;
+        for (; j + Vector256<float>.Count <= n; j += Vector256<float>.Count)
+        {
+            s = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, (nuint)j), Vector256.LoadUnsafe(ref xr, (nuint)j), s);
+        }
+
+        if (j < n)
+        {
+            int last = n - Vector256<float>.Count; // as Dot4Rows256: the product masked, not an operand
+            Vector256<float> keep = Vector256.GreaterThanOrEqual(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) + Vector256.Create(last), Vector256.Create(j)).AsSingle();
+            s += Vector256.LoadUnsafe(ref r, (nuint)last) * Vector256.LoadUnsafe(ref xr, (nuint)last) & keep;
+        }
+
+        return Vector256.Sum(s);
+    }
+
     private static void Dot4Rows256(ref float row0, int lda, ref float x, int n,
         out float d0, out float d1, out float d2, out float d3)
     {

@@ -95,4 +95,26 @@ public class Int8DotsTests
             }
         }
     }
+
+    [Fact]
+    public void A_grouped_row_dot_equals_its_row_of_the_four_row_kernel_bit_for_bit()
+    {
+        // Every length from one vector up (whole vectors and the overlapped masked tail), every row of a group of four.
+        for (int n = 8; n <= 70; n++)
+        {
+            int lda = n + 3;
+            float[] a = TestData.Uniform(4 * lda, seed: 500 + n);
+            float[] x = TestData.Uniform(n, seed: 900 + n);
+            var expected = new float[4];
+            Kernels.RowDots(a.AsSpan(0, (3 * lda) + n), lda, 4, n, x, expected);
+            for (int r = 0; r < 4; r++)
+            {
+                float actual = Kernels.GroupedRowDot(a.AsSpan(r * lda, n), x);
+                Assert.True(BitConverter.SingleToInt32Bits(expected[r]) == BitConverter.SingleToInt32Bits(actual), $"n {n} row {r}: {actual} vs {expected[r]}");
+            }
+        }
+
+        Assert.Throws<ArgumentException>(() => Kernels.GroupedRowDot(new float[7], new float[7]));
+        Assert.Throws<ArgumentException>(() => Kernels.GroupedRowDot(new float[8], new float[9]));
+    }
 }

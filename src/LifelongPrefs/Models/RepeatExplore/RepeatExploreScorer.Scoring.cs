@@ -102,6 +102,13 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
             sorted.Sort();
             Span<int> top = scratch.Candidates.AsSpan(0, c);
             int n = Kernels.TopK(scores, sorted, top, scratch.CandidateScores.AsSpan(0, c));
+            foreach (int i in top[..n])
+            {
+                // The candidates' rows are scattered over the table: ask for all of them before the first is needed, so
+                // their misses overlap instead of following one another.
+                Kernels.Prefetch(_outputs.Row(i));
+            }
+
             float wExplore = _gate[RepeatExploreMath.ExploreColumn], wCooccurrence = _gate[RepeatExploreMath.CooccurrenceColumn];
             foreach (int i in top[..n])
             {
@@ -257,17 +264,22 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
 
     /// <summary>
     /// Item <paramref name="item"/>'s <c>o·h + b</c> with the bits of <see cref="ExploreLogits"/>: Gemv's kernel takes rows
-    /// four at a time (a vector accumulator per row) and the rest one by one, so the row is scored inside the same group.
+    /// four at a time (a vector accumulator per row) and the rest one by one, so a row inside a group of four takes that
+    /// kernel's per-row chain (<see cref="Kernels.GroupedRowDot"/>, which reads the row alone) and a row of the tail the
+    /// one-row path.
     /// </summary>
     private float ExactExplore(ReadOnlySpan<float> h, int item)
     {
         int w = _d + 1, rows = _outputs.ChunkRows, c = item / rows, r = item % rows, m = Math.Min(rows, _items - (c * rows));
-        ReadOnlySpan<float> chunk = _outputs.Chunk(c);
-        bool grouped = Simd.Current != SimdWidth.Scalar && _d >= Vector256<float>.Count && r < m - (m % 4);
-        int first = grouped ? r - (r % 4) : r, count = grouped ? 4 : 1;
-        Span<float> dots = stackalloc float[4];
-        Kernels.RowDots(chunk.Slice(first * w, ((count - 1) * w) + _d), w, count, _d, h, dots[..count]);
-        return dots[r - first] + chunk[(r * w) + _d];
+        ReadOnlySpan<float> row = _outputs.Chunk(c).Slice(r * w, w);
+        if (Simd.Current != SimdWidth.Scalar && _d >= Vector256<float>.Count && r < m - (m % 4))
+        {
+            return Kernels.GroupedRowDot(row[.._d], h) + row[_d];
+        }
+
+        Span<float> dot = stackalloc float[1];
+        Kernels.RowDots(row[.._d], w, 1, _d, h, dot);
+        return dot[0] + row[_d];
     }
 
     /// <summary>Builds <see cref="Constants"/> from the int8 table's fp32 biases and the version's terms.</summary>

@@ -110,7 +110,7 @@ public class RepeatExploreScoringTests
         var exact = new float[Items];
         var quantized = new float[Items];
         int kept = 0, total = 0;
-        foreach (int width in new[] { 0, 512 })
+        foreach ((int width, int candidates) in new[] { (0, 200), (512, 200), (0, 50), (512, 50) }) // the tracker's filtered and unfiltered depths for k = 10
         {
             for (int user = 0; user < Users; user++)
             {
@@ -118,7 +118,7 @@ public class RepeatExploreScoringTests
                 SimdPaths.Run(width, () =>
                 {
                     scorer.Score(user, history, exact);
-                    scorer.ScoreQuantized(user, history, quantized, 200);
+                    scorer.ScoreQuantized(user, history, quantized, candidates);
                 });
                 int[] expected = Top(exact, history, K), actual = Top(quantized, history, K);
                 kept += actual.Intersect(expected).Count();
