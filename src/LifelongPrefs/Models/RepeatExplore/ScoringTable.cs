@@ -170,7 +170,7 @@ internal sealed class Fp32ItemTable
 internal sealed class QuantizedSegment
 {
     /// <summary>The offset that makes a signed level in [−127, 127] an unsigned byte (VNNI multiplies u8 by s8).</summary>
-    internal const int Offset = 128;
+    internal const int Offset = Kernels.Int8LevelOffset;
 
     private QuantizedSegment(byte[] packed, float[] scales, float[] biases) => (Packed, Scales, Biases) = (packed, scales, biases);
 
@@ -234,26 +234,22 @@ internal sealed class QuantizedSegment
     private void Quantize(ReadOnlySpan<float> row, int r, int groups)
     {
         int d = row.Length - 1;
-        float max = 0f;
-        for (int j = 0; j < d; j++)
-        {
-            max = Math.Max(max, Math.Abs(row[j]));
-        }
-
+        Span<byte> levels = stackalloc byte[groups * Kernels.Int8GroupWidth];
+        levels.Fill(Offset); // a last group's values past d stand for 0
+        float max = Kernels.QuantizeInt8Row(row[..d], levels);
         Biases[r] = row[d];
         if (!(max > 0f) || !float.IsFinite(max))
         {
             return; // an all-zero row stays at level 0 with scale 0
         }
 
-        float inverse = 127f / max;
         Scales[r] = max / 127f;
         int block = r / Kernels.Int8BlockRows, within = r % Kernels.Int8BlockRows;
-        for (int j = 0; j < d; j++)
+        ref byte packed = ref MemoryMarshal.GetArrayDataReference(Packed);
+        for (int g = 0; g < groups; g++)
         {
-            int level = (int)MathF.Round(row[j] * inverse);
-            int at = ((((block * groups) + (j / Kernels.Int8GroupWidth)) * Kernels.Int8BlockRows) + within) * Kernels.Int8GroupWidth;
-            Packed[at + (j % Kernels.Int8GroupWidth)] = (byte)(Math.Clamp(level, -127, 127) + Offset);
+            int at = ((((block * groups) + g) * Kernels.Int8BlockRows) + within) * Kernels.Int8GroupWidth;
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref packed, at), MemoryMarshal.Read<uint>(levels[(g * Kernels.Int8GroupWidth)..]));
         }
     }
 }

@@ -183,6 +183,37 @@ public class RepeatExploreScoringTests
         }
     }
 
+    [Theory]
+    [InlineData(16)]
+    [InlineData(13)] // a last group of 4 values only partly used: its padding must stand for 0
+    public void The_int8_segments_hold_each_output_row_quantized_as_a_plain_loop_does(int d)
+    {
+        const int Users = 30, Items = 803;
+        RepeatExplore model = SmallModel(Users, Items, d, 4);
+        var scorer = (RepeatExploreScorer)model.CreateScorer();
+        Int8ItemTable table = scorer.Int8Table;
+        int groups = (d + 3) / 4, perSegment = ItemSegments.Chunks * scorer.Outputs.ChunkRows;
+        for (int i = 0; i < Items; i++)
+        {
+            ReadOnlySpan<float> row = scorer.Outputs.Row(i);
+            QuantizedSegment segment = table.Segments[i / perSegment];
+            int r = i % perSegment;
+            float max = 0f;
+            for (int j = 0; j < d; j++)
+            {
+                max = Math.Max(max, Math.Abs(row[j]));
+            }
+
+            Assert.Equal(max / 127f, segment.Scales[r]);
+            Assert.Equal(row[d], segment.Biases[r]);
+            for (int j = 0; j < groups * 4; j++)
+            {
+                int expected = j < d ? Math.Clamp((int)MathF.Round(row[j] * (127f / max)), -127, 127) + 128 : 128;
+                Assert.Equal(expected, segment.Packed[(((r / 8 * groups) + (j / 4)) * 32) + (r % 8 * 4) + (j % 4)]);
+            }
+        }
+    }
+
     [Fact]
     public void The_fp32_segments_hold_the_output_rows_and_a_new_version_shares_the_unchanged_ones()
     {
