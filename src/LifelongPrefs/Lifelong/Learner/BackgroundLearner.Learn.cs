@@ -42,6 +42,7 @@ internal sealed partial class BackgroundLearner
             if (!SkipVersion(end))
             {
                 IScorer scorer = _model.CreateScorer();
+                PrepareIfIdle(scorer);
                 _publishedScorer = scorer;
                 (float[] trending, float[] totals) = _trending.Snapshot(items);
                 _publishedItems = items;
@@ -114,6 +115,30 @@ internal sealed partial class BackgroundLearner
 
             return true;
         }
+    }
+
+    /// <summary>
+    /// Builds the new version's scoring tables before it is published when no event waits to be learned, so that the
+    /// learner's idle time pays them rather than the version's first <c>Recommend</c> (a whole fp32 or int8 item
+    /// table: about 10–20 ms at 100,000 items × 64). With events waiting, the first reader builds them as before, so a
+    /// backlog is never slowed by it.
+    /// </summary>
+    private void PrepareIfIdle(IScorer scorer)
+    {
+        if (scorer is not IPreparableScorer preparable)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_enqueued != _head || _stopping)
+            {
+                return;
+            }
+        }
+
+        preparable.Prepare(_quantized);
     }
 
     private void CompleteWaiters()

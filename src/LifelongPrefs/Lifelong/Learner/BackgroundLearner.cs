@@ -49,6 +49,7 @@ internal sealed partial class BackgroundLearner : IDisposable
     private readonly ITimer? _timer;
     private readonly TimeProvider _time;
     private readonly bool _publishEveryBatch;
+    private readonly bool _quantized;  // the reads take the reduced-precision pass (ItemTablePrecision.Quantized)
     private readonly List<(long Target, TaskCompletionSource Done)> _waiters = [];
     private readonly DriftMonitor? _drift;
     private readonly TrackerTelemetry _telemetry;
@@ -86,6 +87,7 @@ internal sealed partial class BackgroundLearner : IDisposable
         _publish = publish;
         _time = time;
         _publishEveryBatch = options.FlushInterval == Timeout.InfiniteTimeSpan;
+        _quantized = options.ItemTablePrecision == ItemTablePrecision.Quantized;
         _publishedAt = time.GetTimestamp();
         _thread = new Thread(Run) { IsBackground = true, Name = "LifelongPrefs learner" };
         _thread.Start();

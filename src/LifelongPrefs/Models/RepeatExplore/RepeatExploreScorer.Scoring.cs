@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics;
 namespace LifelongPrefs.Models;
 
 /// <summary>The scorer's passes over the whole catalog: the fp32 one and the int8 one with an exact re-ranking.</summary>
-internal sealed partial class RepeatExploreScorer : IQuantizedScorer
+internal sealed partial class RepeatExploreScorer : IQuantizedScorer, IPreparableScorer
 {
     /// <summary>How much of the next segment a catalog pass asks for ahead (4 KB of fp32 rows), where the hardware stream cannot follow.</summary>
     private const int PrefetchFloats = 1024;
@@ -33,6 +33,30 @@ internal sealed partial class RepeatExploreScorer : IQuantizedScorer
     /// built on first use per version: the int8 pass then reads one array besides the table's scales instead of four.
     /// </summary>
     private float[] Constants => Volatile.Read(ref _constants) ?? Publish(ref _constants, BuildConstants(Int8Table, Terms));
+
+    /// <inheritdoc/>
+    /// <remarks>The exact pass reads <see cref="Terms"/> and <see cref="Fp32Table"/>; the int8 pass the int8 table, its constants and the terms.</remarks>
+    public void Prepare(bool quantized)
+    {
+        if (_items == 0)
+        {
+            return;
+        }
+
+        if (quantized)
+        {
+            _ = Constants; // with the int8 table and the terms
+        }
+        else
+        {
+            _ = Fp32Table;
+            _ = Terms;
+        }
+    }
+
+    /// <summary>Gets whether the tables of the exact (or, with <paramref name="quantized"/>, the int8) pass are built (for tests).</summary>
+    internal bool IsPrepared(bool quantized) =>
+        Volatile.Read(ref _terms) is not null && (quantized ? Volatile.Read(ref _constants) is not null : Volatile.Read(ref _fp32) is not null);
 
     /// <inheritdoc/>
     /// <remarks>
