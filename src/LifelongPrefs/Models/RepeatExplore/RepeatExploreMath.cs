@@ -322,6 +322,19 @@ internal static class RepeatExploreMath
         }
     }
 
+    /// <summary>
+    /// <c>destination[k] = (x[k]·s) + destination[k]</c>: <see cref="TensorPrimitives.MultiplyAdd(ReadOnlySpan{float}, float, ReadOnlySpan{float}, Span{float})"/>'s
+    /// element-wise arithmetic (a multiply, then an add: neither fuses them), as a plain loop for the gate's 20-value rows,
+    /// where that call's overlap checks and vector set-up cost more than the arithmetic.
+    /// </summary>
+    internal static void AddScaled(Span<float> destination, ReadOnlySpan<float> x, float s)
+    {
+        for (int k = 0; k < x.Length; k++)
+        {
+            destination[k] = (x[k] * s) + destination[k];
+        }
+    }
+
     /// <summary><c>h = u + mean of the context rows</c> (just u for an empty context).</summary>
     internal static void UserVector(Span<float> h, ReadOnlySpan<float> userRow, ReadOnlySpan<float> context, int contextCount, int d)
     {
@@ -379,7 +392,7 @@ internal static class RepeatExploreMath
 
             // dz_j = p_j − y_j; dw += dz_j·f_j.
             float dz = MathF.Exp(logits[j] - logSum) - labels[j];
-            TensorPrimitives.MultiplyAdd(features.Slice(j * Features, Features), dz, gradWeights[..Features], gradWeights[..Features]);
+            AddScaled(gradWeights[..Features], features.Slice(j * Features, Features), dz);
         }
 
         return loss;
