@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace LifelongPrefs.Models;
 
 /// <summary>
@@ -131,7 +133,7 @@ internal sealed class CowTable<T>
         if (_stamps[c] != version)
         {
             T[][] block = PrivateBlock(c >> BlockShift, version);
-            chunk = block[c & BlockMask] = (T[])block[c & BlockMask].Clone();
+            chunk = block[c & BlockMask] = CopyChunk(block[c & BlockMask]);
             _stamps[c] = version;
         }
         else
@@ -175,6 +177,23 @@ internal sealed class CowTable<T>
         {
             flat.Slice(r * Width, Width).CopyTo(Row(r));
         }
+    }
+
+    /// <summary>
+    /// A private copy of <paramref name="source"/>, allocated without zeroing when the cells hold no references (every
+    /// value is overwritten at once): a micro-batch's sampled rows reach nearly every chunk of the output table, so the
+    /// writer copies tens of megabytes of chunks per version, and zeroing each first was a pass over the same bytes.
+    /// </summary>
+    private static T[] CopyChunk(T[] source)
+    {
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            return (T[])source.Clone();
+        }
+
+        T[] copy = GC.AllocateUninitializedArray<T>(source.Length);
+        source.CopyTo(copy, 0);
+        return copy;
     }
 
     /// <summary>Gets block <paramref name="b"/> of the writer's directory, first replacing it by a private copy (or a new block) unless it carries <paramref name="version"/>.</summary>

@@ -55,15 +55,18 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
             _negativeSlots[k] = slots > before ? before : _slotOf[item];
         }
 
-        _steps++;
-        GateStep(u, targets, cooccurrenceCount);
+        // The slots' rows and exploration logits, once: the gate's explore feature of a slot's item is the same logit
+        // (the gate step writes only its own weights, so the rows are those ExploreLoss reads).
         for (int r = 0; r < slots; r++)
         {
             _outputRows.Read(_slotItems[r]).CopyTo(_rows.AsSpan(r * w, w));
         }
 
-        RepeatExploreMath.ExploreLoss(_gradUser, _gradRows, _h, _logits, _userCopy, _context, contextCount,
-            _rows.AsSpan(0, slots * w), _targetSlots.AsSpan(0, targets.Length), _negativeSlots.AsSpan(0, s), _negativeLogWeights, _isTarget, d);
+        RepeatExploreMath.ExploreLogits(_logits, _rows.AsSpan(0, slots * w), _h, d);
+        _steps++;
+        GateStep(u, targets, cooccurrenceCount);
+        RepeatExploreMath.ExploreLoss(_gradUser, _gradRows, _h, _logits, _rows.AsSpan(0, slots * w), _targetSlots.AsSpan(0, targets.Length),
+            _negativeSlots.AsSpan(0, s), _negativeLogWeights, _isTarget, d);
         ApplyEmbedding(u, slots, contextCount);
     }
 
@@ -192,7 +195,8 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
             int e = EntryOf(item);
             ItemStat stat = e >= 0 ? _baskets.Stat(e) : default;
             ReadOnlySpan<float> info = _itemInfo.Read(item);
-            RepeatExploreMath.Fill(_features.AsSpan(j * F, F), e >= 0, stat, summary, ExploreScore(item), CooccurrenceScore(item, cooccurrenceCount),
+            RepeatExploreMath.Fill(_features.AsSpan(j * F, F), e >= 0, stat, summary, ExploreScore(item),
+                CooccurrenceScore(item, info[ItemInfo.InverseSqrtUsers], cooccurrenceCount),
                 info[ItemInfo.Popularity], info[ItemInfo.RepeatShare], RepeatExploreMath.Trend(info[ItemInfo.LogTrend], nowOverTau), _options.Decay);
         }
 
@@ -206,17 +210,21 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
 
     private float ExploreScore(int item)
     {
+        if (_slotStamp[item] == _stamp)
+        {
+            return _logits[_slotOf[item]];
+        }
+
         ReadOnlySpan<float> row = _outputRows.Read(item);
         return TensorPrimitives.Dot(row[.._d], _h) + row[_d];
     }
 
     /// <summary>
     /// The cosine co-occurrence of <paramref name="item"/> with the user's <paramref name="count"/> most recent items
-    /// (their rows and weights gathered by <see cref="GateStep"/>).
+    /// (their rows and weights gathered by <see cref="GateStep"/>; <paramref name="inverse"/> is the item's 1/√users).
     /// </summary>
-    private float CooccurrenceScore(int item, int count)
+    private float CooccurrenceScore(int item, float inverse, int count)
     {
-        float inverse = _itemInfo.Read(item)[ItemInfo.InverseSqrtUsers];
         if (inverse == 0f)
         {
             return 0f;

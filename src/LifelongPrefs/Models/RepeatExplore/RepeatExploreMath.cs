@@ -229,13 +229,32 @@ internal static class RepeatExploreMath
         ReadOnlySpan<float> userRow, ReadOnlySpan<float> context, int contextCount, ReadOnlySpan<float> rows,
         ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives, ReadOnlySpan<float> negativeLogWeights, ReadOnlySpan<bool> isTarget, int d)
     {
-        int w = d + 1, slots = rows.Length / w;
         UserVector(h, userRow, context, contextCount, d);
-        for (int r = 0; r < slots; r++)
-        {
-            logits[r] = TensorPrimitives.Dot(rows.Slice(r * w, d), h[..d]) + rows[r * w + d];
-        }
+        ExploreLogits(logits, rows, h, d);
+        return ExploreLoss(gradUser, gradRows, h, logits, rows, targets, negatives, negativeLogWeights, isTarget, d);
+    }
 
+    /// <summary>
+    /// <see cref="ExploreLoss(Span{float}, Span{float}, Span{float}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{bool}, int)"/>
+    /// from the user vector and the logits the caller already has (the online step computes both for the gate first),
+    /// with the same bits.
+    /// </summary>
+    /// <param name="gradUser">du (d), overwritten; each of the n context rows gets <c>du / n</c> (the caller applies it).</param>
+    /// <param name="gradRows">d rows (R, d+1), overwritten.</param>
+    /// <param name="h">h (d), from <see cref="UserVector"/>.</param>
+    /// <param name="logits">z per row (R), from <see cref="ExploreLogits"/> over <paramref name="rows"/> and <paramref name="h"/>.</param>
+    /// <param name="rows">(R, d+1) output rows with biases.</param>
+    /// <param name="targets">Slots (into rows) of the targets.</param>
+    /// <param name="negatives">Slots of the negatives, one per draw (may repeat).</param>
+    /// <param name="negativeLogWeights">Per draw: the log of how many catalog items it stands for (<c>−log(S·q)</c>).</param>
+    /// <param name="isTarget">Per slot: whether it is a target (such negatives are skipped).</param>
+    /// <param name="d">The embedding width.</param>
+    /// <returns>The mean loss over targets.</returns>
+    internal static float ExploreLoss(Span<float> gradUser, Span<float> gradRows, ReadOnlySpan<float> h, ReadOnlySpan<float> logits,
+        ReadOnlySpan<float> rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives, ReadOnlySpan<float> negativeLogWeights,
+        ReadOnlySpan<bool> isTarget, int d)
+    {
+        int w = d + 1, slots = rows.Length / w;
         gradRows[..(slots * w)].Clear();
         gradUser[..d].Clear();
         float loss = 0f, share = 1f / targets.Length;
@@ -286,6 +305,34 @@ internal static class RepeatExploreMath
         }
 
         return loss;
+    }
+
+    /// <summary>
+    /// The exploration logit <c>z_r = o_r·h + b_r</c> of every row of <paramref name="rows"/> ((R, d+1), bias last): the
+    /// step's explore feature and the embedding loss's logits. <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>
+    /// never aligns float inputs (that would change how the partial sums compound), so a row gives these bits wherever
+    /// it is stored.
+    /// </summary>
+    internal static void ExploreLogits(Span<float> logits, ReadOnlySpan<float> rows, ReadOnlySpan<float> h, int d)
+    {
+        int w = d + 1, slots = rows.Length / w;
+        for (int r = 0; r < slots; r++)
+        {
+            logits[r] = TensorPrimitives.Dot(rows.Slice(r * w, d), h[..d]) + rows[r * w + d];
+        }
+    }
+
+    /// <summary>
+    /// <c>destination[k] = (x[k]·s) + destination[k]</c>: <see cref="TensorPrimitives.MultiplyAdd(ReadOnlySpan{float}, float, ReadOnlySpan{float}, Span{float})"/>'s
+    /// element-wise arithmetic (a multiply, then an add: neither fuses them), as a plain loop for the gate's 20-value rows,
+    /// where that call's overlap checks and vector set-up cost more than the arithmetic.
+    /// </summary>
+    internal static void AddScaled(Span<float> destination, ReadOnlySpan<float> x, float s)
+    {
+        for (int k = 0; k < x.Length; k++)
+        {
+            destination[k] = (x[k] * s) + destination[k];
+        }
     }
 
     /// <summary><c>h = u + mean of the context rows</c> (just u for an empty context).</summary>
@@ -345,7 +392,7 @@ internal static class RepeatExploreMath
 
             // dz_j = p_j − y_j; dw += dz_j·f_j.
             float dz = MathF.Exp(logits[j] - logSum) - labels[j];
-            TensorPrimitives.MultiplyAdd(features.Slice(j * Features, Features), dz, gradWeights[..Features], gradWeights[..Features]);
+            AddScaled(gradWeights[..Features], features.Slice(j * Features, Features), dz);
         }
 
         return loss;
