@@ -258,7 +258,7 @@ internal sealed class OnlineEwc : IGradientHook
         [("ewc.users", _tables[0]), ("ewc.items", _tables[1]), ("ewc.itemBias", _tables[2])];
 
     /// <summary>How many touched rows ahead <see cref="Apply"/> requests the hook's rows.</summary>
-    private const int PrefetchDistance = 4;
+    private const int PrefetchDistance = 8;
 
     /// <summary>Hints the CPU to fetch <c>buffer[start .. start + width)</c> (a no-op without SSE); a hint never changes a value.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
