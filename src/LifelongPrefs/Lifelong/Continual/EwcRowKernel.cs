@@ -53,6 +53,14 @@ internal static class EwcRowKernel
             return c * d;
         }
 
+        if (Simd.Current != SimdWidth.Scalar && Vector256.IsHardwareAccelerated && width <= MaxFusedWidth && Bounded(gradient, n))
+        {
+            // Every n·g is small enough that the row's sum of squares is finite in any order: the check needs no sum,
+            // and the two passes become one.
+            Fused(gradient, value, anchor, fisher, sum, n, strength, cap, penalise, scaled, coefficient);
+            return penalise ? TensorPrimitives.Dot(coefficient, scaled) : 0;
+        }
+
         TensorPrimitives.Multiply(gradient, n, scaled);
         if (double.IsFinite(TensorPrimitives.SumOfSquares(scaled)))
         {
@@ -66,6 +74,84 @@ internal static class EwcRowKernel
 
         Penalty(gradient, value, anchor, fisher, strength, cap, scaled, coefficient);
         return TensorPrimitives.Dot(coefficient, scaled);
+    }
+
+    /// <summary>
+    /// The widest row the fused pass takes: with every |n·g| ≤ <see cref="MaxScaled"/> = 2⁶⁰, a sum of 128 squares is at
+    /// most 2¹²⁷ (times a rounding factor far below 2), under <see cref="float.MaxValue"/> in every summation order.
+    /// </summary>
+    private const int MaxFusedWidth = 128;
+
+    /// <summary>The bound on |n·g| below which the row's sum of squares cannot overflow (see <see cref="MaxFusedWidth"/>).</summary>
+    private const float MaxScaled = 1.152921504606846976e18f;   // 2⁶⁰
+
+    /// <summary>Whether every |n·g| of the row is at most <see cref="MaxScaled"/> (false for NaN and infinity).</summary>
+    private static bool Bounded(ReadOnlySpan<float> gradient, float n)
+    {
+        int i = 0;
+        Vector256<float> scale = Vector256.Create(n), limit = Vector256.Create(MaxScaled);
+        for (; i <= gradient.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            if (!Vector256.LessThanOrEqualAll(Vector256.Abs(Vector256.Create(gradient[i..]) * scale), limit))
+            {
+                return false;
+            }
+        }
+
+        for (; i < gradient.Length; i++)
+        {
+            if (!(MathF.Abs(gradient[i] * n) <= MaxScaled))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// One pass of both steps, element by element with the operations of <see cref="AccumulateSquares"/> and
+    /// <see cref="Penalty"/>: s ← n·g; sum ← min(s·s + sum, float.MaxValue); then d ← θ − θ*, c ← min(F·λ, cap)·d,
+    /// g ← g + c (with the penalty; without it the scratch receives s).
+    /// </summary>
+    private static void Fused(Span<float> gradient, ReadOnlySpan<float> value, ReadOnlySpan<float> anchor, ReadOnlySpan<float> fisher,
+        Span<float> sum, float n, float strength, float cap, bool penalise, Span<float> scaled, Span<float> coefficient)
+    {
+        int i = 0, width = gradient.Length;
+        Vector256<float> scale = Vector256.Create(n), max = Vector256.Create(float.MaxValue);
+        Vector256<float> lambda = Vector256.Create(strength), top = Vector256.Create(cap);
+        for (; i <= width - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            Vector256<float> g = Vector256.Create(gradient[i..]);
+            Vector256<float> s = g * scale;
+            Vector256.Min((s * s) + Vector256.Create(sum[i..]), max).CopyTo(sum[i..]);
+            if (!penalise)
+            {
+                s.CopyTo(scaled[i..]);
+                continue;
+            }
+
+            Vector256<float> diff = Vector256.Create(value[i..]) - Vector256.Create(anchor[i..]);
+            Vector256<float> c = Vector256.Min(Vector256.Create(fisher[i..]) * lambda, top) * diff;
+            diff.CopyTo(scaled[i..]);
+            c.CopyTo(coefficient[i..]);
+            (g + c).CopyTo(gradient[i..]);
+        }
+
+        for (; i < width; i++)
+        {
+            float s = gradient[i] * n;
+            sum[i] = MathF.Min((s * s) + sum[i], float.MaxValue);
+            if (!penalise)
+            {
+                scaled[i] = s;
+                continue;
+            }
+
+            scaled[i] = value[i] - anchor[i];
+            coefficient[i] = MathF.Min(fisher[i] * strength, cap) * scaled[i];
+            gradient[i] += coefficient[i];
+        }
     }
 
     /// <summary>The same step as <see cref="Apply"/> as ten <see cref="TensorPrimitives"/> calls: the reference it is tested against.</summary>

@@ -70,8 +70,22 @@ internal sealed class OnlineEwc : IGradientHook
             ReadOnlySpan<float> value = p.Value.Span;
             Span<float> gradient = p.Gradient.Span;
             ReadOnlySpan<int> rows = p.TouchedRows;
+            bool penalise = Penalise && _strength > 0f;
             for (int k = 0; k < rows.Length; k++)
             {
+                if (k + PrefetchDistance < rows.Length && width > 1)
+                {
+                    // The hook's own tables are cold (backward has just warmed the value and gradient rows): request a
+                    // row a few ahead so the memory round trips overlap instead of stalling each row in turn.
+                    int ahead = rows[k + PrefetchDistance] * width;
+                    Prefetch(t.Accumulated, ahead, width);
+                    if (penalise)
+                    {
+                        Prefetch(t.Anchor, ahead, width);
+                        Prefetch(t.Fisher, ahead, width);
+                    }
+                }
+
                 int row = rows[k], start = row * width;
                 if (!t.InUpdate[row])
                 {
@@ -90,7 +104,7 @@ internal sealed class OnlineEwc : IGradientHook
                 // (n·g)² into this update's sum, unless the gradient is not finite (the optimizer skips that step);
                 // then g += c·(θ − θ*), c = min(λ·F, cap), and the penalty adds c·(θ − θ*)².
                 penalty += EwcRowKernel.Apply(gradient.Slice(start, width), value.Slice(start, width), t.Anchor.AsSpan(start, width),
-                    t.Fisher.AsSpan(start, width), t.Accumulated.AsSpan(start, width), n, _strength, MaxCoefficient, Penalise && _strength > 0f,
+                    t.Fisher.AsSpan(start, width), t.Accumulated.AsSpan(start, width), n, _strength, MaxCoefficient, penalise,
                     t.Scratch, t.Coefficient);
             }
         }
@@ -242,6 +256,26 @@ internal sealed class OnlineEwc : IGradientHook
 
     private IEnumerable<(string Name, Table Table)> Names() =>
         [("ewc.users", _tables[0]), ("ewc.items", _tables[1]), ("ewc.itemBias", _tables[2])];
+
+    /// <summary>How many touched rows ahead <see cref="Apply"/> requests the hook's rows.</summary>
+    private const int PrefetchDistance = 8;
+
+    /// <summary>Hints the CPU to fetch <c>buffer[start .. start + width)</c> (a no-op without SSE); a hint never changes a value.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(float[] buffer, int start, int width)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || (uint)(start + width) > (uint)buffer.Length)
+        {
+            return;
+        }
+
+        // A prefetch never faults; if the GC moved the array in between, the hint would merely be wasted.
+        byte* row = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref buffer[start]);
+        for (int offset = 0; offset < width * sizeof(float); offset += 64)
+        {
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(row + offset);
+        }
+    }
 
     /// <summary>The decay factor of the updates a row missed since its Fisher was last brought up to date.</summary>
     private float Missed(Table t, int row)

@@ -6,7 +6,8 @@ namespace LifelongPrefs.Tests.Lifelong.Continual;
 /// <summary>
 /// The fused EWC row step against its ten-call reference: bit for bit on every width 1–130 and every SIMD path, with
 /// and without the penalty, with coefficients past the cap, sums that saturate at float.MaxValue and gradients whose
-/// squares overflow (then nothing is accumulated, in both).
+/// squares overflow (then nothing is accumulated, in both), gradients at the fused pass's bound (every |n·g| = 2⁶⁰, the
+/// one-pass path) and a NaN gradient (the checked path).
 /// </summary>
 public class EwcRowKernelTests
 {
@@ -20,7 +21,7 @@ public class EwcRowKernelTests
         {
             for (int width = 1; width <= 130; width++)
             {
-                for (int variant = 0; variant < 8; variant++)
+                for (int variant = 0; variant < Row.Variants; variant++)
                 {
                     Row row = Row.Random(random, width, variant);
                     Row fused = row.Copy(), reference = row.Copy();
@@ -37,7 +38,7 @@ public class EwcRowKernelTests
                 }
             }
         });
-        Assert.Equal(130 * 8, checkedRows);
+        Assert.Equal(130 * Row.Variants, checkedRows);
     }
 
     [Fact]
@@ -56,9 +57,11 @@ public class EwcRowKernelTests
 
     private sealed record Row(float[] Gradient, float[] Value, float[] Anchor, float[] Fisher, float[] Sum)
     {
+        internal const int Variants = 10;
+
         internal Row Copy() => new([.. Gradient], [.. Value], [.. Anchor], [.. Fisher], [.. Sum]);
 
-        /// <summary>Variant 2–3: Fisher past the cap; 4–5: sums near float.MaxValue; 6: θ = θ* (no pull); 7: an overflowing gradient.</summary>
+        /// <summary>Variant 2–3: Fisher past the cap; 4–5: sums near float.MaxValue; 6: θ = θ* (no pull); 7: an overflowing gradient; 8: every |512·g| = 2⁶⁰; 9: a NaN gradient.</summary>
         internal static Row Random(Random random, int width, int variant)
         {
             float Next(float scale) => (float)((random.NextDouble() * 2) - 1) * scale;
@@ -75,6 +78,17 @@ public class EwcRowKernelTests
             if (variant == 7)
             {
                 gradient[random.Next(width)] = 1e30f;
+            }
+
+            if (variant == 8)
+            {
+                // 512·g = ±2⁶⁰ exactly: the largest row the one-pass path takes (2¹²⁰ per square, finite in any order).
+                gradient = [.. gradient.Select(g => g < 0 ? -2251799813685248f : 2251799813685248f)];
+            }
+
+            if (variant == 9)
+            {
+                gradient[random.Next(width)] = float.NaN;
             }
 
             return new Row(gradient, value, anchor, fisher, sum);
