@@ -23,7 +23,7 @@ public sealed class TrackerFixtureTests : IDisposable
 
     /// <summary>
     /// <c>tracker-v1</c>, and <c>tracker-v1-defaults-2026-12-02</c>: the same calls written by the code of 2026-12-02,
-    /// whose default learner sampled 64 negatives at rate 0.01 (128 at 0.007 since), so its checkpoint names those
+    /// whose default learner sampled 64 negatives at rate 0.01 (96 at 0.007 since), so its checkpoint names those
     /// options and still opens (they are tolerated on load); its answers are those of the current learner replaying the
     /// journal on that checkpoint.
     /// </summary>

@@ -31,7 +31,7 @@ namespace LifelongPrefs.Lifelong;
 internal sealed partial class BackgroundLearner : IDisposable
 {
     /// <summary>How long the published version may lag the learned state while a backlog is being worked off.</summary>
-    internal static readonly TimeSpan MaxUnpublished = TimeSpan.FromMilliseconds(200);
+    internal static readonly TimeSpan MaxUnpublished = TimeSpan.FromMilliseconds(500);
 
     private readonly object _gate = new();
     private readonly IRecommender _model;

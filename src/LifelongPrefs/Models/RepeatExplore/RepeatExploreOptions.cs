@@ -29,9 +29,9 @@ public sealed class RepeatExploreOptions : ModelOptions
     /// <remarks>
     /// A state saved under another value loads (the tables do not depend on it) and goes on learning with this one.
     /// </remarks>
-    /// <value>Default 128 (64 until 2026-12-03).</value>
+    /// <value>Default 96 (64 until 2026-12-03).</value>
     [ToleratedOnLoad]
-    public int Negatives { get; init; } = 128;
+    public int Negatives { get; init; } = 96;
 
     /// <summary>The user's own earlier items that enter the gate's softmax per basket (sampled when the user has more).</summary>
     /// <remarks>A state saved under another value loads and goes on learning with this one.</remarks>
