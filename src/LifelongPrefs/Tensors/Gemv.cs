@@ -125,7 +125,8 @@ public static partial class Kernels
     /// One row's dot product with x exactly as <see cref="DotRows"/> forms it for a row inside a group of four (the
     /// kernel's per-row chain: one 256-bit FMA accumulator, the masked overlapping last vector, then
     /// <see cref="Vector256.Sum{T}(Vector256{T})"/>), without loading the group's other three rows: each row's chain in
-    /// <see cref="Dot4Rows256"/> depends on that row alone, so the bits are the same.
+    /// <see cref="Dot4Rows256"/> depends on that row alone, so the bits are the same. On the scalar path (no hardware
+    /// intrinsics, or forced) it is the plain loop <see cref="DotRows"/> uses for every row there.
     /// </summary>
     /// <param name="row">The row: at least n values.</param>
     /// <param name="x">The vector: n ≥ 8 values.</param>
@@ -136,6 +137,11 @@ public static partial class Kernels
         if (n < Vector256<float>.Count || row.Length < n)
         {
             ThrowHelper.ThrowArgument(nameof(row), $"GroupedRowDot: a row of {row.Length} and x of {n} (at least 8) do not fit.");
+        }
+
+        if (Simd.Current == SimdWidth.Scalar)
+        {
+            return DotScalar(row[..n], x); // DotRows' scalar path forms every row this way
         }
 
         ref float r = ref MemoryMarshal.GetReference(row);

@@ -19,7 +19,7 @@ public class LearnerPublishingTests
     public async Task A_backlog_is_learned_batch_by_batch_and_published_when_it_is_drained(bool infinite, int versions)
     {
         var gate = new ManualResetEventSlim(false);
-        var learner = new CountingLearner(gate);
+        var learner = new GatedLearner(new ItemKnn(), gate);
         var options = new TrackerOptions
         {
             MicroBatchSize = 2, QueueCapacity = 100, FlushInterval = infinite ? Timeout.InfiniteTimeSpan : TimeSpan.FromHours(1),
@@ -54,7 +54,7 @@ public class LearnerPublishingTests
     public async Task An_idle_learner_builds_the_scoring_tables_before_it_publishes_and_a_backlog_leaves_them_to_the_reader(ItemTablePrecision precision)
     {
         var gate = new ManualResetEventSlim(false);
-        var learner = new GatedRepeatExplore(gate);
+        var learner = new GatedLearner(new RepeatExplore(new RepeatExploreOptions { Dimensions = 8, Negatives = 4, Seed = 3 }), gate);
         var options = new TrackerOptions { MicroBatchSize = 1, FlushInterval = Timeout.InfiniteTimeSpan, ItemTablePrecision = precision };
         await using var tracker = new PreferenceTracker(options, learner, TimeProvider.System);
         InteractionEvent[] events = Events()[..3];
@@ -67,11 +67,13 @@ public class LearnerPublishingTests
         await tracker.FlushAsync();
         bool quantized = precision == ItemTablePrecision.Quantized;
         Assert.Equal(3, learner.Scorers.Count);
-        Assert.False(learner.Scorers[0].IsPrepared(quantized)); // two events waited: the first reader builds them
-        Assert.False(learner.Scorers[1].IsPrepared(quantized)); // one waited
-        Assert.True(learner.Scorers[2].IsPrepared(quantized));  // none waited: built by the learner, before publishing
+        Assert.False(Prepared(learner.Scorers[0], quantized)); // two events waited: the first reader builds them
+        Assert.False(Prepared(learner.Scorers[1], quantized)); // one waited
+        Assert.True(Prepared(learner.Scorers[2], quantized));  // none waited: built by the learner, before publishing
         Assert.Same(learner.Scorers[2], tracker.CurrentVersion.Scorer);
     }
+
+    private static bool Prepared(IScorer scorer, bool quantized) => ((RepeatExploreScorer)scorer).IsPrepared(quantized);
 
     private static InteractionEvent[] Events() =>
         [.. Enumerable.Range(0, 8).Select(i => new InteractionEvent($"u{i % 3}", $"i{(i * 5) % 7}", Start.AddMinutes(i), EventKind.Purchase))];
@@ -93,73 +95,5 @@ public class LearnerPublishingTests
 
             public ValueTask DisposeAsync() => ValueTask.CompletedTask;
         }
-    }
-
-    /// <summary>The default learner behind a gate that holds every update until it opens, keeping every snapshot it made.</summary>
-    private sealed class GatedRepeatExplore(ManualResetEventSlim gate) : IRecommender
-    {
-        private readonly RepeatExplore _inner = new(new RepeatExploreOptions { Dimensions = 8, Negatives = 4, Seed = 3 });
-
-        public List<RepeatExploreScorer> Scorers { get; } = [];
-
-        public string Name => "gated";
-
-        public int ItemCount => _inner.ItemCount;
-
-        public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount, IProgress<LifelongPrefs.Training.TrainingProgress>? progress = null,
-            CancellationToken cancellationToken = default) => _inner.Fit(events, userCount, itemCount, progress, cancellationToken);
-
-        public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
-        {
-            gate.Wait();
-            _inner.Update(newEvents, userCount, itemCount);
-        }
-
-        public IScorer CreateScorer()
-        {
-            var scorer = (RepeatExploreScorer)_inner.CreateScorer();
-            Scorers.Add(scorer);
-            return scorer;
-        }
-
-        public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) => _inner.Score(user, history, scores);
-
-        public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
-            _inner.Recommend(user, history, items, excludedSorted);
-    }
-
-    /// <summary>ItemKNN behind a gate that holds every update until it opens, counting updates and snapshots.</summary>
-    private sealed class CountingLearner(ManualResetEventSlim gate) : IRecommender
-    {
-        private readonly ItemKnn _inner = new();
-
-        public int Updates { get; private set; }
-
-        public int Snapshots { get; private set; }
-
-        public string Name => "counting";
-
-        public int ItemCount => _inner.ItemCount;
-
-        public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount, IProgress<LifelongPrefs.Training.TrainingProgress>? progress = null,
-            CancellationToken cancellationToken = default) => _inner.Fit(events, userCount, itemCount, progress, cancellationToken);
-
-        public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
-        {
-            gate.Wait();
-            Updates++;
-            _inner.Update(newEvents, userCount, itemCount);
-        }
-
-        public IScorer CreateScorer()
-        {
-            Snapshots++;
-            return _inner.CreateScorer();
-        }
-
-        public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) => _inner.Score(user, history, scores);
-
-        public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
-            _inner.Recommend(user, history, items, excludedSorted);
     }
 }

@@ -189,7 +189,7 @@ public class PreferenceTrackerTests
     {
         var gate = new ManualResetEventSlim(false);
         var options = new TrackerOptions { MicroBatchSize = 2, QueueCapacity = 4, QueueFullPolicy = QueueFullPolicy.DropOldest, FlushInterval = Timeout.InfiniteTimeSpan };
-        await using var tracker = new PreferenceTracker(options, new BlockingLearner(gate), null);
+        await using var tracker = new PreferenceTracker(options, new GatedLearner(new LifelongPrefs.Models.ItemKnn(), gate), null);
         for (int i = 0; i < 20; i++)
         {
             tracker.Observe(new InteractionEvent("u", $"i{i}", Start.AddMinutes(i), EventKind.Purchase));
@@ -209,7 +209,7 @@ public class PreferenceTrackerTests
     {
         var gate = new ManualResetEventSlim(false);
         var options = new TrackerOptions { MicroBatchSize = 1, QueueCapacity = 2, QueueFullPolicy = QueueFullPolicy.Throw, FlushInterval = Timeout.InfiniteTimeSpan };
-        await using var tracker = new PreferenceTracker(options, new BlockingLearner(gate), null);
+        await using var tracker = new PreferenceTracker(options, new GatedLearner(new LifelongPrefs.Models.ItemKnn(), gate), null);
         int accepted = 0;
         InvalidOperationException? error = null;
         for (int i = 0; i < 10 && error is null; i++)
@@ -287,32 +287,6 @@ public class PreferenceTrackerTests
                 Infrastructure.Allocations.AssertNone($"RecommendInto({user})", () => tracker.RecommendInto(user, buffer, options));
             }
         }
-    }
-
-    /// <summary>A learner whose first update waits for a gate, so a test can fill the queue.</summary>
-    private sealed class BlockingLearner(ManualResetEventSlim gate) : LifelongPrefs.Models.IRecommender
-    {
-        private readonly LifelongPrefs.Models.ItemKnn _inner = new();
-
-        public string Name => "blocking";
-
-        public int ItemCount => _inner.ItemCount;
-
-        public void Fit(IReadOnlyList<Interaction> events, int userCount, int itemCount, IProgress<LifelongPrefs.Training.TrainingProgress>? progress = null,
-            CancellationToken cancellationToken = default) => _inner.Fit(events, userCount, itemCount, progress, cancellationToken);
-
-        public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
-        {
-            gate.Wait();
-            _inner.Update(newEvents, userCount, itemCount);
-        }
-
-        public LifelongPrefs.Models.IScorer CreateScorer() => _inner.CreateScorer();
-
-        public void Score(int user, ReadOnlySpan<Interaction> history, Span<float> scores) => _inner.Score(user, history, scores);
-
-        public int Recommend(int user, ReadOnlySpan<Interaction> history, Span<int> items, ReadOnlySpan<int> excludedSorted) =>
-            _inner.Recommend(user, history, items, excludedSorted);
     }
 }
 

@@ -96,10 +96,12 @@ public class Int8DotsTests
         }
     }
 
-    [Fact]
-    public void A_grouped_row_dot_equals_its_row_of_the_four_row_kernel_bit_for_bit()
+    [Theory]
+    [MemberData(nameof(SimdPaths.All), MemberType = typeof(SimdPaths))]
+    public void A_grouped_row_dot_equals_its_row_of_the_four_row_kernel_bit_for_bit(int width) => SimdPaths.Run(width, () =>
     {
-        // Every length from one vector up (whole vectors and the overlapped masked tail), every row of a group of four.
+        // Every length from one vector up (whole vectors and the overlapped masked tail), every row of a group of four;
+        // on the scalar path (forced here, or without intrinsics) both take the plain loop.
         for (int n = 8; n <= 70; n++)
         {
             int lda = n + 3;
@@ -116,5 +118,5 @@ public class Int8DotsTests
 
         Assert.Throws<ArgumentException>(() => Kernels.GroupedRowDot(new float[7], new float[7]));
         Assert.Throws<ArgumentException>(() => Kernels.GroupedRowDot(new float[8], new float[9]));
-    }
+    });
 }

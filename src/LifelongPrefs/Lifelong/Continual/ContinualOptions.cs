@@ -11,8 +11,8 @@ namespace LifelongPrefs.Lifelong;
 /// <remarks>
 /// The defaults were chosen on the bundled Online Retail stream under the monthly continual protocol (2011-01 … 2011-12,
 /// BPR-MF d = 64, 10 update epochs, seeds 42, 43, 44): mean forward NDCG@20 0.0871 against naive fine-tuning's 0.0866 and
-/// monthly retraining's 0.0821, backward transfer on never-rebought targets 45% of naive's, at 10–13% of retraining's
-/// training CPU on a loaded machine (the table is in <c>Lifelong/README.md</c>).
+/// monthly retraining's 0.0821, backward transfer on never-rebought targets 45% of naive's, at 7–8% of retraining's
+/// training CPU (10–13% before the EWC hook's one-pass kernel; the tables are in <c>Lifelong/README.md</c>).
 /// </remarks>
 public sealed class ContinualOptions
 {
