@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -29,8 +30,8 @@ public static partial class Kernels
             ThrowHelper.ThrowArgument(nameof(levels), $"QuantizeInt8Row: {levels.Length} levels for a row of {values.Length}.");
         }
 
-        SimdWidth width = Simd.Current;
-        float max = MaxAbsOrNaN(values, width);
+        // TensorPrimitives.MaxMagnitude returns NaN when a value is NaN, and the maximum is exact in any order.
+        float max = values.IsEmpty ? 0f : Math.Abs(TensorPrimitives.MaxMagnitude(values));
         if (!(max > 0f) || !float.IsFinite(max))
         {
             return max;
@@ -40,6 +41,7 @@ public static partial class Kernels
         int j = 0, n = values.Length;
         ref float v = ref MemoryMarshal.GetReference(values);
         ref byte l = ref MemoryMarshal.GetReference(levels);
+        SimdWidth width = Simd.Current;
         if (width == SimdWidth.Vector512)
         {
             for (; j + 64 <= n; j += 64)
@@ -84,62 +86,5 @@ public static partial class Kernels
         Vector256<float> scaled = Vector256.Round(Vector256.LoadUnsafe(ref v, (nuint)j) * inverse);
         Vector256<int> level = Vector256.ConvertToInt32(scaled);
         return Vector256.Min(Vector256.Max(level, Vector256.Create(-127)), Vector256.Create(127)) + Vector256.Create(Int8LevelOffset);
-    }
-
-    /// <summary>max |v_j| over the row (0 for an empty one), or NaN as soon as a value is NaN (as a chain of <see cref="Math.Max(float, float)"/> gives).</summary>
-    private static float MaxAbsOrNaN(ReadOnlySpan<float> values, SimdWidth width)
-    {
-        int j = 0, n = values.Length;
-        float max = 0f;
-        ref float v = ref MemoryMarshal.GetReference(values);
-        if (width == SimdWidth.Vector512 && n >= 16)
-        {
-            Vector512<float> best = Vector512<float>.Zero;
-            Vector512<int> nan = Vector512<int>.Zero;
-            for (; j + 16 <= n; j += 16)
-            {
-                Vector512<float> x = Vector512.LoadUnsafe(ref v, (nuint)j);
-                nan |= ~Vector512.Equals(x, x).AsInt32();
-                best = Vector512.Max(best, Vector512.Abs(x));
-            }
-
-            if (nan != Vector512<int>.Zero)
-            {
-                return float.NaN;
-            }
-
-            for (int k = 0; k < 16; k++)
-            {
-                max = Math.Max(max, best.GetElement(k));
-            }
-        }
-        else if (width == SimdWidth.Vector256 && n >= 8)
-        {
-            Vector256<float> best = Vector256<float>.Zero;
-            Vector256<int> nan = Vector256<int>.Zero;
-            for (; j + 8 <= n; j += 8)
-            {
-                Vector256<float> x = Vector256.LoadUnsafe(ref v, (nuint)j);
-                nan |= ~Vector256.Equals(x, x).AsInt32();
-                best = Vector256.Max(best, Vector256.Abs(x));
-            }
-
-            if (nan != Vector256<int>.Zero)
-            {
-                return float.NaN;
-            }
-
-            for (int k = 0; k < 8; k++)
-            {
-                max = Math.Max(max, best.GetElement(k));
-            }
-        }
-
-        for (; j < n; j++)
-        {
-            max = Math.Max(max, Math.Abs(values[j]));
-        }
-
-        return max;
     }
 }
