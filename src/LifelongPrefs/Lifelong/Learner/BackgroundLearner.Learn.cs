@@ -38,17 +38,11 @@ internal sealed partial class BackgroundLearner
                 _trending.Add(e, items);
             }
 
-            _unpublished += batch.Count;
+            (_unpublished, _learnedItems, _learnedEnd) = (_unpublished + batch.Count, items, end);
             if (!SkipVersion(end))
             {
-                IScorer scorer = _model.CreateScorer();
-                PrepareIfIdle(scorer);
-                _publishedScorer = scorer;
-                (float[] trending, float[] totals) = _trending.Snapshot(items);
-                _publishedItems = items;
-                long learned = Interlocked.Add(ref _learned, _unpublished);
-                _publish(new PublishedVersion(++_version, scorer, trending, totals, learned, _trending.StreamTicks));
-                (_unpublished, _publishedAt, published) = (0, _time.GetTimestamp(), true);
+                PublishLearned(items);
+                published = true;
             }
 
             _telemetry.BatchLearned(batch.Count, started, published, _version, SkippedSteps - skippedBefore, SkippedSteps, activity);
@@ -88,19 +82,51 @@ internal sealed partial class BackgroundLearner
     }
 
     /// <summary>
+    /// Publishes what the learner has learned as the next version: the model's snapshot scorer, the trending counts of
+    /// the first <paramref name="items"/> items, and the count of events learned.
+    /// </summary>
+    private void PublishLearned(int items)
+    {
+        IScorer scorer = _model.CreateScorer();
+        (_publishedScorer, _unprepared) = (scorer, scorer as IPreparableScorer);
+        (float[] trending, float[] totals) = _trending.Snapshot(items);
+        _publishedItems = items;
+        long learned = Interlocked.Add(ref _learned, _unpublished);
+        _publish(new PublishedVersion(++_version, scorer, trending, totals, learned, _trending.StreamTicks));
+        (_unpublished, _publishedAt) = (0, _time.GetTimestamp());
+    }
+
+    /// <summary>
+    /// Publishes the batches learned since the last version when the learner has waited out
+    /// <see cref="MinPublishInterval"/> or a flush asks for them (see <see cref="WaitIdle"/>), and completes the waiters
+    /// they satisfy.
+    /// </summary>
+    private void PublishDeferred()
+    {
+        PublishLearned(_learnedItems);
+        lock (_gate)
+        {
+            _done = Math.Max(_done, _learnedEnd);
+            CompleteWaiters();
+        }
+    }
+
+    /// <summary>
     /// Whether to leave the batch ending at <paramref name="end"/> unpublished (see the remarks): only with a finite flush
-    /// interval, while a full batch waits, no flush waits for this batch, and the last version is recent.
+    /// interval, when no flush waits for this batch, and either a full batch waits (a backlog: at most
+    /// <see cref="MaxUnpublished"/> between versions) or the last version is younger than <see cref="MinPublishInterval"/>.
     /// </summary>
     private bool SkipVersion(long end)
     {
-        if (_publishEveryBatch || _time.GetElapsedTime(_publishedAt) >= MaxUnpublished)
+        TimeSpan age = _time.GetElapsedTime(_publishedAt);
+        if (_publishEveryBatch || age >= MaxUnpublished)
         {
             return false;
         }
 
         lock (_gate)
         {
-            if (_stopping || _enqueued - _head < _batchSize)
+            if (_stopping)
             {
                 return false;
             }
@@ -113,32 +139,71 @@ internal sealed partial class BackgroundLearner
                 }
             }
 
-            return true;
+            return _enqueued - _head >= _batchSize || age < MinPublishInterval;
         }
     }
 
     /// <summary>
-    /// Builds the new version's scoring tables before it is published when no event waits to be learned, so that the
-    /// learner's idle time pays them rather than the version's first <c>Recommend</c> (a whole fp32 or int8 item
-    /// table: about 10–20 ms at 100,000 items × 64). With events waiting, the first reader builds them as before, so a
-    /// backlog is never slowed by it.
+    /// Waits, under the gate, while the learner has no batch to learn and something is left over from the last one:
+    /// learned batches not yet published, or the newest version's scoring tables not yet built.
     /// </summary>
-    private void PrepareIfIdle(IScorer scorer)
+    /// <remarks>
+    /// Learned batches are published once <see cref="MinPublishInterval"/> has passed since the last version, or at once
+    /// when a flush waits. The newest version's tables (a whole fp32 or int8 item table: about 10–20 ms at 100,000 items
+    /// × 64) are built once the learner has found no work for <see cref="IdleBeforePrepare"/>, so that its idle time pays
+    /// them instead of the version's first <c>Recommend</c>. The version is published first, so freshness never waits
+    /// for its tables, and a busy learner (a backlog, or batches that fill within the wait) never builds tables that the
+    /// next version replaces.
+    /// </remarks>
+    /// <returns>What to do now; <see cref="IdleWork.None"/> when a batch is ready, nothing is left over, or the learner is asked to stop or park.</returns>
+    private IdleWork WaitIdle()
     {
-        if (scorer is not IPreparableScorer preparable)
+        if (_unpublished == 0 && _unprepared is null)
         {
-            return;
+            return IdleWork.None;
         }
 
         lock (_gate)
         {
-            if (_enqueued != _head || _stopping)
+            long since = Stopwatch.GetTimestamp();
+            while (!_stopping && _pauseRequests == 0 && !Ready())
             {
-                return;
-            }
-        }
+                TimeSpan left;
+                if (_unpublished > 0)
+                {
+                    left = MinPublishInterval - _time.GetElapsedTime(_publishedAt);
+                    if (left <= TimeSpan.Zero || _waiters.Count > 0)
+                    {
+                        return IdleWork.Publish;
+                    }
+                }
+                else
+                {
+                    left = IdleBeforePrepare - Stopwatch.GetElapsedTime(since);
+                    if (left <= TimeSpan.Zero)
+                    {
+                        return IdleWork.Prepare;
+                    }
+                }
 
-        preparable.Prepare(_quantized);
+                Monitor.Wait(_gate, left);
+            }
+
+            return IdleWork.None;
+        }
+    }
+
+    /// <summary>What the learner does when it has no batch to learn (<see cref="WaitIdle"/>).</summary>
+    private enum IdleWork
+    {
+        /// <summary>Nothing: take the next batch (or stop, or park).</summary>
+        None,
+
+        /// <summary>Publish the learned batches (<see cref="PublishDeferred"/>).</summary>
+        Publish,
+
+        /// <summary>Build the newest version's scoring tables.</summary>
+        Prepare,
     }
 
     private void CompleteWaiters()

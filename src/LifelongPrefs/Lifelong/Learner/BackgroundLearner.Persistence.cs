@@ -126,7 +126,7 @@ internal sealed partial class BackgroundLearner
         }
 
         IScorer scorer = _model.CreateScorer();
-        _publishedScorer = scorer;
+        (_publishedScorer, _unprepared) = (scorer, scorer as IPreparableScorer);
         _publishedItems = _maxItems; // what the last learned version had: an erasure replayed next publishes the same
         (float[] trending, float[] totals) = _trending.Snapshot(_maxItems);
         _publish(new PublishedVersion(_version, scorer, trending, totals, Interlocked.Read(ref _learned), _trending.StreamTicks));

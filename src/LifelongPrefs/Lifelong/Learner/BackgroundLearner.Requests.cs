@@ -132,7 +132,7 @@ internal sealed partial class BackgroundLearner
 
         // Publish at once, so that no reader starting after the erasure sees a version with the user's row.
         IScorer scorer = _model.CreateScorer();
-        _publishedScorer = scorer;
+        (_publishedScorer, _unprepared) = (scorer, scorer as IPreparableScorer);
         (float[] trending, float[] totals) = _trending.Snapshot(_publishedItems);
         long learned = Interlocked.Add(ref _learned, _unpublished);
         _unpublished = 0;

@@ -24,8 +24,9 @@ namespace LifelongPrefs.Lifelong;
 /// batch while another full batch is already waiting and the last version is younger than <see cref="MaxUnpublished"/>:
 /// it keeps learning every batch, but a backlog does not pay for a snapshot and the writer's copy-on-write copies
 /// per batch, so it drains faster and the newest learned state is never more than that much older than the published
-/// one. The learner never skips when the queue holds less than a full batch, so nothing learned stays unpublished
-/// while it waits.
+/// one. Without a backlog it publishes at most every <see cref="MinPublishInterval"/>: a batch learned sooner is
+/// published with the next one or, when none comes, once the learner has waited out the interval, and at once when a
+/// flush waits for it, so nothing learned stays unpublished longer than that while the learner waits.
 /// </para>
 /// </remarks>
 internal sealed partial class BackgroundLearner : IDisposable
@@ -37,6 +38,23 @@ internal sealed partial class BackgroundLearner : IDisposable
     /// 128 negatives at load 3–7, benchmarks/README.md).
     /// </summary>
     internal static readonly TimeSpan MaxUnpublished = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// The shortest time between two versions without a backlog (with a finite flush interval): a batch learned sooner
+    /// after the last version is published with the next one, or when the learner has waited this long, or at once for
+    /// a flush. At 10,000 events/s the default 256-event batches arrive every 26 ms, and each version makes the writer
+    /// copy nearly the whole output table afterwards (copy-on-write): publishing every batch made the learner fall
+    /// behind the stream it could otherwise keep up with (benchmarks/README.md). 100 ms is a tenth of the 1 s freshness goal.
+    /// </summary>
+    internal static readonly TimeSpan MinPublishInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// How long the learner must find no work before it builds the newest version's scoring tables itself (see
+    /// <see cref="WaitIdle"/>). Building them before publishing, whenever the queue was momentarily empty, cost a
+    /// million-user warm-up 30% of its events per CPU-second (benchmarks/README.md): at thousands of events per second
+    /// the queue empties between most batches, and each table was replaced a few milliseconds later.
+    /// </summary>
+    internal static readonly TimeSpan IdleBeforePrepare = TimeSpan.FromMilliseconds(50);
 
     private readonly object _gate = new();
     private readonly IRecommender _model;
@@ -60,6 +78,7 @@ internal sealed partial class BackgroundLearner : IDisposable
     private readonly TrackerTelemetry _telemetry;
     private readonly List<QueuedEvent> _driftTests = [];
     private IScorer? _publishedScorer;    // the newest published version's scorer: what the drift tests rank with
+    private IPreparableScorer? _unprepared; // the newest version's scorer until the learner has idled long enough to prepare it
     private long _latestTicks = long.MinValue;
     private long _head;           // sequence number of the oldest queued entry
     private long _enqueued;       // sequence number the next entry gets
@@ -68,6 +87,8 @@ internal sealed partial class BackgroundLearner : IDisposable
     private long _dropped;
     private long _learned;
     private long _unpublished;    // events learned since the last version
+    private long _learnedEnd;     // the end sequence number of the last batch learned
+    private int _learnedItems;    // the item count of the last batch learned
     private long _publishedAt;    // _time's timestamp of the last version
     private long _version;
     private bool _stopping;
@@ -266,6 +287,18 @@ internal sealed partial class BackgroundLearner : IDisposable
         List<Request>? requests;
         while (true)
         {
+            switch (WaitIdle())
+            {
+                case IdleWork.Publish:
+                    PublishDeferred();
+                    continue;
+                case IdleWork.Prepare:
+                    IPreparableScorer scorer = _unprepared!;
+                    _unprepared = null;
+                    scorer.Prepare(_quantized);
+                    continue;
+            }
+
             batch.Clear();
             negatives.Clear();
             lock (_gate)
