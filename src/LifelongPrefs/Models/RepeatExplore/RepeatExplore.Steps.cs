@@ -28,6 +28,17 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
         int d = _d, w = d + 1, s = _options.Negatives;
         int recent = SelectRecent(u);
         int contextCount = Math.Min(recent, _options.ContextItems), cooccurrenceCount = Math.Min(recent, _options.CooccurrenceItems);
+        // The context rows, their Adam moments and the user's are random rows of large tables (see the slots below).
+        Kernels.Prefetch<float>(_userM.AsSpan(u * d, d));
+        Kernels.Prefetch<float>(_userV.AsSpan(u * d, d));
+        for (int j = 0; j < contextCount; j++)
+        {
+            int item = _recent[j];
+            Kernels.Prefetch(_inputRows.Read(item));
+            Kernels.Prefetch<float>(_inputM.AsSpan(item * d, d));
+            Kernels.Prefetch<float>(_inputV.AsSpan(item * d, d));
+        }
+
         _userRows.Read(u).CopyTo(_userCopy);
         for (int j = 0; j < contextCount; j++)
         {
@@ -53,6 +64,17 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
             int before = slots;
             slots = Slot(item, slots, isTarget: false);
             _negativeSlots[k] = slots > before ? before : _slotOf[item];
+        }
+
+        // The slots are random rows of tables far larger than the caches: ask for every line this step will read or
+        // write (the output row, its Adam moments, the item's statistics) before the first is used, so the misses overlap.
+        for (int r = 0; r < slots; r++)
+        {
+            int item = _slotItems[r];
+            Kernels.Prefetch(_outputRows.Read(item));
+            Kernels.Prefetch(_itemInfo.Read(item));
+            Kernels.Prefetch<float>(_outputM.AsSpan(item * w, w));
+            Kernels.Prefetch<float>(_outputV.AsSpan(item * w, w));
         }
 
         // The slots' rows and exploration logits, once: the gate's explore feature of a slot's item is the same logit
