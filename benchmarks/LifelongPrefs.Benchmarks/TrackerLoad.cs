@@ -38,6 +38,7 @@ internal static class TrackerLoad
         using var tracker = new PreferenceTracker(new TrackerOptions { Dimensions = 64, Seed = 42, ItemTablePrecision = precision });
         var clock = Stopwatch.StartNew();
         TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        TimeSpan? learnerBefore = ThreadCpu(LearnerThread);
         for (int i = 0; i < items; i++)
         {
             tracker.RegisterItem(Item(i));
@@ -71,9 +72,12 @@ internal static class TrackerLoad
 
         // On shared cores the wall clock also counts other processes' time: the process's CPU time (producer, learner and
         // GC threads together) says what the work itself cost.
+        // The learner is one thread: its own CPU time says what learning costs on one core (Linux only).
         double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+        double? learnerCpu = (ThreadCpu(LearnerThread) - learnerBefore)?.TotalSeconds;
+        string learnerLine = learnerCpu is double l ? $"; learner thread CPU {l:F1} s = {warm / l:N0} events per learner CPU-second" : "";
         Console.WriteLine($"warm-up: {warm:N0} events observed in {observed:F1} s, learned and published by {learned:F1} s "
-            + $"({warm / learned:N0} events/s end to end; process CPU {cpu:F1} s = {warm / cpu:N0} events per CPU-second); "
+            + $"({warm / learned:N0} events/s end to end; process CPU {cpu:F1} s = {warm / cpu:N0} events per CPU-second{learnerLine}); "
             + $"{tracker.ModelVersion:N0} versions; {GC.CollectionCount(0):N0}/{GC.CollectionCount(1):N0}/{GC.CollectionCount(2):N0} GCs (gen 0/1/2), "
             + $"{GC.GetTotalPauseDuration().TotalSeconds:F1} s paused; managed heap {GC.GetTotalMemory(true) / 1e6:N0} MB");
 
@@ -224,5 +228,45 @@ internal static class TrackerLoad
         double At(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
         return string.Create(CultureInfo.InvariantCulture,
             $"p50 {At(0.50):F3} {unit}, p99 {At(0.99):F3} {unit}, p99.9 {At(0.999):F3} {unit}, max {sorted[^1]:F3} {unit} ({sorted.Length:N0} calls)");
+    }
+
+    /// <summary>The name the tracker gives its learner thread (Linux shows its first 15 characters).</summary>
+    private const string LearnerThread = "LifelongPrefs learner";
+
+    /// <summary>
+    /// The CPU time (user + system) of this process's thread named <paramref name="name"/>, from
+    /// <c>/proc/self/task/*/stat</c>; <see langword="null"/> where there is no such file or thread.
+    /// </summary>
+    private static TimeSpan? ThreadCpu(string name)
+    {
+        const string Tasks = "/proc/self/task";
+        string shown = name.Length > 15 ? name[..15] : name;
+        if (!Directory.Exists(Tasks))
+        {
+            return null;
+        }
+
+        foreach (string task in Directory.GetDirectories(Tasks))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') != shown)
+                {
+                    continue;
+                }
+
+                // After "pid (comm) ", field 3 (state) comes first; utime and stime are fields 14 and 15, in USER_HZ (100/s).
+                string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                return TimeSpan.FromSeconds(ticks / 100.0);
+            }
+            catch (IOException)
+            {
+                // The thread ended between the listing and the read.
+            }
+        }
+
+        return null;
     }
 }

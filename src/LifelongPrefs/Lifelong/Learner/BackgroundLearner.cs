@@ -4,7 +4,7 @@ namespace LifelongPrefs.Lifelong;
 
 /// <summary>
 /// The tracker's single writer of model state: a dedicated thread that takes micro-batches from a bounded queue,
-/// updates the model, and publishes an immutable <see cref="PublishedVersion"/> after each batch.
+/// updates the model, and publishes immutable <see cref="PublishedVersion"/>s (after each batch, or at the cadence the remarks give).
 /// </summary>
 /// <remarks>
 /// <para>
