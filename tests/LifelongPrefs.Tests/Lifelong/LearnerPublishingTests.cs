@@ -1,6 +1,8 @@
 using LifelongPrefs.Data;
 using LifelongPrefs.Lifelong;
 using LifelongPrefs.Models;
+using LifelongPrefs.Persistence;
+using LifelongPrefs.Tests.Persistence;
 using Microsoft.Extensions.Time.Testing;
 using static LifelongPrefs.Tests.Lifelong.TrackerScenario;
 
@@ -65,6 +67,37 @@ public class LearnerPublishingTests
         Assert.True(SpinWait.SpinUntil(() => tracker.ModelVersion == 1, TimeSpan.FromSeconds(30)));
         Assert.Equal(2, tracker.Statistics.EventsLearned);
         Assert.Equal(1, learner.Snapshots);
+    }
+
+    [Fact]
+    public async Task Batches_learned_but_not_yet_published_at_a_checkpoint_are_published_whole_after_a_restore()
+    {
+        string directory = TrackerPersistenceHarness.TempDirectory();
+        try
+        {
+            var clock = new FakeTimeProvider(); // stands still: every batch is learned within the 100 ms floor, so none is published
+            var options = new TrackerOptions { MicroBatchSize = 2, FlushInterval = TimeSpan.FromHours(1), Persistence = new PersistenceOptions { Directory = directory } };
+            string expected;
+            await using (PreferenceTracker original = PreferenceTracker.Open(options, clock))
+            {
+                original.Observe(Events());
+                Thread.Sleep(300); // real time for the learner to take and learn the batches (any still queued are checkpointed as queued)
+                await original.CheckpointAsync();
+                await original.FlushAsync(); // publishes the learned batches: a flush waits for them, not only for the queue
+                Assert.Equal(Events().Length, original.Statistics.EventsLearned);
+                expected = Render(original.Recommend("someone new", 5)); // the trending answer over every item
+                Assert.NotEqual(string.Empty, expected);
+            }
+
+            await using PreferenceTracker restored = PreferenceTracker.Open(options, clock);
+            await restored.FlushAsync(); // the restore published what the checkpoint had learned but not published
+            Assert.Equal(expected, Render(restored.Recommend("someone new", 5)));
+            Assert.Equal(Events().Length, restored.Statistics.EventsLearned);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Theory]

@@ -103,6 +103,7 @@ internal sealed partial class BackgroundLearner
             {
                 (_version, _learned, _dropped, _head, _enqueued, _unpublished) = (c[0], c[1], c[2], c[3], c[4], c[5]);
                 (_maxUsers, _maxItems, _done, _cutUntil) = ((int)c[6], (int)c[7], c[3], c[3]);
+                (_learnedItems, _learnedEnd) = (_maxItems, _head); // a checkpoint parks between batches: all taken was learned
                 for (long s = _head; s < _enqueued; s++)
                 {
                     _ring[s % _ring.Length] = pending[s - _head];
@@ -117,10 +118,13 @@ internal sealed partial class BackgroundLearner
         };
     }
 
-    /// <summary>Publishes the restored model as the current version (after a restore, before any event).</summary>
+    /// <summary>
+    /// Publishes the restored model as the current version (after a restore, before any event): the checkpoint's version
+    /// again, or the next one when the checkpoint held batches learned but not yet published (then they count as learned).
+    /// </summary>
     internal void PublishRestored()
     {
-        if (_version == 0)
+        if (_version == 0 && _unpublished == 0)
         {
             return;
         }
@@ -129,7 +133,10 @@ internal sealed partial class BackgroundLearner
         (_publishedScorer, _unprepared) = (scorer, scorer as IPreparableScorer);
         _publishedItems = _maxItems; // what the last learned version had: an erasure replayed next publishes the same
         (float[] trending, float[] totals) = _trending.Snapshot(_maxItems);
-        _publish(new PublishedVersion(_version, scorer, trending, totals, Interlocked.Read(ref _learned), _trending.StreamTicks));
+        long number = _unpublished > 0 ? ++_version : _version;
+        long learned = Interlocked.Add(ref _learned, _unpublished);
+        _unpublished = 0;
+        _publish(new PublishedVersion(number, scorer, trending, totals, learned, _trending.StreamTicks));
     }
 
     /// <summary>Starts replay: from now on the learner cuts only the batches <see cref="ReplayCut"/> names.</summary>

@@ -304,10 +304,22 @@ internal sealed partial class BackgroundLearner : IDisposable
             lock (_gate)
             {
                 // Asked to park, the learner still runs waiting requests first (an erasure must precede a checkpoint).
+                bool idleWork = false;
                 while (!_stopping && ((_pauseRequests > 0 && (_paused || !HasRequests)) || !Ready()))
                 {
                     ParkIfAsked();
+                    if (_pauseRequests == 0 && (_unpublished > 0 || _unprepared is not null))
+                    {
+                        idleWork = true; // back from parking with leftovers of the last batch: WaitIdle handles them
+                        break;
+                    }
+
                     Monitor.Wait(_gate);
+                }
+
+                if (idleWork)
+                {
+                    continue;
                 }
 
                 _paused = false;
@@ -382,9 +394,10 @@ internal sealed partial class BackgroundLearner : IDisposable
     private bool Ready()
     {
         long queued = _enqueued - _head;
-        if (queued == 0 && !_inFlight && _done < _head)
+        if (queued == 0 && !_inFlight && _done < _head && _unpublished == 0)
         {
-            // Everything left the queue by being dropped: those entries are done.
+            // Everything left the queue by being published or dropped: those entries are done. (Batches learned but not
+            // yet published, see MinPublishInterval, are done when their version is: PublishDeferred.)
             _done = _head;
             CompleteWaiters();
         }
