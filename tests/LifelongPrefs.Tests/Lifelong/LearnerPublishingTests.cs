@@ -83,14 +83,14 @@ public class LearnerPublishingTests
                 original.Observe(Events());
                 Thread.Sleep(300); // real time for the learner to take and learn the batches (any still queued are checkpointed as queued)
                 await original.CheckpointAsync();
-                await original.FlushAsync(); // publishes the learned batches: a flush waits for them, not only for the queue
+                await original.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30)); // publishes the learned batches: a flush waits for them, not only for the queue
                 Assert.Equal(Events().Length, original.Statistics.EventsLearned);
                 expected = Render(original.Recommend("someone new", 5)); // the trending answer over every item
                 Assert.NotEqual(string.Empty, expected);
             }
 
             await using PreferenceTracker restored = PreferenceTracker.Open(options, clock);
-            await restored.FlushAsync(); // the restore published what the checkpoint had learned but not published
+            await restored.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30)); // the restore published what the checkpoint had learned but not published
             Assert.Equal(expected, Render(restored.Recommend("someone new", 5)));
             Assert.Equal(Events().Length, restored.Statistics.EventsLearned);
         }
