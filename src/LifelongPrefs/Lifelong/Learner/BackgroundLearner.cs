@@ -310,7 +310,9 @@ internal sealed partial class BackgroundLearner : IDisposable
                     ParkIfAsked();
                     if (_pauseRequests == 0 && (_unpublished > 0 || _unprepared is not null))
                     {
-                        idleWork = true; // back from parking with leftovers of the last batch: WaitIdle handles them
+                        // Back from parking with leftovers of the last batch: WaitIdle handles them. No longer parked, so
+                        // that the next pause request waits for the learner to park again.
+                        (idleWork, _paused) = (true, false);
                         break;
                     }
 
