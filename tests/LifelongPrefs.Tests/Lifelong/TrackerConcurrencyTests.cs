@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using LifelongPrefs.Data;
 using LifelongPrefs.Lifelong;
+using LifelongPrefs.Models;
 using static LifelongPrefs.Tests.Lifelong.TrackerScenario;
 
 namespace LifelongPrefs.Tests.Lifelong;
@@ -8,7 +9,8 @@ namespace LifelongPrefs.Tests.Lifelong;
 /// <summary>
 /// Eight readers and one writer on one tracker while the learner publishes versions: no read throws, no score is NaN,
 /// and every one of the million answers equals the answer recomputed afterwards, on one thread, from the version it
-/// reports and the history length it saw. The oracle is the tracker's own read path applied to the kept version.
+/// reports and the history length it saw. The oracle is the tracker's own read path applied to the kept version. Run
+/// with ItemKNN and with the default learner, whose versions share copy-on-write chunks with the writer's tables.
 /// </summary>
 public class TrackerConcurrencyTests
 {
@@ -16,12 +18,17 @@ public class TrackerConcurrencyTests
 
     private readonly record struct Read(int User, long Version, int HistoryLength, int Hash);
 
-    [Fact]
-    public async Task A_million_reads_during_learning_each_equal_the_answer_of_the_version_they_report()
+    [Theory]
+    [InlineData(false)] // ItemKNN: a version is a set of arrays
+    [InlineData(true)]  // the default learner: versions share copy-on-write chunks with the tables the writer keeps changing
+    public async Task A_million_reads_during_learning_each_equal_the_answer_of_the_version_they_report(bool defaultLearner)
     {
         var versions = new ConcurrentDictionary<long, PublishedVersion>();
         var options = new TrackerOptions { MicroBatchSize = 32, FlushInterval = Timeout.InfiniteTimeSpan, MaxHistoryPerUser = 10_000 };
-        await using var tracker = new PreferenceTracker(options, SmallLearner(), null);
+        IRecommender learner = defaultLearner
+            ? new RepeatExplore(new RepeatExploreOptions { Dimensions = 8, Negatives = 8, ContextItems = 20, Seed = 5 })
+            : SmallLearner();
+        await using var tracker = new PreferenceTracker(options, learner, null);
         tracker.VersionPublished += v => versions[v.Number] = v;
         versions[0] = tracker.CurrentVersion;
         List<InteractionEvent> events = Events(Users, Items, categories: 5, days: 60, seed: 11);
