@@ -11,6 +11,9 @@ internal sealed class GatedLearner(IRecommender inner, ManualResetEventSlim gate
 {
     public int Updates { get; private set; }
 
+    /// <summary>Gets or sets the update (1, 2, …) that throws instead of learning; 0 for none.</summary>
+    public int ThrowOnUpdate { get; init; }
+
     public List<IScorer> Scorers { get; } = [];
 
     public int Snapshots => Scorers.Count;
@@ -25,7 +28,11 @@ internal sealed class GatedLearner(IRecommender inner, ManualResetEventSlim gate
     public void Update(IReadOnlyList<Interaction> newEvents, int userCount, int itemCount)
     {
         gate.Wait();
-        Updates++;
+        if (++Updates == ThrowOnUpdate)
+        {
+            throw new InvalidOperationException($"update {Updates} fails, as the test asked");
+        }
+
         inner.Update(newEvents, userCount, itemCount);
     }
 

@@ -70,6 +70,21 @@ public class LearnerPublishingTests
     }
 
     [Fact]
+    public async Task A_learner_whose_model_threw_publishes_nothing_it_had_learned_but_not_yet_published()
+    {
+        var clock = new FakeTimeProvider();
+        var learner = new GatedLearner(new ItemKnn(), new ManualResetEventSlim(true)) { ThrowOnUpdate = 2 };
+        var options = new TrackerOptions { MicroBatchSize = 2, FlushInterval = TimeSpan.FromHours(1) };
+        await using var tracker = new PreferenceTracker(options, learner, clock);
+        tracker.Observe(Events()[..4]); // the first batch is learned (unpublished on the standing clock), the second throws
+        Assert.True(SpinWait.SpinUntil(() => learner.Updates == 2, TimeSpan.FromSeconds(30)));
+        clock.Advance(BackgroundLearner.MinPublishInterval); // a learner that still published leftovers would do it now
+        Thread.Sleep(300);
+        Assert.Equal(0, tracker.ModelVersion);
+        Assert.Equal(0, learner.Snapshots);
+    }
+
+    [Fact]
     public async Task Batches_learned_but_not_yet_published_at_a_checkpoint_are_published_whole_after_a_restore()
     {
         string directory = TrackerPersistenceHarness.TempDirectory();

@@ -38,7 +38,7 @@ internal sealed partial class BackgroundLearner
                 _trending.Add(e, items);
             }
 
-            (_unpublished, _learnedItems, _learnedEnd) = (_unpublished + batch.Count, items, end);
+            _unpublished += batch.Count;
             if (!SkipVersion(end))
             {
                 PublishLearned(items);
@@ -103,10 +103,10 @@ internal sealed partial class BackgroundLearner
     /// </summary>
     private void PublishDeferred()
     {
-        PublishLearned(_learnedItems);
+        PublishLearned(_maxItems); // the catalog size of the last batch taken, and every batch taken was learned
         lock (_gate)
         {
-            _done = Math.Max(_done, _learnedEnd);
+            _done = Math.Max(_done, _head); // what left the queue was learned (now published) or dropped
             CompleteWaiters();
         }
     }
@@ -158,7 +158,7 @@ internal sealed partial class BackgroundLearner
     /// <returns>What to do now; <see cref="IdleWork.None"/> when a batch is ready, nothing is left over, or the learner is asked to stop or park.</returns>
     private IdleWork WaitIdle()
     {
-        if (_unpublished == 0 && _unprepared is null)
+        if (!HasLeftovers)
         {
             return IdleWork.None;
         }
@@ -169,7 +169,7 @@ internal sealed partial class BackgroundLearner
             while (!_stopping && _pauseRequests == 0 && !Ready())
             {
                 TimeSpan left;
-                if (_unpublished > 0)
+                if (_unpublished > 0 && _fault is null)
                 {
                     left = MinPublishInterval - _time.GetElapsedTime(_publishedAt);
                     if (left <= TimeSpan.Zero || _waiters.Count > 0)
@@ -192,6 +192,12 @@ internal sealed partial class BackgroundLearner
             return IdleWork.None;
         }
     }
+
+    /// <summary>
+    /// Whether the last batch left work for <see cref="WaitIdle"/>: learned batches to publish (never after the model
+    /// threw: its state may be half updated) or tables to build. Learner thread only, like the fields it reads.
+    /// </summary>
+    private bool HasLeftovers => (_unpublished > 0 && _fault is null) || _unprepared is not null;
 
     /// <summary>What the learner does when it has no batch to learn (<see cref="WaitIdle"/>).</summary>
     private enum IdleWork

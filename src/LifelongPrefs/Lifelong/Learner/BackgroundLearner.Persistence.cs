@@ -103,7 +103,6 @@ internal sealed partial class BackgroundLearner
             {
                 (_version, _learned, _dropped, _head, _enqueued, _unpublished) = (c[0], c[1], c[2], c[3], c[4], c[5]);
                 (_maxUsers, _maxItems, _done, _cutUntil) = ((int)c[6], (int)c[7], c[3], c[3]);
-                (_learnedItems, _learnedEnd) = (_maxItems, _head); // a checkpoint parks between batches: all taken was learned
                 for (long s = _head; s < _enqueued; s++)
                 {
                     _ring[s % _ring.Length] = pending[s - _head];

@@ -87,8 +87,6 @@ internal sealed partial class BackgroundLearner : IDisposable
     private long _dropped;
     private long _learned;
     private long _unpublished;    // events learned since the last version
-    private long _learnedEnd;     // the end sequence number of the last batch learned
-    private int _learnedItems;    // the item count of the last batch learned
     private long _publishedAt;    // _time's timestamp of the last version
     private long _version;
     private bool _stopping;
@@ -308,7 +306,7 @@ internal sealed partial class BackgroundLearner : IDisposable
                 while (!_stopping && ((_pauseRequests > 0 && (_paused || !HasRequests)) || !Ready()))
                 {
                     ParkIfAsked();
-                    if (_pauseRequests == 0 && (_unpublished > 0 || _unprepared is not null))
+                    if (_pauseRequests == 0 && HasLeftovers)
                     {
                         // Back from parking with leftovers of the last batch: WaitIdle handles them. No longer parked, so
                         // that the next pause request waits for the learner to park again.
