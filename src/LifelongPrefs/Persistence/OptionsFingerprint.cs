@@ -15,8 +15,8 @@ namespace LifelongPrefs.Persistence;
 /// values formatted in the invariant culture (floats in their shortest round-trip form, enums by name). It depends
 /// only on the properties, so it is the same whether the options are a record or a class with <c>init</c>
 /// properties, and whatever order the properties are declared in. A property marked
-/// <see cref="NotFingerprintedAttribute"/> is left out, and one marked <see cref="OmittedWhenNullAttribute"/> is left out while
-/// it is <see langword="null"/>.
+/// <see cref="NotFingerprintedAttribute"/> is left out, one marked <see cref="OmittedWhenNullAttribute"/> is left out while
+/// it is <see langword="null"/>, and one marked <see cref="OmittedWhenAttribute"/> while it holds that attribute's value.
 /// </remarks>
 internal static class OptionsFingerprint
 {
@@ -37,6 +37,11 @@ internal static class OptionsFingerprint
 
             object? value = property.GetValue(options);
             if (value is null && property.IsDefined(typeof(OmittedWhenNullAttribute), inherit: true))
+            {
+                continue;
+            }
+
+            if (property.GetCustomAttribute<OmittedWhenAttribute>(inherit: true) is { } omitted && Equals(value, omitted.Value))
             {
                 continue;
             }
@@ -163,6 +168,19 @@ internal sealed class NotFingerprintedAttribute : Attribute
 [AttributeUsage(AttributeTargets.Property, Inherited = true)]
 internal sealed class OmittedWhenNullAttribute : Attribute
 {
+}
+
+/// <summary>
+/// Leaves an option out of <see cref="OptionsFingerprint"/> while it holds <see cref="Value"/>: for options added after
+/// states were saved without them, where that value means exactly the behaviour those states were saved with. A model
+/// created with it then writes the very bytes the older code wrote; any other value is fingerprinted as usual.
+/// </summary>
+/// <param name="value">The value that stands for the behaviour before the option existed (of the property's type).</param>
+[AttributeUsage(AttributeTargets.Property, Inherited = true)]
+internal sealed class OmittedWhenAttribute(object value) : Attribute
+{
+    /// <summary>Gets the value for which the option is left out.</summary>
+    internal object Value => value;
 }
 
 /// <summary>

@@ -163,7 +163,7 @@ public class StateFormatTests
         Assert.False(OptionsFingerprint.AgreeExcept(Saved, "A=1\nB=9\nC=4\n", ["B"]));   // C differs
         Assert.False(OptionsFingerprint.AgreeExcept(Saved, "A=1\nB=2\n", ["B"]));          // C missing
         Assert.False(OptionsFingerprint.AgreeExcept(Saved, "A=1\nB=2\nC=3\nD=4\n", ["B"])); // D added
-        Assert.Equal(["ContextItems", "CooccurrenceItems", "GateLearningRate", "LearningRate", "Negatives", "OwnCandidates"], OptionsFingerprint.Tolerated<RepeatExploreOptions>().Order(StringComparer.Ordinal));
+        Assert.Equal(["ContextItems", "CooccurrenceItems", "GateLearningRate", "LearningRate", "NegativeReuse", "Negatives", "OwnCandidates"], OptionsFingerprint.Tolerated<RepeatExploreOptions>().Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -235,6 +235,19 @@ public class StateFormatTests
             current.Score(u, history, b);
             Assert.Equal(a, b);
         }
+    }
+
+    [Fact]
+    public void The_negative_draw_is_left_out_of_the_options_text_at_the_value_older_states_were_learned_with()
+    {
+        // NegativeReuse = 1 is how every RepeatExplore state before the option was learned: it is left out there, so
+        // such a model writes the older bytes (the repeat-explore fixture test); any other value is listed.
+        string fresh = OptionsFingerprint.Canonical(new RepeatExploreOptions { NegativeReuse = 1 });
+        string shared = OptionsFingerprint.Canonical(new RepeatExploreOptions { NegativeReuse = 4 });
+        Assert.DoesNotContain("NegativeReuse=", fresh, StringComparison.Ordinal);
+        Assert.Contains("NegativeReuse=4\n", shared, StringComparison.Ordinal);
+        Assert.Equal(fresh, shared.Replace("NegativeReuse=4\n", "", StringComparison.Ordinal));
+        Assert.True(OptionsFingerprint.AgreeExcept(fresh, shared, OptionsFingerprint.Tolerated<RepeatExploreOptions>()));
     }
 
     private sealed record RecordOptions(int Size, float Rate, Gru4RecLoss Loss);

@@ -46,7 +46,7 @@ internal static class StateModels
             Alphas = [0.4f], ValidationUsers = 2, Seed = 11 }),
         "up-cf" => new UpCf(new UpCfOptions { Recencies = [2, 1], Asymmetries = [0.5f], Localities = [3], ValidationUsers = 2, Seed = 11 }),
         "repeat-explore" => new RepeatExplore(new RepeatExploreOptions { Dimensions = 4, Negatives = 3, OwnCandidates = 2, ContextItems = 2,
-            CooccurrenceItems = 3, LearningRate = 0.01f, Seed = 11 }), // the rate the fixtures were written with (the default until 2026-12-03)
+            CooccurrenceItems = 3, LearningRate = 0.01f, NegativeReuse = 1, Seed = 11 }), // the rate and draw the fixtures were written with (the defaults until 2026-12-03 and 2026-12-04)
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown model"),
     };
 

@@ -23,6 +23,11 @@ public sealed partial class RepeatExplore
     private int[] _targets = [], _slotItems = [], _targetSlots = [], _negativeSlots = [], _recent = [], _recentBasket = [];
     private bool[] _isTarget = [];
     private float[] _negativeLogWeights = [], _recentInverse = [];
+
+    // The current draw of negatives and how many more baskets share it (0: draw before the next basket). A draw never
+    // outlives the Stream that made it, so a checkpoint between calls holds all there is to resume.
+    private int[] _drawnNegatives = [];
+    private int _drawLeft;
     private CoocRow[] _recentRows = [];
     private float[] _h = [], _gradUser = [], _userCopy = [], _context = [], _rows = [], _gradRows = [], _logits = [];
     private float[] _features = [], _logWeights = [], _labels = [], _gateLogits = [], _gateGrad = new float[F];
@@ -56,7 +61,7 @@ public sealed partial class RepeatExplore
             (_h, _gradUser, _userCopy) = (new float[d], new float[d], new float[d]);
             (_recent, _recentBasket, _context) = (new int[recent], new int[recent], new float[_options.ContextItems * d]);
             (_recentRows, _recentInverse) = (new CoocRow[recent], new float[recent]);
-            (_negativeSlots, _negativeLogWeights) = (new int[s], new float[s]);
+            (_negativeSlots, _negativeLogWeights, _drawnNegatives) = (new int[s], new float[s], new int[s]);
         }
     }
 
@@ -66,6 +71,7 @@ public sealed partial class RepeatExplore
     private void Stream(IReadOnlyList<Interaction> events, CancellationToken cancellationToken)
     {
         _live = null;
+        _drawLeft = 0;
         for (int k = 0; k < events.Count; k++)
         {
             if ((k & 1023) == 0)

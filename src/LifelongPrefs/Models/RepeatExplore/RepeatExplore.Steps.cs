@@ -57,10 +57,15 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
             slots = Slot(t, slots, isTarget: true);
         }
 
+        if (_drawLeft == 0)
+        {
+            DrawNegatives(s);
+        }
+
+        _drawLeft--;
         for (int k = 0; k < s; k++)
         {
-            int item = _sampler.Sample(_random, _items);
-            _negativeLogWeights[k] = _sampler.LogWeight(item, s, _items);
+            int item = _drawnNegatives[k];
             int before = slots;
             slots = Slot(item, slots, isTarget: false);
             _negativeSlots[k] = slots > before ? before : _slotOf[item];
@@ -90,6 +95,18 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
         RepeatExploreMath.ExploreLoss(_gradUser, _gradRows, _h, _logits, _rows.AsSpan(0, slots * w), _targetSlots.AsSpan(0, targets.Length),
             _negativeSlots.AsSpan(0, s), _negativeLogWeights, _isTarget, d);
         ApplyEmbedding(u, slots, contextCount);
+    }
+
+    /// <summary>Draws the negatives (and their log-Q weights) the next <see cref="RepeatExploreOptions.NegativeReuse"/> baskets share.</summary>
+    private void DrawNegatives(int s)
+    {
+        for (int k = 0; k < s; k++)
+        {
+            int item = _drawnNegatives[k] = _sampler.Sample(_random, _items);
+            _negativeLogWeights[k] = _sampler.LogWeight(item, s, _items);
+        }
+
+        _drawLeft = _options.NegativeReuse;
     }
 
     private int Slot(int item, int slots, bool isTarget)

@@ -33,6 +33,24 @@ public sealed class RepeatExploreOptions : ModelOptions
     [ToleratedOnLoad]
     public int Negatives { get; init; } = 96;
 
+    /// <summary>
+    /// Consecutive baskets of one <see cref="RepeatExplore.Update"/> (or <see cref="RepeatExplore.Fit"/>) that share
+    /// one draw of <see cref="Negatives"/> negatives; 1 draws afresh for every basket.
+    /// </summary>
+    /// <remarks>
+    /// A draw's rows (output row, Adam moments, statistics) are random rows of tables far larger than the caches at a
+    /// large catalog; the baskets after the first find them in the cache, and the writer copies fewer copy-on-write
+    /// chunks per version. Each basket still takes its own steps on those rows, with the importance weights of the
+    /// draw. A draw never outlives the call that made it. A state saved under another value loads and goes on learning
+    /// with this one.
+    /// </remarks>
+    /// <value>Default 4 (1 until 2026-12-04: at a million users and 100,000 items 4 learned 1.5–1.6× the events per
+    /// learner CPU-second; on Online Retail next basket 0.3205 / 0.0891 explore against 0.3190 / 0.0922, monthly
+    /// 0.1025 against 0.1057; 16 gave 0.3181 / 0.0891 and 0.0999 for about the same speed); at least 1.</value>
+    [ToleratedOnLoad]
+    [Persistence.OmittedWhen(1)]
+    public int NegativeReuse { get; init; } = 4;
+
     /// <summary>The user's own earlier items that enter the gate's softmax per basket (sampled when the user has more).</summary>
     /// <remarks>A state saved under another value loads and goes on learning with this one.</remarks>
     /// <value>Default 256.</value>
@@ -67,6 +85,7 @@ public sealed class RepeatExploreOptions : ModelOptions
         RecommenderGuard.LearningRate(LearningRate, nameof(LearningRate));
         RecommenderGuard.LearningRate(GateLearningRate, nameof(GateLearningRate));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Negatives, nameof(Negatives));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(NegativeReuse, nameof(NegativeReuse));
         ArgumentOutOfRangeException.ThrowIfNegative(OwnCandidates, nameof(OwnCandidates));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ContextItems, nameof(ContextItems));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CooccurrenceItems, nameof(CooccurrenceItems));

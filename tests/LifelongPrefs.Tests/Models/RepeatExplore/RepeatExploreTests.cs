@@ -184,6 +184,39 @@ public class RepeatExploreTests
     }
 
     [Fact]
+    public void A_shared_draw_of_negatives_never_outlives_the_call_that_drew_it()
+    {
+        List<Interaction> events = Shopping(Users, Items, 20, 0, 6);
+        List<Interaction>[] baskets = [.. events.GroupBy(e => e.BasketKey).Select(g => g.ToList())];
+        RepeatExplore Reusing(int reuse) => new(new RepeatExploreOptions
+        {
+            Dimensions = 8, Negatives = 6, OwnCandidates = 4, ContextItems = 3, CooccurrenceItems = 4, Seed = 7, NegativeReuse = reuse,
+        });
+
+        // One basket per call: every call draws afresh, so the setting cannot matter (a draw carried into the next call
+        // would make a checkpoint between calls miss part of the state).
+        RepeatExplore fresh = Reusing(1), shared = Reusing(4);
+        foreach (List<Interaction> basket in baskets)
+        {
+            fresh.Update(basket, Users, Items);
+            shared.Update(basket, Users, Items);
+        }
+
+        Assert.True(baskets.Length > 20);
+        Assert.Equal(fresh.Steps, shared.Steps);
+        Assert.Equal(AllScores(fresh), AllScores(shared));
+
+        // In one call the baskets share draws, and the model learns differently.
+        RepeatExplore freshAll = Reusing(1), sharedAll = Reusing(4);
+        freshAll.Update(events, Users, Items);
+        sharedAll.Update(events, Users, Items);
+        Assert.Equal(fresh.Steps, sharedAll.Steps);
+        Assert.NotEqual(AllScores(freshAll), AllScores(sharedAll));
+
+        float[][] AllScores(RepeatExplore model) => [.. Enumerable.Range(0, Users).Select(u => Scores(model, u, HistoryOf(events, u)))];
+    }
+
+    [Fact]
     public void A_snapshot_keeps_its_answers_and_equals_the_model_restored_to_its_moment()
     {
         List<Interaction> first = Shopping(Users, Items, 20, 0, 3), later = Shopping(Users + 3, Items + 2, 10, 20, 4);
