@@ -44,12 +44,13 @@ public sealed class RepeatExploreOptions : ModelOptions
     /// draw. A draw never outlives the call that made it. A state saved under another value loads and goes on learning
     /// with this one.
     /// </remarks>
-    /// <value>Default 4 (1 until 2026-12-04: at a million users and 100,000 items 4 learned 1.5–1.6× the events per
-    /// learner CPU-second; on Online Retail next basket 0.3205 / 0.0891 explore against 0.3190 / 0.0922, monthly
-    /// 0.1025 against 0.1057; 16 gave 0.3181 / 0.0891 and 0.0999 for about the same speed); at least 1.</value>
+    /// <value>Default 3 (1 until 2026-12-04). At a million users and 100,000 items (the load generator) 1 learned
+    /// 12,900–16,000 events per learner CPU-second, 3 and 4 about 16,000–23,600 (the machine drifted ±25%), 16 23,700.
+    /// On Online Retail, monthly NDCG@20 for 1 / 2 / 3 / 4 / 16: 0.1057 / 0.1052 / 0.1035 / 0.1025 / 0.0999 (ItemKNN
+    /// retrained monthly 0.0934); next basket all / explore 0.3190 / 0.0922 for 1, 0.3188 / 0.0892 for 3. At least 1.</value>
     [ToleratedOnLoad]
     [Persistence.OmittedWhen(1)]
-    public int NegativeReuse { get; init; } = 4;
+    public int NegativeReuse { get; init; } = 3;
 
     /// <summary>The user's own earlier items that enter the gate's softmax per basket (sampled when the user has more).</summary>
     /// <remarks>A state saved under another value loads and goes on learning with this one.</remarks>
