@@ -50,7 +50,7 @@ public static partial class Kernels
     /// <param name="groups">Groups of 4 values per row.</param>
     /// <param name="destination">Receives one sum per row; its length is a multiple of 8.</param>
     /// <remarks>
-    /// Exact: sums of at most 4,096 × 255 × 128 fit an int, so every path (AVX-VNNI, scalar) gives the same integers.
+    /// Exact: sums of at most 4,096 × 255 × 128 fit an int, so every path (AVX-VNNI, AVX2, scalar) gives the same integers.
     /// </remarks>
     /// <exception cref="ArgumentException">The lengths do not fit each other.</exception>
     internal static void Int8BlockDots(ReadOnlySpan<byte> packed, ReadOnlySpan<sbyte> x, int groups, Span<int> destination)
@@ -69,10 +69,63 @@ public static partial class Kernels
             return;
         }
 
+        if (Simd.Current != SimdWidth.Scalar && Avx2.IsSupported)
+        {
+            Int8BlockDotsAvx2(packed, x, groups, destination);
+            return;
+        }
+
         Int8BlockDotsScalar(packed, x, groups, destination);
     }
 
-    /// <summary>The reference loop of <see cref="Int8BlockDots"/> (and its path without AVX-VNNI).</summary>
+    /// <summary>
+    /// <see cref="Int8BlockDots"/> with AVX2 alone (no VNNI; e.g. AMD Zen 3): each group's 32 bytes are widened to 16-bit
+    /// (<c>vpmovzxbw</c>) and multiplied by x's four values with pairwise 32-bit sums (<c>vpmaddwd</c>), which is exact.
+    /// </summary>
+    /// <remarks>
+    /// <c>vpmaddubsw</c> would multiply the bytes directly but saturates its 16-bit pair sums (2 · 255 · 128 &gt; 32,767),
+    /// so it would not give the reference integers. Internal for the tests: on a machine with AVX-VNNI the dispatcher
+    /// never picks it. The lengths must already be checked (as <see cref="Int8BlockDots"/> does).
+    /// </remarks>
+    internal static void Int8BlockDotsAvx2(ReadOnlySpan<byte> packed, ReadOnlySpan<sbyte> x, int groups, Span<int> destination)
+    {
+        // Each group of x as four 16-bit values in one 64-bit word, to be repeated across a vector: groups ≤ 1024, so at
+        // most 8 KB of stack.
+        Span<long> xs = stackalloc long[groups];
+        for (int g = 0; g < groups; g++)
+        {
+            long word = 0;
+            for (int k = 0; k < Int8GroupWidth; k++)
+            {
+                word |= (long)(ushort)x[(g * Int8GroupWidth) + k] << (16 * k);
+            }
+
+            xs[g] = word;
+        }
+
+        ref byte p = ref MemoryMarshal.GetReference(packed);
+        ref int y = ref MemoryMarshal.GetReference(destination);
+        int blocks = destination.Length / Int8BlockRows;
+        Vector256<int> order = Vector256.Create(0, 1, 4, 5, 2, 3, 6, 7);
+        for (int b = 0; b < blocks; b++)
+        {
+            ref byte block = ref Unsafe.Add(ref p, (nint)b * groups * 32);
+            Vector256<int> low = Vector256<int>.Zero, high = Vector256<int>.Zero;
+            for (int g = 0; g < groups; g++)
+            {
+                // Rows 0–3 of the block sit in the first 16 bytes, rows 4–7 in the next; each product pair is one 32-bit lane.
+                Vector256<short> xg = Vector256.Create(xs[g]).AsInt16();
+                nuint at = (nuint)(g * 32);
+                low += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref block, at)), xg);
+                high += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref block, at + 16)), xg);
+            }
+
+            // Per 128-bit lane the horizontal add gives rows (0, 1, 4, 5 | 2, 3, 6, 7); the permutation puts them in order.
+            Avx2.PermuteVar8x32(Avx2.HorizontalAdd(low, high), order).StoreUnsafe(ref y, (nuint)(b * Int8BlockRows));
+        }
+    }
+
+    /// <summary>The reference loop of <see cref="Int8BlockDots"/> (and its path without AVX2).</summary>
     internal static void Int8BlockDotsScalar(ReadOnlySpan<byte> packed, ReadOnlySpan<sbyte> x, int groups, Span<int> destination)
     {
         const int Block = Int8BlockRows * Int8GroupWidth;

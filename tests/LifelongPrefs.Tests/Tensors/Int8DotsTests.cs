@@ -27,7 +27,22 @@ public class Int8DotsTests
 
     [Theory]
     [MemberData(nameof(SimdPaths.All), MemberType = typeof(SimdPaths))]
-    public void Block_dots_equal_the_row_major_integer_dots(int width)
+    public void Block_dots_equal_the_row_major_integer_dots(int width) =>
+        AgainstRowMajorDots((packed, x, groups, actual) => SimdPaths.Run(width, () => Kernels.Int8BlockDots(packed, x, groups, actual)));
+
+    /// <summary>The AVX2 path, which a machine with AVX-VNNI never dispatches to, called directly.</summary>
+    [Fact]
+    public void The_avx2_block_dots_equal_the_row_major_integer_dots()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            return; // nothing to run: the dispatcher takes the scalar loop, covered above
+        }
+
+        AgainstRowMajorDots((packed, x, groups, actual) => Kernels.Int8BlockDotsAvx2(packed, x, groups, actual));
+    }
+
+    private static void AgainstRowMajorDots(Action<byte[], sbyte[], int, int[]> dots)
     {
         var random = new Random(11);
         foreach (int groups in new[] { 0, 1, 2, 3, 16, 17, 64 })
@@ -58,7 +73,7 @@ public class Int8DotsTests
 
                 var actual = new int[rows];
                 actual.AsSpan().Fill(-1); // the kernel overwrites
-                SimdPaths.Run(width, () => Kernels.Int8BlockDots(Pack(matrix, groups), x, groups, actual));
+                dots(Pack(matrix, groups), x, groups, actual);
                 Assert.Equal(expected, actual);
             }
         }

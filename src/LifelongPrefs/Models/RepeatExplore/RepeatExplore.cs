@@ -21,7 +21,8 @@ namespace LifelongPrefs.Models;
 /// a basket; when the user's next basket starts (or the call ends) the basket is learned once, from the user's state
 /// before it: one sampled-softmax step of the embedding model (targets = the basket's items, <see
 /// cref="RepeatExploreOptions.Negatives"/> negatives shared by them, drawn in proportion to recent purchases and
-/// importance-weighted, lazy Adam on exactly the rows it touched)
+/// importance-weighted, one draw serving <see cref="RepeatExploreOptions.NegativeReuse"/> consecutive baskets of the
+/// call, lazy Adam on exactly the rows it touched)
 /// and one step of the gate (a softmax over the targets, a sample of the user's own earlier items and the same
 /// negatives, each weighted by how many catalog items it stands for). Then the basket enters the user's
 /// statistics, the co-occurrence counts and the popularity. A basket cut by the end of an <see cref="Update"/>
