@@ -64,6 +64,56 @@ internal sealed class RecentItemSampler
         return Filled > 0 && share >= UniformShare ? _ring[pick] : pick % items;
     }
 
+    /// <summary>
+    /// Fills <paramref name="items"/> with draws from the proposal and <paramref name="logWeights"/> with their
+    /// <see cref="LogWeight"/> for <c>items.Length</c> draws: the same generator calls, items and weights as that many
+    /// <see cref="Sample"/> and <see cref="LogWeight"/> calls in turn.
+    /// </summary>
+    /// <remarks>
+    /// The ring (4 MB) and the counts are far larger than the first cache levels, and each draw reads a random entry of
+    /// each: all picks are drawn first and their entries asked for (prefetched) before the first is read, so the misses
+    /// overlap. Nothing the picks depend on changes in between (the ring changes only in <see cref="Add"/>).
+    /// </remarks>
+    /// <param name="random">The generator.</param>
+    /// <param name="catalog">The number of items.</param>
+    /// <param name="items">Receives the drawn items.</param>
+    /// <param name="logWeights">Receives their log weights (as long as <paramref name="items"/>).</param>
+    internal void SampleInto(Random random, int catalog, Span<int> items, Span<float> logWeights)
+    {
+        int draws = items.Length;
+        bool ring = Filled > 0;
+        for (int k = 0; k < draws; k++)
+        {
+            // Sample's two draws, in its order; a ring pick is stored as its complement until it is resolved.
+            double share = random.NextDouble();
+            int pick = random.Next(ring ? Filled : catalog);
+            if (ring && share >= UniformShare)
+            {
+                Kernels.Prefetch<int>(_ring.AsSpan(pick, 1));
+                items[k] = ~pick;
+            }
+            else
+            {
+                items[k] = pick % catalog;
+            }
+        }
+
+        for (int k = 0; k < draws; k++)
+        {
+            if (items[k] < 0)
+            {
+                items[k] = _ring[~items[k]];
+            }
+
+            Kernels.Prefetch<float>(_counts.AsSpan(items[k], 1));
+        }
+
+        for (int k = 0; k < draws; k++)
+        {
+            logWeights[k] = LogWeight(items[k], draws, catalog);
+        }
+    }
+
     /// <summary>Gets <c>−log(S·q(item))</c>: the log of how many catalog items one of <paramref name="draws"/> draws of it stands for.</summary>
     internal float LogWeight(int item, int draws, int items)
     {

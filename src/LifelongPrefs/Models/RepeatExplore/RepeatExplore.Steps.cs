@@ -100,11 +100,7 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
     /// <summary>Draws the negatives (and their log-Q weights) the next <see cref="RepeatExploreOptions.NegativeReuse"/> baskets share.</summary>
     private void DrawNegatives(int s)
     {
-        for (int k = 0; k < s; k++)
-        {
-            int item = _drawnNegatives[k] = _sampler.Sample(_random, _items);
-            _negativeLogWeights[k] = _sampler.LogWeight(item, s, _items);
-        }
+        _sampler.SampleInto(_random, _items, _drawnNegatives.AsSpan(0, s), _negativeLogWeights.AsSpan(0, s));
 
         _drawLeft = _options.NegativeReuse;
     }
