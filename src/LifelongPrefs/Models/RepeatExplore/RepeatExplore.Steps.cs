@@ -101,7 +101,6 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
     private void DrawNegatives(int s)
     {
         _sampler.SampleInto(_random, _items, _drawnNegatives.AsSpan(0, s), _negativeLogWeights.AsSpan(0, s));
-
         _drawLeft = _options.NegativeReuse;
     }
 

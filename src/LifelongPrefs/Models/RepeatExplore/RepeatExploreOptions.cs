@@ -45,7 +45,7 @@ public sealed class RepeatExploreOptions : ModelOptions
     /// with this one.
     /// </remarks>
     /// <value>Default 3 (1 until 2026-12-04). At a million users and 100,000 items (the load generator) 1 learned
-    /// 12,900–16,000 events per learner CPU-second, 3 and 4 about 16,000–23,600 (the machine drifted ±25%), 16 23,700.
+    /// 12,900–14,000 events per learner CPU-second, 3 and 4 15,900–23,600 (the machine drifted ±25%), 16 23,700.
     /// On Online Retail, monthly NDCG@20 for 1 / 2 / 3 / 4 / 16: 0.1057 / 0.1052 / 0.1035 / 0.1025 / 0.0999 (ItemKNN
     /// retrained monthly 0.0934); next basket all / explore 0.3190 / 0.0922 for 1, 0.3188 / 0.0892 for 3. At least 1.</value>
     [ToleratedOnLoad]
