@@ -55,24 +55,18 @@ internal sealed class RecentItemSampler
         _next = (_next + 1) % Capacity;
     }
 
-    /// <summary>Draws one item of <paramref name="items"/> from the proposal.</summary>
-    internal int Sample(Random random, int items)
-    {
-        // Two draws always, so the generator's sequence does not depend on the branch taken.
-        double share = random.NextDouble();
-        int pick = random.Next(Filled > 0 ? Filled : items);
-        return Filled > 0 && share >= UniformShare ? _ring[pick] : pick % items;
-    }
-
     /// <summary>
     /// Fills <paramref name="items"/> with draws from the proposal and <paramref name="logWeights"/> with their
-    /// <see cref="LogWeight"/> for <c>items.Length</c> draws: the same generator calls, items and weights as that many
-    /// <see cref="Sample"/> and <see cref="LogWeight"/> calls in turn.
+    /// <see cref="LogWeight"/> for <c>items.Length</c> draws. Each draw makes two generator calls, always, so the
+    /// sequence does not depend on the branch: a share in [0, 1), then a pick below the ring's fill (the catalog size
+    /// while the ring is empty); the item is the ring's entry at the pick when the ring holds lines and the share is at
+    /// least <see cref="UniformShare"/>, else the pick modulo the catalog size.
     /// </summary>
     /// <remarks>
     /// The ring (4 MB) and the counts are far larger than the first cache levels, and each draw reads a random entry of
     /// each: all picks are drawn first and their entries asked for (prefetched) before the first is read, so the misses
-    /// overlap. Nothing the picks depend on changes in between (the ring changes only in <see cref="Add"/>).
+    /// overlap. Nothing the picks depend on changes in between (the ring changes only in <see cref="Add"/>). Until
+    /// 2026-12-04 each draw read its entries at once; the generator calls, items and weights are the same.
     /// </remarks>
     /// <param name="random">The generator.</param>
     /// <param name="catalog">The number of items.</param>
@@ -84,7 +78,7 @@ internal sealed class RecentItemSampler
         bool ring = Filled > 0;
         for (int k = 0; k < draws; k++)
         {
-            // Sample's two draws, in its order; a ring pick is stored as its complement until it is resolved.
+            // A ring pick is stored as its complement until it is resolved.
             double share = random.NextDouble();
             int pick = random.Next(ring ? Filled : catalog);
             if (ring && share >= UniformShare)

@@ -4,8 +4,9 @@ using LifelongPrefs.Training;
 namespace LifelongPrefs.Tests.Models;
 
 /// <summary>
-/// The negative sampler's batched draw against its one-at-a-time reference: the same items, the same weights (bit for
-/// bit) and the generator left in the same state, over seeded random rings, catalogs and draw counts.
+/// The negative sampler's batched draw against the proposal drawn one item at a time in the test: the same items, the
+/// same weights (bit for bit) and the generator left in the same state, over seeded random rings, catalogs and draw
+/// counts.
 /// </summary>
 public class RecentItemSamplerTests
 {
@@ -24,13 +25,18 @@ public class RecentItemSamplerTests
                 sampler.Add(cases.Next(10) < 7 ? cases.Next(Math.Min(catalog, 20)) : cases.Next(catalog)); // a popular head
             }
 
+            // The proposal drawn one item at a time, from the ring as exported: two generator calls per draw, whatever
+            // the branch; the ring's entry when it holds lines and the share is at least ε, else the pick mod the catalog.
+            int[] ring = sampler.Export().Ring;
             int seed = cases.Next();
             var one = new SeededRandom(seed);
             var expectedItems = new int[draws];
             var expectedWeights = new float[draws];
             for (int k = 0; k < draws; k++)
             {
-                expectedItems[k] = sampler.Sample(one, catalog);
+                double share = one.NextDouble();
+                int pick = one.Next(ring.Length > 0 ? ring.Length : catalog);
+                expectedItems[k] = ring.Length > 0 && share >= RecentItemSampler.UniformShare ? ring[pick] : pick % catalog;
                 expectedWeights[k] = sampler.LogWeight(expectedItems[k], draws, catalog);
             }
 
