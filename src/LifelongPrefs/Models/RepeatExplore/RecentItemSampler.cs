@@ -75,13 +75,13 @@ internal sealed class RecentItemSampler
     internal void SampleInto(Random random, int catalog, Span<int> items, Span<float> logWeights)
     {
         int draws = items.Length;
-        bool ring = Filled > 0;
+        bool fromRing = Filled > 0;
         for (int k = 0; k < draws; k++)
         {
             // A ring pick is stored as its complement until it is resolved.
             double share = random.NextDouble();
-            int pick = random.Next(ring ? Filled : catalog);
-            if (ring && share >= UniformShare)
+            int pick = random.Next(fromRing ? Filled : catalog);
+            if (fromRing && share >= UniformShare)
             {
                 Kernels.Prefetch<int>(_ring.AsSpan(pick, 1));
                 items[k] = ~pick;
