@@ -125,7 +125,7 @@ public sealed class TrackerOptions
     /// every output that names a user (profiles, explanations, audiences) names the pseudonym.
     /// </summary>
     /// <value>Default <see langword="null"/> (raw ids).</value>
-    [OmittedWhenNull]
+    [OmittedWhen(null)]
     public Privacy.PseudonymizationOptions? Pseudonymization { get; set; }
 
     /// <summary>

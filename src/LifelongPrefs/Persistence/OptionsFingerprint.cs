@@ -15,8 +15,8 @@ namespace LifelongPrefs.Persistence;
 /// values formatted in the invariant culture (floats in their shortest round-trip form, enums by name). It depends
 /// only on the properties, so it is the same whether the options are a record or a class with <c>init</c>
 /// properties, and whatever order the properties are declared in. A property marked
-/// <see cref="NotFingerprintedAttribute"/> is left out, one marked <see cref="OmittedWhenNullAttribute"/> is left out while
-/// it is <see langword="null"/>, and one marked <see cref="OmittedWhenAttribute"/> while it holds that attribute's value.
+/// <see cref="NotFingerprintedAttribute"/> is left out, and one marked <see cref="OmittedWhenAttribute"/> is left out while
+/// it holds that attribute's value (<see langword="null"/> for an optional feature that is off).
 /// </remarks>
 internal static class OptionsFingerprint
 {
@@ -36,11 +36,6 @@ internal static class OptionsFingerprint
             }
 
             object? value = property.GetValue(options);
-            if (value is null && property.IsDefined(typeof(OmittedWhenNullAttribute), inherit: true))
-            {
-                continue;
-            }
-
             if (property.GetCustomAttribute<OmittedWhenAttribute>(inherit: true) is { } omitted && Equals(value, omitted.Value))
             {
                 continue;
@@ -160,27 +155,18 @@ internal sealed class NotFingerprintedAttribute : Attribute
 }
 
 /// <summary>
-/// Leaves an optional feature's option out of <see cref="OptionsFingerprint"/> while it is <see langword="null"/> (the
-/// feature is off): for options added after states were saved without them, whose <see langword="null"/> means exactly
-/// the behaviour those states were saved with. Once set, the option is fingerprinted like any other, so a state saved
-/// with the feature on loads only where it is on with the same settings.
-/// </summary>
-[AttributeUsage(AttributeTargets.Property, Inherited = true)]
-internal sealed class OmittedWhenNullAttribute : Attribute
-{
-}
-
-/// <summary>
 /// Leaves an option out of <see cref="OptionsFingerprint"/> while it holds <see cref="Value"/>: for options added after
-/// states were saved without them, where that value means exactly the behaviour those states were saved with. A model
-/// created with it then writes the very bytes the older code wrote; any other value is fingerprinted as usual.
+/// states were saved without them, where that value means exactly the behaviour those states were saved with — an
+/// optional feature's <see langword="null"/> (off), or the value that reproduces the older learner. A model created
+/// with it then writes the very bytes the older code wrote; any other value is fingerprinted as usual, so a state saved
+/// with a feature on loads only where it is on with the same settings.
 /// </summary>
-/// <param name="value">The value that stands for the behaviour before the option existed (of the property's type).</param>
+/// <param name="value">The value that stands for the behaviour before the option existed (of the property's type, or null).</param>
 [AttributeUsage(AttributeTargets.Property, Inherited = true)]
-internal sealed class OmittedWhenAttribute(object value) : Attribute
+internal sealed class OmittedWhenAttribute(object? value) : Attribute
 {
     /// <summary>Gets the value for which the option is left out.</summary>
-    internal object Value => value;
+    internal object? Value => value;
 }
 
 /// <summary>

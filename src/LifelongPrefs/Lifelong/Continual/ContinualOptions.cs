@@ -81,7 +81,7 @@ public sealed class ContinualOptions
     /// <see cref="DpOptions.Enabled"/> false for ordinary updates. Cannot be combined with distillation.
     /// </summary>
     /// <value>Default null.</value>
-    [Persistence.OmittedWhenNull]
+    [Persistence.OmittedWhen(null)]
     public DpOptions? DifferentialPrivacy { get; set; }
 
     internal void Validate()
