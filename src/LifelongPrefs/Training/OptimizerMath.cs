@@ -111,18 +111,11 @@ internal static class OptimizerMath
         ref float dw = ref MemoryMarshal.GetReference(gradient);
         ref float mr = ref MemoryMarshal.GetReference(m);
         ref float vr = ref MemoryMarshal.GetReference(v);
-        float oneMinusBeta1 = 1f - beta1, oneMinusBeta2 = 1f - beta2;
         bool decoupled = decayFactor != 1f;
+        var rule = new AdamRule(beta1, beta2, epsilon, stepSize, inverseSqrtBiasCorrection2);
         int i = 0;
         if (Vector.IsHardwareAccelerated)
         {
-            var b1 = new Vector<float>(beta1);
-            var b2 = new Vector<float>(beta2);
-            var c1 = new Vector<float>(oneMinusBeta1);
-            var c2 = new Vector<float>(oneMinusBeta2);
-            var eps = new Vector<float>(epsilon);
-            var step = new Vector<float>(stepSize);
-            var bc2 = new Vector<float>(inverseSqrtBiasCorrection2);
             var wd = new Vector<float>(coupledDecay);
             var decay = new Vector<float>(decayFactor);
             for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
@@ -133,13 +126,7 @@ internal static class OptimizerMath
                     wv *= decay;
                 }
 
-                Vector<float> g = Load(ref dw, i) + (wd * wv);
-                Vector<float> mv = (b1 * Load(ref mr, i)) + (c1 * g);
-                Vector<float> vv = (b2 * Load(ref vr, i)) + (c2 * (g * g));
-                Store(mv, ref mr, i);
-                Store(vv, ref vr, i);
-                Vector<float> denominator = (Vector.SquareRoot(vv) * bc2) + eps;
-                Store(wv - (step * (mv / denominator)), ref w, i);
+                Store(rule.Step(wv, Load(ref dw, i) + (wd * wv), ref mr, ref vr, i), ref w, i);
             }
         }
 
@@ -151,13 +138,58 @@ internal static class OptimizerMath
                 wi *= decayFactor;
             }
 
-            float g = Unsafe.Add(ref dw, i) + (coupledDecay * wi);
-            float mi = (beta1 * Unsafe.Add(ref mr, i)) + (oneMinusBeta1 * g);
-            float vi = (beta2 * Unsafe.Add(ref vr, i)) + (oneMinusBeta2 * (g * g));
-            Unsafe.Add(ref mr, i) = mi;
-            Unsafe.Add(ref vr, i) = vi;
-            float denominator = (MathF.Sqrt(vi) * inverseSqrtBiasCorrection2) + epsilon;
-            Unsafe.Add(ref w, i) = wi - (stepSize * (mi / denominator));
+            Unsafe.Add(ref w, i) = rule.Step(wi, Unsafe.Add(ref dw, i) + (coupledDecay * wi), ref Unsafe.Add(ref mr, i), ref Unsafe.Add(ref vr, i));
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Adam"/> without weight decay on the row <c>[o; b]</c> of a logit <c>z = o·x + b</c>, whose gradient
+    /// <c>∇ = dz·[x; 1]</c> is formed in the same pass instead of being stored first: one pass over the row and its moments.
+    /// </summary>
+    /// <param name="value">[o; b] (x's length + 1), updated in place.</param>
+    /// <param name="x">The vector the row multiplies.</param>
+    /// <param name="dz">∂loss/∂z.</param>
+    /// <param name="m">First moment (as long as <paramref name="value"/>), updated in place.</param>
+    /// <param name="v">Second moment, updated in place.</param>
+    /// <param name="beta1">β₁.</param>
+    /// <param name="beta2">β₂.</param>
+    /// <param name="epsilon">ε.</param>
+    /// <param name="stepSize">lr / (1 − β₁ᵗ).</param>
+    /// <param name="inverseSqrtBiasCorrection2">1 / √(1 − β₂ᵗ).</param>
+    /// <remarks>
+    /// The same IEEE operations per element as <see cref="Adam"/> with <c>coupledDecay = 0</c> and <c>decayFactor = 1</c> on
+    /// the stored gradient, so the same bits; the one exception is a zero's sign, since that rule adds <c>0·w</c> to the
+    /// gradient and this one does not (a <c>−0</c> gradient then stays <c>−0</c>, which no later value can tell apart).
+    /// </remarks>
+    internal static void AdamLogitRow(Span<float> value, ReadOnlySpan<float> x, float dz, Span<float> m, Span<float> v,
+        float beta1, float beta2, float epsilon, float stepSize, float inverseSqrtBiasCorrection2)
+    {
+        int n = x.Length;
+        if (value.Length != n + 1 || m.Length != n + 1 || v.Length != n + 1)
+        {
+            ThrowHelper.ThrowArgument(nameof(value), $"AdamLogitRow: value of {value.Length}, m of {m.Length} and v of {v.Length} must each be x's {n} + 1.");
+        }
+
+        ref float w = ref MemoryMarshal.GetReference(value);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float mr = ref MemoryMarshal.GetReference(m);
+        ref float vr = ref MemoryMarshal.GetReference(v);
+        var rule = new AdamRule(beta1, beta2, epsilon, stepSize, inverseSqrtBiasCorrection2);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var s = new Vector<float>(dz);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Store(rule.Step(Load(ref w, i), Load(ref xr, i) * s, ref mr, ref vr, i), ref w, i);
+            }
+        }
+
+        for (; i <= n; i++)
+        {
+            // The bias (i = n) multiplies 1: its gradient is dz itself.
+            float g = i < n ? Unsafe.Add(ref xr, i) * dz : dz;
+            Unsafe.Add(ref w, i) = rule.Step(Unsafe.Add(ref w, i), g, ref Unsafe.Add(ref mr, i), ref Unsafe.Add(ref vr, i));
         }
     }
 
@@ -201,6 +233,39 @@ internal static class OptimizerMath
             float si = Unsafe.Add(ref s, i) + (g * g);
             Unsafe.Add(ref s, i) = si;
             Unsafe.Add(ref w, i) = wi - (learningRate * (g / (MathF.Sqrt(si) + epsilon)));
+        }
+    }
+
+    /// <summary>
+    /// Adam's moment and value update for one element or one vector, given the gradient (with any coupled decay already
+    /// added): the arithmetic <see cref="Adam"/> and <see cref="AdamLogitRow"/> share, in one order and without fused
+    /// multiply-adds, so both loops of both rules give an element the same bits.
+    /// </summary>
+    private readonly struct AdamRule(float beta1, float beta2, float epsilon, float stepSize, float inverseSqrtBiasCorrection2)
+    {
+        private readonly float _beta1 = beta1, _beta2 = beta2, _c1 = 1f - beta1, _c2 = 1f - beta2;
+
+        /// <summary>Updates m and v at <paramref name="i"/> by g and returns the new value of <paramref name="wv"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal Vector<float> Step(Vector<float> wv, Vector<float> g, ref float m, ref float v, int i)
+        {
+            Vector<float> mv = (new Vector<float>(_beta1) * Load(ref m, i)) + (new Vector<float>(_c1) * g);
+            Vector<float> vv = (new Vector<float>(_beta2) * Load(ref v, i)) + (new Vector<float>(_c2) * (g * g));
+            Store(mv, ref m, i);
+            Store(vv, ref v, i);
+            Vector<float> denominator = (Vector.SquareRoot(vv) * new Vector<float>(inverseSqrtBiasCorrection2)) + new Vector<float>(epsilon);
+            return wv - (new Vector<float>(stepSize) * (mv / denominator));
+        }
+
+        /// <summary>The scalar form of <see cref="Step(Vector{float}, Vector{float}, ref float, ref float, int)"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal float Step(float wi, float g, ref float m, ref float v)
+        {
+            float mi = (_beta1 * m) + (_c1 * g);
+            float vi = (_beta2 * v) + (_c2 * (g * g));
+            (m, v) = (mi, vi);
+            float denominator = (MathF.Sqrt(vi) * inverseSqrtBiasCorrection2) + epsilon;
+            return wi - (stepSize * (mi / denominator));
         }
     }
 

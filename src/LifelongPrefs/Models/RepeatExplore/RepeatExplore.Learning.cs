@@ -29,7 +29,7 @@ public sealed partial class RepeatExplore
     private int[] _drawnNegatives = [];
     private int _drawLeft;
     private CoocRow[] _recentRows = [];
-    private float[] _h = [], _gradUser = [], _userCopy = [], _context = [], _rows = [], _gradRows = [], _logits = [];
+    private float[] _h = [], _gradUser = [], _userCopy = [], _context = [], _rows = [], _dz = [], _logits = [];
     private float[] _features = [], _logWeights = [], _labels = [], _gateLogits = [], _gateGrad = new float[F];
     private int[] _candidates = [];
 

@@ -92,8 +92,9 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
         RepeatExploreMath.ExploreLogits(_logits, _rows.AsSpan(0, slots * w), _h, d);
         _steps++;
         GateStep(u, targets, cooccurrenceCount);
-        RepeatExploreMath.ExploreLoss(_gradUser, _gradRows, _h, _logits, _rows.AsSpan(0, slots * w), _targetSlots.AsSpan(0, targets.Length),
-            _negativeSlots.AsSpan(0, s), _negativeLogWeights, _isTarget, d);
+        RepeatExploreMath.LogitGradients(_dz, _logits.AsSpan(0, slots), _targetSlots.AsSpan(0, targets.Length), _negativeSlots.AsSpan(0, s),
+            _negativeLogWeights, _isTarget);
+        RepeatExploreMath.UserGradient(_gradUser, _dz, _rows.AsSpan(0, slots * w), d);
         ApplyEmbedding(u, slots, contextCount);
     }
 
@@ -124,10 +125,13 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
 
         int n = Math.Max(slots, 2 * _slotItems.Length), w = _d + 1;
         (_slotItems, _targetSlots, _isTarget) = (new int[n], new int[n], new bool[n]);
-        (_rows, _gradRows, _logits) = (new float[n * w], new float[n * w], new float[n]);
+        (_rows, _dz, _logits) = (new float[n * w], new float[n], new float[n]);
     }
 
-    /// <summary>Lazy Adam on the rows the embedding step touched: output rows (with bias), the user row, the context rows.</summary>
+    /// <summary>
+    /// Lazy Adam on the rows the embedding step touched: output rows (with bias; each row's gradient <c>dz·[h; 1]</c> is
+    /// formed as it is applied), the user row, the context rows.
+    /// </summary>
     private void ApplyEmbedding(int u, int slots, int contextCount)
     {
         int d = _d, w = d + 1;
@@ -135,7 +139,8 @@ public sealed partial class RepeatExplore : IDriftReactiveLearner
         for (int r = 0; r < slots; r++)
         {
             int item = _slotItems[r];
-            AdamRow(_outputRows.Row(item), _gradRows.AsSpan(r * w, w), _outputM.AsSpan(item * w, w), _outputV.AsSpan(item * w, w), stepSize, inverse);
+            OptimizerMath.AdamLogitRow(_outputRows.Row(item), _h, _dz[r], _outputM.AsSpan(item * w, w), _outputV.AsSpan(item * w, w),
+                Beta1, Beta2, Epsilon, stepSize, inverse);
         }
 
         AdamRow(_userRows.Row(u), _gradUser, _userM.AsSpan(u * d, d), _userV.AsSpan(u * d, d), stepSize, inverse);

@@ -236,8 +236,10 @@ internal static class RepeatExploreMath
 
     /// <summary>
     /// <see cref="ExploreLoss(Span{float}, Span{float}, Span{float}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{bool}, int)"/>
-    /// from the user vector and the logits the caller already has (the online step computes both for the gate first),
-    /// with the same bits.
+    /// from the user vector and the logits the caller already has, with every gradient written out: row r's is
+    /// <c>dz_r·[h; 1]</c> and the user's <c>Σ_r dz_r·o_r</c>. The online step applies the same gradients without storing
+    /// the rows' (<see cref="LogitGradients"/>, <see cref="UserGradient"/>, then <see cref="OptimizerMath.AdamLogitRow"/>);
+    /// this form is what the finite-difference test checks.
     /// </summary>
     /// <param name="gradUser">du (d), overwritten; each of the n context rows gets <c>du / n</c> (the caller applies it).</param>
     /// <param name="gradRows">d rows (R, d+1), overwritten.</param>
@@ -255,8 +257,33 @@ internal static class RepeatExploreMath
         ReadOnlySpan<bool> isTarget, int d)
     {
         int w = d + 1, slots = rows.Length / w;
-        gradRows[..(slots * w)].Clear();
-        gradUser[..d].Clear();
+        var dz = new float[slots];
+        float loss = LogitGradients(dz, logits[..slots], targets, negatives, negativeLogWeights, isTarget);
+        UserGradient(gradUser, dz, rows, d);
+        for (int r = 0; r < slots; r++)
+        {
+            TensorPrimitives.Multiply(h[..d], dz[r], gradRows.Slice(r * w, d));
+            gradRows[(r * w) + d] = dz[r];
+        }
+
+        return loss;
+    }
+
+    /// <summary>
+    /// The sampled-softmax loss of one basket over the slots' logits (see <see cref="ExploreLoss(Span{float}, Span{float}, Span{float}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{bool}, int)"/>)
+    /// and its gradient with respect to each slot's logit.
+    /// </summary>
+    /// <param name="dz">∂loss/∂z per slot (R), overwritten.</param>
+    /// <param name="logits">z per slot (R).</param>
+    /// <param name="targets">Slots of the targets.</param>
+    /// <param name="negatives">Slots of the negatives, one per draw (may repeat).</param>
+    /// <param name="negativeLogWeights">Per draw: the log of how many catalog items it stands for (<c>−log(S·q)</c>).</param>
+    /// <param name="isTarget">Per slot: whether it is a target (such negatives are skipped).</param>
+    /// <returns>The mean loss over targets.</returns>
+    internal static float LogitGradients(Span<float> dz, ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives,
+        ReadOnlySpan<float> negativeLogWeights, ReadOnlySpan<bool> isTarget)
+    {
+        dz[..logits.Length].Clear();
         float loss = 0f, share = 1f / targets.Length;
         foreach (int t in targets)
         {
@@ -283,28 +310,35 @@ internal static class RepeatExploreMath
             loss += (logSum - logits[t]) * share;
 
             // dz_t = (p_t − 1)/|T|; dz_k = p_k/|T| per draw (a negative drawn twice counts twice, as in the sum).
-            gradRows[t * w + d] += (MathF.Exp(logits[t] - logSum) - 1f) * share;
+            dz[t] += (MathF.Exp(logits[t] - logSum) - 1f) * share;
             for (int k = 0; k < negatives.Length; k++)
             {
                 if (!isTarget[negatives[k]])
                 {
-                    gradRows[negatives[k] * w + d] += MathF.Exp(logits[negatives[k]] + negativeLogWeights[k] - logSum) * share;
+                    dz[negatives[k]] += MathF.Exp(logits[negatives[k]] + negativeLogWeights[k] - logSum) * share;
                 }
             }
         }
 
-        // The bias column now holds dz per slot: do_r += dz_r·h; dh += dz_r·o_r.
+        return loss;
+    }
+
+    /// <summary>The user vector's gradient <c>dh = Σ_r dz_r·o_r</c> over the slots' rows, in slot order.</summary>
+    /// <param name="gradUser">dh (d), overwritten.</param>
+    /// <param name="dz">∂loss/∂z per slot (R).</param>
+    /// <param name="rows">(R, d+1) output rows with biases, as they were when the logits were computed.</param>
+    /// <param name="d">The embedding width.</param>
+    internal static void UserGradient(Span<float> gradUser, ReadOnlySpan<float> dz, ReadOnlySpan<float> rows, int d)
+    {
+        int w = d + 1, slots = rows.Length / w;
+        gradUser[..d].Clear();
         for (int r = 0; r < slots; r++)
         {
-            float dz = gradRows[r * w + d];
-            if (dz != 0f)
+            if (dz[r] != 0f)
             {
-                TensorPrimitives.MultiplyAdd(h[..d], dz, gradRows.Slice(r * w, d), gradRows.Slice(r * w, d));
-                TensorPrimitives.MultiplyAdd(rows.Slice(r * w, d), dz, gradUser[..d], gradUser[..d]);
+                TensorPrimitives.MultiplyAdd(rows.Slice(r * w, d), dz[r], gradUser[..d], gradUser[..d]);
             }
         }
-
-        return loss;
     }
 
     /// <summary>
