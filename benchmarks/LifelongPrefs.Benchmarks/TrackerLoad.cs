@@ -35,6 +35,11 @@ internal static class TrackerLoad
 
         ItemTablePrecision precision = args.Contains("--quantized") ? ItemTablePrecision.Quantized : ItemTablePrecision.Exact;
         Console.WriteLine($"item table: {precision}");
+
+        // The writer's copy-on-write chunk copies live about one version, long enough to be promoted: the GC mode moves
+        // the learner's throughput (README, "The garbage collector"). Service hosts (ASP.NET Core) default to the server GC.
+        Console.WriteLine($"GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, latency mode {System.Runtime.GCSettings.LatencyMode}"
+            + " (DOTNET_gcServer=1 for the server GC)");
         using var tracker = new PreferenceTracker(new TrackerOptions { Dimensions = 64, Seed = 42, ItemTablePrecision = precision });
         var clock = Stopwatch.StartNew();
         TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
