@@ -212,6 +212,11 @@ internal static class RepeatExploreMath
     /// (a negative that is itself a target is left out; each negative's term is weighted by how many catalog items its
     /// draw stands for, so the sum estimates the full softmax's partition function). Returns the mean over targets.
     /// </summary>
+    /// <remarks>
+    /// Every gradient is written out here: row r's is <c>dz_r·[h; 1]</c> and the user's <c>Σ_r dz_r·o_r</c>. The online
+    /// step applies the same gradients without storing the rows' (<see cref="LogitGradients"/>, <see cref="UserGradient"/>,
+    /// then <see cref="OptimizerMath.AdamLogitRow"/>); this form is what the finite-difference test checks.
+    /// </remarks>
     /// <param name="gradUser">du (d), overwritten.</param>
     /// <param name="gradRows">d rows (R, d+1), overwritten.</param>
     /// <param name="h">Scratch (d): receives h.</param>
@@ -231,31 +236,6 @@ internal static class RepeatExploreMath
     {
         UserVector(h, userRow, context, contextCount, d);
         ExploreLogits(logits, rows, h, d);
-        return ExploreLoss(gradUser, gradRows, h, logits, rows, targets, negatives, negativeLogWeights, isTarget, d);
-    }
-
-    /// <summary>
-    /// <see cref="ExploreLoss(Span{float}, Span{float}, Span{float}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{bool}, int)"/>
-    /// from the user vector and the logits the caller already has, with every gradient written out: row r's is
-    /// <c>dz_r·[h; 1]</c> and the user's <c>Σ_r dz_r·o_r</c>. The online step applies the same gradients without storing
-    /// the rows' (<see cref="LogitGradients"/>, <see cref="UserGradient"/>, then <see cref="OptimizerMath.AdamLogitRow"/>);
-    /// this form is what the finite-difference test checks.
-    /// </summary>
-    /// <param name="gradUser">du (d), overwritten; each of the n context rows gets <c>du / n</c> (the caller applies it).</param>
-    /// <param name="gradRows">d rows (R, d+1), overwritten.</param>
-    /// <param name="h">h (d), from <see cref="UserVector"/>.</param>
-    /// <param name="logits">z per row (R), from <see cref="ExploreLogits"/> over <paramref name="rows"/> and <paramref name="h"/>.</param>
-    /// <param name="rows">(R, d+1) output rows with biases.</param>
-    /// <param name="targets">Slots (into rows) of the targets.</param>
-    /// <param name="negatives">Slots of the negatives, one per draw (may repeat).</param>
-    /// <param name="negativeLogWeights">Per draw: the log of how many catalog items it stands for (<c>−log(S·q)</c>).</param>
-    /// <param name="isTarget">Per slot: whether it is a target (such negatives are skipped).</param>
-    /// <param name="d">The embedding width.</param>
-    /// <returns>The mean loss over targets.</returns>
-    internal static float ExploreLoss(Span<float> gradUser, Span<float> gradRows, ReadOnlySpan<float> h, ReadOnlySpan<float> logits,
-        ReadOnlySpan<float> rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives, ReadOnlySpan<float> negativeLogWeights,
-        ReadOnlySpan<bool> isTarget, int d)
-    {
         int w = d + 1, slots = rows.Length / w;
         var dz = new float[slots];
         float loss = LogitGradients(dz, logits[..slots], targets, negatives, negativeLogWeights, isTarget);
@@ -270,7 +250,7 @@ internal static class RepeatExploreMath
     }
 
     /// <summary>
-    /// The sampled-softmax loss of one basket over the slots' logits (see <see cref="ExploreLoss(Span{float}, Span{float}, Span{float}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, ReadOnlySpan{float}, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{bool}, int)"/>)
+    /// The sampled-softmax loss of one basket over the slots' logits (see <see cref="ExploreLoss"/>)
     /// and its gradient with respect to each slot's logit.
     /// </summary>
     /// <param name="dz">∂loss/∂z per slot (R), overwritten.</param>
