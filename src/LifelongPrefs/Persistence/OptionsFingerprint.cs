@@ -36,7 +36,7 @@ internal static class OptionsFingerprint
             }
 
             object? value = property.GetValue(options);
-            if (property.GetCustomAttribute<OmittedWhenAttribute>(inherit: true) is { } omitted && Equals(value, omitted.Value))
+            if (property.GetCustomAttribute<OmittedWhenAttribute>(inherit: true) is { } omitted && omitted.Matches(property, value))
             {
                 continue;
             }
@@ -167,6 +167,27 @@ internal sealed class OmittedWhenAttribute(object? value) : Attribute
 {
     /// <summary>Gets the value for which the option is left out.</summary>
     internal object? Value => value;
+
+    /// <summary>Whether <paramref name="current"/>, the value of <paramref name="property"/>, is <see cref="Value"/>.</summary>
+    /// <exception cref="InvalidOperationException">
+    /// <see cref="Value"/> is not of the property's type (<c>[OmittedWhen(1)]</c> on a <see cref="float"/> would never
+    /// match, silently changing every fingerprint), or is null for a property that cannot hold null.
+    /// </exception>
+    internal bool Matches(PropertyInfo property, object? current)
+    {
+        Type type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+        bool fits = value is null
+            ? !property.PropertyType.IsValueType || Nullable.GetUnderlyingType(property.PropertyType) is not null
+            : value.GetType() == type;
+        if (!fits)
+        {
+            throw new InvalidOperationException(
+                $"[OmittedWhen({value ?? "null"})] on {property.DeclaringType?.Name}.{property.Name}: the value must be a {type.Name}"
+                + (property.PropertyType.IsValueType ? "." : " or null."));
+        }
+
+        return Equals(current, value);
+    }
 }
 
 /// <summary>

@@ -250,6 +250,40 @@ public class StateFormatTests
         Assert.True(OptionsFingerprint.AgreeExcept(fresh, shared, OptionsFingerprint.Tolerated<RepeatExploreOptions>()));
     }
 
+    [Fact]
+    public void An_omitted_value_of_another_type_than_its_option_is_refused_by_name()
+    {
+        // [OmittedWhen(1)] on a float would never match 1f: the option would be listed always, silently changing the text.
+        var wrongType = Assert.Throws<InvalidOperationException>(() => OptionsFingerprint.Canonical(new MistypedOmission()));
+        Assert.Contains("MistypedOmission.Rate", wrongType.Message, StringComparison.Ordinal);
+        var nullForValue = Assert.Throws<InvalidOperationException>(() => OptionsFingerprint.Canonical(new NullOmissionOfAValue()));
+        Assert.Contains("NullOmissionOfAValue.Size", nullForValue.Message, StringComparison.Ordinal);
+
+        // The same value of the right type is left out, and any other listed.
+        Assert.DoesNotContain("Rate=", OptionsFingerprint.Canonical(new TypedOmission { Rate = 1f }), StringComparison.Ordinal);
+        Assert.Contains("Rate=2\n", OptionsFingerprint.Canonical(new TypedOmission { Rate = 2f }), StringComparison.Ordinal);
+    }
+
+    private sealed class MistypedOmission
+    {
+        [OmittedWhen(1)]
+        public float Rate { get; init; } = 1f;
+    }
+
+    private sealed class NullOmissionOfAValue
+    {
+        [OmittedWhen(null)]
+        public int Size { get; init; }
+    }
+
+    private sealed class TypedOmission
+    {
+        [OmittedWhen(1f)]
+        public float Rate { get; init; }
+
+        public int Size { get; init; } = 3;
+    }
+
     private sealed record RecordOptions(int Size, float Rate, Gru4RecLoss Loss);
 
     private sealed class ClassOptions
